@@ -1,0 +1,161 @@
+"""JSON API v1 (OpenAPI at /api/v1/docs). It translates HTTP to named actions and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import HttpBearer, SessionAuth
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.services import user_for_token
+from minsheng.cases import actions
+from minsheng.cases.errors import CaseError, Conflict, Invalid
+from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.scoping import visible_cases
+from minsheng.cases.services import get_visible_case
+from minsheng.cases.states import ACTIONS, State
+
+from .presenters import case_detail, case_list_item, with_overdue
+from .schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Minsheng API",
+    version="1",
+    description="Minsheng (民声): cases from intake to rating.",
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(CaseError)
+def _case_error(request: HttpRequest, exc: CaseError):
+    if isinstance(exc, Invalid):
+        body: dict[str, Any] = {"detail": [{"loc": ["body", *exc.field.split(".")],
+                                            "msg": exc.message, "type": "value_error"}]}
+    elif isinstance(exc, Conflict):
+        body = {"detail": exc.message, "state": exc.state, "version": exc.version}
+    else:
+        body = {"detail": exc.message}
+    return api.create_response(request, body, status=exc.status)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.of(request.auth if request.auth is not None else request.user)
+
+
+router = Router(tags=["cases"])
+
+
+@router.post("", response={201: CaseOut, 403: ErrorOut, 422: dict})
+def create_case(request: HttpRequest, payload: CaseIn):
+    """受理: register a request. Send ``Idempotency-Key`` to make retries safe."""
+    actor = _actor(request)
+    requester = payload.requester
+    data = actions.Intake(
+        channel=payload.channel, text=payload.text, lat=payload.lat, lng=payload.lng,
+        address=payload.address, category=payload.category, urgent=payload.urgent,
+        requester_name=requester.name if requester else "",
+        requester_phone=requester.phone if requester else "",
+    )
+    key = request.headers.get("Idempotency-Key") or None
+    case = actions.accept_case(actor, data, idempotency_key=key)
+    return 201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
+
+
+class CaseFilter(Schema):
+    state: State | None = None
+    unit: int | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+
+
+@router.get("", response=list[CaseListItem])
+@paginate(PageNumberPagination, page_size=50)
+def list_cases(request: HttpRequest, filters: Query[CaseFilter]):
+    """Cases the caller may see, newest first, 50 a page."""
+    qs = visible_cases(_actor(request)).select_related("matter", "owner_unit", "town")
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.unit:
+        qs = qs.filter(owner_unit_id=filters.unit)
+    if filters.category:
+        qs = qs.filter(matter__code=filters.category)
+    if filters.q:
+        qs = qs.filter(number__icontains=filters.q) | qs.filter(title__icontains=filters.q)
+    qs = with_overdue(qs)
+    if filters.overdue is not None:
+        qs = qs.filter(overdue=filters.overdue)
+    return [case_list_item(c) for c in qs.order_by("-created_at", "-id")]
+
+
+@router.get("/{case_id}", response={200: CaseOut, 404: ErrorOut})
+def get_case(request: HttpRequest, case_id: int):
+    actor = _actor(request)
+    return case_detail(actor, get_visible_case(actor, case_id), via="api")
+
+
+@router.get("/{case_id}/events", response={200: list[EventOut], 404: ErrorOut})
+def case_events(request: HttpRequest, case_id: int):
+    case = get_visible_case(_actor(request), case_id)
+    events = CaseEvent.objects.filter(case=case).select_related("actor_unit")
+    return [
+        {"id": e.pk, "at": e.at, "action": e.action, "actor": e.actor_label,
+         "unit": e.actor_unit.name if e.actor_unit else None, "from_state": e.from_state,
+         "to_state": e.to_state, "note": e.note, "data": e.data}
+        for e in events
+    ]
+
+
+def _call_action(actor: Actor, case_id: int, action: str, body: ActionIn) -> Case:
+    common = {"expected_version": body.version}
+    if action == "assign":
+        return actions.assign_case(actor, case_id, unit_id=body.unit, category=body.category,
+                                   note=body.note, **common)
+    if action == "dispatch":
+        return actions.dispatch_case(actor, case_id, people=body.people, note=body.note, **common)
+    if action == "rate":
+        if body.rating is None:
+            raise Invalid("rating", "rating is required")
+        return actions.rate_case(actor, case_id, rating=body.rating, note=body.note, **common)
+    if action == "extend":
+        if body.days is None:
+            raise Invalid("days", "days is required")
+        return actions.request_extension(actor, case_id, days=body.days, note=body.note, **common)
+    if action == "approve_extension":
+        return actions.approve_extension(actor, case_id, approved=body.approved, note=body.note,
+                                         **common)
+    if action == "merge":
+        if body.into is None:
+            raise Invalid("into", "into is required")
+        return actions.merge_case(actor, case_id, into=body.into, note=body.note, **common)
+    return actions.ACTION_FUNCTIONS[action](actor, case_id, note=body.note, **common)
+
+
+@router.post(
+    "/{case_id}/actions/{action}",
+    response={200: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+)
+def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn):
+    """Every action of the loop: assign, sign, return, dispatch, handle, feedback, rate,
+    close, reopen, extend, approve_extension, supervise, merge."""
+    if action not in ACTIONS:
+        raise Invalid("action", f"unknown action; one of: {', '.join(ACTIONS)}")
+    actor = _actor(request)
+    case = _call_action(actor, case_id, action, payload)
+    return case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
+
+
+api.add_router("/cases", router)

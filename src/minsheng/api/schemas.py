@@ -1,0 +1,139 @@
+"""The JSON shapes of API v1. Paths and field names here are a contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+ChannelIn = Literal["hotline", "app", "grid", "110", "rider", "enterprise", "sensor"]
+
+
+class RequesterIn(Schema):
+    name: str = Field("", max_length=64)
+    phone: str = Field("", max_length=32)
+
+
+class CaseIn(Schema):
+    channel: ChannelIn
+    text: str = Field(..., max_length=20_000)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    address: str = Field("", max_length=200)
+    category: str | None = Field(None, max_length=64)
+    urgent: bool = False
+    requester: RequesterIn | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be empty")
+        return v
+
+
+class ActionIn(Schema):
+    """One body for every action; each action reads the fields it needs."""
+
+    note: str = Field("", max_length=5_000)
+    version: int | None = Field(None, description="the case version you saw; 409 if stale")
+    unit: int | None = None
+    category: str | None = None
+    people: list[str] = Field(default_factory=list, max_length=50)
+    rating: str | None = None
+    days: int | None = None
+    approved: bool = True
+    into: int | None = None
+
+
+class UnitOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+class PlaceOut(Schema):
+    code: str
+    name: str
+    kind: str
+    town: str | None
+
+
+class ClockOut(Schema):
+    name: Literal["sign", "dispatch", "feedback", "resolve", "response"]
+    due_at: dt.datetime
+    met_at: dt.datetime | None
+    late: bool
+    running: bool
+    unit: str | None
+
+
+class RequesterOut(Schema):
+    name: str
+    phone: str
+    phone_masked: bool
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    state: str
+    state_label: str
+    channel: str
+    title: str
+    text: str
+    category: str | None
+    category_name: str | None
+    owner_unit: UnitOut | None
+    place: PlaceOut | None
+    lat: float | None
+    lng: float | None
+    address: str
+    urgent: bool
+    requester: RequesterOut
+    feedback: str
+    rating: str | None
+    merged_into: str | None
+    supervision_count: int
+    reopen_count: int
+    extension_requested_days: int | None
+    version: int
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    clocks: list[ClockOut]
+    actions: list[str]
+
+
+class CaseListItem(Schema):
+    id: int
+    number: str
+    state: str
+    title: str
+    category: str | None
+    owner_unit: str | None
+    town: str | None
+    urgent: bool
+    requester_phone: str
+    created_at: dt.datetime
+    overdue: bool
+
+
+class EventOut(Schema):
+    id: int
+    at: dt.datetime
+    action: str
+    actor: str
+    unit: str | None
+    from_state: str
+    to_state: str
+    note: str
+    data: dict
+
+
+class ErrorOut(Schema):
+    detail: str
+    state: str | None = None
+    version: int | None = None

@@ -1,0 +1,75 @@
+"""Starting, meeting and stopping a case's clocks (时限). Limits come from the matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from minsheng.catalog.models import Matter
+from minsheng.core.workdays import add_working_days
+
+from .models import Case, CaseClock
+from .states import ClockName
+
+# Used while a case has no matter yet (the catalog's defaults).
+DEFAULT_LIMITS = Matter(
+    sign_minutes=1, dispatch_minutes=5, feedback_hours=24, resolve_working_days=5,
+    urgent_resolve_hours=24, response_minutes=15,
+)
+
+
+def limits(case: Case) -> Matter:
+    return case.matter if case.matter_id else DEFAULT_LIMITS
+
+
+def due_for(case: Case, name: str, start: dt.datetime) -> dt.datetime:
+    m = limits(case)
+    if name == ClockName.SIGN:
+        return start + dt.timedelta(minutes=m.sign_minutes)
+    if name == ClockName.DISPATCH:
+        return start + dt.timedelta(minutes=m.dispatch_minutes)
+    if name == ClockName.FEEDBACK:
+        return start + dt.timedelta(hours=m.feedback_hours)
+    if name == ClockName.RESPONSE:
+        return start + dt.timedelta(minutes=m.response_minutes)
+    if name == ClockName.RESOLVE:
+        if case.urgent:
+            return start + dt.timedelta(hours=m.urgent_resolve_hours)
+        return add_working_days(start, m.resolve_working_days)
+    raise ValueError(name)
+
+
+def start(case: Case, name: str, at: dt.datetime) -> CaseClock:
+    return CaseClock.objects.create(
+        case=case, name=name, unit=case.owner_unit, started_at=at, due_at=due_for(case, name, at)
+    )
+
+
+def running(case: Case, name: str) -> CaseClock | None:
+    return (
+        case.clocks.filter(name=name, met_at__isnull=True, stopped_at__isnull=True)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def meet(case: Case, name: str, at: dt.datetime) -> CaseClock | None:
+    clock_ = running(case, name)
+    if clock_ is not None:
+        clock_.met_at = at
+        clock_.save(update_fields=["met_at"])
+    return clock_
+
+
+def stop(case: Case, names: tuple[str, ...], at: dt.datetime) -> None:
+    case.clocks.filter(name__in=names, met_at__isnull=True, stopped_at__isnull=True).update(
+        stopped_at=at
+    )
+
+
+def recompute_resolve(case: Case) -> None:
+    """The matter (or urgency) became known or changed: the running resolve clock's limit
+    follows it, still counted from acceptance."""
+    clock_ = running(case, ClockName.RESOLVE)
+    if clock_ is not None:
+        clock_.due_at = due_for(case, ClockName.RESOLVE, clock_.started_at)
+        clock_.save(update_fields=["due_at"])

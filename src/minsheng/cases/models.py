@@ -1,0 +1,228 @@
+"""Cases (工单), their append-only event log, their clocks, and intake bookkeeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.core import clock
+
+from .states import Channel, ClockName, Rating, State
+
+
+def _public_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Case(models.Model):
+    """A work order (工单): one request from one person or sensor, moving through the loop.
+
+    ``text`` is what the requester said and is never altered; everything the loop learns
+    (category, place, owner) is stored beside it. ``version`` increases with every change
+    so that a stale form or a concurrent action is refused with 409 instead of overwriting.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    text = models.TextField(_("original text"))
+    title = models.CharField(_("title"), max_length=80)
+    matter = models.ForeignKey(
+        "catalog.Matter", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    place = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    town = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requester_name = models.CharField(_("requester name"), max_length=64, blank=True)
+    requester_phone = models.CharField(_("requester phone"), max_length=20, blank=True)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices)
+    owner_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    dispatched_people = models.JSONField(default=list, blank=True)
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="dispatched_cases"
+    )
+    feedback_text = models.TextField(blank=True)
+    rating = models.CharField(max_length=24, choices=Rating.choices, blank=True)
+    rating_note = models.TextField(blank=True)
+    extension_requested_days = models.PositiveIntegerField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    supervision_count = models.PositiveIntegerField(default=0)
+    reopen_count = models.PositiveIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    public_token = models.CharField(max_length=32, default=_public_token, unique=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-created_at"]),
+            models.Index(fields=["owner_unit", "state"]),
+            models.Index(fields=["town", "state"]),
+            models.Index(fields=["matter", "state"]),
+        ]
+        constraints = [
+            models.CheckConstraint(name="case_state_valid", condition=models.Q(state__in=State.values)),
+            models.CheckConstraint(
+                name="case_channel_valid", condition=models.Q(channel__in=Channel.values)
+            ),
+            models.CheckConstraint(
+                name="case_rating_valid",
+                condition=models.Q(rating="") | models.Q(rating__in=Rating.values),
+            ),
+        ]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != State.CLOSED
+
+    def current_clocks(self) -> list[CaseClock]:
+        """The latest clock of each name (re-assignment and reopening start new ones)."""
+        latest: dict[str, CaseClock] = {}
+        for c in self.clocks.all():
+            held = latest.get(c.name)
+            if held is None or (c.started_at, c.pk) > (held.started_at, held.pk):
+                latest[c.name] = c
+        order = list(ClockName.values)
+        return sorted(latest.values(), key=lambda c: order.index(c.name))
+
+
+class CaseClock(models.Model):
+    """One time limit a unit is held to on a case. A clock is met, stopped (the case left
+    the unit before it was met, e.g. re-assigned), or still running."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
+    name = models.CharField(max_length=16, choices=ClockName.choices)
+    unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            # The worker's scan: running clocks by due time.
+            models.Index(
+                fields=["due_at"], name="clock_running_due",
+                condition=models.Q(met_at__isnull=True, stopped_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="clock_name_valid", condition=models.Q(name__in=ClockName.values)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.name}"
+
+    @property
+    def running(self) -> bool:
+        return self.met_at is None and self.stopped_at is None
+
+    def is_late(self, at: dt.datetime | None = None) -> bool:
+        """Met after the due time, or still running past it."""
+        if self.met_at is not None:
+            return self.met_at > self.due_at
+        if self.stopped_at is not None:
+            return self.stopped_at > self.due_at
+        return (at or clock.now()) > self.due_at
+
+
+class CaseEvent(models.Model):
+    """An entry of the case's log (事件日志). Appended in the transaction of the change it
+    records; never updated (a database trigger refuses it) and never deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=64, blank=True)
+    actor_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class DailyCounter(models.Model):
+    """Per-day sequence behind readable case numbers (MS2026112300042)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class IntakeKey(models.Model):
+    """A client's ``Idempotency-Key``: a retried intake returns the case it made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="intake_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PersonalDataAccess(models.Model):
+    """Every time a person saw a requester's full phone number (查看个人信息记录)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(max_length=32, default="requester_phone")
+    via = models.CharField(max_length=16)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.field} of {self.case_id}"

@@ -1,0 +1,40 @@
+"""Where a case goes: its place from its point, and its owner from the list of matters."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from minsheng.accounts.models import Unit, UnitKind
+from minsheng.places.services import locate_point
+
+from .models import Case
+
+
+def locate_case(case: Case) -> dict | None:
+    """Set the case's place and town from its point; returns what was found, for the log."""
+    if case.lat is None or case.lng is None:
+        return None
+    place = locate_point(case.lat, case.lng)
+    if place is None:
+        return {"found": False}
+    case.place = place
+    case.town = place.town
+    return {"found": True, "place": place.code}
+
+
+def decide_owner(case: Case) -> tuple[Unit | None, str]:
+    """The unit the list of matters names, with the reason in words; ``None`` and the
+    reason when a dispatcher must decide."""
+    matter = case.matter
+    if matter is None:
+        return None, _("No category yet: a dispatcher classifies it.")
+    if matter.owner_unit_id is not None:
+        return matter.owner_unit, _("List of matters: %(code)s → %(unit)s") % {
+            "code": matter.code, "unit": matter.owner_unit.name}
+    if case.town_id is None:
+        return None, _("Territorial matter but the place is unknown: a dispatcher decides.")
+    sub = Unit.objects.filter(kind=UnitKind.SUBCENTRE, place_id=case.town_id, active=True).first()
+    if sub is None:
+        return None, _("No sub-centre for %(town)s.") % {"town": case.town.name}
+    return sub, _("List of matters: %(code)s is territorial → %(unit)s") % {
+        "code": matter.code, "unit": sub.name}

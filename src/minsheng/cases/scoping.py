@@ -1,0 +1,125 @@
+"""The one scoping rule: which cases a person may see, and which actions they may take.
+
+Every list, detail, search, count and export goes through :func:`visible_cases`, and every
+action through :func:`may_act`, so that a department never sees another department's
+cases and a sub-centre never sees another town's.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.models import Role, Unit
+
+from .models import Case
+
+CITY_WIDE = frozenset({Role.ADMIN, Role.LEADER, Role.OPERATOR, Role.CITY_DISPATCHER})
+CITY_DESK = frozenset({Role.ADMIN, Role.CITY_DISPATCHER})
+# Roles who must call the requester back see the full phone number (and it is logged).
+CALL_BACK_ROLES = frozenset(
+    {Role.ADMIN, Role.OPERATOR, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.HANDLER}
+)
+
+
+def unit_subtree_ids(unit: Unit) -> set[int]:
+    """The unit and the units under it (a sub-centre and its villages/communities)."""
+    ids = {unit.pk}
+    frontier = [unit.pk]
+    while frontier:
+        children = list(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [c for c in children if c not in ids]
+        ids.update(frontier)
+    return ids
+
+
+def _scope_q(actor: Actor) -> Q | None:
+    """``None`` means every case; an empty ``Q(pk__in=[])`` means none."""
+    if actor.is_system or actor.role in CITY_WIDE:
+        return None
+    unit = actor.unit
+    if actor.role == Role.SUBCENTRE_DISPATCHER and unit is not None:
+        q = Q(owner_unit_id__in=unit_subtree_ids(unit))
+        if unit.place_id:
+            q |= Q(town_id=unit.place_id)
+        return q
+    if actor.role == Role.HANDLER and unit is not None:
+        return Q(owner_unit_id=unit.pk)
+    if actor.role == Role.FIELD_WORKER and actor.user is not None:
+        return Q(assignees=actor.user)
+    return Q(pk__in=[])
+
+
+def visible_cases(actor: Actor, base: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    qs = base if base is not None else Case.objects.all()
+    q = _scope_q(actor)
+    if q is None:
+        return qs
+    qs = qs.filter(q)
+    if actor.role == Role.FIELD_WORKER:
+        qs = qs.distinct()
+    return qs
+
+
+def can_see(actor: Actor, case: Case) -> bool:
+    return visible_cases(actor, Case.objects.filter(pk=case.pk)).exists()
+
+
+def holds(actor: Actor, case: Case) -> bool:
+    """The actor works in the unit that currently holds the case."""
+    return (
+        actor.unit is not None
+        and case.owner_unit_id == actor.unit.pk
+        and actor.role in (Role.HANDLER, Role.SUBCENTRE_DISPATCHER)
+    )
+
+
+def in_subcentre_scope(actor: Actor, case: Case) -> bool:
+    return actor.role == Role.SUBCENTRE_DISPATCHER and can_see(actor, case)
+
+
+def may_act(actor: Actor, action: str, case: Case) -> bool:
+    """Whether the actor's role and scope allow ``action`` on ``case`` (state aside)."""
+    role = actor.role
+    if actor.is_system:
+        return True
+    if actor.is_requester:
+        return action == "rate"
+    if role == Role.LEADER or role is None:
+        return False
+    city = role in CITY_DESK
+    if action == "assign":
+        return city or in_subcentre_scope(actor, case)
+    if action in ("sign", "return", "dispatch", "feedback", "extend"):
+        return holds(actor, case)
+    if action == "handle":
+        return holds(actor, case) or (
+            role == Role.FIELD_WORKER and case.assignees.filter(pk=actor.user.pk).exists()
+        )
+    if action == "rate":
+        return city or role == Role.OPERATOR
+    if action in ("close", "merge"):
+        return city or role == Role.OPERATOR or in_subcentre_scope(actor, case)
+    if action == "reopen":
+        return city or role == Role.OPERATOR
+    if action in ("approve_extension", "supervise"):
+        return city or in_subcentre_scope(actor, case)
+    return False
+
+
+def assignable_units(actor: Actor) -> QuerySet[Unit]:
+    """Units the actor may assign a case to."""
+    units = Unit.objects.filter(active=True).exclude(kind="centre")
+    if actor.is_system or actor.role in CITY_DESK:
+        return units
+    if actor.role == Role.SUBCENTRE_DISPATCHER and actor.unit is not None:
+        return units.filter(pk__in=unit_subtree_ids(actor.unit))
+    return units.none()
+
+
+def sees_full_phone(actor: Actor, case: Case) -> bool:
+    if actor.role not in CALL_BACK_ROLES:
+        return False
+    if actor.role == Role.HANDLER:
+        return holds(actor, case)
+    return True

@@ -1,0 +1,125 @@
+"""The demo city (平湖市, illustrative geography): places, units, staff, and a few cases.
+
+Loading is idempotent: places and units are matched by code, staff by user name, and the
+demo cases are made only when the database has none.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from minsheng.accounts.models import Profile, Role, Unit, UnitKind
+from minsheng.catalog.services import load_catalog
+from minsheng.places.models import GRASSROOTS_KINDS, TOWN_KINDS, Place, PlaceKind
+from minsheng.places.services import reset_cache
+
+DEMO_CITY = Path(__file__).resolve().parent.parent / "places" / "data" / "demo_city.json"
+DEMO_PASSWORD = "minsheng2026"  # noqa: S105  (demo accounts only; printed by make run)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: str
+    unit_code: str | None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("operator", "王芳 (话务员)", Role.OPERATOR, "centre"),
+    DemoAccount("dispatcher", "李强 (市级调度)", Role.CITY_DISPATCHER, "centre"),
+    DemoAccount("danghu", "张敏 (当湖街道分中心)", Role.SUBCENTRE_DISPATCHER, "sub-danghu"),
+    DemoAccount("zjj", "陈刚 (住建局)", Role.HANDLER, "zjj"),
+    DemoAccount("swjt", "周洁 (水务集团)", Role.HANDLER, "swjt"),
+    DemoAccount("shuidongdai", "吴丽 (水洞埭社区)", Role.HANDLER, "gr-danghu.shuidongdai"),
+    DemoAccount("field", "赵磊 (住建局外勤)", Role.FIELD_WORKER, "zjj"),
+    DemoAccount("leader", "刘洋 (领导)", Role.LEADER, None),
+    DemoAccount("admin", "系统管理员", Role.ADMIN, None),
+)
+
+
+def _load_places(data: dict[str, Any]) -> dict[str, Place]:
+    by_code: dict[str, Place] = {}
+    pending = list(data["places"])
+    # Parents first: repeat passes until every place's parent exists.
+    while pending:
+        progressed = False
+        for p in list(pending):
+            parent = by_code.get(p["parent"]) if p.get("parent") else None
+            if p.get("parent") and parent is None:
+                continue
+            center = p.get("center") or [None, None]
+            place, _ = Place.objects.update_or_create(
+                code=p["code"],
+                defaults={"name": p["name"], "kind": p["kind"], "parent": parent,
+                          "center_lat": center[0], "center_lng": center[1],
+                          "boundary": p.get("boundary")},
+            )
+            by_code[place.code] = place
+            pending.remove(p)
+            progressed = True
+        if not progressed:
+            raise ValueError(f"places with unknown parents: {[p['code'] for p in pending]}")
+    reset_cache()
+    return by_code
+
+
+def _load_units(places: dict[str, Place]) -> None:
+    city = next((p for p in places.values() if p.kind == PlaceKind.CITY), None)
+    centre, _ = Unit.objects.update_or_create(
+        code="centre", defaults={"name": f"{city.name if city else ''}社会治理中心",
+                                 "kind": UnitKind.CENTRE, "place": city})
+    subs: dict[int, Unit] = {}
+    for place in places.values():
+        if place.kind in TOWN_KINDS:
+            subs[place.pk], _ = Unit.objects.update_or_create(
+                code=f"sub-{place.code}",
+                defaults={"name": f"{place.name}分中心", "kind": UnitKind.SUBCENTRE,
+                          "place": place, "parent": centre})
+    for place in places.values():
+        if place.kind in GRASSROOTS_KINDS and place.parent_id in subs:
+            Unit.objects.update_or_create(
+                code=f"gr-{place.code}",
+                defaults={"name": place.name, "kind": UnitKind.GRASSROOTS, "place": place,
+                          "parent": subs[place.parent_id]})
+
+
+def _load_accounts() -> list[DemoAccount]:
+    User = get_user_model()
+    made = []
+    for acc in DEMO_ACCOUNTS:
+        user, created = User.objects.get_or_create(username=acc.username)
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.is_staff = acc.role == Role.ADMIN
+            user.is_superuser = acc.role == Role.ADMIN
+            user.save()
+            made.append(acc)
+        unit = Unit.objects.filter(code=acc.unit_code).first() if acc.unit_code else None
+        Profile.objects.update_or_create(
+            user=user, defaults={"role": acc.role, "unit": unit, "display_name": acc.display_name}
+        )
+    return made
+
+
+@transaction.atomic
+def load_demo(city_file: Path = DEMO_CITY) -> dict[str, int]:
+    data = json.loads(city_file.read_text(encoding="utf-8"))
+    places = _load_places(data)
+    _load_units(places)
+    load_catalog()
+    made = _load_accounts()
+    cases = 0
+    from minsheng.cases.models import Case
+
+    if not Case.objects.exists():
+        from .cases import make_demo_cases
+
+        cases = make_demo_cases()
+    return {"places": len(places), "accounts_created": len(made), "cases_created": cases}

@@ -1,0 +1,31 @@
+"""Writing to the outbox. Call only inside the transaction of the change being told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minsheng.core import clock
+
+from .models import Audience, OutboxMessage
+
+
+def enqueue(
+    kind: str,
+    *,
+    case: Any = None,
+    unit: Any = None,
+    user: Any = None,
+    phone: str = "",
+    context: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    if unit is not None:
+        audience = Audience.UNIT
+    elif user is not None:
+        audience = Audience.USER
+    else:
+        audience = Audience.REQUESTER
+    at = clock.now()
+    return OutboxMessage.objects.create(
+        kind=kind, audience=audience, unit=unit, user=user, phone=phone, case=case,
+        context=context or {}, created_at=at, next_attempt_at=at,
+    )
