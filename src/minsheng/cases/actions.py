@@ -18,6 +18,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
+from minsheng.core.workdays import add_working_days
 from minsheng.notify.services import enqueue
 
 from . import clocks
@@ -65,8 +66,10 @@ def _append_event(
 def _load(actor: Actor, case_id: int, action: str, expected_version: int | None) -> Case:
     """Lock the case and check, in order: visible (404), allowed (403), state (409),
     version (409)."""
+    # Lock only the case row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer joins that select_related makes for the optional foreign keys.
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("matter", "owner_unit", "place", "town")
         .filter(pk=case_id)
         .first()
@@ -211,6 +214,11 @@ def _assign(case: Case, actor: Actor, unit: Unit, at: dt.datetime, *, note: str,
     case.owner_unit = unit
     case.assignees.clear()
     case.dispatched_people = []
+    # The unit now holding the case is the one held to its feedback and resolve limits.
+    case.clocks.filter(
+        name__in=(ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE),
+        met_at__isnull=True, stopped_at__isnull=True,
+    ).update(unit=unit)
     clocks.start(case, ClockName.SIGN, at)
     enqueue("case_assigned", case=case, unit=unit,
             context={"number": case.number, "title": case.title, "urgent": case.urgent})
@@ -432,12 +440,9 @@ def approve_extension(actor: Actor, case_id: int, *, approved: bool = True, note
         at = clock.now()
         data: dict[str, Any] = {"days": days, "approved": approved}
         if approved:
-            from minsheng.core.workdays import add_working_days
-
             resolve = clocks.running(case, ClockName.RESOLVE)
             if resolve is not None:
-                resolve.due_at = add_working_days(resolve.due_at, days)
-                resolve.save(update_fields=["due_at"])
+                clocks.move_due(case, resolve, add_working_days(resolve.due_at, days))
                 data["resolve_due_at"] = resolve.due_at.isoformat()
         case.extension_requested_days = None
         case.extension_reason = ""
