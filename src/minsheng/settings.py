@@ -88,13 +88,13 @@ TEMPLATES = [
 
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL")
-    if url:
-        db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-        return db
+    if url and not url.startswith("sqlite"):
+        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    name = dj_database_url.parse(url)["NAME"] if url else str(VAR_DIR / "minsheng.sqlite3")
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": VAR_DIR / "minsheng.sqlite3",
+        "NAME": name,
         "OPTIONS": {
             # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock
             # at BEGIN so two writers queue instead of failing half-way with "locked".
@@ -102,6 +102,8 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # A file, not memory, so that tests can run the worker as a separate process.
+        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
     }
 
 

@@ -38,10 +38,26 @@ def due_for(case: Case, name: str, start: dt.datetime) -> dt.datetime:
     raise ValueError(name)
 
 
+def warn_time(case: Case, started: dt.datetime, due: dt.datetime) -> dt.datetime:
+    return started + (due - started) * limits(case).warn_share
+
+
 def start(case: Case, name: str, at: dt.datetime) -> CaseClock:
+    due = due_for(case, name, at)
     return CaseClock.objects.create(
-        case=case, name=name, unit=case.owner_unit, started_at=at, due_at=due_for(case, name, at)
+        case=case, name=name, unit=case.owner_unit, started_at=at, due_at=due,
+        warn_at=warn_time(case, at, due),
     )
+
+
+def move_due(case: Case, clock_: CaseClock, due: dt.datetime) -> None:
+    """A limit changed (extension, new matter): the warning follows unless already given."""
+    clock_.due_at = due
+    fields = ["due_at"]
+    if clock_.warned_at is None:
+        clock_.warn_at = warn_time(case, clock_.started_at, due)
+        fields.append("warn_at")
+    clock_.save(update_fields=fields)
 
 
 def running(case: Case, name: str) -> CaseClock | None:
@@ -71,5 +87,4 @@ def recompute_resolve(case: Case) -> None:
     follows it, still counted from acceptance."""
     clock_ = running(case, ClockName.RESOLVE)
     if clock_ is not None:
-        clock_.due_at = due_for(case, ClockName.RESOLVE, clock_.started_at)
-        clock_.save(update_fields=["due_at"])
+        move_due(case, clock_, due_for(case, ClockName.RESOLVE, clock_.started_at))

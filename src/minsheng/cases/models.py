@@ -123,6 +123,8 @@ class CaseClock(models.Model):
     )
     started_at = models.DateTimeField()
     due_at = models.DateTimeField()
+    # When the worker warns: a share of the limit (the matter's warn_share, 80% by default).
+    warn_at = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
@@ -131,10 +133,19 @@ class CaseClock(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         indexes = [
-            # The worker's scan: running clocks by due time.
+            # The worker's two scans stay small however many cases are open: only clocks
+            # still owing a breach (or a warning) are in these partial indexes.
             models.Index(
-                fields=["due_at"], name="clock_running_due",
-                condition=models.Q(met_at__isnull=True, stopped_at__isnull=True),
+                fields=["due_at"], name="clock_breach_due",
+                condition=models.Q(
+                    met_at__isnull=True, stopped_at__isnull=True, breached_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["warn_at"], name="clock_warn_due",
+                condition=models.Q(
+                    met_at__isnull=True, stopped_at__isnull=True, warned_at__isnull=True
+                ),
             ),
         ]
         constraints = [

@@ -1,0 +1,1 @@
+"""The background worker: clocks that act, and the outbox delivered."""
