@@ -18,7 +18,7 @@ def make_demo_cases() -> int:
     op = _actor("operator")
     made = []
     rider = actions.accept_case(op, Intake(
-        channel="rider", category="road.manhole", lat=30.7005, lng=121.0180,
+        channel="rider", category="road.manhole", lat=30.7195, lng=121.0001,
         address="当湖街道水洞埭社区附近人行道",
         text="晚上送餐经过，发现人行道上一个窨井盖破了一角，晚上很危险，怕有人踩空。",
         requester_name="骑手 沈师傅", requester_phone="13857301234"))
@@ -35,7 +35,7 @@ def make_demo_cases() -> int:
         text="我想咨询一下新生儿医保怎么办理，需要带什么材料？",
         requester_name="", requester_phone="")))
     made.append(actions.accept_case(op, Intake(
-        channel="grid", category="neighbor.dispute", lat=30.7005, lng=121.0180,
+        channel="grid", category="neighbor.dispute", lat=30.7195, lng=121.0001,
         text="网格巡查：3幢楼上住户卫生间漏水到楼下，双方多次协商未果，需社区协调。",
         requester_name="网格员 徐", requester_phone="13757305678")))
     return len(made)
