@@ -15,6 +15,9 @@ def normalize_phone(raw: str) -> str:
         parsed = phonenumbers.parse(cleaned, "CN")
     except phonenumbers.NumberParseException as exc:
         raise ValueError("not a phone number") from exc
+    if parsed.country_code != 86:
+        # Stored in national digits, a foreign number would lose its country code.
+        raise ValueError("not a Chinese phone number")
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("not a valid Chinese phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
