@@ -211,10 +211,17 @@ def test_village_and_town_together(gaz):
 
 
 def test_contradiction_lowers_the_score(gaz):
-    m = gaz.match("乍浦镇钟埭村")  # 钟埭村 is in 钟溪街道
-    assert m is not None and m.score <= 70
+    # 钟埭村 is in 钟溪街道: the town named wins, but not with full marks.
+    m = gaz.match("乍浦镇钟埭村")
+    assert m is not None and m.code == "zhapu" and m.score == 90
     both = gaz.match_all("乍浦镇钟埭村")
-    assert {x.code for x in both} == {"zhongxi.zhongdai", "zhapu"}
+    assert [(x.code, x.score) for x in both] == [("zhapu", 90), ("zhongxi.zhongdai", 70)]
+    # A landmark's name is unique: it wins over the wrong town, without full marks.
+    m = gaz.match("林埭镇平湖火车站附近")
+    assert (m.name, m.code, m.score) == ("平湖火车站", "zhongxi.zhongxi", 90)
+    # A road that does not reach the named town is not placed there.
+    m = gaz.match("独山港镇钟埭路")
+    assert m.code == "dushangang" and m.kind == "place"
 
 
 def test_landmarks_win_over_the_names_inside_them(gaz):

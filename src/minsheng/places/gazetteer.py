@@ -22,13 +22,16 @@ How:
    scores 67, in a 4-character one 75.
 4. Combination: towns/streets and villages named in the address are context. A candidate
    consistent with them (a road crossing that town, a landmark or village in it) gains a
-   little, an inconsistent one loses 30: "乍浦镇人民路" picks 乍浦's 人民路, not 当湖's. A road's
-   point is the middle of its stretch inside the most specific consistent context, so a
-   road crossing several towns lands in the one the address names.
+   little and absorbs them. A road or village contradicted by the town loses 30, a landmark
+   (its name is unique) 10, and the town itself 10: "乍浦镇人民路" picks 乍浦's 人民路, not
+   当湖's; "乍浦镇钟埭村" (钟埭村 is in 钟溪) reads as 乍浦镇 at 90, "林埭镇平湖火车站" as the
+   station at 90. A road's point is the middle of its stretch inside the most specific
+   consistent context, so a road crossing several towns lands in the one the address names.
 5. The best interpretation wins by score, then specificity (landmark > road > village >
    town > city), then match length. Below ``MIN_SCORE`` (60): ``None``.
 
-Scores read as: 100 exact, 90+ exact but abbreviated, 60–90 fuzzy (show it to a person).
+Scores read as: 100 exact and consistent; 90–99 exact but abbreviated, or with a minor
+contradiction; below 90 a typo or a contradiction (show it to a person to confirm).
 """
 
 from __future__ import annotations
@@ -364,18 +367,29 @@ class Gazetteer:
         e = c.entry
         score = c.score
         consistent: list[_Entry] = []
+        finer: dict[tuple[int, int], list[int]] = {}
         for other in cands:
             o = other.entry
-            if o is e or o.kind != "place" or other.score < 90:
-                continue
+            if o is e or other.score < 90:
+                continue  # only confident names count as evidence
             if other.start < c.end and c.start < other.end:
                 continue  # overlapping text cannot be both
-            rel = self._relation(e, o)
-            if rel > 0:
-                score += 5
-                consistent.append(o)
-            elif rel < 0:
-                score -= 30
+            if o.kind == "place" and o.level < e.level:
+                rel = self._relation(e, o)
+                if rel > 0:
+                    score += 5
+                    consistent.append(o)
+                elif rel < 0:
+                    # Contradicted by a coarser place. Road and village names repeat and
+                    # are misremembered, so the reading sinks; a landmark's name is
+                    # unique and usually right even when its town is not.
+                    score -= 10 if e.kind == "landmark" else 30
+            elif e.kind == "place" and o.level > e.level:
+                finer.setdefault((other.start, other.end), []).append(self._relation(o, e))
+        # A place contradicted by a finer name (every entry of that name lies elsewhere) is
+        # dented but usually still wins over a road or village: its dispatcher sees the text.
+        if any(rels and all(r < 0 for r in rels) for rels in finer.values()):
+            score -= 10
         score = max(0.0, min(100.0, score))
 
         if e.kind == "place":
