@@ -1,7 +1,5 @@
 """JSON API v1 (OpenAPI at /api/v1/docs). It translates HTTP to named actions and back."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest
