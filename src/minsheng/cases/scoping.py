@@ -75,7 +75,14 @@ def holds(actor: Actor, case: Case) -> bool:
 
 
 def in_subcentre_scope(actor: Actor, case: Case) -> bool:
-    return actor.role == Role.SUBCENTRE_DISPATCHER and can_see(actor, case)
+    """A sub-centre manages what its own units hold, and its town's cases no unit holds.
+    It sees a line department's cases in its town but does not manage them: the city
+    assigned them and the city re-routes, supervises and closes them."""
+    if actor.role != Role.SUBCENTRE_DISPATCHER or actor.unit is None:
+        return False
+    if case.owner_unit_id is None:
+        return actor.unit.place_id is not None and case.town_id == actor.unit.place_id
+    return case.owner_unit_id in unit_subtree_ids(actor.unit)
 
 
 def may_act(actor: Actor, action: str, case: Case) -> bool:
@@ -103,7 +110,8 @@ def may_act(actor: Actor, action: str, case: Case) -> bool:
     if action == "reopen":
         return city or role == Role.OPERATOR
     if action in ("approve_extension", "supervise"):
-        return city or in_subcentre_scope(actor, case)
+        # A higher level approves and supervises; a unit never does either to itself.
+        return (city or in_subcentre_scope(actor, case)) and not holds(actor, case)
     return False
 
 
