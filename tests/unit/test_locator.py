@@ -7,6 +7,7 @@ import random
 import time
 
 import pytest
+import shapely
 from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
@@ -150,6 +151,8 @@ def test_generator_is_deterministic(data):
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    if shapely.geos_version != mod.GEOS_VERSION:
+        pytest.skip(f"file made with GEOS {mod.GEOS_VERSION}, this is {shapely.geos_version}")
     assert mod.dump(mod.build(mod.BASE_SEED)) == DEMO_CITY_PATH.read_text(encoding="utf-8")
 
 
