@@ -16,7 +16,7 @@ from django.db import transaction
 
 from minsheng.accounts.models import Profile, Role, Unit, UnitKind
 from minsheng.catalog.services import load_catalog
-from minsheng.places.models import GRASSROOTS_KINDS, TOWN_KINDS, Place, PlaceKind
+from minsheng.places.models import GRASSROOTS_KINDS, TOWN_KINDS, NamedFeature, Place, PlaceKind
 from minsheng.places.services import reset_cache
 
 DEMO_CITY = Path(__file__).resolve().parent.parent / "places" / "data" / "demo_city.json"
@@ -44,7 +44,7 @@ DEMO_ACCOUNTS = (
 )
 
 
-def _load_places(data: dict[str, Any]) -> dict[str, Place]:
+def _load_places(data: dict[str, Any], city_file: Path) -> dict[str, Place]:
     by_code: dict[str, Place] = {}
     pending = list(data["places"])
     # Parents first: repeat passes until every place's parent exists.
@@ -66,6 +66,20 @@ def _load_places(data: dict[str, Any]) -> dict[str, Place]:
             progressed = True
         if not progressed:
             raise ValueError(f"places with unknown parents: {[p['code'] for p in pending]}")
+    # The file's roads and landmarks replace those loaded from it before (nothing refers
+    # to them); features a city added in the admin are kept.
+    NamedFeature.objects.filter(extra__source=city_file.name).delete()
+    NamedFeature.objects.bulk_create(
+        [NamedFeature(kind=NamedFeature.Kind.ROAD, name=r["name"], geometry=r["geometry"],
+                      aliases=r.get("aliases", []),
+                      extra={"source": city_file.name, "kind": r.get("kind", "")})
+         for r in data.get("roads", [])]
+        + [NamedFeature(kind=NamedFeature.Kind.LANDMARK, name=lm["name"],
+                        geometry=lm["geometry"], aliases=lm.get("aliases", []),
+                        place=by_code.get(lm.get("place") or ""),
+                        extra={"source": city_file.name, "kind": lm.get("kind", "")})
+           for lm in data.get("landmarks", [])]
+    )
     reset_cache()
     return by_code
 
@@ -109,16 +123,16 @@ def _load_accounts() -> list[DemoAccount]:
 
 
 @transaction.atomic
-def load_demo(city_file: Path = DEMO_CITY) -> dict[str, int]:
+def load_demo(city_file: Path = DEMO_CITY, *, with_cases: bool = True) -> dict[str, int]:
     data = json.loads(city_file.read_text(encoding="utf-8"))
-    places = _load_places(data)
+    places = _load_places(data, city_file)
     _load_units(places)
     load_catalog()
     made = _load_accounts()
     cases = 0
     from minsheng.cases.models import Case
 
-    if not Case.objects.exists():
+    if with_cases and not Case.objects.exists():
         from .cases import make_demo_cases
 
         cases = make_demo_cases()

@@ -1,63 +1,124 @@
-"""Finding the place of a point, from the boundaries stored in the database."""
+"""The places stored in the database, as a locator (point → place) and a gazetteer
+(address → place). Both are built once per process from the ``Place`` rows and rebuilt
+when the rows change (checked at most every ``RECHECK_SECONDS``, so an edit in the admin
+reaches every process within that time without a restart)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from .models import GRASSROOTS_KINDS, TOWN_KINDS, Place
+from django.db.models import Count, Max
 
+from .gazetteer import Gazetteer
+from .locator import PlaceLocator
+from .models import NamedFeature, Place
+
+RECHECK_SECONDS = 30.0
 _lock = threading.Lock()
 
 
 @dataclass
 class _Index:
     stamp: tuple[Any, ...]
-    tree: Any
-    place_ids: list[int]
-    levels: list[int]  # 0 village/community, 1 town/street: the lowest level wins
+    checked: float
+    locator: PlaceLocator
+    gazetteer: Gazetteer
+    ids: dict[str, int]
 
 
 _index: _Index | None = None
 
 
-def _load_index() -> _Index:
-    from shapely import STRtree, prepare
-    from shapely.geometry import shape
+def _stamp() -> tuple[Any, ...]:
+    places = Place.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    features = NamedFeature.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    return (places["n"], places["last"], features["n"], features["last"])
 
+
+def city_dict() -> dict[str, Any]:
+    """Places, roads and landmarks from the database, in the city-file shape."""
+    roads, landmarks = [], []
+    for f in NamedFeature.objects.select_related("place"):
+        row = {"name": f.name, "geometry": f.geometry, "aliases": f.aliases,
+               "place": f.place.code if f.place else None}
+        (roads if f.kind == NamedFeature.Kind.ROAD else landmarks).append(row)
+    return {"places": [p for p in place_dicts() if p["boundary"]], "roads": roads,
+            "landmarks": landmarks}
+
+
+def _center(p: Place) -> list[float] | None:
+    if p.center_lat is not None and p.center_lng is not None:
+        return [p.center_lat, p.center_lng]
+    if p.boundary:
+        from shapely.geometry import shape
+
+        pt = shape(p.boundary).representative_point()
+        return [pt.y, pt.x]
+    return None
+
+
+def place_dicts() -> list[dict[str, Any]]:
+    """The places in the city-file shape that the locator and gazetteer read."""
+    rows = Place.objects.select_related("parent").order_by("pk")
+    return [
+        {"code": p.code, "name": p.name, "kind": p.kind,
+         "parent": p.parent.code if p.parent else None, "center": _center(p),
+         "boundary": p.boundary}
+        for p in rows
+    ]
+
+
+def _current() -> _Index:
     global _index
-    stamp = (Place.objects.count(), Place.objects.order_by("-pk").values_list("pk", flat=True).first())
+    now = time.monotonic()
+    index = _index
+    if index is not None and now - index.checked < RECHECK_SECONDS:
+        return index
     with _lock:
+        stamp = _stamp()
         if _index is not None and _index.stamp == stamp:
+            _index.checked = now
             return _index
-        geoms, ids, levels = [], [], []
-        for level, kinds in enumerate((GRASSROOTS_KINDS, TOWN_KINDS)):
-            for pk, boundary in Place.objects.filter(
-                kind__in=kinds, boundary__isnull=False
-            ).values_list("pk", "boundary"):
-                g = shape(boundary)
-                prepare(g)
-                geoms.append(g)
-                ids.append(pk)
-                levels.append(level)
-        _index = _Index(stamp, STRtree(geoms) if geoms else None, ids, levels)
+        city = city_dict()
+        loc = PlaceLocator.from_geojson(city["places"])
+        _index = _Index(
+            stamp=stamp, checked=now, locator=loc, gazetteer=Gazetteer.from_city(city, loc),
+            ids=dict(Place.objects.values_list("code", "pk")),
+        )
         return _index
 
 
-def locate_point(lat: float, lng: float) -> Place | None:
-    """The village/community containing the point (WGS-84), else its town/street, else
-    ``None`` (outside the city: a dispatcher decides)."""
-    from shapely import Point
+def locator() -> PlaceLocator:
+    return _current().locator
 
-    index = _load_index()
-    if index.tree is None:
+
+def locate_point(lat: float, lng: float) -> Place | None:
+    """The village/community containing the WGS-84 point (or its town where the data has
+    no villages); ``None`` outside the city: a dispatcher decides, nothing is guessed."""
+    index = _current()
+    found = index.locator.locate(lat, lng)
+    if found is None:
         return None
-    hits = [int(i) for i in index.tree.query(Point(lng, lat), predicate="intersects")]
-    if not hits:
+    return Place.objects.select_related("parent").get(pk=index.ids[found.code])
+
+
+def locate_address(address: str) -> tuple[Place, float | None, float | None, dict] | None:
+    """The place an address names (fuzzy: prefixes, missing suffixes, typos), with an
+    approximate point and what matched; ``None`` when nothing matches well enough."""
+    index = _current()
+    if not index.ids:
         return None
-    best = min(hits, key=lambda i: (index.levels[i], i))
-    return Place.objects.select_related("parent").get(pk=index.place_ids[best])
+    match = index.gazetteer.match(address)
+    if match is None or match.code not in index.ids:
+        return None
+    place = Place.objects.select_related("parent").get(pk=index.ids[match.code])
+    lat, lng = match.point if match.point else (None, None)
+    info = {"matched": match.name, "matched_kind": match.kind, "score": round(match.score, 1),
+            "approximate": True}
+    return place, lat, lng, info
 
 
 def reset_cache() -> None:
