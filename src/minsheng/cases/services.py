@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from minsheng.accounts.actors import Actor
 from minsheng.core import clock
 
@@ -19,14 +21,14 @@ def get_visible_case(actor: Actor, case_id: int) -> Case:
         .first()
     )
     if case is None:
-        raise NotFound("No such case.")
+        raise NotFound(_("No such case."))
     return case
 
 
 def get_visible_case_by_number(actor: Actor, number: str) -> Case:
     case = visible_cases(actor).filter(number=number).values_list("pk", flat=True).first()
     if case is None:
-        raise NotFound("No such case.")
+        raise NotFound(_("No such case."))
     return get_visible_case(actor, case)
 
 
