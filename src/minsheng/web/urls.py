@@ -1,8 +1,25 @@
+"""The pages. Staff pages need a sign-in; ``/track/`` is public."""
+
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import case_views, track, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(
+        template_name="web/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("intake/", views.intake, name="intake"),
+    path("queue/", views.queue, name="queue"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("field/", views.field, name="field"),
+    path("overview/", views.overview, name="overview"),
+    path("cases/", views.case_list, name="cases"),
+    path("cases/<int:pk>/", case_views.case_page, name="case"),
+    path("cases/<int:pk>/act/<slug:action>/", case_views.case_action, name="case_action"),
+    path("cases/number/<str:number>/", case_views.case_by_number, name="case_by_number"),
+    path("track/", track.track, name="track"),
+    path("track/<str:token>/", track.track_token, name="track_token"),
 ]

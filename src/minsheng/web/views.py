@@ -1,5 +1,243 @@
-from django.http import HttpResponse
+"""The workbenches: one page per role, each a set of lists drawn through ``visible_cases``,
+and the intake form, which calls ``accept_case`` and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.models import Unit
+from minsheng.cases import actions
+from minsheng.cases.errors import Forbidden, Invalid, NotFound
+from minsheng.cases.scoping import assignable_units
+from minsheng.cases.services import get_visible_case
+from minsheng.cases.states import State
+from minsheng.catalog.models import Matter
+
+from . import queries
+from .forms import INTAKE_FIELD_FOR, IntakeForm, matter_groups
+from .roles import home_page, may_open
+
+SECTION_LABELS = {
+    "unassigned": _("Awaiting assignment"),
+    "returned": _("Returned"),
+    "held": _("Held by our centre"),
+    "breaching": _("About to breach"),
+    "sign": _("To sign"),
+    "dispatch": _("To dispatch"),
+    "feedback": _("To feed back"),
+    "closing": _("To call back and close"),
+}
+# A workbench section shows this many rows; the rest are one click away in the search.
+SECTION_ROWS = 25
+PAGE_SIZE = 50
 
 
-def home(request):
-    return HttpResponse("Minsheng")
+def actor_of(request: HttpRequest) -> Actor:
+    return Actor.of(request.user)
+
+
+def workbench(page: str) -> Callable:
+    """Signed-in people whose role has this page; others go to their own workbench."""
+
+    def wrap(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            actor = actor_of(request)
+            if not may_open(actor, page):
+                return redirect("web:home")
+            return view(request, actor, *args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def partial(request: HttpRequest) -> bool:
+    """An HTMX request for a fragment (not htmx restoring a page missing from its cache)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_page(request: HttpRequest, actor: Actor, template: str, context: dict,
+                status: int = 200) -> HttpResponse:
+    return render(request, template, {"actor": actor, **context}, status=status)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """``/``: straight to the person's workbench."""
+    actor = actor_of(request)
+    page = home_page(actor)
+    if page is None:
+        return render_page(request, actor, "web/no_role.html", {}, status=403)
+    return redirect(f"web:{page}")
+
+
+def _sections(keyed: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for key, qs in keyed:
+        count = qs.count()
+        out.append({"key": key, "label": SECTION_LABELS[key], "count": count,
+                    "rows": list(qs[:SECTION_ROWS]), "more": count > SECTION_ROWS})
+    return out
+
+
+def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]:
+    wanted = request.GET.get("tab")
+    for s in sections:
+        if s["key"] == wanted:
+            return s
+    # Default: the first tab with something in it.
+    return next((s for s in sections if s["count"]), sections[0])
+
+
+# --- operator ---------------------------------------------------------------------------
+
+
+@workbench("intake")
+def intake(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """受理登记: on success, redirect (so a reload cannot register twice) to this page
+    with the new case's number shown large."""
+    created = None
+    if request.method == "POST":
+        form = IntakeForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            anonymous = d["anonymous"]
+            data = actions.Intake(
+                channel=d["channel"], text=d["text"], lat=d["lat"], lng=d["lng"],
+                address=d["address"], category=d["category"] or None, urgent=d["urgent"],
+                requester_name="" if anonymous else d["requester_name"],
+                requester_phone="" if anonymous else d["requester_phone"],
+            )
+            try:
+                case = actions.accept_case(actor, data,
+                                           idempotency_key=d["idempotency_key"] or None)
+            except Invalid as exc:
+                field = INTAKE_FIELD_FOR.get(exc.field, exc.field)
+                form.add_error(field if field in form.fields else None, exc.message)
+            except (Forbidden, NotFound) as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect(f"{reverse('web:intake')}?new={case.pk}")
+        status = 422 if form.errors else 200
+    else:
+        form = IntakeForm()
+        status = 200
+        new = request.GET.get("new", "")
+        if new.isdigit():
+            try:
+                created = get_visible_case(actor, int(new))
+            except NotFound:
+                created = None
+    context = {"form": form, "created": created,
+               "closing": _sections([("closing", queries.closing_queue(actor))])[0]}
+    return render_page(request, actor, "web/intake.html", context, status=status)
+
+
+# --- dispatchers ------------------------------------------------------------------------
+
+
+def unit_choices(actor: Actor) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Units the actor may assign to, grouped by kind for the select."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for unit in assignable_units(actor).order_by("kind", "name"):
+        groups.setdefault(unit.get_kind_display(), []).append((unit.pk, unit.name))
+    return list(groups.items())
+
+
+@workbench("queue")
+def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
+    sections = _sections(queries.queue_sections(actor))
+    context = {
+        "sections": sections, "tab": _tab(request, sections),
+        "units": unit_choices(actor),
+        "matter_groups": matter_groups(),
+    }
+    template = "web/_queue_tab.html" if partial(request) else "web/queue.html"
+    return render_page(request, actor, template, context)
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+@workbench("inbox")
+def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
+    sections = _sections(queries.inbox_sections(actor))
+    context = {"sections": sections, "tab": _tab(request, sections)}
+    template = "web/_inbox_tab.html" if partial(request) else "web/inbox.html"
+    return render_page(request, actor, template, context)
+
+
+@workbench("field")
+def field(request: HttpRequest, actor: Actor) -> HttpResponse:
+    active, done = queries.field_cases(actor)
+    context = {"active": list(active[:100]), "done": list(done[:SECTION_ROWS])}
+    return render_page(request, actor, "web/field.html", context)
+
+
+# --- leaders ----------------------------------------------------------------------------
+
+
+@workbench("overview")
+def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Read-only: counts by state, late cases and the units holding the most."""
+    counts = queries.counts_by_state(actor)
+    states = [{"state": s.value, "label": s.label, "count": counts[s.value]} for s in State]
+    context = {
+        "states": states,
+        "total": sum(counts.values()),
+        "open": sum(n for s, n in counts.items() if s != State.CLOSED),
+        "overdue": queries.overdue_count(actor),
+        "by_unit": queries.open_by_unit(actor),
+        "breaching": list(queries.about_to_breach(actor)[:SECTION_ROWS]),
+    }
+    return render_page(request, actor, "web/overview.html", context)
+
+
+# --- search -----------------------------------------------------------------------------
+
+
+@workbench("cases")
+def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Search and filter within what the person may see, 50 a page."""
+    qs = queries.base(actor)
+    g = request.GET
+    state = g.get("state", "")
+    if state in State.values:
+        qs = qs.filter(state=state)
+    unit = g.get("unit", "")
+    if unit.isdigit():
+        qs = qs.filter(owner_unit_id=int(unit))
+    category = g.get("category", "")
+    if category:
+        qs = qs.filter(matter__code=category)
+    q = g.get("q", "").strip()
+    if q:
+        qs = qs.filter(number__icontains=q) | qs.filter(title__icontains=q) \
+            | qs.filter(address__icontains=q)
+    qs = queries.annotated(qs)
+    overdue = g.get("overdue") == "1"
+    if overdue:
+        qs = qs.filter(overdue=True)
+    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(g.get("page"))
+    units = Unit.objects.filter(
+        pk__in=queries.base(actor).order_by().values("owner_unit_id")
+    ).order_by("kind", "name")
+    context = {
+        "page": page, "states": State.choices, "units": units,
+        "matters": Matter.objects.filter(active=True).order_by("code"),
+        "f": {"state": state, "unit": unit, "category": category, "q": q, "overdue": overdue},
+    }
+    template = "web/_case_results.html" if partial(request) else "web/cases.html"
+    return render_page(request, actor, template, context)

@@ -1,0 +1,113 @@
+"""The lists the workbenches show. Each starts from ``visible_cases`` so that a page can
+never show a case its reader may not see; these helpers only filter and annotate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.models import Role
+from minsheng.cases.models import Case, CaseClock
+from minsheng.cases.scoping import visible_cases
+from minsheng.cases.states import OPEN_STATES, State
+from minsheng.core import clock
+
+# A running clock due within this long counts as "about to breach" even before its
+# warning share is reached (short limits such as the 1-minute sign clock).
+DUE_SOON = dt.timedelta(minutes=30)
+
+
+def _running(now: dt.datetime):
+    return CaseClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True,
+                                    stopped_at__isnull=True)
+
+
+def annotated(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet[Case]:
+    """Adds ``overdue`` (a running clock is past due), ``next_due`` and ``next_clock``
+    (the running clock due first), and loads what list rows show."""
+    now = now or clock.now()
+    first = _running(now).order_by("due_at")
+    return qs.select_related("matter", "owner_unit", "town", "place").annotate(
+        overdue=Exists(_running(now).filter(due_at__lt=now)),
+        next_due=Subquery(first.values("due_at")[:1]),
+        next_clock=Subquery(first.values("name")[:1]),
+    )
+
+
+def base(actor: Actor) -> QuerySet[Case]:
+    return visible_cases(actor)
+
+
+def about_to_breach(actor: Actor, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """Open cases with a running clock past its warning time, due soon, or overdue."""
+    now = now or clock.now()
+    soon = _running(now).filter(Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON))
+    return annotated(base(actor).filter(state__in=OPEN_STATES).filter(Exists(soon)), now) \
+        .order_by("next_due", "id")
+
+
+def queue_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
+    """The dispatcher's queue: keys and querysets, in the order the page shows them."""
+    mine = base(actor)
+    sections = [
+        ("unassigned", annotated(mine.filter(state=State.ACCEPTED)).order_by("-urgent", "created_at")),
+        ("returned", annotated(mine.filter(state=State.RETURNED)).order_by("-urgent", "updated_at")),
+    ]
+    if actor.role == Role.SUBCENTRE_DISPATCHER and actor.unit is not None:
+        # Territorial cases routed to the sub-centre itself: pass them on to a village or
+        # community, or work them here.
+        held = mine.filter(owner_unit=actor.unit, state__in=(State.ASSIGNED, State.SIGNED))
+        sections.append(("held", annotated(held).order_by("-urgent", "created_at")))
+    sections.append(("breaching", about_to_breach(actor)))
+    return sections
+
+
+def inbox_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
+    """The unit's inbox: what waits for a signature, for people, for feedback."""
+    held = base(actor)
+    if actor.unit is not None:
+        held = held.filter(owner_unit=actor.unit)
+    else:
+        held = held.none()
+    return [
+        ("sign", annotated(held.filter(state=State.ASSIGNED)).order_by("-urgent", "created_at")),
+        ("dispatch", annotated(held.filter(state=State.SIGNED)).order_by("-urgent", "created_at")),
+        ("feedback", annotated(held.filter(state__in=(State.DISPATCHED, State.HANDLING)))
+         .order_by("-urgent", "created_at")),
+    ]
+
+
+def field_cases(actor: Actor) -> tuple[QuerySet[Case], QuerySet[Case]]:
+    """A field worker's cases: those still to work on, and the recently finished."""
+    mine = base(actor)
+    active = annotated(mine.filter(state__in=(State.DISPATCHED, State.HANDLING)))
+    done = annotated(mine.exclude(state__in=(State.DISPATCHED, State.HANDLING)))
+    return active.order_by("-urgent", "created_at"), done.order_by("-updated_at")
+
+
+def closing_queue(actor: Actor) -> QuerySet[Case]:
+    """Cases whose feedback is given: the requester is to be called back, then closed."""
+    return annotated(base(actor).filter(state__in=(State.FEEDBACK, State.RATED))) \
+        .order_by("updated_at", "id")
+
+
+def counts_by_state(actor: Actor) -> dict[str, int]:
+    rows = base(actor).order_by().values("state").annotate(n=Count("id"))
+    got = {r["state"]: r["n"] for r in rows}
+    return {s.value: got.get(s.value, 0) for s in State}
+
+
+def overdue_count(actor: Actor, now: dt.datetime | None = None) -> int:
+    now = now or clock.now()
+    late = _running(now).filter(due_at__lt=now)
+    return base(actor).filter(state__in=OPEN_STATES).filter(Exists(late)).count()
+
+
+def open_by_unit(actor: Actor, limit: int = 12) -> list[dict]:
+    rows = (
+        base(actor).filter(state__in=OPEN_STATES).order_by()
+        .values("owner_unit__name").annotate(n=Count("id")).order_by("-n")[:limit]
+    )
+    return list(rows)

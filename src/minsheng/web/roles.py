@@ -1,0 +1,60 @@
+"""Which workbench each role lands on, and which pages its navigation offers.
+
+This is page layout, not permission: every list goes through ``visible_cases`` and every
+change through the named actions, which decide what a person may see and do.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.models import Role
+
+PAGE_LABELS = {
+    "intake": _("Intake"),
+    "queue": _("Dispatch queue"),
+    "inbox": _("Unit inbox"),
+    "field": _("My field cases"),
+    "overview": _("Overview"),
+    "cases": _("Search cases"),
+}
+
+# Page → roles that have it in their navigation and may open it.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "intake": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
+                         Role.ADMIN}),
+    "queue": frozenset({Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
+    "inbox": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER}),
+    "field": frozenset({Role.FIELD_WORKER}),
+    "overview": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.ADMIN}),
+    "cases": frozenset(Role.values),
+}
+
+HOME_PAGE = {
+    Role.OPERATOR: "intake",
+    Role.CITY_DISPATCHER: "queue",
+    Role.SUBCENTRE_DISPATCHER: "queue",
+    Role.ADMIN: "queue",
+    Role.HANDLER: "inbox",
+    Role.FIELD_WORKER: "field",
+    Role.LEADER: "overview",
+}
+
+
+def home_page(actor: Actor) -> str | None:
+    return HOME_PAGE.get(actor.role) if actor.role else None
+
+
+def may_open(actor: Actor, page: str) -> bool:
+    return actor.role in PAGE_ROLES.get(page, frozenset())
+
+
+def nav_for(actor: Actor) -> list[tuple[str, str]]:
+    """The pages this person's navigation shows, their own workbench first."""
+    home = home_page(actor)
+    pages = [p for p in PAGE_LABELS if may_open(actor, p)]
+    if home in pages:
+        pages.remove(home)
+        pages.insert(0, home)
+    return [(p, str(PAGE_LABELS[p])) for p in pages]

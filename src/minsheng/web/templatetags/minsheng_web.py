@@ -1,0 +1,163 @@
+"""Small presentation helpers: state badges, due times in words, the navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.models import Role
+from minsheng.cases.states import ClockName, State
+from minsheng.core import clock
+
+from ..roles import nav_for
+
+register = template.Library()
+
+# Words for the timeline; events written by the spine and by the clock worker.
+EVENT_LABELS = {
+    "accept": gettext_lazy("Accepted"),
+    "triage": gettext_lazy("Triage"),
+    "assign": gettext_lazy("Assigned"),
+    "sign": gettext_lazy("Signed"),
+    "return": gettext_lazy("Returned"),
+    "dispatch": gettext_lazy("People dispatched"),
+    "handle": gettext_lazy("Handling note"),
+    "feedback": gettext_lazy("Feedback to requester"),
+    "rate": gettext_lazy("Rated"),
+    "close": gettext_lazy("Closed"),
+    "reopen": gettext_lazy("Reopened"),
+    "extend": gettext_lazy("Extension requested"),
+    "approve_extension": gettext_lazy("Extension decided"),
+    "supervise": gettext_lazy("Supervision"),
+    "merge": gettext_lazy("Merged as duplicate"),
+    "merged_in": gettext_lazy("Duplicate merged in"),
+    "clock_warning": gettext_lazy("Time limit warning"),
+    "clock_breach": gettext_lazy("Time limit breached"),
+}
+
+# Badge colour families per state (CSS classes ``badge-<tone>``).
+STATE_TONE = {
+    State.ACCEPTED: "new",
+    State.ASSIGNED: "wait",
+    State.SIGNED: "wait",
+    State.DISPATCHED: "work",
+    State.HANDLING: "work",
+    State.FEEDBACK: "feedback",
+    State.RATED: "feedback",
+    State.RETURNED: "alert",
+    State.CLOSED: "done",
+}
+
+
+@register.inclusion_tag("web/_badge.html")
+def state_badge(state: str) -> dict[str, Any]:
+    try:
+        label = State(state).label
+    except ValueError:
+        label = state
+    return {"tone": STATE_TONE.get(state, "new"), "label": label, "state": state}
+
+
+@register.filter
+def state_label(state: str) -> str:
+    try:
+        return str(State(state).label)
+    except ValueError:
+        return state
+
+
+@register.filter
+def event_label(action: str) -> str:
+    return str(EVENT_LABELS.get(action, action))
+
+
+@register.filter
+def clock_label(name: str) -> str:
+    try:
+        return str(ClockName(name).label)
+    except ValueError:
+        return name
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return _("under a minute")
+    if minutes < 120:
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@register.filter
+def due_words(due: dt.datetime | None) -> str:
+    """"due in 3 minutes" or "overdue by 2 hours", against the application's clock."""
+    if due is None:
+        return ""
+    now = clock.now()
+    if due < now:
+        return _("overdue by %(span)s") % {"span": _span(now - due)}
+    return _("due in %(span)s") % {"span": _span(due - now)}
+
+
+@register.filter
+def is_past(when: dt.datetime | None) -> bool:
+    return when is not None and when < clock.now()
+
+
+@register.simple_tag(takes_context=True)
+def navigation(context) -> list[dict[str, Any]]:
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    current = request.resolver_match.url_name if request.resolver_match else ""
+    return [
+        {"url": reverse(f"web:{name}"), "label": label, "current": name == current}
+        for name, label in nav_for(Actor.of(request.user))
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes: Any) -> str:
+    """The current query string with some parameters changed (for pagination links)."""
+    request = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag
+def city_name() -> str:
+    return getattr(settings, "MINSHENG_CITY_NAME", "")
+
+
+@register.simple_tag(takes_context=True)
+def who_am_i(context) -> dict[str, str]:
+    """Name, role and unit for the header."""
+    actor = Actor.of(context["request"].user)
+    try:
+        role = str(Role(actor.role).label) if actor.role else _("No role")
+    except ValueError:
+        role = str(actor.role)
+    return {"name": actor.label, "role": role, "unit": actor.unit.name if actor.unit else ""}
+
+
+@register.filter
+def is_soon(due: dt.datetime | None) -> bool:
+    """Due within the next half hour (shown amber)."""
+    return due is not None and due - clock.now() < dt.timedelta(minutes=30)

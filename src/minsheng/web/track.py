@@ -1,0 +1,162 @@
+"""The public follow page (no sign-in): a requester finds their case by its number and the
+last four digits of their phone, or by the secret link sent to them, sees its progress in
+plain words, and rates the outcome.
+
+A wrong number and wrong digits answer the same words, so the page never tells whether a
+number exists; failed look-ups are counted per address and slowed down past a limit.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from minsheng.accounts.actors import Actor
+from minsheng.cases import actions
+from minsheng.cases.errors import Conflict, Invalid, NotFound
+from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.states import State
+
+from .forms import RatingForm, TrackForm
+
+MAX_FAILURES = 20  # per client address
+FAILURE_WINDOW = 15 * 60  # seconds
+
+# What a requester reads for each state: plain words, nothing internal (a return to the
+# dispatcher reads like the first routing).
+PUBLIC_STATE = {
+    State.ACCEPTED: gettext_lazy("We have received your request and are finding the unit "
+                                 "responsible for it."),
+    State.RETURNED: gettext_lazy("We have received your request and are finding the unit "
+                                 "responsible for it."),
+    State.ASSIGNED: gettext_lazy("Your request has been passed to the responsible unit."),
+    State.SIGNED: gettext_lazy("The responsible unit has taken up your request."),
+    State.DISPATCHED: gettext_lazy("Staff have been sent to deal with it."),
+    State.HANDLING: gettext_lazy("Your request is being dealt with."),
+    State.FEEDBACK: gettext_lazy("The unit has reported the result. Please tell us whether "
+                                 "you are satisfied."),
+    State.RATED: gettext_lazy("Thank you for your rating. The case will be closed shortly."),
+    State.CLOSED: gettext_lazy("Your request has been completed."),
+}
+STEPS = [
+    gettext_lazy("Received"), gettext_lazy("Passed to unit"), gettext_lazy("Being handled"),
+    gettext_lazy("Result reported"), gettext_lazy("Rated"), gettext_lazy("Completed"),
+]
+STEP_OF = {
+    State.ACCEPTED: 0, State.RETURNED: 0, State.ASSIGNED: 1, State.SIGNED: 2,
+    State.DISPATCHED: 2, State.HANDLING: 2, State.FEEDBACK: 3, State.RATED: 4, State.CLOSED: 5,
+}
+PUBLIC_EVENTS = {
+    "accept": gettext_lazy("Request received"),
+    "assign": gettext_lazy("Passed to %(unit)s"),
+    "sign": gettext_lazy("Taken up by the unit"),
+    "dispatch": gettext_lazy("Staff sent"),
+    "feedback": gettext_lazy("Result reported"),
+    "rate": gettext_lazy("You rated it"),
+    "close": gettext_lazy("Completed"),
+    "reopen": gettext_lazy("Reopened to be dealt with again"),
+    "merge": gettext_lazy("Merged with an earlier report of the same problem"),
+}
+
+
+def _client(request: HttpRequest) -> str:
+    return f"track-fail:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def find_for_requester(number: str, digits: str) -> Case | None:
+    """The case with this number whose phone ends with these digits; ``None`` for a wrong
+    number and for wrong digits alike, compared in constant time."""
+    case = Case.objects.filter(number=number).only("pk", "requester_phone", "public_token") \
+        .first()
+    phone = case.requester_phone if case is not None else ""
+    tail = phone[-4:] if len(phone) >= 4 else "\0\0\0\0"
+    matched = hmac.compare_digest(tail.encode(), digits.encode())
+    return case if (case is not None and matched) else None
+
+
+@never_cache
+@csrf_protect
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.POST or None)
+    not_found = throttled = False
+    if request.method == "POST" and form.is_valid():
+        key = _client(request)
+        if cache.get(key, 0) >= MAX_FAILURES:
+            throttled = True
+        else:
+            case = find_for_requester(form.cleaned_data["number"], form.cleaned_data["digits"])
+            if case is not None:
+                return redirect("web:track_token", token=case.public_token)
+            cache.set(key, cache.get(key, 0) + 1, FAILURE_WINDOW)
+            not_found = True
+    return render(request, "web/track.html",
+                  {"form": form, "not_found": not_found, "throttled": throttled})
+
+
+def _public_events(case: Case) -> list[dict]:
+    out = []
+    for e in CaseEvent.objects.filter(case=case, action__in=PUBLIC_EVENTS).order_by("at", "id"):
+        words = str(PUBLIC_EVENTS[e.action])
+        if e.action == "assign":
+            words = words % {"unit": e.data.get("unit_name") or _("the responsible unit")}
+        out.append({"at": e.at, "words": words})
+    return out
+
+
+@never_cache
+@csrf_protect
+def track_token(request: HttpRequest, token: str) -> HttpResponse:
+    case = (Case.objects.select_related("matter", "owner_unit", "merged_into")
+            .filter(public_token=token).first())
+    if case is None:
+        raise Http404(_("Not found."))
+    rating_form = RatingForm(request.POST or None)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if rating_form.is_valid():
+            try:
+                actions.rate_case(
+                    Actor.requester(), case.pk, rating=rating_form.cleaned_data["rating"],
+                    note=rating_form.cleaned_data["note"],
+                    expected_version=_int(request.POST.get("version")),
+                )
+            except Invalid as exc:
+                rating_form.add_error("rating" if exc.field == "rating" else None, exc.message)
+                status = 422
+            except Conflict:
+                error = _("This case cannot be rated now: it may have been rated already.")
+                status = 409
+            except NotFound as exc:
+                raise Http404(_("Not found.")) from exc
+            else:
+                return redirect(f"{request.path}?thanks=1")
+        else:
+            status = 422
+        case.refresh_from_db()
+    context = {
+        "case": case,
+        "words": PUBLIC_STATE.get(case.state, ""),
+        "steps": [{"label": label, "done": i < STEP_OF.get(case.state, 0),
+                   "current": i == STEP_OF.get(case.state, 0)} for i, label in enumerate(STEPS)],
+        "events": _public_events(case),
+        "can_rate": case.state == State.FEEDBACK and not case.merged_into_id,
+        "rating_form": rating_form,
+        "error": error,
+        "thanks": request.GET.get("thanks") == "1",
+    }
+    response = render(request, "web/track_case.html", context, status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _int(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() else None
