@@ -28,7 +28,7 @@ from .numbering import next_number
 from .privacy import normalize_phone
 from .routing import decide_owner, locate_case
 from .scoping import assignable_units, can_see, may_act
-from .states import TRANSITIONS, Channel, ClockName, Rating, State
+from .states import EXTENSION_STATES, TRANSITIONS, Channel, ClockName, Rating, State
 
 TEXT_MAX = 20_000
 
@@ -100,6 +100,12 @@ def _commit(
     _allowed, to_state = TRANSITIONS[action]
     if to_state is not None:
         case.state = to_state
+    if case.extension_requested_days and case.state not in EXTENSION_STATES:
+        # A request for more time is the holding unit's, for the work it is doing: it
+        # lapses when the case leaves that unit or that work, never passing to another.
+        data = {**(data or {}), "extension_lapsed": case.extension_requested_days}
+        case.extension_requested_days = None
+        case.extension_reason = ""
     case.version += 1
     case.updated_at = at
     case.save()

@@ -51,6 +51,8 @@ TERMINAL_STATES = frozenset({State.CLOSED})
 # States in which a unit holds the case and is working on it.
 AT_UNIT_STATES = frozenset({State.ASSIGNED, State.SIGNED, State.DISPATCHED, State.HANDLING})
 DISPATCHER_QUEUE_STATES = frozenset({State.ACCEPTED, State.RETURNED})
+# States in which the holding unit, having signed, may ask for (and be granted) more time.
+EXTENSION_STATES = frozenset({State.SIGNED, State.DISPATCHED, State.HANDLING})
 
 S = State
 TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
@@ -63,8 +65,8 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
     "rate": (frozenset({S.FEEDBACK}), S.RATED),
     "close": (frozenset({S.FEEDBACK, S.RATED}), S.CLOSED),
     "reopen": (frozenset({S.RATED, S.CLOSED}), S.ASSIGNED),
-    "extend": (frozenset({S.SIGNED, S.DISPATCHED, S.HANDLING}), None),
-    "approve_extension": (frozenset(AT_UNIT_STATES), None),
+    "extend": (EXTENSION_STATES, None),
+    "approve_extension": (EXTENSION_STATES, None),
     "supervise": (frozenset(OPEN_STATES), None),
     "merge": (frozenset(OPEN_STATES - {S.FEEDBACK, S.RATED}), S.CLOSED),
 }
