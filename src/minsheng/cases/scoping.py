@@ -130,4 +130,7 @@ def sees_full_phone(actor: Actor, case: Case) -> bool:
         return False
     if actor.role == Role.HANDLER:
         return holds(actor, case)
+    if actor.role == Role.SUBCENTRE_DISPATCHER:
+        # Not for a line department's case that merely lies in its town.
+        return in_subcentre_scope(actor, case)
     return True
