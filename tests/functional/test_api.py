@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 EAST_A = dict(zip(("lat", "lng"), City.POINTS["east.a"], strict=True))
 MANHOLE = {
     "channel": "rider", "text": "晚上送餐经过，人行道上一个窨井盖破了一角，很危险", **EAST_A,
-    "address": "东城街道人民路12号", "category": "road.manhole", "urgent": False,
+    "category": "road.manhole", "urgent": False,
     "requester": {"name": "沈师傅", "phone": "138 1234 5678"},
 }
 
@@ -151,9 +151,10 @@ def test_a_session_works_for_reading_and_needs_csrf_for_writing(api, city):
 
 
 def test_create_answers_201_with_the_case_its_clocks_owner_and_place(api, now):
-    response = api.post("/cases", MANHOLE)
+    response = api.post("/cases", {**MANHOLE, "address": "东城街道人民路12号"})
     assert response.status_code == 201
     body = response.json()
+    assert body["address"] == "东城街道人民路12号"
     assert body["number"].startswith("MS20261123")
     assert body["state"] == "assigned"
     assert body["category"] == "road.manhole"
@@ -175,9 +176,14 @@ def test_create_answers_201_with_the_case_its_clocks_owner_and_place(api, now):
 
 
 def test_a_case_nobody_can_route_waits_in_the_dispatchers_queue(api):
-    body = api.create(category=None, lat=None, lng=None, text="我想咨询新生儿医保怎么办理")
+    # A territorial matter (it goes to the town) with no point: which town is unknown.
+    body = api.create(category="neighbor.dispute", lat=None, lng=None,
+                      text="楼上卫生间漏水到楼下，协商多次未果")
     assert body["state"] == "accepted"
-    assert body["owner_unit"] is None and body["place"] is None and body["category"] is None
+    assert body["owner_unit"] is None and body["place"] is None
+    assert {c["name"] for c in body["clocks"]} == {"feedback", "resolve"}
+    queue = api.get("/cases?state=accepted", "dispatcher").json()
+    assert [i["id"] for i in queue["items"]] == [body["id"]]
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_same_case(api):
@@ -210,7 +216,7 @@ def test_a_leader_may_not_register_requests(api):
 
 BAD_INTAKE = [
     ("empty text", {"text": ""}, "text"),
-    ("whitespace text", {"text": " \n\t "}, "text"),
+    ("whitespace text", {"text": " \n\t\u3000 "}, "text"),
     ("text of 20,001 characters", {"text": "井" * 20_001}, "text"),
     ("unknown channel", {"channel": "fax"}, "channel"),
     ("latitude 200", {"lat": 200, "lng": 121.0}, "lat"),
@@ -375,6 +381,10 @@ def test_a_department_never_sees_another_departments_cases(api, city):
     acted = api.act(road["id"], "sign", "water")
     assert acted.status_code == 404 and acted.json() == missing.json()
     assert rows() == before
+    # Searching by its number finds it only for those who may see it.
+    assert api.get(f"/cases?q={road['number']}", "water").json()["count"] == 0
+    assert api.get(f"/cases?q={road['number']}", "dispatcher").json()["count"] == 1
+    assert api.get(f"/cases?q={road['number']}", "roads").json()["count"] == 1
     # ... and the other town's sub-centre does not see it either.
     assert api.get(f"/cases/{road['id']}", "sub_west").status_code == 404
     assert api.get("/cases", "sub_west").json()["count"] == 0
@@ -458,6 +468,30 @@ def test_every_action_through_the_api(api, city, now):
     assert merged.json()["merged_into"] == original["number"]
 
 
+def test_an_extension_request_stays_with_the_unit_that_asked(api, city):
+    """A request for more time is the holding unit's: when the case goes to another unit
+    (or the work is reported done) the request lapses instead of passing to someone else."""
+    case = api.create()
+    api.act(case["id"], "sign", "roads")
+    asked = api.act(case["id"], "extend", "roads", days=3, note="需采购井盖").json()
+    assert asked["extension_requested_days"] == 3
+    moved = api.act(case["id"], "assign", "dispatcher", unit=city.units["water"].pk).json()
+    assert moved["owner_unit"]["code"] == "water"
+    assert moved["extension_requested_days"] is None
+    assert "approve_extension" not in moved["actions"]
+    assert api.act(case["id"], "approve_extension", "dispatcher").status_code == 409
+    # The new unit can ask for its own.
+    api.act(case["id"], "sign", "water")
+    own = api.act(case["id"], "extend", "water", days=2, note="管网需排查")
+    assert own.status_code == 200 and own.json()["extension_requested_days"] == 2
+    # Feedback closes the work: a request still waiting lapses with it.
+    api.act(case["id"], "dispatch", "water", people=["管网班"])
+    done = api.act(case["id"], "feedback", "water", note="已处理").json()
+    assert done["extension_requested_days"] is None
+    last = api.get(f"/cases/{case['id']}/events", "dispatcher").json()[-1]
+    assert last["action"] == "feedback" and last["data"]["extension_lapsed"] == 2
+
+
 def test_a_second_sign_is_409_with_the_current_state(api):
     case = api.create()
     assert api.act(case["id"], "sign", "roads").status_code == 200
@@ -519,10 +553,17 @@ def test_phone_is_masked_for_leader_and_field_worker_and_full_and_logged_for_cal
     assert views.count() == 2, "every unmasked view is logged"
     assert set(views.values_list("via", flat=True)) == {"api"}
 
-    # The holding department calls back too; the other roles that call back as well.
-    for user in ("roads", "dispatcher", "admin", "sub_east"):
+    # The holding department calls back too, and so do the city's desks.
+    for user in ("roads", "dispatcher", "admin"):
         assert api.get(f"/cases/{case['id']}", user).json()["requester"]["phone_masked"] is False
-    assert PersonalDataAccess.objects.count() == 6
+    assert PersonalDataAccess.objects.count() == 5
+    # The town's sub-centre sees the department's case in its town, but does not handle
+    # it and has no reason to call: masked. Its own territorial cases it sees in full.
+    assert api.get(f"/cases/{case['id']}", "sub_east").json()["requester"]["phone_masked"] is True
+    own = api.create(category="neighbor.dispute", text="邻居装修噪音", user="operator")
+    assert own["owner_unit"]["code"] == "sub-east"
+    assert api.get(f"/cases/{own['id']}", "sub_east").json()["requester"]["phone_masked"] is False
+    assert PersonalDataAccess.objects.filter(user=city.users["sub_east"]).count() == 1
 
 
 def test_lists_always_mask_the_phone_and_log_nothing(api):

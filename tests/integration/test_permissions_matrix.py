@@ -320,7 +320,8 @@ def case_in_state(city, state: State) -> Case:
     from tests.common.factories import intake
 
     if state == S.ACCEPTED:
-        case = intake(city, category=None, point=None)  # nobody knows where it goes yet
+        # A territorial matter with no place: nobody can say which town, a dispatcher must.
+        case = intake(city, category="neighbor.dispute", point=None)
         assert case.state == S.ACCEPTED
         return case
     case = intake(city)
@@ -415,7 +416,7 @@ def spread(city, people, now):
         "sub_west": intake(city, category="neighbor.dispute", point="west.a"),
         "village_ea": intake(city, category="neighbor.dispute", point="east.a"),
         "village_eb": intake(city, category="neighbor.dispute", point="east.b"),
-        "unplaced": intake(city, category=None, point=None),
+        "unplaced": intake(city, category="neighbor.dispute", point=None),
         "returned_east": intake(city, point="east.b"),
     }
     roads = city.actor("roads")
