@@ -83,7 +83,7 @@ def test_dispatcher_queue_lists_unassigned_and_returned_with_counts(city, now):
     body = text_of(c.get(reverse("web:queue")))
     assert waiting.number in body
     assert re.search(r"待派单 <span class=\"count[^\"]*\">1</span>", body)
-    assert re.search(r"已退回 <span class=\"count[^\"]*\">1</span>|退单", body)
+    assert re.search(r"被退回 <span class=\"count[^\"]*\">1</span>", body)
     body = text_of(c.get(reverse("web:queue") + "?tab=returned"))
     assert returned.number in body
     # The unit select offers only units the dispatcher may assign to.

@@ -36,7 +36,7 @@ class IntakeForm(forms.Form):
     """受理登记. Latitude and longitude are typed for now; a map pin will fill them later."""
 
     text = forms.CharField(
-        label=_("What the requester says"), widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("What the requester says"), widget=forms.Textarea(attrs={"rows": 4, "autofocus": True}),
         max_length=20_000,
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices,

@@ -67,10 +67,7 @@ def queue_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
 def inbox_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
     """The unit's inbox: what waits for a signature, for people, for feedback."""
     held = base(actor)
-    if actor.unit is not None:
-        held = held.filter(owner_unit=actor.unit)
-    else:
-        held = held.none()
+    held = held.filter(owner_unit=actor.unit) if actor.unit is not None else held.none()
     return [
         ("sign", annotated(held.filter(state=State.ASSIGNED)).order_by("-urgent", "created_at")),
         ("dispatch", annotated(held.filter(state=State.SIGNED)).order_by("-urgent", "created_at")),

@@ -46,7 +46,7 @@ PUBLIC_STATE = {
     State.CLOSED: gettext_lazy("Your request has been completed."),
 }
 STEPS = [
-    gettext_lazy("Received"), gettext_lazy("Passed to unit"), gettext_lazy("Being handled"),
+    gettext_lazy("Submitted"), gettext_lazy("Passed to unit"), gettext_lazy("Being handled"),
     gettext_lazy("Result reported"), gettext_lazy("Rated"), gettext_lazy("Completed"),
 ]
 STEP_OF = {
@@ -153,7 +153,7 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
         "thanks": request.GET.get("thanks") == "1",
     }
     response = render(request, "web/track_case.html", context, status=status)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

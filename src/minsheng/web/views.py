@@ -29,7 +29,7 @@ from .roles import home_page, may_open
 
 SECTION_LABELS = {
     "unassigned": _("Awaiting assignment"),
-    "returned": _("Returned"),
+    "returned": _("Returned by units"),
     "held": _("Held by our centre"),
     "breaching": _("About to breach"),
     "sign": _("To sign"),
