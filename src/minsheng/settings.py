@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "minsheng.api",
     "minsheng.web",
     "minsheng.demo",
+    "minsheng.stats",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,552 @@
+"""The measures the city is judged by, defined once and computed from the clocks and the
+event log, so that every figure can be traced back to the cases behind it.
+
+Clock measures (签收、派遣、反馈、办结、传感响应)
+    One clock row (``CaseClock``) is one obligation of one unit. It counts for the unit on
+    the row (``CaseClock.unit``: the unit held to it; a re-assignment stops the old unit's
+    sign and dispatch clocks and moves the running feedback/resolve/response clocks to the
+    new unit). Its outcome, at the moment of computing (``now``):
+
+    * **met in time** — ``met_at <= due_at``;
+    * **missed** — met after ``due_at``; or stopped (the case left the unit, was merged or
+      closed) after ``due_at``, i.e. it had already breached when it stopped; or still
+      running with ``due_at < now``;
+    * **void** — stopped before its limit (re-assigned, returned or merged in time): the
+      unit is neither credited nor blamed;
+    * **pending** — still running and not yet due: not counted until it is decided.
+
+    rate = met in time / (met in time + missed). The limits are the matter's (签收 1 min,
+    派遣 5 min, 反馈 24 h, 办结 working days, sensor response 15 min by default).
+
+    Period: a clock belongs to the local day (``TIME_ZONE``) on which it **started**. Its
+    start never changes, so the set of days a case contributes to is fixed, which lets the
+    rollups know exactly which days a change touches; the price is that a recent period's
+    resolve rate fills in as its clocks are decided.
+
+    Durations (median, 90th percentile): ``met_at - started_at`` of the clocks met (in
+    time or late), by the same period rule, read from log-scale buckets (≤ 4.4 % error,
+    :mod:`minsheng.stats.buckets`).
+
+Event measures
+    Counted from ``CaseEvent`` rows whose ``at`` falls in the period.
+
+    * **satisfaction** (满意率) — ``rate`` events with ``data.rating`` satisfied or
+      basically satisfied / all ``rate`` events. Unit: the one judged, i.e. the unit of
+      the case's feedback clock met last at or before the rating (the unit whose result
+      the requester heard), else the case's owner.
+    * **reopen rate** (重办率) — ``reopen`` events / ``close`` events, each attributed to the
+      judged unit as above.
+    * **returns** (退单) — ``return`` events, per the returning unit (``data.returned_by``);
+      the rate divides by the ``assign`` events that sent cases to that unit
+      (``data.unit``) in the period.
+
+Every measure is also filtered by the case's town (镇/街道), matter and channel, as they
+are now, and only over cases the reader may see (:func:`minsheng.cases.scoping.visible_cases`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models import (
+    Case as When_,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.models import Role
+from minsheng.cases.models import CaseClock, CaseEvent
+from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids, visible_cases
+from minsheng.cases.states import ClockName, Rating
+
+from . import buckets
+
+# --- the measures -------------------------------------------------------------------------
+
+CLOCKS = (ClockName.SIGN, ClockName.DISPATCH, ClockName.FEEDBACK, ClockName.RESOLVE,
+          ClockName.RESPONSE)
+GOOD_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
+# Event kinds the rollup counts (besides the clock names).
+EVENT_KINDS = ("rating", "close", "reopen", "return", "assign")
+JUDGED_ACTIONS = {"rate": "rating", "close": "close", "reopen": "reopen"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: Any  # lazy string
+    definition: Any
+    num_kind: str  # rollup kind of the numerator ("ok" of it for clocks and ratings)
+    den_kind: str  # rollup kind of the denominator
+    num_label: Any
+    den_label: Any
+    count_first: bool = False  # show the count, the rate beside it (returns)
+
+    @property
+    def is_clock(self) -> bool:
+        return self.key in CLOCKS
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("sign", _("Signed in time"),
+            _("Sign clocks met within the limit (1 minute by default) / sign clocks met or missed."),
+            "sign", "sign", _("in time"), _("decided")),
+    Measure("dispatch", _("Dispatched in time"),
+            _("Dispatch clocks met within the limit (5 minutes by default) / dispatch clocks met or missed."),
+            "dispatch", "dispatch", _("in time"), _("decided")),
+    Measure("feedback", _("Feedback within 24 h"),
+            _("Feedback clocks met within the limit (24 hours) / feedback clocks met or missed."),
+            "feedback", "feedback", _("in time"), _("decided")),
+    Measure("resolve", _("Resolved in time"),
+            _("Resolve clocks met (closed) within the limit / resolve clocks met or missed."),
+            "resolve", "resolve", _("in time"), _("decided")),
+    Measure("response", _("Sensor 15-min response"),
+            _("Sensor cases signed within 15 minutes of the alarm / sensor response clocks met or missed."),
+            "response", "response", _("in time"), _("decided")),
+    Measure("satisfaction", _("Satisfaction"),
+            _("Ratings satisfied or basically satisfied / all ratings."),
+            "rating", "rating", _("satisfied"), _("rated")),
+    Measure("reopen", _("Reopened"),
+            _("Reopenings / closings."), "reopen", "close", _("reopened"), _("closed")),
+    Measure("returns", _("Returns"),
+            _("Cases the unit returned as not its own / cases assigned to it."),
+            "return", "assign", _("returned"), _("assigned"), count_first=True),
+)
+MEASURE_BY_KEY = {m.key: m for m in MEASURES}
+DURATIONS = CLOCKS
+DURATION_LABELS = {
+    ClockName.SIGN: _("Sign"),
+    ClockName.DISPATCH: _("Dispatch"),
+    ClockName.FEEDBACK: _("Feedback"),
+    ClockName.RESOLVE: _("Resolve"),
+    ClockName.RESPONSE: _("Sensor response"),
+}
+PERCENTILES = ((0.5, "p50"), (0.9, "p90"))
+
+
+@dataclass
+class Figure:
+    """One cell: ``value`` = numerator / denominator (``None`` when nothing was decided)."""
+
+    measure: str
+    numerator: int = 0
+    denominator: int = 0
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+# --- filters, periods, scope --------------------------------------------------------------
+
+NO_UNIT = 0  # the unit filter value for "no unit yet" (unit ids start at 1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A period of local days (both ends included) and optional dimensions."""
+
+    start: dt.date
+    end: dt.date
+    unit: int | None = None  # NO_UNIT for clocks/events with no unit
+    town: int | None = None
+    matter: int | None = None
+    channel: str | None = None
+
+    def with_unit(self, unit: int | None) -> Filters:
+        return replace(self, unit=unit)
+
+
+def local_tz() -> dt.tzinfo:
+    return timezone.get_default_timezone()
+
+
+def local_date(at: dt.datetime) -> dt.date:
+    return at.astimezone(local_tz()).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Local midnight at the start of ``day``, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=local_tz())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the reader may count, in terms the rollups keep (the case's current owner unit
+    and town, and the unit on the row). Mirrors ``visible_cases``; a test holds the two
+    equal."""
+
+    everything: bool = False
+    nothing: bool = False
+    owners: frozenset[int] = frozenset()
+    town: int | None = None  # OR: cases in this town (a sub-centre's territory)
+    unit: int | None = None  # AND: only rows of this unit (a handler's own unit)
+
+    @property
+    def needs_town(self) -> bool:
+        return self.town is not None
+
+
+def scope_for(actor: Actor) -> Scope:
+    if actor.is_system or actor.role in CITY_WIDE:
+        return Scope(everything=True)
+    unit = actor.unit
+    if actor.role == Role.SUBCENTRE_DISPATCHER and unit is not None:
+        return Scope(owners=frozenset(unit_subtree_ids(unit)), town=unit.place_id)
+    if actor.role == Role.HANDLER and unit is not None:
+        return Scope(owners=frozenset({unit.pk}), unit=unit.pk)
+    return Scope(nothing=True)
+
+
+# --- SQL pieces shared by the live count and the rollup build ---------------------------
+
+
+class Seconds(Func):
+    """Seconds from the second expression to the first (two datetime columns)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra):  # pragma: no cover - other engines
+        raise NotImplementedError(f"Seconds() is not written for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        end, end_p = compiler.compile(self.source_expressions[0])
+        start, start_p = compiler.compile(self.source_expressions[1])
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})))::double precision", (*end_p, *start_p)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        end, end_p = compiler.compile(self.source_expressions[0])
+        start, start_p = compiler.compile(self.source_expressions[1])
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", (*end_p, *start_p)
+
+
+class Bucket(Func):
+    """The log-scale bucket of a duration in seconds: the SQL twin of
+    :func:`minsheng.stats.buckets.bucket_of`."""
+
+    output_field = IntegerField()
+    arity = 1
+
+    def as_sql(self, compiler, connection, **extra):
+        s, p = compiler.compile(self.source_expressions[0])
+        least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+        sql = (
+            f"CASE WHEN {s} < 1 THEN 0 ELSE {least}({buckets.MAX_BUCKET}, "
+            f"1 + CAST(FLOOR({buckets.PER_OCTAVE} * LN({s}) / LN(2.0)) AS INTEGER)) END"
+        )
+        return sql, (*p, *p, *p)
+
+
+def ok_q() -> Q:
+    return Q(met_at__isnull=False, met_at__lte=F("due_at"))
+
+
+def missed_q(now: dt.datetime) -> Q:
+    return (
+        Q(met_at__isnull=False, met_at__gt=F("due_at"))
+        | Q(met_at__isnull=True, stopped_at__isnull=False, stopped_at__gt=F("due_at"))
+        | Q(met_at__isnull=True, stopped_at__isnull=True, due_at__lt=now)
+    )
+
+
+# Dimension → path from a clock row and from an event row. "u" is special for events.
+CASE_DIMS = {"o": "case__owner_unit_id", "t": "case__town_id", "m": "case__matter_id",
+             "c": "case__channel"}
+FILTER_DIMS = {"town": "t", "matter": "m", "channel": "c"}
+
+
+def _case_filters(filters: Filters | None) -> Q:
+    q = Q()
+    if filters is None:
+        return q
+    if filters.town is not None:
+        q &= Q(case__town_id=filters.town)
+    if filters.matter is not None:
+        q &= Q(case__matter_id=filters.matter)
+    if filters.channel:
+        q &= Q(case__channel=filters.channel)
+    return q
+
+
+def _unit_q(path: str, unit: int | None) -> Q:
+    if unit is None:
+        return Q()
+    if unit == NO_UNIT:
+        return Q(**{f"{path}__isnull": True})
+    return Q(**{path: unit})
+
+
+def _scoped(qs: QuerySet, actor: Actor | None) -> QuerySet:
+    """Only rows of cases the reader may see (THE scoping rule) and, for a handler, only
+    rows of their own unit (applied by the caller on its unit expression)."""
+    if actor is None:
+        return qs
+    scope = scope_for(actor)
+    if scope.everything:
+        return qs
+    if scope.nothing:
+        return qs.none()
+    return qs.filter(case__in=visible_cases(actor).values("pk"))
+
+
+def _dims(group: Sequence[str], unit_expr: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for d in group:
+        out[d] = unit_expr if d == "u" else F(CASE_DIMS[d])
+    return out
+
+
+def clock_base(start: dt.datetime, end: dt.datetime) -> QuerySet[CaseClock]:
+    return CaseClock.objects.filter(started_at__gte=start, started_at__lt=end)
+
+
+def clock_counts(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
+                 group: Sequence[str], filters: Filters | None = None,
+                 actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Rows ``{dims…, kind, n, ok}`` for the clocks started in ``[start, end)``: ``n`` met
+    in time + missed, ``ok`` met in time (pending and void clocks are left out)."""
+    qs = _clock_qs(start, end, filters, actor)
+    rows = qs.values(**_dims(group, F("unit_id")), kind=F("name")).annotate(
+        ok=Count("pk", filter=ok_q()), missed=Count("pk", filter=missed_q(now)),
+    )
+    out = []
+    for r in rows:
+        missed = r.pop("missed")
+        if r["ok"] + missed:
+            r["n"] = r["ok"] + missed
+            out.append(r)
+    return out
+
+
+def clock_durations(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
+                    filters: Filters | None = None,
+                    actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Rows ``{dims…, name, bucket, n}``: the histogram of how long the met clocks took."""
+    qs = _clock_qs(start, end, filters, actor).filter(met_at__isnull=False)
+    return list(
+        qs.annotate(b=Bucket(Seconds(F("met_at"), F("started_at"))))
+        .values("name", **_dims(group, F("unit_id")), bucket=F("b"))
+        .annotate(n=Count("pk"))
+    )
+
+
+def _clock_qs(start: dt.datetime, end: dt.datetime, filters: Filters | None,
+              actor: Actor | None) -> QuerySet[CaseClock]:
+    qs = _scoped(clock_base(start, end).filter(_case_filters(filters)), actor)
+    qs = qs.filter(_unit_q("unit_id", filters.unit if filters else None))
+    own = scope_for(actor).unit if actor is not None else None
+    if own is not None:
+        qs = qs.filter(unit_id=own)
+    return qs
+
+
+def judged_unit() -> Any:
+    """The unit a rating, closing or reopening judges: whoever fed back last before it."""
+    feedback = (
+        CaseClock.objects.filter(case_id=OuterRef("case_id"), name=ClockName.FEEDBACK,
+                                 met_at__isnull=False, met_at__lte=OuterRef("at"))
+        .order_by("-met_at", "-id").values("unit_id")[:1]
+    )
+    return Coalesce(Subquery(feedback), F("case__owner_unit_id"), output_field=BigIntegerField())
+
+
+def event_counts(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
+                 filters: Filters | None = None, actor: Actor | None = None,
+                 unit_codes: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Rows ``{dims…, kind, n, ok}`` for the events at ``[start, end)`` the event measures
+    count (kinds ``rating``, ``close``, ``reopen``, ``return``, ``assign``). Two queries."""
+    base = _scoped(
+        CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(_case_filters(filters)),
+        actor,
+    )
+    unit_filter = filters.unit if filters else None
+    own = scope_for(actor).unit if actor is not None else None
+    out: list[dict[str, Any]] = []
+
+    judged = base.filter(action__in=tuple(JUDGED_ACTIONS)).annotate(uj=judged_unit())
+    judged = judged.filter(_unit_q("uj", unit_filter))
+    if own is not None:
+        judged = judged.filter(uj=own)
+    rows = judged.values(**_dims(group, F("uj")), action_=F("action")).annotate(
+        n=Count("pk"), ok=Count("pk", filter=Q(data__rating__in=list(GOOD_RATINGS))),
+    )
+    for r in rows:
+        action = r.pop("action_")
+        r["kind"] = JUDGED_ACTIONS[action]
+        if r["kind"] != "rating":
+            r["ok"] = 0
+        out.append(r)
+
+    # Returns per the returning unit, assignments per the receiving unit: the unit is
+    # named by code in the event's data, and mapped to its id here.
+    codes = unit_codes if unit_codes is not None else _unit_codes()
+    ids_to_code = {v: k for k, v in codes.items()}
+    coded = base.filter(action__in=("return", "assign")).annotate(
+        code=When_(When(action="return", then=KT("data__returned_by")),
+                   default=KT("data__unit"), output_field=CharField()),
+    )
+    for wanted in (unit_filter, own):
+        if wanted is None:
+            continue
+        if wanted == NO_UNIT:
+            coded = coded.filter(code__isnull=True)
+        else:
+            coded = coded.filter(code=ids_to_code.get(wanted, "\x00none"))
+    group_wo_unit = [d for d in group if d != "u"]
+    rows = coded.values(**_dims(group_wo_unit, None), code_=F("code"),
+                        action_=F("action")).annotate(n=Count("pk"))
+    for r in rows:
+        code = r.pop("code_")
+        action = r.pop("action_")
+        r["kind"] = action
+        r["ok"] = 0
+        if "u" in group:
+            r["u"] = codes.get(code) if code else None
+        out.append(r)
+    return out
+
+
+def _unit_codes() -> dict[str, int]:
+    from minsheng.accounts.models import Unit
+
+    return dict(Unit.objects.values_list("code", "pk"))
+
+
+# --- the audit trail: the rows behind a figure -------------------------------------------
+
+PARTS = ("num", "den", "missed")
+
+
+def audit_items(actor: Actor, filters: Filters, measure: str, part: str,
+                now: dt.datetime) -> QuerySet:
+    """The clock rows or events a figure counted (``num``: the numerator, ``den``: the
+    denominator, ``missed``: denominator minus numerator), computed from the raw tables
+    under the reader's scope. A clock measure returns ``CaseClock`` rows, an event measure
+    ``CaseEvent`` rows; each names its case."""
+    m = MEASURE_BY_KEY[measure]
+    start, end = day_start(filters.start), day_start(filters.end + dt.timedelta(days=1))
+    if m.is_clock:
+        qs = _clock_qs(start, end, filters, actor).filter(name=m.key)
+        if part == "num":
+            qs = qs.filter(ok_q())
+        elif part == "missed":
+            qs = qs.filter(missed_q(now))
+        else:
+            qs = qs.filter(ok_q() | missed_q(now))
+        return qs.select_related("case", "unit").order_by("started_at", "pk")
+    base = _scoped(
+        CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(_case_filters(filters)),
+        actor,
+    )
+    own = scope_for(actor).unit
+    if m.key in ("satisfaction", "reopen"):
+        if m.key == "satisfaction":
+            qs = base.filter(action="rate")
+            if part == "num":
+                qs = qs.filter(data__rating__in=list(GOOD_RATINGS))
+            elif part == "missed":
+                qs = qs.exclude(data__rating__in=list(GOOD_RATINGS))
+        else:
+            qs = base.filter(action="reopen" if part == "num" else "close")
+        qs = qs.annotate(uj=judged_unit()).filter(_unit_q("uj", filters.unit))
+        if own is not None:
+            qs = qs.filter(uj=own)
+    else:
+        action = "return" if part == "num" else "assign"
+        key = "returned_by" if action == "return" else "unit"
+        qs = base.filter(action=action).annotate(code=KT(f"data__{key}"))
+        codes = {v: k for k, v in _unit_codes().items()}
+        for wanted in (filters.unit, own):
+            if wanted is None:
+                continue
+            if wanted == NO_UNIT:
+                qs = qs.filter(code__isnull=True)
+            else:
+                qs = qs.filter(code=codes.get(wanted, "\x00none"))
+    return qs.select_related("case").order_by("at", "pk")
+
+
+# --- assembling a table --------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Counts and histograms for one unit (or the total), before they become figures."""
+
+    counts: dict[str, list[int]] = field(default_factory=dict)  # kind → [n, ok]
+    hists: dict[str, dict[int, int]] = field(default_factory=dict)  # clock → bucket → n
+
+    def add_count(self, kind: str, n: int, ok: int) -> None:
+        cell = self.counts.setdefault(kind, [0, 0])
+        cell[0] += int(n)
+        cell[1] += int(ok)
+
+    def add_hist(self, name: str, bucket: int, n: int) -> None:
+        h = self.hists.setdefault(name, {})
+        h[int(bucket)] = h.get(int(bucket), 0) + int(n)
+
+    def absorb(self, other: Tally) -> None:
+        for kind, (n, ok) in other.counts.items():
+            self.add_count(kind, n, ok)
+        for name, h in other.hists.items():
+            for b, n in h.items():
+                self.add_hist(name, b, n)
+
+    def figure(self, m: Measure) -> Figure:
+        n_den, ok_den = self.counts.get(m.den_kind, [0, 0])
+        if m.num_kind == m.den_kind:
+            return Figure(m.key, ok_den, n_den)
+        return Figure(m.key, self.counts.get(m.num_kind, [0, 0])[0], n_den)
+
+    def percentile(self, name: str, p: float) -> float | None:
+        return buckets.percentile(self.hists.get(name, {}), p)
+
+
+def tally_by_unit(count_rows: Iterable[dict[str, Any]], hist_rows: Iterable[dict[str, Any]],
+                  into: dict[int | None, Tally] | None = None) -> dict[int | None, Tally]:
+    """Folds rows keyed by ``u`` (unit id or ``None``) into one tally per unit."""
+    out = into if into is not None else {}
+    for r in count_rows:
+        out.setdefault(r["u"], Tally()).add_count(r["kind"], r["n"], r["ok"])
+    for r in hist_rows:
+        out.setdefault(r["u"], Tally()).add_hist(r["name"], r["bucket"], r["n"])
+    return out
+
+
+def live_tallies(actor: Actor | None, filters: Filters, start: dt.datetime,
+                 end: dt.datetime, now: dt.datetime,
+                 into: dict[int | None, Tally] | None = None) -> dict[int | None, Tally]:
+    """Everything in ``[start, end)`` computed from the raw tables (four queries)."""
+    group = ("u",)
+    counts = clock_counts(start, end, now, group=group, filters=filters, actor=actor)
+    counts += event_counts(start, end, group=group, filters=filters, actor=actor)
+    hists = clock_durations(start, end, group=group, filters=filters, actor=actor)
+    return tally_by_unit(counts, hists, into)
+
+
+__all__ = [
+    "CLOCKS", "DURATIONS", "MEASURES", "NO_UNIT", "PERCENTILES", "Figure", "Filters",
+    "Measure", "Scope", "Tally", "audit_items", "clock_counts", "clock_durations",
+    "event_counts", "live_tallies", "scope_for",
+]

@@ -1,0 +1,110 @@
+"""Rollups behind the statistics page: per-day (and per-month, per-year) sums of what the
+measures in :mod:`minsheng.stats.measures` count, so that a year of a large city is read
+from thousands of rows instead of millions.
+
+The tables are a cache. Everything in them can be rebuilt from the clocks and the event
+log (``refresh_rollups`` with ``rebuild=True``); nothing else writes to them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Grain(models.TextChoices):
+    DAY = "d", "day"
+    MONTH = "m", "month"
+    YEAR = "y", "year"
+
+
+# Which of the optional dimensions a row keeps (the unit and the case's current owner are
+# always kept: the page groups by unit, and scoping filters by owner).
+TOWN, MATTER, CHANNEL = 1, 2, 4
+FULL = TOWN | MATTER | CHANNEL
+# The grouping sets that are stored; a query uses the smallest one that keeps every
+# dimension it filters on (two or more optional filters use FULL).
+GSETS = (0, TOWN, MATTER, CHANNEL, FULL)
+
+
+class _Dims(models.Model):
+    """The key every rollup row shares. Plain integers, not foreign keys: the rows are a
+    cache, and a unit or matter can be deleted (or never existed in a benchmark) without
+    the rollup standing in the way."""
+
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()  # the day, or the first day of the month / year
+    gset = models.PositiveSmallIntegerField()
+    unit_id = models.BigIntegerField(null=True)  # the unit held to it (clock) / judged (event)
+    owner_id = models.BigIntegerField(null=True)  # the case's current owner unit (scoping)
+    town_id = models.BigIntegerField(null=True)
+    matter_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16, blank=True, default="")  # "" when not kept
+
+    class Meta:
+        abstract = True
+
+
+class Rollup(_Dims):
+    """Counts. ``kind`` is a clock name (``n`` decided = met in time + missed, ``ok`` met in
+    time) or an event kind: ``rating`` (``n`` rated, ``ok`` satisfied or basically
+    satisfied), ``close``, ``reopen``, ``return``, ``assign`` (``n`` events)."""
+
+    kind = models.CharField(max_length=16)
+    n = models.BigIntegerField(default=0)
+    ok = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["gset", "grain", "period"], name="stats_rollup_period"),
+            models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_rollup_unit"),
+            models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_rollup_town"),
+            models.Index(fields=["matter_id", "gset", "grain", "period"],
+                         name="stats_rollup_matter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain}{self.period} g{self.gset} u{self.unit_id} {self.kind}={self.ok}/{self.n}"
+
+
+class RollupDuration(_Dims):
+    """How long the met clocks took: a histogram over fixed log-scale buckets (see
+    :mod:`minsheng.stats.buckets`), ``n`` clocks of clock ``name`` in ``bucket``."""
+
+    name = models.CharField(max_length=16)
+    bucket = models.PositiveSmallIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["gset", "grain", "period"], name="stats_dur_period"),
+            models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_dur_unit"),
+            models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_dur_town"),
+            models.Index(fields=["matter_id", "gset", "grain", "period"], name="stats_dur_matter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain}{self.period} g{self.gset} u{self.unit_id} {self.name}[{self.bucket}]={self.n}"
+
+
+class RollupDay(models.Model):
+    """One local day's state in the rollup: built (and when), or waiting to be rebuilt
+    because something on it changed since."""
+
+    day = models.DateField(primary_key=True)
+    dirty = models.BooleanField(default=True)
+    built_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.day} {'dirty' if self.dirty else 'built'}"
+
+
+class RollupState(models.Model):
+    """The refresh's watermark (a single row)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_run_at = models.DateTimeField(null=True)
+    # Every local day up to and including this one has been built at least once.
+    complete_through = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"rollups through {self.complete_through}"
