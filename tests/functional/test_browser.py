@@ -146,7 +146,7 @@ def test_dispatcher_workbench_fits_a_1366_screen(transactional_db, city, live_se
     from tests.common.factories import intake
 
     for i in range(3):
-        intake(city, category=None, point=None, text=f"待分类的诉求 {i}")
+        intake(city, category="neighbor.dispute", point=None, text=f"待分类的诉求 {i}")
     ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = ctx.new_page()
     sign_in(page, live_server.url, "dispatcher")

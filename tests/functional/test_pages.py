@@ -76,7 +76,7 @@ def test_a_role_without_the_page_goes_back_to_its_own(city, now):
 
 
 def test_dispatcher_queue_lists_unassigned_and_returned_with_counts(city, now):
-    waiting = intake(city, category=None, point=None, text="有人反映噪音扰民")
+    waiting = intake(city, category="neighbor.dispute", point=None, text="有人反映噪音扰民")
     returned = intake(city)
     actions.return_case(city.actor("roads"), returned.pk, note="不属于本单位")
     c = client_for(city, "dispatcher")
@@ -105,7 +105,7 @@ def test_subcentre_queue_is_limited_to_its_town(city, now):
 
 
 def test_assign_from_the_queue_without_javascript_returns_to_the_queue(city, now):
-    case = intake(city, category=None, point=None)
+    case = intake(city, category="neighbor.dispute", point=None)
     c = client_for(city, "dispatcher")
     url = reverse("web:case_action", args=[case.pk, "assign"])
     response = c.post(url, {"version": case.version, "unit": city.units["water"].pk,
@@ -118,7 +118,7 @@ def test_assign_from_the_queue_without_javascript_returns_to_the_queue(city, now
 
 
 def test_assign_from_the_queue_with_htmx_swaps_the_row(city, now):
-    case = intake(city, category=None, point=None)
+    case = intake(city, category="neighbor.dispute", point=None)
     c = client_for(city, "dispatcher")
     response = c.post(reverse("web:case_action", args=[case.pk, "assign"]),
                       {"version": case.version, "unit": city.units["roads"].pk, "from": "row",
@@ -166,7 +166,7 @@ def test_field_worker_sees_only_cases_dispatched_to_them(city, now):
 
 def test_leader_overview_counts_by_state_and_is_read_only(city, now):
     intake(city)
-    intake(city, category=None, point=None)
+    intake(city, category="neighbor.dispute", point=None)
     c = client_for(city, "leader")
     body = text_of(c.get(reverse("web:overview")))
     assert "按状态统计" in body and "已派单，待签收" in body and "已受理，待派单" in body
@@ -274,6 +274,7 @@ def test_intake_shows_the_new_case_number_and_links_to_it(city, now):
 def test_anonymous_intake_stores_no_name_or_phone(city, now):
     c = client_for(city, "operator")
     c.post(reverse("web:intake"), {"text": "匿名反映噪音", "channel": "hotline",
+                                   "category": "neighbor.dispute",
                                    "requester_name": "赵六", "requester_phone": "13812345678",
                                    "anonymous": "on"})
     case = Case.objects.get()
@@ -392,7 +393,7 @@ def test_returning_a_case_leads_back_to_the_workbench(city, now):
 
 def test_merge_takes_the_original_by_number(city, now):
     original = intake(city)
-    dup = intake(city, category=None, point=None, text="井盖坏了（重复）")
+    dup = intake(city, category="neighbor.dispute", point=None, text="井盖坏了（重复）")
     c = client_for(city, "dispatcher")
     response = c.post(reverse("web:case_action", args=[dup.pk, "merge"]),
                       {"version": dup.version, "into": original.number.lower()})
@@ -477,3 +478,26 @@ def test_follow_page_shows_progress_and_takes_the_rating(city, now):
 
 def test_unknown_secret_link_is_not_found(city):
     assert Client().get(reverse("web:track_token", args=["nope"])).status_code == 404
+
+
+def test_lists_do_not_query_once_per_row(city, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(c, url):
+        c.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx)
+
+    for i in range(3):
+        intake(city, category="neighbor.dispute", point=None, text=f"待分类 {i}")
+    d, r = client_for(city, "dispatcher"), client_for(city, "roads")
+    few = {u: queries(c, u) for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")),
+                                         (r, reverse("web:inbox")))}
+    for i in range(20):
+        intake(city, category="neighbor.dispute", point=None, text=f"更多待分类 {i}")
+        intake(city, text=f"井盖 {i}")
+    many = {u: queries(c, u) for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")),
+                                          (r, reverse("web:inbox")))}
+    assert many == few
