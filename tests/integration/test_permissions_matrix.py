@@ -312,6 +312,49 @@ def test_matrix(city, people, now, scenario_name, action):
     assert not wrong, f"{action} on the {scenario_name} case: {wrong}"
 
 
+# --- returned cases: who picks them up again ---------------------------------------------
+
+RETURNED = """
+              from_department  from_village
+operator      403              403
+dispatcher    ok               ok
+sub_east      ok               ok
+sub_west      404              404
+roads         404              404
+water         404              404
+village_ea    404              404
+field_roads   404              404
+field_roads2  404              404
+field_ea      404              404
+leader        403              403
+admin         ok               ok
+requester     403              403
+norole        404              404
+"""
+# A department's return goes to the city's queue (no unit holds it) but the case still
+# lies in the east town, so the east sub-centre may route it within the town too. A
+# village's return goes up to its sub-centre. Whoever returned it no longer sees it.
+
+
+@pytest.mark.parametrize("source", ["from_department", "from_village"])
+def test_who_may_reassign_a_returned_case(city, people, now, source):
+    lines = [ln.split() for ln in RETURNED.strip().splitlines()]
+    column = lines[0].index(source) + 1
+    expected = {row[0]: row[column] for row in lines[1:]}
+    assert list(expected) == list(ROLE_OF_ROW)
+    scenario = SCENARIOS["department" if source == "from_department" else "village"]
+    case = new_case(city, scenario)
+    case = actions.return_case(city.actor(scenario.holder), case.pk, note="不属于我们")
+    assert case.state == S.RETURNED
+    assert case.owner_unit == (None if source == "from_department" else city.units["sub-east"])
+    kwargs = {"unit_id": city.units["gr-east.b"].pk, "note": "请东城B村处理"}
+
+    got = {p: try_one(people(p), "assign", case, S.RETURNED, kwargs) for p in ROLE_OF_ROW}
+
+    wrong = {p: f"expected {expected[p]}, got {got[p]}" for p in ROLE_OF_ROW if got[p] != expected[p]}
+    assert not wrong, f"re-assign a case returned {source}: {wrong}"
+
+
 # --- every (action, state) pair outside TRANSITIONS: 409, nothing changed -----------------
 
 
