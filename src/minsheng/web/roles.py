@@ -18,7 +18,10 @@ PAGE_LABELS = {
     "field": _("My field cases"),
     "overview": _("Overview"),
     "cases": _("Search cases"),
+    "stats": _("Statistics"),
 }
+# Pages of other apps are named with their namespace; the rest are this app's.
+PAGE_URL_NAMES = {"stats": "stats:index"}
 
 # Page → roles that have it in their navigation and may open it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -29,6 +32,9 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "field": frozenset({Role.FIELD_WORKER}),
     "overview": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.ADMIN}),
     "cases": frozenset(Role.values),
+    # As the statistics page itself allows (minsheng.stats.views.STATS_ROLES).
+    "stats": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
+                        Role.ADMIN, Role.HANDLER}),
 }
 
 HOME_PAGE = {
@@ -48,6 +54,10 @@ def home_page(actor: Actor) -> str | None:
 
 def may_open(actor: Actor, page: str) -> bool:
     return actor.role in PAGE_ROLES.get(page, frozenset())
+
+
+def url_name(page: str) -> str:
+    return PAGE_URL_NAMES.get(page, f"web:{page}")
 
 
 def nav_for(actor: Actor) -> list[tuple[str, str]]:

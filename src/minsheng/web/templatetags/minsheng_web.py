@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -16,7 +16,7 @@ from minsheng.accounts.models import Role
 from minsheng.cases.states import ClockName, State
 from minsheng.core import clock
 
-from ..roles import nav_for
+from ..roles import nav_for, url_name
 
 register = template.Library()
 
@@ -120,11 +120,15 @@ def navigation(context) -> list[dict[str, Any]]:
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return []
-    current = request.resolver_match.url_name if request.resolver_match else ""
-    return [
-        {"url": reverse(f"web:{name}"), "label": label, "current": name == current}
-        for name, label in nav_for(Actor.of(request.user))
-    ]
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    items = []
+    for page, label in nav_for(Actor.of(request.user)):
+        try:
+            url = reverse(url_name(page))
+        except NoReverseMatch:  # an optional app that this deployment does not mount
+            continue
+        items.append({"url": url, "label": label, "current": url_name(page) == current})
+    return items
 
 
 @register.simple_tag(takes_context=True)
