@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Query, Router, Schema
+from ninja import NinjaAPI, Query, Router
 from ninja.errors import ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, SessionAuth
@@ -12,13 +12,13 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.services import user_for_token
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid
-from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.models import Case, CaseEvent, IntakeKey
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import ACTIONS, State
 
 from .presenters import case_detail, case_list_item, with_overdue
-from .schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut
+from .schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut, Input
 
 
 class TokenAuth(HttpBearer):
@@ -68,6 +68,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 router = Router(tags=["cases"])
+IDEMPOTENCY_KEY_MAX = IntakeKey._meta.get_field("key").max_length
 
 
 @router.post("", response={201: CaseOut, 403: ErrorOut, 422: dict})
@@ -82,11 +83,14 @@ def create_case(request: HttpRequest, payload: CaseIn):
         requester_phone=requester.phone if requester else "",
     )
     key = request.headers.get("Idempotency-Key") or None
+    if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or "\x00" in key):
+        raise ValidationError([{"loc": ["header", "Idempotency-Key"], "type": "value_error",
+                                "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters, no NUL"}])
     case = actions.accept_case(actor, data, idempotency_key=key)
     return 201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
 
 
-class CaseFilter(Schema):
+class CaseFilter(Input):
     state: State | None = None
     unit: int | None = None
     category: str | None = None

@@ -11,12 +11,30 @@ from pydantic import field_validator
 ChannelIn = Literal["hotline", "app", "grid", "110", "rider", "enterprise", "sensor"]
 
 
-class RequesterIn(Schema):
+def refuse_nul(value):
+    """PostgreSQL cannot store a NUL character (SQLite can): refuse it at the door with a
+    422 naming the field, as Django's own form fields do, instead of a 500 from the database."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class Input(Schema):
+    """Base of every input shape: no field may carry a NUL character."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value):
+        return refuse_nul(value)
+
+
+class RequesterIn(Input):
     name: str = Field("", max_length=64)
     phone: str = Field("", max_length=32)
 
 
-class CaseIn(Schema):
+class CaseIn(Input):
     channel: ChannelIn
     text: str = Field(..., max_length=20_000)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -34,7 +52,7 @@ class CaseIn(Schema):
         return v
 
 
-class ActionIn(Schema):
+class ActionIn(Input):
     """One body for every action; each action reads the fields it needs."""
 
     note: str = Field("", max_length=5_000)
