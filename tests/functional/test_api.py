@@ -224,6 +224,13 @@ BAD_INTAKE = [
     ("unknown category", {"category": "road.unicorn"}, "category"),
     ("invalid phone", {"requester": {"name": "张三", "phone": "12345"}}, "requester.phone"),
     ("text missing", {"text": None}, "text"),
+    # PostgreSQL cannot store NUL characters: refused with a 422, not a 500.
+    ("NUL in the text", {"text": "井盖\x00坏了"}, "text"),
+    ("NUL in the address", {"address": "人民路\x0012号"}, "address"),
+    ("NUL in the requester's name", {"requester": {"name": "张\x00三", "phone": ""}},
+     "requester.name"),
+    ("address of 201 characters", {"address": "路" * 201}, "address"),
+    ("requester name of 65 characters", {"requester": {"name": "张" * 65}}, "requester.name"),
 ]
 
 
@@ -276,6 +283,9 @@ BAD_ACTIONS = [
     ("people not a list", "signed", "roads", "dispatch", {"people": 5}, ["body", "people"]),
     ("version not a number", "assigned", "roads", "sign", {"version": "v1"}, ["body", "version"]),
     ("unknown action", "assigned", "roads", "approve_everything", {}, ["path", "action"]),
+    ("NUL in a note", "assigned", "roads", "return", {"note": "不是\x00我们的"}, ["body", "note"]),
+    ("NUL in a name sent", "signed", "roads", "dispatch", {"people": ["班\x00组"]},
+     ["body", "people"]),
 ]
 
 
@@ -295,6 +305,22 @@ def test_bad_action_input_is_422_naming_the_field_and_writes_nothing(
     assert rows() == before
     after = api.get(f"/cases/{case['id']}").json()
     assert (after["state"], after["version"]) == (case["state"], case["version"])
+
+
+def test_an_idempotency_key_too_long_to_store_is_422_and_writes_nothing(api):
+    before = rows()
+    response = api.post("/cases", MANHOLE, **{"Idempotency-Key": "k" * 129})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert rows() == before
+    assert api.post("/cases", MANHOLE, **{"Idempotency-Key": "k" * 128}).status_code == 201
+
+
+def test_a_nul_in_a_list_filter_is_422_not_a_server_error(api):
+    for query in ("q=a%00b", "category=road%00manhole"):
+        response = api.get(f"/cases?{query}")
+        assert response.status_code == 422, query
+        assert response.json()["detail"][0]["loc"] == ["query", query.split("=")[0]]
 
 
 def test_malformed_json_is_refused_and_writes_nothing(api):
