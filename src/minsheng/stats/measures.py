@@ -126,7 +126,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("satisfaction", _("Satisfaction"),
             _("Ratings satisfied or basically satisfied / all ratings."),
             "rating", "rating", _("satisfied"), _("rated")),
-    Measure("reopen", _("Reopened"),
+    Measure("reopen", _("Reopen rate"),
             _("Reopenings / closings."), "reopen", "close", _("reopened"), _("closed")),
     Measure("returns", _("Returns"),
             _("Cases the unit returned as not its own / cases assigned to it."),

@@ -32,7 +32,14 @@ def fmt_rate(value: float | None) -> str:
 
 
 def fmt_number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
+def round_duration(value: float) -> float:
+    """One decimal, two under one (a one-hour resolve is 0.04 days, not 0.0)."""
+    return round(value, 2) if value < 1 else round(value, 1)
 
 
 @dataclass
@@ -77,7 +84,7 @@ def measure_cell(row: Row, m: Measure) -> Cell:
 def duration_cell(row: Row, name: str, p: float) -> Cell:
     seconds = row.percentile(name, p)
     scale = DURATION_UNIT[name][1]
-    value = None if seconds is None else round(seconds / scale, 1)
+    value = None if seconds is None else round_duration(seconds / scale)
     return Cell(text=fmt_number(value), value=value)
 
 
