@@ -501,3 +501,27 @@ def test_lists_do_not_query_once_per_row(city, now):
     many = {u: queries(c, u) for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")),
                                           (r, reverse("web:inbox")))}
     assert many == few
+
+
+def test_an_expired_session_over_htmx_goes_to_the_sign_in_page(city, now):
+    case = intake(city)
+    response = Client().post(reverse("web:case_action", args=[case.pk, "sign"]),
+                             {"version": case.version}, HTTP_HX_REQUEST="true",
+                             HTTP_HX_CURRENT_URL=f"http://testserver/cases/{case.pk}/")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"/login/?next=%2Fcases%2F{case.pk}%2F"
+
+
+def test_subcentre_passes_a_territorial_case_on_to_a_village_from_its_queue(city, now):
+    case = intake(city, category="neighbor.dispute", point="east.a")
+    assert case.owner_unit == city.units["sub-east"]
+    c = client_for(city, "sub_east")
+    body = text_of(c.get(reverse("web:queue") + "?tab=held"))
+    assert case.number in body and 'name="unit"' in body
+    response = c.post(reverse("web:case_action", args=[case.pk, "assign"]),
+                      {"version": case.version, "unit": city.units["gr-east.a"].pk,
+                       "from": "row", "next": reverse("web:queue")})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.owner_unit == city.units["gr-east.a"]
+    assert case.number in text_of(client_for(city, "village_ea").get(reverse("web:inbox")))

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from minsheng.cases.services import get_visible_case, get_visible_case_by_number
 from minsheng.cases.states import Rating
 
 from .forms import matter_groups
-from .views import actor_of, partial, render_page, unit_choices
+from .views import actor_of, login_required, partial, render_page, unit_choices
 
 DONE = {
     "assign": gettext_lazy("Assigned."),

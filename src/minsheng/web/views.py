@@ -7,11 +7,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required as django_login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
@@ -40,6 +41,23 @@ SECTION_LABELS = {
 # A workbench section shows this many rows; the rest are one click away in the search.
 SECTION_ROWS = 25
 PAGE_SIZE = 50
+
+
+def login_required(view: Callable) -> Callable:
+    """Django's ``login_required``, except that an HTMX request whose session has expired
+    is sent to the sign-in page as a whole page, not swapped into a panel."""
+    guarded = django_login_required(view)
+
+    @wraps(view)
+    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.htmx and not request.user.is_authenticated:
+            response = HttpResponse(status=204)
+            back = request.htmx.current_url_abs_path or reverse("web:home")
+            response["HX-Redirect"] = f"{reverse('web:login')}?{urlencode({'next': back})}"
+            return response
+        return guarded(request, *args, **kwargs)
+
+    return inner
 
 
 def actor_of(request: HttpRequest) -> Actor:
