@@ -525,3 +525,21 @@ def test_subcentre_passes_a_territorial_case_on_to_a_village_from_its_queue(city
     case.refresh_from_db()
     assert case.owner_unit == city.units["gr-east.a"]
     assert case.number in text_of(client_for(city, "village_ea").get(reverse("web:inbox")))
+
+
+def test_the_bell_shows_in_the_header_when_notifications_are_mounted(city, now, settings):
+    from django.urls import NoReverseMatch, clear_url_caches
+    from django.urls import reverse as url_for
+
+    try:
+        url_for("notify:list")
+        mounted_by_project = True
+    except NoReverseMatch:
+        mounted_by_project = False
+    if not mounted_by_project:
+        assert 'id="notify-bell"' not in text_of(client_for(city, "roads").get(reverse("web:inbox")))
+        settings.ROOT_URLCONF = "tests.functional.urls_with_notify"
+        clear_url_caches()
+    body = text_of(client_for(city, "roads").get(reverse("web:inbox")))
+    assert 'id="notify-bell"' in body
+    clear_url_caches()

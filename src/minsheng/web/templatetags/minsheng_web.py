@@ -165,3 +165,22 @@ def who_am_i(context) -> dict[str, str]:
 def is_soon(due: dt.datetime | None) -> bool:
     """Due within the next half hour (shown amber)."""
     return due is not None and due - clock.now() < dt.timedelta(minutes=30)
+
+
+@register.simple_tag(takes_context=True)
+def bell(context) -> dict[str, Any]:
+    """The notification bell, when this deployment mounts ``minsheng.notify``'s pages:
+    the unread count from its context processor, or counted here if that is not set up."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return {"mounted": False}
+    try:
+        reverse("notify:list")
+    except NoReverseMatch:
+        return {"mounted": False}
+    unread = context.get("notify_unread")
+    if unread is None:
+        from minsheng.notify.context_processors import unread_count
+
+        unread = unread_count(request.user)
+    return {"mounted": True, "unread": unread}
