@@ -1,0 +1,232 @@
+"""Where readings live: the one module that writes and reads the readings tables.
+
+Everything else (ingest, the HTTP endpoint, charts, the baseline rule, the retention
+purge) calls these functions and never touches :class:`Reading` or :class:`ReadingHour`
+directly, so that the storage can change without the callers noticing.
+
+Today: one narrow table ``sensors_reading`` (a float column per quantity, unique on
+``(device, ts)`` so that a redelivered message is stored once), written in batches with
+``bulk_create(ignore_conflicts=True)``, plus hourly roll-ups (``sensors_readinghour``)
+that outlive the raw rows and feed the same-hour baseline. Raw rows older than
+``MINSHENG_SENSORS_RETENTION_DAYS`` (default 90) are purged; roll-ups older than
+``MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS`` (default 730).
+
+The path beyond one table (see docs/sensors.md): on PostgreSQL, turn ``sensors_reading``
+into a TimescaleDB hypertable (``create_hypertable('sensors_reading', 'ts')``; the unique
+constraint already contains ``ts``, as Timescale requires) or declare it partitioned by
+range of ``ts`` with one partition per week; then :func:`purge` becomes dropping whole
+chunks/partitions (``drop_chunks``/``DROP TABLE``) and :func:`rollup` a continuous
+aggregate. Only this module changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, Count, Max, Min
+from django.db.models.functions import TruncHour
+
+from .models import QUANTITIES, Reading, ReadingHour
+
+# One reading as the pipeline carries it: device primary key, aware time, values.
+Row = tuple[int, dt.datetime, dict[str, float]]
+
+WRITE_BATCH = 2000
+PURGE_CHUNK = 20_000
+
+
+def _setting(name: str, default: int) -> int:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, default)
+    return int(value)
+
+
+def retention_days() -> int:
+    """Days of raw readings kept (charts show the last 7; the baseline uses roll-ups)."""
+    return max(8, _setting("MINSHENG_SENSORS_RETENTION_DAYS", 90))
+
+
+def rollup_retention_days() -> int:
+    return max(35, _setting("MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS", 730))
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def write(rows: Iterable[Row]) -> int:
+    """Store readings; a ``(device, ts)`` already stored is skipped, not an error.
+
+    Returns how many rows were offered (``ignore_conflicts`` does not tell which were new;
+    callers that care about duplicates dedupe by time themselves, as detection does)."""
+    objs = [Reading(device_id=pk, ts=ts, **values) for pk, ts, values in rows]
+    if objs:
+        Reading.objects.bulk_create(objs, batch_size=WRITE_BATCH, ignore_conflicts=True)
+    return len(objs)
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def count(device_pk: int | None = None) -> int:
+    qs = Reading.objects.all()
+    if device_pk is not None:
+        qs = qs.filter(device_id=device_pk)
+    return qs.count()
+
+
+def readings(device_pk: int, since: dt.datetime | None = None,
+             until: dt.datetime | None = None) -> list[tuple[dt.datetime, dict[str, float]]]:
+    """Raw readings of one device in time order (tests, exports)."""
+    qs = Reading.objects.filter(device_id=device_pk)
+    if since is not None:
+        qs = qs.filter(ts__gte=since)
+    if until is not None:
+        qs = qs.filter(ts__lt=until)
+    out = []
+    for row in qs.order_by("ts").values_list("ts", *QUANTITIES):
+        out.append((row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True)
+                             if v is not None}))
+    return out
+
+
+def latest(device_pk: int) -> tuple[dt.datetime, dict[str, float]] | None:
+    row = (Reading.objects.filter(device_id=device_pk).order_by("-ts")
+           .values_list("ts", *QUANTITIES).first())
+    if row is None:
+        return None
+    return row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True) if v is not None}
+
+
+def last_seen(device_pks: Sequence[int]) -> dict[int, dt.datetime]:
+    """The newest reading's time per device (one grouped query per thousand devices)."""
+    out: dict[int, dt.datetime] = {}
+    for i in range(0, len(device_pks), 1000):
+        chunk = device_pks[i:i + 1000]
+        for pk, ts in (Reading.objects.filter(device_id__in=chunk).values("device_id")
+                       .annotate(last=Max("ts")).values_list("device_id", "last")):
+            out[pk] = ts
+    return out
+
+
+def series(device_pk: int, since: dt.datetime, until: dt.datetime,
+           quantities: Sequence[str] | None = None, max_points: int = 2000) -> dict[str, Any]:
+    """A chart's data for ``[since, until]``: ``{"t": [epoch ms…], "flow": [...], …}``,
+    averaged into at most ``max_points`` equal time buckets when there are more readings
+    than that (a week at one reading a minute is 10,080)."""
+    qs = list(quantities or QUANTITIES)
+    rows = list(Reading.objects.filter(device_id=device_pk, ts__gte=since, ts__lte=until)
+                .order_by("ts").values_list("ts", *qs))
+    out: dict[str, Any] = {"t": [], **{q: [] for q in qs}}
+    if not rows:
+        return out
+    if len(rows) <= max_points:
+        for row in rows:
+            out["t"].append(int(row[0].timestamp() * 1000))
+            for q, v in zip(qs, row[1:], strict=True):
+                out[q].append(v)
+        return out
+    start, span = since.timestamp(), max(1.0, (until - since).total_seconds())
+    width = span / max_points
+    buckets: dict[int, list[Any]] = {}
+    for row in rows:
+        b = min(max_points - 1, int((row[0].timestamp() - start) // width))
+        acc = buckets.get(b)
+        if acc is None:
+            acc = buckets[b] = [[0.0, 0] for _ in qs]
+        for slot, v in zip(acc, row[1:], strict=True):
+            if v is not None:
+                slot[0] += v
+                slot[1] += 1
+    for b in sorted(buckets):
+        out["t"].append(int((start + (b + 0.5) * width) * 1000))
+        for q, (total, n) in zip(qs, buckets[b], strict=True):
+            out[q].append(round(total / n, 4) if n else None)
+    return out
+
+
+# --- hourly roll-ups and the baseline -------------------------------------------------
+
+
+def hour_start(t: dt.datetime) -> dt.datetime:
+    t = t.astimezone(dt.UTC)
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def rollup(since: dt.datetime, until: dt.datetime) -> int:
+    """(Re)compute the roll-ups of the whole hours in ``[since, until)``; returns rows."""
+    since, until = hour_start(since), hour_start(until)
+    if until <= since:
+        return 0
+    aggregates: dict[str, Any] = {"n": Count("pk")}
+    for q in QUANTITIES:
+        aggregates[f"{q}__avg"] = Avg(q)
+        aggregates[f"{q}__min"] = Min(q)
+        aggregates[f"{q}__max"] = Max(q)
+        aggregates[f"{q}__n"] = Count(q)
+    grouped = (Reading.objects.filter(ts__gte=since, ts__lt=until)
+               .annotate(h=TruncHour("ts", tzinfo=dt.UTC)).values("device_id", "h")
+               .annotate(**aggregates))
+    objs = []
+    for g in grouped:
+        stats = {q: [round(g[f"{q}__avg"], 4), g[f"{q}__min"], g[f"{q}__max"], g[f"{q}__n"]]
+                 for q in QUANTITIES if g[f"{q}__n"]}
+        objs.append(ReadingHour(device_id=g["device_id"], hour=g["h"], n=g["n"], stats=stats))
+    if objs:
+        ReadingHour.objects.bulk_create(objs, batch_size=1000, update_conflicts=True,
+                                        unique_fields=["device", "hour"],
+                                        update_fields=["n", "stats"])
+    return len(objs)
+
+
+def write_hours(rows: Iterable[tuple[int, dt.datetime, dict[str, list[float]]]]) -> int:
+    """Store ready-made roll-ups (the demo's history; imports from an older system)."""
+    objs = [ReadingHour(device_id=pk, hour=hour_start(h), stats=stats,
+                        n=max((int(s[3]) for s in stats.values()), default=0))
+            for pk, h, stats in rows]
+    ReadingHour.objects.bulk_create(objs, batch_size=1000, update_conflicts=True,
+                                    unique_fields=["device", "hour"], update_fields=["n", "stats"])
+    return len(objs)
+
+
+def same_hour_means(device_pks: Sequence[int], quantity: str, at: dt.datetime,
+                    days: int) -> dict[int, list[float]]:
+    """For each device, the hourly means of ``quantity`` at the same hour as ``at`` on each
+    of the ``days`` days before: the history the baseline's median/MAD is taken over."""
+    this_hour = hour_start(at)
+    hours = [this_hour - dt.timedelta(days=d) for d in range(1, days + 1)]
+    out: dict[int, list[float]] = {pk: [] for pk in device_pks}
+    for i in range(0, len(device_pks), 1000):
+        chunk = device_pks[i:i + 1000]
+        for pk, stats in (ReadingHour.objects.filter(device_id__in=chunk, hour__in=hours)
+                          .values_list("device_id", "stats")):
+            s = stats.get(quantity)
+            if s and s[0] is not None and math.isfinite(s[0]):
+                out[pk].append(float(s[0]))
+    return out
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def purge(now: dt.datetime) -> tuple[int, int]:
+    """Delete raw readings and roll-ups past their retention, in chunks so that a big
+    backlog never holds one long lock. Returns (readings, roll-ups) deleted."""
+    raw_cut = now - dt.timedelta(days=retention_days())
+    hour_cut = now - dt.timedelta(days=rollup_retention_days())
+    return _delete_before(Reading, raw_cut), _delete_before(ReadingHour, hour_cut, "hour")
+
+
+def _delete_before(model: Any, cut: dt.datetime, field: str = "ts") -> int:
+    total = 0
+    while True:
+        ids = list(model.objects.filter(**{f"{field}__lt": cut}).order_by(field)
+                   .values_list("pk", flat=True)[:PURGE_CHUNK])
+        if not ids:
+            return total
+        total += model.objects.filter(pk__in=ids).delete()[0]
