@@ -1,0 +1,733 @@
+"""Ingest (数据接入): readings in, stored once, judged, and alarms turned into work orders.
+
+Two ways in, one pipeline:
+
+* MQTT: devices publish ``{prefix}/{device_id}/telemetry`` (QoS 1) with
+  ``{"ts": "2026-11-23T09:00:00+08:00", "values": {"flow": 12.3, "level": 0.42}}`` and
+  acknowledge commands on ``{prefix}/{device_id}/ack`` with ``{"id": …, "ok": true}``.
+  :class:`MqttIngest` keeps a persistent session (fixed client id, ``clean_session`` off)
+  and acknowledges a message to the broker only after its batch is stored: a crash or a
+  broker restart makes the broker deliver it again, and the ``(device, ts)`` unique key
+  stores it once. At least once on the wire, exactly once in the table.
+* HTTP: gateways that cannot speak MQTT post batches to ``/api/v1/sensors/readings``;
+  the web process validates and stores them and hands them over (:class:`InboundBatch`)
+  to the ingest process, which owns the detectors' state.
+
+Whatever comes in broken (unknown device, malformed JSON, a time far in the future) is
+counted by reason and logged, and never stops the loop or opens a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import queue
+import threading
+import time
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import F
+
+from minsheng.core import clock
+
+from . import actions, storage
+from .detection import BaselineCheck, Context, DeviceDetector, Finding, is_dry, resolve_rules
+from .models import (
+    QUANTITIES,
+    Alarm,
+    AlarmState,
+    Device,
+    DeviceStatus,
+    InboundBatch,
+    RainPeriod,
+    RejectCounter,
+)
+
+log = logging.getLogger("minsheng.sensors.ingest")
+QSET = frozenset(QUANTITIES)
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def topic_prefix() -> str:
+    return str(_setting("MINSHENG_SENSORS_TOPIC_PREFIX", "minsheng/sensors")).rstrip("/")
+
+
+def max_future_s() -> float:
+    return float(_setting("MINSHENG_SENSORS_MAX_FUTURE_S", 300))
+
+
+def max_age_s() -> float:
+    return float(_setting("MINSHENG_SENSORS_MAX_AGE_DAYS", 7)) * 86400.0
+
+
+# --- parsing and rejects --------------------------------------------------------------
+
+
+class Rejected(Exception):
+    """A message refused, with a reason from :data:`REASONS`."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+REASONS = ("unknown_device", "inactive_device", "malformed", "future", "too_old", "no_values",
+           "bad_topic", "not_allowed", "unknown_command", "error")
+
+
+def parse_reading(obj: Any, now_t: float, *, future_s: float | None = None,
+                  age_s: float | None = None) -> tuple[dt.datetime, float, dict[str, float]]:
+    """``{"ts": ISO-8601 with zone, "values": {quantity: number}}`` → (UTC time, epoch
+    seconds, values). Unknown quantities are dropped (a newer firmware may report more);
+    a known one that is not a finite number makes the message malformed."""
+    if not isinstance(obj, dict):
+        raise Rejected("malformed", "payload is not a JSON object")
+    ts, values = obj.get("ts"), obj.get("values")
+    if not isinstance(ts, str):
+        raise Rejected("malformed", "no ts")
+    try:
+        when = dt.datetime.fromisoformat(ts)
+    except ValueError:
+        raise Rejected("malformed", f"ts is not ISO-8601: {ts[:40]!r}") from None
+    if when.tzinfo is None:
+        raise Rejected("malformed", "ts has no time zone")
+    t = when.timestamp()
+    if t > now_t + (max_future_s() if future_s is None else future_s):
+        raise Rejected("future", f"ts {ts[:40]} is in the future")
+    if t < now_t - (max_age_s() if age_s is None else age_s):
+        raise Rejected("too_old", f"ts {ts[:40]} is too old")
+    if not isinstance(values, dict) or not values:
+        raise Rejected("malformed", "no values")
+    out: dict[str, float] = {}
+    for k, v in values.items():
+        if k not in QSET:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise Rejected("malformed", f"{k} is not a number")
+        out[k] = float(v)
+    if not out:
+        raise Rejected("no_values", "no known quantity")
+    return when.astimezone(dt.UTC), t, out
+
+
+def parse_topic(topic: str, prefix: str) -> tuple[str, str]:
+    """``{prefix}/{device_id}/{telemetry|ack}`` → (device_id, kind)."""
+    if not topic.startswith(prefix + "/"):
+        raise Rejected("bad_topic", topic[:100])
+    rest = topic[len(prefix) + 1:].split("/")
+    if len(rest) != 2 or not rest[0] or rest[1] not in ("telemetry", "ack"):
+        raise Rejected("bad_topic", topic[:100])
+    return rest[0], rest[1]
+
+
+class Counters:
+    """Refused messages by (source, reason): kept in memory, logged, and added to
+    :class:`RejectCounter` rows when flushed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total: Counter[tuple[str, str]] = Counter()
+        self._pending: Counter[tuple[str, str]] = Counter()
+        self._last: dict[tuple[str, str], str] = {}
+
+    def add(self, source: str, reason: str, detail: str = "", n: int = 1) -> None:
+        with self._lock:
+            self.total[(source, reason)] += n
+            self._pending[(source, reason)] += n
+            self._last[(source, reason)] = detail[:200]
+
+    def flush(self, now: dt.datetime | None = None) -> int:
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+            last = dict(self._last)
+        if pending:
+            record_rejects(pending, last, now or clock.now())
+        return sum(pending.values())
+
+
+def record_rejects(counts: Counter[tuple[str, str]], last: dict[tuple[str, str], str],
+                   now: dt.datetime) -> None:
+    for (source, reason), n in counts.items():
+        detail = last.get((source, reason), "")
+        with transaction.atomic():
+            updated = RejectCounter.objects.filter(source=source, reason=reason).update(
+                count=F("count") + n, last_at=now, last_detail=detail)
+            if not updated:
+                RejectCounter.objects.create(source=source, reason=reason, count=n, last_at=now,
+                                             last_detail=detail)
+        log.warning("refused %d %s message(s): %s (%s)", n, source, reason, detail)
+
+
+# --- the pipeline ---------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """What the pipeline keeps per device."""
+
+    pk: int
+    device_id: str
+    detector: DeviceDetector
+    signature: str
+    device: Device
+    last_t: float | None = None
+    last_values: dict[str, float] = field(default_factory=dict)
+    dirty: bool = False
+
+
+# (entry, UTC time, epoch seconds, values)
+Item = tuple[Entry, dt.datetime, float, dict[str, float]]
+
+
+def _utc_offset_s() -> float:
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    offset = clock.now().astimezone(tz).utcoffset()
+    return offset.total_seconds() if offset else 0.0
+
+
+class Pipeline:
+    """Storage, detection and the alarm actions for batches of readings. Used by the MQTT
+    loop, the HTTP hand-over and the benchmark; not thread-safe (one thread drives it)."""
+
+    REGISTRY_EVERY = 60.0
+    SILENCE_EVERY = 10.0
+    STATUS_EVERY = 5.0
+    WEATHER_EVERY = 30.0
+    COUNTERS_EVERY = 30.0
+
+    def __init__(self, *, source: str = "mqtt", on_alarm: Callable[[Finding, float], None]
+                 | None = None) -> None:
+        self.source = source
+        self.devices: dict[str, Entry] = {}
+        self.by_pk: dict[int, Entry] = {}
+        self.counters = Counters()
+        self.ctx = Context(dry=True, utc_offset_s=_utc_offset_s())
+        self.on_alarm = on_alarm
+        self._rain: list[tuple[float, float | None]] = []
+        self._dry_after_s = 24 * 3600.0
+        self._next: dict[str, float] = {}
+        self._baseline_hour: int | None = None
+        self._rolled_until: dt.datetime | None = None
+        self._purged_at: dt.datetime | None = None
+        self.stored = 0
+        self.alarms_raised = 0
+        self.alarms_cleared = 0
+
+    # registry
+
+    def load(self) -> None:
+        """(Re)load the registry. A device whose rules did not change keeps its detector
+        (hold timers, recent values); a changed one gets a new detector that starts from
+        the alarms active in the database."""
+        started_t = clock.now().timestamp()
+        active: dict[int, list[tuple[str, str]]] = {}
+        for pk, rule, q in (Alarm.objects.filter(state=AlarmState.ACTIVE)
+                            .values_list("device_id", "rule", "quantity")):
+            active.setdefault(pk, []).append((rule, q))
+        seen: set[str] = set()
+        for d in (Device.objects.filter(active=True).select_related("device_type")
+                  .only("pk", "device_id", "quantities", "normal_ranges", "rules", "has_valve",
+                        "owner_unit_id", "status", "valve_position", "device_type__rules",
+                        "device_type__quantities", "device_type__normal_ranges",
+                        "device_type__has_valve")):
+            seen.add(d.device_id)
+            config = resolve_rules(d.device_type.rules if d.device_type else None, d.rules)
+            ranges, quantities = d.ranges(), d.reported_quantities()
+            signature = json.dumps([config, ranges, quantities], sort_keys=True, default=str)
+            old = self.devices.get(d.device_id)
+            if old is not None and old.signature == signature and old.pk == d.pk:
+                old.device = d
+                continue
+            detector = DeviceDetector(d.pk, config, ranges, quantities or None,
+                                      active.get(d.pk, ()), started_t=started_t)
+            entry = Entry(d.pk, d.device_id, detector, signature, d)
+            if old is not None:
+                detector.last_t = old.detector.last_t
+                entry.last_t, entry.last_values = old.last_t, old.last_values
+            self.devices[d.device_id] = entry
+            self.by_pk[d.pk] = entry
+        for gone in set(self.devices) - seen:
+            entry = self.devices.pop(gone)
+            self.by_pk.pop(entry.pk, None)
+        self._dry_after_s = 3600.0 * float(
+            resolve_rules(None, None).get("dry_after_rain_hours", 24))
+        self._baseline_hour = None
+
+    # intake
+
+    def accept(self, device_id: str, obj: Any, now_t: float,
+               source: str | None = None) -> Item | None:
+        """Validate one message; a refused one is counted and ``None`` returned."""
+        entry = self.devices.get(device_id)
+        try:
+            if entry is None:
+                raise Rejected("unknown_device", device_id[:64])
+            ts, t, values = parse_reading(obj, now_t)
+        except Rejected as exc:
+            self.counters.add(source or self.source, exc.reason, exc.detail)
+            return None
+        return entry, ts, t, values
+
+    def process(self, items: list[Item], *, store: bool = True) -> list[Finding]:
+        """Store (unless already stored), detect, and act on what detection found."""
+        if not items:
+            return []
+        received = time.perf_counter()
+        if store:
+            storage.write([(e.pk, ts, values) for e, ts, _t, values in items])
+            self.stored += len(items)
+        items.sort(key=lambda item: item[2])
+        ctx = self.ctx
+        findings: list[Finding] = []
+        for entry, _ts, t, values in items:
+            found = entry.detector.feed(t, values, ctx)
+            if found:
+                findings.extend(found)
+            if entry.last_t is None or t > entry.last_t:
+                entry.last_t = t
+                entry.last_values.update(values)
+                entry.dirty = True
+        if findings:
+            self.apply(findings, received)
+        return findings
+
+    def apply(self, findings: Iterable[Finding], received: float | None = None) -> None:
+        """Each finding is its own named action and transaction; one that fails is logged
+        and the rest go on (the detector has moved on; the next change tries again)."""
+        for f in findings:
+            entry = self.by_pk.get(f.device)
+            if entry is None:
+                continue
+            try:
+                if f.raised:
+                    actions.raise_alarm(entry.device, f.rule, f.quantity, since=f.since,
+                                        value=f.value, detail=f.detail)
+                    self.alarms_raised += 1
+                    if f.rule == "silence":
+                        entry.dirty = True
+                else:
+                    actions.clear_alarm(entry.device, f.rule, f.quantity, since=f.since,
+                                        value=f.value, detail=f.detail)
+                    self.alarms_cleared += 1
+            except Exception:
+                log.exception("could not act on %s", f)
+                continue
+            if self.on_alarm is not None and received is not None:
+                self.on_alarm(f, time.perf_counter() - received)
+
+    def take_inbound(self, limit: int = 50) -> int:
+        """Detection for readings the HTTP endpoint stored (they are not stored again)."""
+        with transaction.atomic():
+            batches = list(InboundBatch.objects.select_for_update(skip_locked=True)
+                           .filter(taken_at__isnull=True).order_by("id")[:limit])
+            if not batches:
+                return 0
+            InboundBatch.objects.filter(pk__in=[b.pk for b in batches]).update(
+                taken_at=clock.now())
+        items: list[Item] = []
+        for b in batches:
+            for pk, ts, values in b.readings:
+                entry = self.by_pk.get(pk)
+                if entry is None:
+                    continue
+                when = dt.datetime.fromisoformat(ts)
+                items.append((entry, when, when.timestamp(), values))
+        self.process(items, store=False)
+        InboundBatch.objects.filter(pk__in=[b.pk for b in batches]).delete()
+        return len(items)
+
+    # periodic work
+
+    def _due(self, name: str, every: float, now_t: float) -> bool:
+        if now_t >= self._next.get(name, 0.0):
+            self._next[name] = now_t + every
+            return True
+        return False
+
+    def tick(self, now: dt.datetime | None = None) -> None:
+        """Everything that runs on time rather than on readings; each part guarded so that
+        a failure in one never stops the others or the loop."""
+        now = now or clock.now()
+        now_t = now.timestamp()
+        for name, every, job in (
+            ("registry", self.REGISTRY_EVERY, self.load),
+            ("weather", self.WEATHER_EVERY, lambda: self.refresh_weather(now)),
+            ("silence", self.SILENCE_EVERY, lambda: self.check_silence(now_t)),
+            ("status", self.STATUS_EVERY, self.flush_status),
+            ("commands", 1.0, lambda: actions.expire_commands(now)),
+            ("counters", self.COUNTERS_EVERY, lambda: self.counters.flush(now)),
+            ("hourly", 60.0, lambda: self.hourly(now)),
+        ):
+            if self._due(name, every, now_t):
+                try:
+                    job()
+                except Exception:
+                    log.exception("sensors %s job failed", name)
+
+    def refresh_weather(self, now: dt.datetime) -> None:
+        since = now - dt.timedelta(seconds=self._dry_after_s) - dt.timedelta(days=1)
+        self._rain = [
+            (s.timestamp(), e.timestamp() if e else None)
+            for s, e in RainPeriod.objects.filter(started_at__lte=now)
+            .exclude(ended_at__lt=since).values_list("started_at", "ended_at")
+        ]
+        self.ctx.dry = is_dry(now.timestamp(), self._rain, self._dry_after_s)
+
+    def check_silence(self, now_t: float) -> None:
+        findings = [f for e in self.devices.values()
+                    if (f := e.detector.check_silence(now_t)) is not None]
+        if findings:
+            self.apply(findings)
+
+    def flush_status(self) -> int:
+        """The registry's cache of last reading and status, for maps and lists."""
+        dirty = [e for e in self.devices.values() if e.dirty]
+        if not dirty:
+            return 0
+        objs = []
+        for e in dirty:
+            e.dirty = False
+            d = e.device
+            d.last_seen_at = dt.datetime.fromtimestamp(e.last_t or 0, tz=dt.UTC)
+            d.last_values = dict(e.last_values)
+            d.status = (DeviceStatus.OFFLINE if e.detector.silence_active
+                        else DeviceStatus.ONLINE)
+            if "valve" in e.last_values:
+                d.valve_position = e.last_values["valve"]
+            objs.append(d)
+        Device.objects.bulk_update(objs, ["last_seen_at", "last_values", "status",
+                                          "valve_position"], batch_size=500)
+        return len(objs)
+
+    def hourly(self, now: dt.datetime) -> None:
+        """Roll-ups of finished hours, the same-hour baselines, and the retention purge."""
+        this_hour = storage.hour_start(now)
+        if self._rolled_until is None:
+            self._rolled_until = this_hour - dt.timedelta(hours=2)
+        if this_hour > self._rolled_until:
+            storage.rollup(self._rolled_until - dt.timedelta(hours=1), this_hour)
+            self._rolled_until = this_hour
+        hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
+        if hour != self._baseline_hour:
+            self.load_baselines(now)
+            self._baseline_hour = hour
+        if self._purged_at is None or now - self._purged_at > dt.timedelta(hours=6):
+            raw, hours = storage.purge(now)
+            self._purged_at = now
+            if raw or hours:
+                log.info("retention: purged %d readings and %d hourly roll-ups", raw, hours)
+
+    def load_baselines(self, now: dt.datetime) -> None:
+        hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
+        wanted: dict[tuple[str, int], list[BaselineCheck]] = {}
+        for e in self.devices.values():
+            for c in e.detector.checks():
+                if isinstance(c, BaselineCheck):
+                    weeks = int(e.detector.config.get("quantities", {}).get(c.quantity, {})
+                                .get("baseline", {}).get("weeks", 4))
+                    wanted.setdefault((c.quantity, weeks), []).append(c)
+        for (q, weeks), checks in wanted.items():
+            means = storage.same_hour_means([c.device for c in checks], q, now, weeks * 7)
+            for c in checks:
+                c.set_history(hour, means.get(c.device, []))
+
+    def close(self) -> None:
+        try:
+            self.flush_status()
+            self.counters.flush()
+        except Exception:
+            log.exception("could not flush on close")
+
+
+# --- MQTT -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        """``mqtt://[user:pass@]host[:1883]`` or ``mqtts://…[:8883]`` (TLS)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError(f"not an MQTT URL: {url}")
+        tls = parts.scheme in ("mqtts", "ssl")
+        return cls(host=parts.hostname or "127.0.0.1", port=parts.port or (8883 if tls else 1883),
+                   tls=tls, username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None)
+
+    def __str__(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def make_client(client_id: str, *, clean_session: bool, address: BrokerAddress,
+                username: str | None = None, password: str | None = None,
+                manual_ack: bool = False) -> Any:
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         clean_session=clean_session, protocol=mqtt.MQTTv311,
+                         manual_ack=manual_ack)
+    user = username or address.username
+    if user:
+        client.username_pw_set(user, password if password is not None else address.password)
+    if address.tls:
+        client.tls_set()
+    client.reconnect_delay_set(min_delay=1, max_delay=10)
+    return client
+
+
+class MqttIngest:
+    """The ingest process's MQTT side: a persistent session, messages batched, stored and
+    judged, then acknowledged; commands published; periodic work on time."""
+
+    def __init__(self, pipeline: Pipeline, address: BrokerAddress, *, client_id: str,
+                 prefix: str | None = None, username: str | None = None,
+                 password: str | None = None, batch_max: int = 5000,
+                 batch_wait: float = 0.02) -> None:
+        self.pipeline = pipeline
+        self.address = address
+        self.prefix = prefix or topic_prefix()
+        self.client_id = client_id
+        self.batch_max = batch_max
+        self.batch_wait = batch_wait
+        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.connected = threading.Event()
+        self.session_present: bool | None = None
+        # Message ids are per connection: a message received before a reconnect is never
+        # acknowledged after it (the broker delivers it again; storage stores it once).
+        self.generation = 0
+        self.stopping = False
+        self.client = make_client(client_id, clean_session=False, address=address,
+                                  username=username, password=password, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client: Any, _userdata: Any, flags: Any, reason: Any,
+                    _props: Any = None) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("broker refused the connection: %s", reason)
+            return
+        self.session_present = bool(getattr(flags, "session_present", False))
+        self.generation += 1
+        client.subscribe([(f"{self.prefix}/+/telemetry", 1), (f"{self.prefix}/+/ack", 1)])
+        self.connected.set()
+        log.info("connected to %s as %s (session present: %s)", self.address, self.client_id,
+                 self.session_present)
+
+    def _on_disconnect(self, _client: Any, _userdata: Any, _flags: Any, reason: Any,
+                       _props: Any = None) -> None:
+        self.connected.clear()
+        if self.stopping:
+            log.info("disconnected from %s", self.address)
+        else:
+            log.warning("disconnected from %s (%s); reconnecting", self.address, reason)
+
+    def _on_message(self, _client: Any, _userdata: Any, msg: Any) -> None:
+        self.inbox.put((msg.topic, msg.payload, msg.mid, msg.qos, self.generation))
+
+    def start(self) -> None:
+        self.client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def drain(self, timeout: float) -> list[Any]:
+        try:
+            first = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_max:
+            try:
+                batch.append(self.inbox.get_nowait())
+            except queue.Empty:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    batch.append(self.inbox.get(timeout=left))
+                except queue.Empty:
+                    break
+        return batch
+
+    def handle(self, batch: Sequence[Any]) -> None:
+        """Store and judge a batch, then acknowledge it to the broker, in order."""
+        now_t = clock.now().timestamp()
+        items: list[Item] = []
+        acks: list[tuple[str, dict[str, Any]]] = []
+        pipeline = self.pipeline
+        for topic, payload, _mid, _qos, _gen in batch:
+            try:
+                device_id, kind = parse_topic(topic, self.prefix)
+                try:
+                    obj = json.loads(payload)
+                except (ValueError, UnicodeDecodeError):
+                    raise Rejected("malformed", f"not JSON from {device_id}") from None
+            except Rejected as exc:
+                pipeline.counters.add("mqtt", exc.reason, exc.detail)
+                continue
+            if kind == "telemetry":
+                item = pipeline.accept(device_id, obj, now_t, "mqtt")
+                if item is not None:
+                    items.append(item)
+            else:
+                acks.append((device_id, obj))
+        try:
+            pipeline.process(items)
+        except Exception:
+            # Not acknowledged: the broker delivers the batch again after a reconnect.
+            log.exception("could not store a batch of %d readings", len(items))
+            close_old_connections()
+            self.client.disconnect()
+            return
+        for device_id, obj in acks:
+            self.handle_ack(device_id, obj)
+        generation = self.generation
+        for _topic, _payload, mid, qos, gen in batch:
+            if qos and gen == generation:
+                self.client.ack(mid, qos)
+
+    def handle_ack(self, device_id: str, obj: Any) -> None:
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            self.pipeline.counters.add("mqtt", "malformed", f"ack from {device_id}")
+            return
+        position = obj.get("position")
+        try:
+            cmd = actions.acknowledge_command(
+                device_id, obj["id"], ok=bool(obj.get("ok", True)),
+                position=float(position) if isinstance(position, int | float) else None,
+                message=str(obj.get("message", ""))[:200])
+        except Exception:
+            log.exception("could not record the acknowledgement %s", obj)
+            return
+        if cmd is None:
+            self.pipeline.counters.add("mqtt", "unknown_command", f"{device_id}: {obj['id']}"[:200])
+
+    def publish_commands(self) -> int:
+        if not self.connected.is_set():
+            return 0
+        cmds = actions.claim_pending_commands()
+        for cmd in cmds:
+            topic = f"{self.prefix}/{cmd.device.device_id}/command"
+            self.client.publish(topic, json.dumps(actions.command_payload(cmd)), qos=1)
+            log.info("command %s %s → %s", cmd.command_id, cmd.action, cmd.device.device_id)
+        return len(cmds)
+
+    def run(self, stop: threading.Event, *, http_inbound: bool = True) -> None:
+        self.pipeline.load()
+        self.start()
+        last_cmd = 0.0
+        try:
+            while not stop.is_set():
+                batch = self.drain(timeout=0.1)
+                if batch:
+                    self.handle(batch)
+                now = time.monotonic()
+                if now - last_cmd >= 0.2:
+                    last_cmd = now
+                    try:
+                        self.publish_commands()
+                        if http_inbound:
+                            self.pipeline.take_inbound()
+                    except Exception:
+                        log.exception("commands/inbound pass failed")
+                        close_old_connections()
+                self.pipeline.tick()
+        finally:
+            self.pipeline.close()
+            self.stop()
+
+
+def run_http_only(pipeline: Pipeline, stop: threading.Event) -> None:
+    """No broker: detection for what the HTTP endpoint stores, and the periodic work.
+    Commands wait for gateways to poll them (``/api/v1/sensors/commands/pending``)."""
+    pipeline.load()
+    try:
+        while not stop.is_set():
+            try:
+                n = pipeline.take_inbound()
+            except Exception:
+                log.exception("inbound pass failed")
+                close_old_connections()
+                n = 0
+            pipeline.tick()
+            if not n:
+                stop.wait(0.2)
+    finally:
+        pipeline.close()
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    accepted: int
+    rejected: int
+    errors: list[dict[str, Any]]
+
+
+def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = None) -> BatchResult:
+    """The HTTP endpoint's work: check each reading and the key's right to it, store the
+    good ones, hand them to the ingest process for detection, count the rest. A device's
+    key speaks for that device only; a gateway's for the devices behind it."""
+    now = now or clock.now()
+    now_t = now.timestamp()
+    ids = {it.get("device") for it in items
+           if isinstance(it, dict) and isinstance(it.get("device"), str)}
+    devices = {d.device_id: d for d in Device.objects.filter(device_id__in=ids, active=True)
+               .only("pk", "device_id", "gateway_id")}
+    rows: list[storage.Row] = []
+    errors: list[dict[str, Any]] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    last: dict[tuple[str, str], str] = {}
+    for i, it in enumerate(items):
+        try:
+            if not isinstance(it, dict) or not isinstance(it.get("device"), str):
+                raise Rejected("malformed", "no device")
+            d = devices.get(it["device"])
+            if d is None:
+                raise Rejected("unknown_device", it["device"][:64])
+            if (key.device_id is not None and key.device_id != d.pk) or (
+                    key.gateway_id is not None and d.gateway_id != key.gateway_id):
+                raise Rejected("not_allowed", f"key {key.prefix}… for {d.device_id}")
+            ts, _t, values = parse_reading(it, now_t)
+        except Rejected as exc:
+            counts[("http", exc.reason)] += 1
+            last[("http", exc.reason)] = exc.detail
+            if len(errors) < 100:
+                errors.append({"index": i, "reason": exc.reason, "detail": exc.detail})
+            continue
+        rows.append((d.pk, ts, values))
+    if rows:
+        with transaction.atomic():
+            storage.write(rows)
+            InboundBatch.objects.create(
+                created_at=now, readings=[[pk, ts.isoformat(), v] for pk, ts, v in rows])
+    if counts:
+        record_rejects(counts, last, now)
+    return BatchResult(len(rows), sum(counts.values()), errors)
