@@ -1,0 +1,27 @@
+"""``{% load sensors %}{% sensor_panel case %}``: the sensor panel on a case page (the
+device, its chart around the alarm, the alarms and the command form); empty for a case no
+sensor alarm is on (one indexed query)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.loader import render_to_string
+
+from minsheng.accounts.actors import Actor
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def sensor_panel(context: dict[str, Any], case: Any) -> str:
+    from ..views import case_panel_context
+
+    request = context.get("request")
+    if request is None or case is None or not getattr(case, "pk", None):
+        return ""
+    ctx = case_panel_context(Actor.of(request.user), case)
+    if ctx is None:
+        return ""
+    return render_to_string("sensors/_case_panel.html", ctx, request=request)
