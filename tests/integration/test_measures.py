@@ -306,6 +306,37 @@ def test_a_clock_passing_its_limit_unnoticed_is_caught_by_the_next_refresh(city,
     assert report.rolled and fig(report.total, "resolve") == (0, 1)
 
 
+def test_a_change_to_an_old_day_goes_into_its_summed_month_and_year(city, now):
+    from minsheng.stats.models import RollupPeriod
+
+    first = local_date(now())
+    slow = through(city, now, sign=30, dispatch=60, feedback=None)  # feedback still owed
+    moved = intake(city)  # never signed by roads
+    now.advance(days=40)  # into January 2027: November, December and 2026 are over
+    refresh_rollups(now())
+    assert set(RollupPeriod.objects.values_list("grain", "period")) == {
+        ("m", dt.date(2026, 11, 1)), ("m", dt.date(2026, 12, 1)), ("y", dt.date(2026, 1, 1))}
+    leader = city.actor("leader")
+    year = period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    before = build_report(leader, year, now())
+    assert before.rolled == [("y", dt.date(2026, 1, 1), dt.date(2026, 12, 31))]
+    assert fig(row_of(before, city.units["roads"]), "feedback") == (0, 2)
+
+    actions.feedback_case(city.actor("roads"), slow.pk, note="迟到的反馈")  # a duration appears
+    actions.assign_case(city.actor("dispatcher"), moved.pk, unit_id=city.units["water"].pk)
+    result = refresh_rollups(now())
+    assert result.days_built == 1 and result.months_built == 0 and result.keys_changed > 0
+    for f in (year, period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)), period(first, first)):
+        rolled, live = build_report(leader, f, now()), build_report(leader, f, now(), use_rollups=False)
+        assert rolled.rolled and _figures(rolled) == _figures(live)
+    after = build_report(leader, year, now())
+    assert fig(row_of(after, city.units["roads"]), "feedback") == (0, 1)
+    assert fig(row_of(after, city.units["water"]), "feedback") == (0, 1)
+    approx_duration(row_of(after, city.units["roads"]).percentile("feedback", 0.5),
+                    40 * 86400 + 90)
+    assert refresh_rollups(now()).keys_changed == 0  # nothing new: nothing written
+
+
 def test_split_period_uses_years_months_and_days():
     d = dt.date
     assert split_period(d(2025, 12, 30), d(2027, 2, 3)) == [

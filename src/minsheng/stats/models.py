@@ -26,22 +26,30 @@ FULL = TOWN | MATTER | CHANNEL
 GSETS = (0, TOWN, MATTER, CHANNEL, FULL)
 
 
+NONE = 0  # "no unit / no town / no matter", and a dimension the grouping set drops
+
+
 class _Dims(models.Model):
     """The key every rollup row shares. Plain integers, not foreign keys: the rows are a
     cache, and a unit or matter can be deleted (or never existed in a benchmark) without
-    the rollup standing in the way."""
+    the rollup standing in the way. No NULLs: ``0`` (``""`` for the channel) stands for
+    "none" or "not kept", which the grouping set tells apart; so the key can be unique
+    and a change can be added to a row in place (``ON CONFLICT … DO UPDATE``)."""
 
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()  # the day, or the first day of the month / year
     gset = models.PositiveSmallIntegerField()
-    unit_id = models.BigIntegerField(null=True)  # the unit held to it (clock) / judged (event)
-    owner_id = models.BigIntegerField(null=True)  # the case's current owner unit (scoping)
-    town_id = models.BigIntegerField(null=True)
-    matter_id = models.BigIntegerField(null=True)
-    channel = models.CharField(max_length=16, blank=True, default="")  # "" when not kept
+    unit_id = models.BigIntegerField(default=NONE)  # the unit held to it / judged
+    owner_id = models.BigIntegerField(default=NONE)  # the case's current owner (scoping)
+    town_id = models.BigIntegerField(default=NONE)
+    matter_id = models.BigIntegerField(default=NONE)
+    channel = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         abstract = True
+
+
+KEY = ("gset", "grain", "period", "unit_id", "owner_id", "town_id", "matter_id", "channel")
 
 
 class Rollup(_Dims):
@@ -54,8 +62,11 @@ class Rollup(_Dims):
     ok = models.BigIntegerField(default=0)
 
     class Meta:
+        constraints = [
+            # Also the index the page's queries use (gset, grain, period first).
+            models.UniqueConstraint(fields=[*KEY, "kind"], name="stats_rollup_key"),
+        ]
         indexes = [
-            models.Index(fields=["gset", "grain", "period"], name="stats_rollup_period"),
             models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_rollup_unit"),
             models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_rollup_town"),
             models.Index(fields=["matter_id", "gset", "grain", "period"],
@@ -75,8 +86,10 @@ class RollupDuration(_Dims):
     n = models.BigIntegerField(default=0)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=[*KEY, "name", "bucket"], name="stats_dur_key"),
+        ]
         indexes = [
-            models.Index(fields=["gset", "grain", "period"], name="stats_dur_period"),
             models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_dur_unit"),
             models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_dur_town"),
             models.Index(fields=["matter_id", "gset", "grain", "period"], name="stats_dur_matter"),
@@ -84,6 +97,23 @@ class RollupDuration(_Dims):
 
     def __str__(self) -> str:
         return f"{self.grain}{self.period} g{self.gset} u{self.unit_id} {self.name}[{self.bucket}]={self.n}"
+
+
+class RollupPeriod(models.Model):
+    """A month or year whose rows have been summed from its days (or months). From then on
+    a rebuilt day adds its change to them instead of their being summed again."""
+
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "period"], name="stats_period_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain}{self.period}"
 
 
 class RollupDay(models.Model):

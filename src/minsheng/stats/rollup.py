@@ -1,18 +1,26 @@
 """Keeping the rollups: which days changed since the last run, rebuilding them, and
-summing days into months and months into years.
+carrying each day's change into its month and year.
 
-A day is rebuilt whole (its rows deleted and inserted again from the raw tables, in one
-transaction), so a refresh is idempotent: running it twice, or after a crash half-way,
-leaves the same rows. What makes it cheap is knowing which days to rebuild:
+A day is recomputed whole from the raw tables and compared with the rows it has; only the
+difference is written, to the day and, if they are already summed, to its month and year
+(``INSERT … ON CONFLICT DO UPDATE``: one row per changed key). So a refresh costs in
+proportion to the days it touches and the keys that changed, not to the year, and it is
+idempotent: a second run finds no difference and writes nothing. A month (year) is
+summed from its days (months) once, when it is over.
+
+Which days to recompute:
 
 * a day that ended since the last run (up to yesterday; today is always counted live);
-* the days a *touched* case contributes to. A case is touched when an event was written
-  for it since the last run (every change to a clock or to a case's unit, town or matter
-  writes one). Because a clock belongs to the day it started and an event to the day it
-  happened, and neither moment ever changes, those days are exactly the start days of
-  the case's clocks and the days of its counted events;
-* the start days of clocks that passed their limit since the last run without anyone
-  touching the case (pending → missed), found through the worker's partial index.
+* the days a *changed* case contributes to. Every change writes an event (the named
+  actions, the clock worker's breaches), so the changed cases are those with an event
+  since the last run. Because a clock belongs to the day it started and an event to the
+  day it happened, and neither moment ever changes, the days are known exactly: for an
+  action that only meets or stops clocks (sign, dispatch, feedback, close …), the start
+  days of the clocks it met or stopped; for one that may move the case to another unit,
+  town or matter, or move a limit (assign, return, reopen, merge, extension, and any
+  action not known here), every day the case contributes to;
+* the start days of clocks that passed their limit unnoticed since the last run (pending
+  → missed; the worker's partial index finds them; breached ones wrote an event).
 
 Events are looked at from a little before the last run (``LAG``), so that a transaction
 that took its time stamp before the last run but committed after it is not missed.
@@ -29,31 +37,54 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 
 from minsheng.cases.models import CaseClock, CaseEvent
 from minsheng.core import clock
 
 from . import measures
-from .models import FULL, GSETS, Grain, Rollup, RollupDay, RollupDuration, RollupState
+from .models import (
+    CHANNEL,
+    FULL,
+    GSETS,
+    KEY,
+    MATTER,
+    NONE,
+    TOWN,
+    Grain,
+    Rollup,
+    RollupDay,
+    RollupDuration,
+    RollupPeriod,
+    RollupState,
+)
 
 log = logging.getLogger("minsheng.stats")
 
 LAG = dt.timedelta(minutes=10)
-# The actions that can change what a clock or a counted event contributes.
-TOUCHING_ACTIONS = ("accept", "assign", "triage", "sign", "return", "dispatch", "feedback",
-                    "rate", "close", "reopen", "approve_extension", "merge", "clock_breach")
+# Actions that only meet, stop or start clocks, or write a counted event: they change the
+# days of those clocks and events only. Any other action may move the case (unit, town,
+# matter) or a limit, and changes every day the case counts on.
+NARROW_ACTIONS = frozenset({
+    "accept", "sign", "dispatch", "handle", "feedback", "rate", "close", "extend", "supervise",
+    "merged_in", "clock_warning", "clock_breach",
+})
 COUNTED_ACTIONS = ("rate", "close", "reopen", "return", "assign")
 DIMS = ("u", "o", "t", "m", "c")
 ADVISORY_LOCK = 0x6D73_7374  # "msst": one refresh at a time on PostgreSQL
 CHUNK = 1000
+UPSERT_BATCH = 500
+
+COUNT_KEY = ("gset", "unit_id", "owner_id", "town_id", "matter_id", "channel", "kind")
+HIST_KEY = ("gset", "unit_id", "owner_id", "town_id", "matter_id", "channel", "name", "bucket")
 
 
 @dataclass
 class RefreshResult:
     days_built: int = 0
-    months_built: int = 0
+    months_built: int = 0  # summed from their days (a month that just ended)
     years_built: int = 0
+    keys_changed: int = 0  # day keys whose counts changed (each also goes to month/year)
     days_waiting: int = 0  # dirty days left for the next run (``max_days``)
     skipped: str = ""  # why nothing was done (too soon, another refresh running)
     complete_through: dt.date | None = None
@@ -65,13 +96,14 @@ class RefreshResult:
 def refresh_rollups(now: dt.datetime | None = None, *, max_days: int | None = None,
                     min_interval: dt.timedelta | None = None,
                     rebuild: bool = False) -> RefreshResult:
-    """Bring the rollups up to date as of ``now``: mark the days touched since the last
-    run, rebuild up to ``max_days`` of them (all by default; the oldest never-built days
-    first, then the most recent), then the months and years they belong to.
+    """Bring the rollups up to date as of ``now``: mark the days changed since the last
+    run, recompute up to ``max_days`` of them (all by default; never-built days oldest
+    first, then the most recent), carry the changes into their months and years, and sum
+    the months and years that have just ended.
 
-    ``min_interval``: do nothing if the last run is more recent than this (the worker can
-    call this on every pass). ``rebuild``: forget everything and build from scratch (after
-    importing data behind the named actions' back, e.g. the benchmark's bulk load).
+    ``min_interval``: do nothing if the last run is more recent than this (so the worker
+    can call this on every pass). ``rebuild``: forget everything and build from scratch
+    (after data was written behind the named actions' back, e.g. a bulk import).
     """
     now = now or clock.now()
     if not _lock():
@@ -121,13 +153,10 @@ def _refresh(now: dt.datetime, *, max_days: int | None, min_interval: dt.timedel
         state.save(update_fields=["last_run_at"])
 
     result = RefreshResult()
-    old_complete = state.complete_through
     codes = measures._unit_codes()
-    built: list[dt.date] = []
     for day in _dirty_days(max_days):
-        build_day(day, now, codes)
-        built.append(day)
-    result.days_built = len(built)
+        result.keys_changed += build_day(day, now, codes)
+        result.days_built += 1
     result.days_waiting = RollupDay.objects.filter(dirty=True).count()
 
     never = RollupDay.objects.filter(built_at__isnull=True).aggregate(d=Min("day"))["d"]
@@ -135,22 +164,11 @@ def _refresh(now: dt.datetime, *, max_days: int | None, min_interval: dt.timedel
     state.complete_through = complete
     state.save(update_fields=["complete_through"])
     result.complete_through = complete
-
-    months = {d.replace(day=1) for d in built}
-    if old_complete is None or complete > old_complete:
-        start = (old_complete + dt.timedelta(days=1)) if old_complete else complete
-        months |= {d.replace(day=1) for d in _days(start, complete)}
-    months = {m for m in months if _month_end(m) <= complete}
-    for m in sorted(months):
-        build_period(Grain.MONTH, m)
-    years = {m.replace(month=1) for m in months}
-    years = {y for y in years if dt.date(y.year, 12, 31) <= complete}
-    for y in sorted(years):
-        build_period(Grain.YEAR, y)
-    result.months_built, result.years_built = len(months), len(years)
-    if built:
-        log.info("stats rollups: %d days, %d months, %d years rebuilt; complete through %s",
-                 len(built), len(months), len(years), complete)
+    result.months_built, result.years_built = _sum_ended_periods(complete, now)
+    if result.days_built:
+        log.info("stats rollups: %d days recomputed (%d keys changed), %d months and %d years "
+                 "summed; complete through %s", result.days_built, result.keys_changed,
+                 result.months_built, result.years_built, complete)
     return result
 
 
@@ -179,16 +197,25 @@ def _first_day() -> dt.date | None:
 
 def touched_days(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     """The days whose figures may have changed since ``since``."""
-    case_ids = set(
-        CaseEvent.objects.filter(action__in=TOUCHING_ACTIONS, at__gte=since)
-        .values_list("case_id", flat=True).distinct()
-    )
+    narrow: set[int] = set()
+    wide: set[int] = set()
+    for case_id, action in (CaseEvent.objects.filter(at__gte=since)
+                            .values_list("case_id", "action").distinct()):
+        (narrow if action in NARROW_ACTIONS else wide).add(case_id)
+    narrow -= wide
     stamps: set[dt.datetime] = set()
-    for chunk in _chunks(sorted(case_ids)):
+    for chunk in _chunks(sorted(wide)):
         stamps.update(CaseClock.objects.filter(case_id__in=chunk)
                       .values_list("started_at", flat=True))
         stamps.update(CaseEvent.objects.filter(case_id__in=chunk, action__in=COUNTED_ACTIONS)
                       .values_list("at", flat=True))
+    changed = (Q(met_at__gte=since) | Q(stopped_at__gte=since) | Q(started_at__gte=since)
+               | Q(breached_at__gte=since))
+    for chunk in _chunks(sorted(narrow)):
+        stamps.update(CaseClock.objects.filter(case_id__in=chunk).filter(changed)
+                      .values_list("started_at", flat=True))
+        stamps.update(CaseEvent.objects.filter(case_id__in=chunk, action__in=COUNTED_ACTIONS,
+                                               at__gte=since).values_list("at", flat=True))
     # Running clocks that passed their limit meanwhile (the worker's partial index; a
     # clock it already marked as breached wrote an event and is found above).
     stamps.update(
@@ -199,7 +226,7 @@ def touched_days(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     return {measures.local_date(s) for s in stamps}
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
+def _chunks(ids: list[Any]) -> Iterator[list[Any]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i:i + CHUNK]
 
@@ -208,8 +235,10 @@ def _mark_dirty(days: Iterable[dt.date]) -> None:
     days = sorted(set(days))
     if not days:
         return
-    existing = set(RollupDay.objects.filter(day__in=days).values_list("day", flat=True))
-    RollupDay.objects.filter(day__in=existing, dirty=False).update(dirty=True)
+    existing: set[dt.date] = set()
+    for chunk in _chunks(days):
+        existing.update(RollupDay.objects.filter(day__in=chunk).values_list("day", flat=True))
+        RollupDay.objects.filter(day__in=chunk, dirty=False).update(dirty=True)
     RollupDay.objects.bulk_create(
         [RollupDay(day=d, dirty=True) for d in days if d not in existing], batch_size=500
     )
@@ -229,83 +258,174 @@ def _dirty_days(limit: int | None) -> list[dt.date]:
 
 
 def _forget_everything() -> None:
-    for model in (Rollup, RollupDuration, RollupDay):
+    for model in (Rollup, RollupDuration, RollupDay, RollupPeriod):
         model.objects.all().delete()
     RollupState.objects.filter(pk=1).update(complete_through=None)
 
 
-# --- building ------------------------------------------------------------------------------
-
-
-COUNT_COLUMNS = ("grain", "period", "gset", "unit_id", "owner_id", "town_id", "matter_id",
-                 "channel", "kind", "n", "ok")
-DURATION_COLUMNS = ("grain", "period", "gset", "unit_id", "owner_id", "town_id", "matter_id",
-                    "channel", "name", "bucket", "n")
+# --- one day -------------------------------------------------------------------------------
 
 
 def day_rows(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
-             ) -> tuple[list[tuple], list[tuple]]:
-    """The rows of one day, every grouping set: (count rows, duration rows) as tuples in
-    ``COUNT_COLUMNS`` / ``DURATION_COLUMNS`` order."""
+             ) -> tuple[dict[tuple, list[int]], dict[tuple, int]]:
+    """One day's rows in every grouping set, computed from the raw tables:
+    ``{COUNT_KEY: [n, ok]}`` and ``{HIST_KEY: n}``."""
     start = measures.day_start(day)
     end = measures.day_start(day + dt.timedelta(days=1))
     counts = measures.clock_counts(start, end, now, group=DIMS)
     counts += measures.event_counts(start, end, group=DIMS, unit_codes=codes)
     hists = measures.clock_durations(start, end, group=DIMS)
-    count_sets: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    hist_sets: dict[tuple, int] = defaultdict(int)
+    count_rows: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    hist_rows: dict[tuple, int] = defaultdict(int)
     for gset in GSETS:
         for r in counts:
-            cell = count_sets[(gset, *_key(r, gset), r["kind"])]
+            cell = count_rows[(*_key(r, gset), r["kind"])]
             cell[0] += r["n"]
             cell[1] += r["ok"]
         for r in hists:
-            hist_sets[(gset, *_key(r, gset), r["name"], r["bucket"])] += r["n"]
-    grain = Grain.DAY.value
-    count_rows = [(grain, day, *k, n, ok) for k, (n, ok) in count_sets.items()]
-    hist_rows = [(grain, day, *k, n) for k, n in hist_sets.items()]
-    return count_rows, hist_rows
+            hist_rows[(*_key(r, gset), r["name"], r["bucket"])] += r["n"]
+    return dict(count_rows), dict(hist_rows)
 
 
 def _key(r: dict[str, Any], gset: int) -> tuple:
     return (
-        r["u"], r["o"],
-        r["t"] if gset & 1 else None,
-        r["m"] if gset & 2 else None,
-        r["c"] if gset & 4 else "",
+        gset, r["u"] or NONE, r["o"] or NONE,
+        (r["t"] or NONE) if gset & TOWN else NONE,
+        (r["m"] or NONE) if gset & MATTER else NONE,
+        (r["c"] or "") if gset & CHANNEL else "",
     )
 
 
-def build_day(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None) -> None:
-    """Rebuild one day's rows (all grouping sets) from the raw tables, in one transaction."""
-    count_rows, hist_rows = day_rows(day, now, codes)
+def _stored(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
+            period: dt.date) -> dict[tuple, Any]:
+    qs = model.objects.filter(gset__in=GSETS, grain=grain, period=period).values_list(*key, *sums)
+    out: dict[tuple, Any] = {}
+    width = len(key)
+    for row in _fetch(qs):
+        out[tuple(row[:width])] = [int(v) for v in row[width:]] if len(sums) > 1 else int(row[width])
+    return out
+
+
+def _fetch(qs: Any) -> list[tuple]:
+    sql, params = qs.query.get_compiler(qs.db).as_sql()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def build_day(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None) -> int:
+    """Recompute one day and write what changed: to the day's rows, and to its month's
+    and year's if those are already summed. One transaction. Returns the number of day
+    keys that changed."""
+    new_counts, new_hists = day_rows(day, now, codes)
+    month, year = day.replace(day=1), day.replace(month=1, day=1)
     with transaction.atomic():
-        Rollup.objects.filter(gset__in=GSETS, grain=Grain.DAY, period=day).delete()
-        RollupDuration.objects.filter(gset__in=GSETS, grain=Grain.DAY, period=day).delete()
-        _insert(Rollup, COUNT_COLUMNS, count_rows)
-        _insert(RollupDuration, DURATION_COLUMNS, hist_rows)
+        RollupDay.objects.select_for_update().filter(day=day).first()
+        old_counts = _stored(Rollup, COUNT_KEY, ("n", "ok"), Grain.DAY, day)
+        old_hists = _stored(RollupDuration, HIST_KEY, ("n",), Grain.DAY, day)
+        d_counts = {k: [v[0] - old_counts.get(k, (0, 0))[0], v[1] - old_counts.get(k, (0, 0))[1]]
+                    for k, v in new_counts.items()}
+        d_counts.update({k: [-v[0], -v[1]] for k, v in old_counts.items() if k not in new_counts})
+        d_counts = {k: v for k, v in d_counts.items() if v[0] or v[1]}
+        d_hists = {k: v - old_hists.get(k, 0) for k, v in new_hists.items()}
+        d_hists.update({k: -v for k, v in old_hists.items() if k not in new_hists})
+        d_hists = {k: v for k, v in d_hists.items() if v}
+
+        summed = set(RollupPeriod.objects.filter(
+            Q(grain=Grain.MONTH, period=month) | Q(grain=Grain.YEAR, period=year)
+        ).values_list("grain", flat=True))
+        targets = [(Grain.DAY, day)]
+        targets += [(g, p) for g, p in ((Grain.MONTH, month), (Grain.YEAR, year)) if g in summed]
+        for grain, period in targets:
+            if grain == Grain.DAY and not old_counts and not old_hists:
+                _insert(Rollup, COUNT_KEY, ("n", "ok"), grain, period,
+                        [(*k, *v) for k, v in d_counts.items()])
+                _insert(RollupDuration, HIST_KEY, ("n",), grain, period,
+                        [(*k, v) for k, v in d_hists.items()])
+            else:
+                _upsert(Rollup, COUNT_KEY, ("n", "ok"), grain, period,
+                        [(*k, *v) for k, v in d_counts.items()])
+                _upsert(RollupDuration, HIST_KEY, ("n",), grain, period,
+                        [(*k, v) for k, v in d_hists.items()])
         RollupDay.objects.update_or_create(day=day, defaults={"dirty": False, "built_at": now})
+    return len(d_counts) + len(d_hists)
 
 
-def _insert(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def _insert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
+            period: dt.date, rows: list[tuple]) -> None:
+    """New rows only (a day built for the first time)."""
     if not rows:
         return
+    columns = ("grain", "period", *key, *sums)
+    full = [(grain.value, period, *row) for row in rows]
     if connection.vendor == "postgresql":
         # COPY is several times faster than INSERT for the tens of thousands of rows a
         # busy day has.
-        table = model._meta.db_table
-        with connection.cursor() as cur:
-            raw = cur.cursor
-            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with connection.cursor() as cur, cur.cursor.copy(
+            f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for row in full:
+                copy.write_row(row)
         return
-    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in full],
                               batch_size=2000)
 
 
-def build_period(grain: Grain, first: dt.date) -> None:
-    """A month from its days, or a year from its months: sums in SQL, in one transaction."""
+def _upsert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
+            period: dt.date, rows: list[tuple]) -> None:
+    """Adds ``rows`` (key…, change…) to the stored rows of ``(grain, period)``, creating
+    the missing ones, and deletes the rows that fell to zero."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    columns = ("grain", "period", *key, *sums)
+    conflict = ", ".join(("grain", "period", *key))
+    assign = ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums)
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    day = connection.ops.adapt_datefield_value(period)
+    zero: list[int] = []
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), UPSERT_BATCH):
+            batch = rows[i:i + UPSERT_BATCH]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from models
+                f"VALUES {', '.join([placeholder] * len(batch))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {assign} "
+                f"RETURNING id, {', '.join(sums)}"
+            )
+            params = [v for row in batch for v in (grain.value, day, *row)]
+            cur.execute(sql, params)
+            zero += [r[0] for r in cur.fetchall() if not any(r[1:])]
+    for chunk in _chunks(zero):
+        model.objects.filter(pk__in=chunk).delete()
+
+
+# --- months and years ------------------------------------------------------------------------
+
+
+def _sum_ended_periods(complete: dt.date, now: dt.datetime) -> tuple[int, int]:
+    """Sum every month (then year) that has ended by ``complete`` and is not summed yet."""
+    first = RollupDay.objects.aggregate(d=Min("day"))["d"]
+    if first is None:
+        return 0, 0
+    done = set(RollupPeriod.objects.values_list("grain", "period"))
+    months = []
+    m = first.replace(day=1)
+    while _month_end(m) <= complete:
+        if (Grain.MONTH.value, m) not in done:
+            months.append(m)
+        m = _month_end(m) + dt.timedelta(days=1)
+    for m in months:
+        sum_period(Grain.MONTH, m, now)
+    years = [dt.date(y, 1, 1) for y in range(first.year, complete.year + 1)
+             if dt.date(y, 12, 31) <= complete and (Grain.YEAR.value, dt.date(y, 1, 1)) not in done]
+    for y in years:
+        sum_period(Grain.YEAR, y, now)
+    return len(months), len(years)
+
+
+def sum_period(grain: Grain, first: dt.date, now: dt.datetime) -> None:
+    """A month from its days, or a year from its months: sums in SQL, one transaction."""
     if grain == Grain.MONTH:
         source, last = Grain.DAY, _month_end(first)
     else:
@@ -313,13 +433,11 @@ def build_period(grain: Grain, first: dt.date) -> None:
     ops = connection.ops
     gsets = ", ".join(str(g) for g in GSETS)
     with transaction.atomic():
-        for model, key in ((Rollup, ("kind",)), (RollupDuration, ("name", "bucket"))):
+        for model, key in ((Rollup, COUNT_KEY), (RollupDuration, HIST_KEY)):
             model.objects.filter(gset__in=GSETS, grain=grain, period=first).delete()
             table = model._meta.db_table
-            dims = ("gset", "unit_id", "owner_id", "town_id", "matter_id", "channel", *key)
             sums = ("n", "ok") if model is Rollup else ("n",)
-            cols = ", ".join(dims)
-            # Identifiers come from the models, values go as parameters.
+            cols = ", ".join(key)
             sql = (
                 f"INSERT INTO {table} (grain, period, {cols}, {', '.join(sums)}) "  # noqa: S608
                 f"SELECT %s, %s, {cols}, {', '.join(f'SUM({s})' for s in sums)} FROM {table} "
@@ -330,6 +448,8 @@ def build_period(grain: Grain, first: dt.date) -> None:
                 cur.execute(sql, [grain.value, ops.adapt_datefield_value(first), source.value,
                                   ops.adapt_datefield_value(first),
                                   ops.adapt_datefield_value(last)])
+        RollupPeriod.objects.update_or_create(grain=grain, period=first,
+                                              defaults={"built_at": now})
 
 
 def latest_state() -> tuple[dt.date | None, dt.datetime | None]:
@@ -344,5 +464,7 @@ def rollup_extent() -> dict[str, Any]:
         "duration_rows": RollupDuration.objects.count(),
         "days": RollupDay.objects.count(),
         "last_day": RollupDay.objects.aggregate(d=Max("day"))["d"],
+        "periods": RollupPeriod.objects.count(),
         "full_gset": FULL,
+        "key": KEY,
     }

@@ -63,11 +63,16 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     form, filters, report = _report(request, actor)
     base = filter_params(filters)
     rows = table.table_rows(report)
+    # One encoding of the filters, then each cell's measure, unit and part (a big city's
+    # table has a couple of thousand links).
+    unit_filter = base.pop("unit", "")
+    prefix = "?" + urlencode(base)
     for r in rows:
+        unit = r.unit_param or unit_filter
+        unit_part = f"&unit={unit}" if unit != "" else ""
         for c in r.measures:
-            params = {**base, **{k: v for k, v in c.audit.items() if v != ""}}
-            c.audit = {"num": "?" + urlencode({**params, "part": "num"}),
-                       "den": "?" + urlencode({**params, "part": "den"})}
+            head = f"{prefix}&measure={c.measure.key}{unit_part}"
+            c.audit = {"num": f"{head}&part=num", "den": f"{head}&part=den"}
     query = urlencode(request.GET, doseq=True) if request.GET else urlencode(base)
     return render(request, "stats/index.html", {
         "actor": actor, "form": form, "filters": filters, "report": report, "rows": rows,
