@@ -64,6 +64,8 @@ class TableRow:
     unit_param: str
     measures: list[Cell]
     durations: list[Cell]
+    measures_html: str = ""  # filled by the page
+    durations_html: str = ""
 
 
 def unit_label(row: Row) -> str:

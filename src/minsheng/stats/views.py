@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +34,7 @@ from .report import Report, build_report
 STATS_ROLES = frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
                          Role.ADMIN, Role.HANDLER})
 AUDIT_PAGE = 100
+LOW = 90  # a rate under this many per cent gets a red bar
 EVENT_LABELS = {"rate": gettext_lazy("Rated"), "close": gettext_lazy("Closed"),
                 "reopen": gettext_lazy("Reopened"), "return": gettext_lazy("Returned"),
                 "assign": gettext_lazy("Assigned")}
@@ -66,13 +69,16 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     # One encoding of the filters, then each cell's measure, unit and part (a big city's
     # table has a couple of thousand links).
     unit_filter = base.pop("unit", "")
-    prefix = "?" + urlencode(base)
+    prefix = reverse("stats:audit") + "?" + urlencode(base)
     for r in rows:
         unit = r.unit_param or unit_filter
         unit_part = f"&unit={unit}" if unit != "" else ""
-        for c in r.measures:
-            head = f"{prefix}&measure={c.measure.key}{unit_part}"
-            c.audit = {"num": f"{head}&part=num", "den": f"{head}&part=den"}
+        r.measures_html = mark_safe("".join(  # noqa: S308 - built by _cell_html, escaped there
+            _cell_html(c, f"{prefix}&measure={c.measure.key}{unit_part}") for c in r.measures
+        ))
+        r.durations_html = mark_safe("".join(  # noqa: S308 - numbers only
+            f"<td>{escape(c.text)}</td>" for c in r.durations
+        ))
     query = urlencode(request.GET, doseq=True) if request.GET else urlencode(base)
     return render(request, "stats/index.html", {
         "actor": actor, "form": form, "filters": filters, "report": report, "rows": rows,
@@ -81,6 +87,28 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
         if form.is_bound and form.is_valid() else "month",
         "query": query, "handler": actor.role == Role.HANDLER,
     })
+
+
+def _cell_html(c: table.Cell, link: str) -> str:
+    """One measure cell. Written here rather than in the template: a big city's table has
+    well over a thousand of them, and the template engine would take longer than the
+    figures themselves."""
+    assert c.measure is not None
+    key = c.measure.key
+    if not (c.denominator or c.numerator):
+        return f'<td data-measure="{key}"><span class="muted">—</span></td>'
+    num, den = escape(f"{link}&part=num"), escape(f"{link}&part=den")
+    sub = f'{c.numerator} / <a href="{den}">{c.denominator}</a>'
+    bar = ""
+    if c.measure.count_first:
+        if c.value is not None:
+            sub += f" · {escape(c.rate_text)}"
+    elif c.bar is not None:
+        low = " low" if c.bar < LOW else ""
+        bar = (f'<span class="bar{low}" aria-hidden="true">'
+               f'<span style="width: {c.bar}%"></span></span>')
+    return (f'<td data-measure="{key}"><a class="fig" href="{num}">{escape(c.text)}</a>'
+            f'<span class="fig-sub">{sub}</span>{bar}</td>')
 
 
 def _export_name(filters: Filters, ext: str) -> str:
