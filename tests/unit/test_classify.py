@@ -175,9 +175,9 @@ def test_no_signal_falls_back_to_consult_with_zero_confidence(model, text):
 def test_huge_text_is_truncated_and_fast(model):
     text = "喂你好，胜利路的路灯不亮了，" + "那个就是说，" * 4000
     assert len(text) > 20000
-    started = time.perf_counter()
+    started = time.thread_time()
     p = model.predict(text)
-    assert time.perf_counter() - started < 0.05
+    assert time.thread_time() - started < 0.05  # CPU time: immune to a busy machine
     assert p.code == "road.streetlight"
     assert len(normalize(text)) <= 601
 
@@ -257,7 +257,10 @@ def test_training_adds_examples_and_drops_unknown_codes(catalog, caplog):
     assert "outside the catalog" in caplog.text
     assert set(m.classes) == {"road.streetlight", "housing.elevator", "pets.stray"}
     assert m.meta["training_size"]["extra"] == 2 and m.meta["training_size"]["dropped"] == 1
-    assert m.predict("村口有几条流浪狗，见人就咬").code == "pets.stray"
+    stray = m.predict("村口有几条流浪狗，见人就咬")
+    assert stray.code == "pets.stray"
+    # two examples are not enough to trust the confidence: never routed automatically
+    assert m.threshold_for("pets.stray") == 1.0 and not m.accepts(stray)
     assert m.predict("路灯坏了").code == "road.streetlight"
     assert m.default_threshold == 0.8
     assert "other.consult" not in m.classes and m.predict("").confidence == 0.0
@@ -378,16 +381,16 @@ def test_prune_keeps_the_newest(model, tmp_path):
 
 # --- speed -----------------------------------------------------------------------------------
 def test_one_prediction_is_fast(model, heldout):
+    """p99 of one predict call under 5 ms. Measured in this thread's CPU time, so that other
+    processes on a busy shared machine cannot fail it; bench/classify_quality.py reports
+    wall-clock latency."""
     texts = [t for t, _ in heldout]
     for t in texts[:50]:
         model.predict(t)
-    best = None
-    for _ in range(3):  # best of three runs: the machine is shared
-        lat = []
-        for t in texts:
-            s = time.perf_counter()
-            model.predict(t)
-            lat.append(time.perf_counter() - s)
-        p99 = float(np.percentile(lat, 99))
-        best = p99 if best is None else min(best, p99)
-    assert best < 0.005
+    lat = []
+    for t in texts:
+        s = time.thread_time()
+        model.predict(t)
+        lat.append(time.thread_time() - s)
+    assert float(np.percentile(lat, 99)) < 0.005
+    assert float(np.percentile(lat, 50)) < 0.001

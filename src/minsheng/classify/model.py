@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
+NEVER = 1.0  # a threshold no confidence reaches (confidence is capped below it)
 MAX_CONFIDENCE = 0.9999  # a model is never certain; 1.0 would read as "checked by a person"
 FORMAT = 1  # bump when the saved state's layout changes; older files are then refused
 
@@ -66,6 +67,9 @@ class Config:
     folds: int = 5
     target_precision: float = 0.97  # per-matter thresholds aim at this precision
     max_threshold: float = 0.99
+    # A matter with fewer examples than this (catalog words aside) is never routed
+    # automatically: its confidence was never checked against held-back data.
+    min_examples_for_auto: int = 20
 
 
 # --- corpus --------------------------------------------------------------------------------
@@ -78,7 +82,7 @@ def load_corpus(part: str = "train") -> list[dict[str, str]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def corpus_examples(part: str = "heldout") -> list[tuple[str, str]]:
+def corpus_examples(part: str) -> list[tuple[str, str]]:
     return [(row["text"], row["code"]) for row in load_corpus(part)]
 
 
@@ -392,6 +396,18 @@ class Classifier:
             thresholds = dict(floors)
             log.warning(
                 "classifier training: too few examples for cross-validation; confidence is uncalibrated"
+            )
+        counts = np.bincount(y, minlength=len(classes)) if len(y) else np.zeros(len(classes), dtype=int)
+        unseen = [c for c, n in zip(classes, counts, strict=True) if n < cfg.min_examples_for_auto]
+        for code in unseen:
+            thresholds[code] = NEVER
+        if unseen:
+            log.warning(
+                "classifier training: %d matters have fewer than %d examples and are never routed "
+                "automatically: %s",
+                len(unseen),
+                cfg.min_examples_for_auto,
+                ", ".join(unseen),
             )
 
         coef_full, intercept = _full_linear(fit(np.arange(len(y))), len(classes))
