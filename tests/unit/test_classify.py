@@ -9,6 +9,7 @@ import logging
 import time
 import types
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -312,6 +313,20 @@ def test_corrupt_newest_version_falls_back_to_previous(model, tmp_path, caplog, 
         loaded = store.latest()
     assert isinstance(loaded, Classifier) and loaded.version == "v0001"
     assert "v0002" in caplog.text and "unusable" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="minsheng.classify"):
+        assert store.latest().version == "v0001"
+    assert "unusable" in caplog.text  # latest() says so every time it is asked
+
+
+def test_concurrent_publishers_get_distinct_versions(model, tmp_path):
+    store = ModelStore(tmp_path)
+    with ThreadPoolExecutor(4) as pool:
+        names = list(pool.map(lambda _: store.publish(model), range(4)))
+    assert sorted(names) == ["v0001", "v0002", "v0003", "v0004"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    for n in names:
+        assert json.loads((tmp_path / n / "meta.json").read_text(encoding="utf-8"))["version"] == n
 
 
 def test_no_usable_version_falls_back_to_keywords(model, tmp_path, caplog):

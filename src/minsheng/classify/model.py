@@ -131,7 +131,7 @@ def tune_thresholds(
             if not sel.any() or right_k[sel].mean() >= target:
                 chosen = t
                 break
-        out[code] = round(min(max(chosen, floor), cap), 4)
+        out[code] = max(floor, math.ceil(min(chosen, cap) * 10_000) / 10_000)
     return out
 
 
@@ -411,7 +411,10 @@ class Classifier:
             )
 
         coef_full, intercept = _full_linear(fit(np.arange(len(y))), len(classes))
-        fallback = FALLBACK_CODE if FALLBACK_CODE in index else classes[int(np.bincount(y).argmax())]
+        if FALLBACK_CODE in index:
+            fallback = FALLBACK_CODE
+        else:  # a city without the demo's catch-all matter: its most frequent one
+            fallback = classes[int(np.bincount(np.concatenate([y, y_kw])).argmax())]
         state = _State(
             vectorizer=vec,
             word_vectorizer=wvec,
@@ -462,15 +465,16 @@ class Classifier:
         return model
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write ``model.joblib`` and ``meta.json`` into ``directory`` (created if needed).
-        ``ModelStore.publish`` wraps this in an atomic rename; call it directly only for a
-        directory nobody reads yet."""
+    def save(self, directory: str | Path, *, version: str | None = None) -> Path:
+        """Write ``model.joblib`` and ``meta.json`` into ``directory`` (created if needed),
+        ``meta.json`` naming ``version`` when given. ``ModelStore.publish`` wraps this in an
+        atomic rename; call it directly only for a directory nobody reads yet."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
+        meta = self.meta if version is None else {**self.meta, "version": version}
         joblib.dump({"format": FORMAT, "state": self._s}, d / MODEL_FILE, compress=3)
         (d / META_FILE).write_text(
-            json.dumps(self.meta, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+            json.dumps(meta, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
         )
         return d
 

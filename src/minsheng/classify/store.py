@@ -89,10 +89,10 @@ class ModelStore:
         model.version = name
         return model
 
-    def _newest_loadable(self) -> tuple[AnyClassifier, tuple[str, int] | None]:
+    def _newest_loadable(self, skip: set[tuple[str, int]]) -> tuple[AnyClassifier, tuple[str, int] | None]:
         for name in reversed(self.versions()):
             key = self._key(name)
-            if key in self._bad:
+            if key in skip:
                 continue
             try:
                 return self.load(name), key
@@ -114,7 +114,7 @@ class ModelStore:
     def latest(self) -> AnyClassifier:
         """The newest version that loads; the previous one when it does not; the keyword
         classifier when none does. Never raises."""
-        model, _key = self._newest_loadable()
+        model, _key = self._newest_loadable(skip=set())
         return model
 
     def current(self) -> AnyClassifier:
@@ -137,7 +137,7 @@ class ModelStore:
         usable = [k for k in map(self._key, self.versions()) if k not in self._bad]
         if self._current is not None and (not usable or usable[-1] == self._loaded_key):
             return  # nothing newer to try: keep serving what we have
-        model, key = self._newest_loadable()
+        model, key = self._newest_loadable(skip=self._bad)
         if self._current is not None and key is None:
             return  # every candidate failed (and was logged): keep serving what we have
         if self._current is None or key != self._loaded_key:
@@ -167,9 +167,7 @@ class ModelStore:
             name = f"v{(max(numbers) + 1 if numbers else 1):04d}"
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=self.root))
             try:
-                classifier.version = name
-                classifier.meta["version"] = name
-                classifier.save(tmp)
+                classifier.save(tmp, version=name)
                 for f in (MODEL_FILE, META_FILE):
                     with open(tmp / f, "rb") as fh:
                         os.fsync(fh.fileno())
@@ -179,6 +177,8 @@ class ModelStore:
                     if (self.root / name).exists():
                         continue  # someone published this number first: take the next
                     raise
+                classifier.version = name
+                classifier.meta["version"] = name
                 return name
             finally:
                 if tmp.exists():
