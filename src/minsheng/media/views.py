@@ -1,0 +1,58 @@
+"""Photos are served only here, after checking who asks: staff see the photos of the
+cases they may see (``visible_cases``); a requester holding the case's secret follow link
+sees the photos of the handling. There is no public MEDIA_URL: a stored file's name is
+never a way in."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from minsheng.accounts.actors import Actor
+from minsheng.cases.scoping import visible_cases
+
+from .models import Photo, PhotoSource
+
+# What a requester sees on the follow page: the work done, not what other people sent
+# (a merged duplicate's requester must not see the first requester's pictures).
+PUBLIC_SOURCES = (PhotoSource.FIELD, PhotoSource.GROUP)
+
+
+def _send(photo: Photo, thumb: bool, *, private: bool = True) -> HttpResponse:
+    name = photo.thumbnail.name if thumb else photo.file.name
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("missing") from exc
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=86400" if private else "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Referrer-Policy"] = "same-origin"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_GET
+def staff_photo(request: HttpRequest, pk: int, thumb: bool = False) -> HttpResponse:
+    photo = Photo.objects.filter(pk=pk).first()
+    if photo is None or not visible_cases(Actor.of(request.user)).filter(
+            pk=photo.case_id).exists():
+        raise Http404("no such photo")
+    return _send(photo, thumb)
+
+
+@require_GET
+def public_photo(request: HttpRequest, token: str, pk: int, thumb: bool = False) -> HttpResponse:
+    photo = (Photo.objects.select_related("case").filter(pk=pk, source__in=PUBLIC_SOURCES)
+             .first())
+    given = token.encode()
+    real = (photo.case.public_token if photo is not None else "\0" * 22).encode()
+    if photo is None or not hmac.compare_digest(given, real):
+        raise Http404("no such photo")
+    return _send(photo, thumb)
