@@ -28,11 +28,8 @@ from tests.integration.test_sensors import grant, make_devices
 
 MQTT_URL = os.environ.get("MQTT_URL", "")
 
-pytestmark = [
-    pytest.mark.mqtt,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not MQTT_URL, reason="set MQTT_URL to run against a broker"),
-]
+needs_broker = pytest.mark.skipif(not MQTT_URL, reason="set MQTT_URL to run against a broker")
+pytestmark = [pytest.mark.mqtt, pytest.mark.django_db(transaction=True)]
 
 FAST_RULES = {"hold_seconds": 0, "clear_seconds": 1, "silence": False, "quantities": {
     "flow": {"dry_weather": {"max": 0.5}}}}
@@ -51,10 +48,10 @@ def wait_for(predicate, timeout: float, step: float = 0.02):
 class Ingest:
     """``minsheng sensors`` in a thread: the same loop, a fixed client id."""
 
-    def __init__(self, url: str, prefix: str, client_id: str) -> None:
+    def __init__(self, url: str, prefix: str, client_id: str, **login) -> None:
         self.pipeline = Pipeline()
         self.mqtt = MqttIngest(self.pipeline, BrokerAddress.parse(url), client_id=client_id,
-                               prefix=prefix)
+                               prefix=prefix, **login)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -80,6 +77,7 @@ def run_id():
     return uuid.uuid4().hex[:10]
 
 
+@needs_broker
 def test_dry_weather_flow_opens_a_case_a_valve_closes_and_the_alarm_clears(city, run_id):
     """Seed 001: the device sees flow where none should be, a work order opens within a
     second with the 15-minute response clock, the operator closes the valve remotely, the
@@ -156,6 +154,7 @@ def _readings(prefix: str, n: int, start: float):
             for i in range(n)]
 
 
+@needs_broker
 def test_qos1_messages_published_while_ingest_is_down_arrive_once(city, run_id):
     close_old_connections()
     outfall, _node = make_devices(city, rules=FAST_RULES)
@@ -190,6 +189,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@needs_broker
 @pytest.mark.skipif(not shutil.which("mosquitto"), reason="needs the mosquitto binary")
 def test_ingest_reconnects_after_a_broker_restart_without_losing_messages(city, run_id):
     """A private Mosquitto (persistence on) restarted mid-stream: the ingest process and
@@ -254,3 +254,61 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_embedded_broker_checks_device_logins_and_topics(city, run_id):
+    """The embedded default (amqtt): devices log in with their own password and may use
+    only their own topics; Minsheng's processes log in with derived passwords."""
+    pytest.importorskip("amqtt")
+    from minsheng.sensors.broker import EmbeddedBroker
+    from minsheng.sensors.credentials import service_password, set_mqtt_password
+
+    close_old_connections()
+    outfall, node = make_devices(city, rules=FAST_RULES)
+    password = set_mqtt_password(outfall)
+    prefix = f"minsheng-test-{run_id}/sensors"
+    port = _free_port()
+    broker = EmbeddedBroker(port=port, prefix=prefix)
+    broker.start()
+    url = f"mqtt://127.0.0.1:{port}"
+    ingest = device = None
+    try:
+        ingest = Ingest(url, prefix, f"ingest-{run_id}", username="minsheng-ingest",
+                        password=service_password("minsheng-ingest")).start()
+        address = BrokerAddress.parse(url)
+        refused = make_client(f"x-{run_id}", clean_session=True, address=address,
+                              username="yk-01", password="wrong")
+        refused.connect(address.host, address.port)
+        refused.loop_start()
+        time.sleep(1.0)
+        assert not refused.is_connected()  # a wrong password: no session
+        refused.disconnect()
+        refused.loop_stop()
+        device = make_client(f"yk-01-{run_id}", clean_session=True, address=address,
+                             username="yk-01", password=password)
+        commands = []
+        device.on_message = lambda _c, _u, m: commands.append(json.loads(m.payload))
+        device.connect(address.host, address.port)
+        device.loop_start()
+        assert wait_for(device.is_connected, 5)
+        device.subscribe(f"{prefix}/yk-01/command", qos=1)
+        t = time.time()
+        device.publish(f"{prefix}/yk-01/telemetry",
+                       json.dumps({"ts": iso(t), "values": {"flow": 0.1}}), qos=1)
+        # Not its own topic: the broker drops it.
+        device.publish(f"{prefix}/gw-01/telemetry",
+                       json.dumps({"ts": iso(t), "values": {"level": 0.3}}), qos=1)
+        assert wait_for(lambda: storage.count(outfall.pk) == 1, 5)
+        time.sleep(0.5)
+        assert storage.count(node.pk) == 0
+        grant(city.users["water"])
+        cmd = actions.send_command(city.actor("water"), "yk-01", "open_valve")
+        assert wait_for(lambda: commands, 5)
+        assert commands[0]["id"] == cmd.command_id
+    finally:
+        if device is not None:
+            device.disconnect()
+            device.loop_stop()
+        if ingest is not None:
+            ingest.stop()
+        broker.stop()

@@ -538,3 +538,37 @@ def test_broker_passwords_use_mosquittos_format(city, now):
             with open(path) as f:
                 encoded = f.read().strip().split(":", 1)[1]
         assert credentials.check_mosquitto_hash("s3cret", encoded)
+
+
+# --- the demo -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_places(db):
+    """The demo city's places, units and accounts."""
+    from minsheng.demo.services import load_demo
+
+    try:
+        load_demo(with_cases=False)
+    except TypeError:  # an older loader without the switch
+        load_demo()
+
+
+def test_demo_devices_sit_in_the_demo_city_with_a_week_of_readings(demo_places, now):
+    from django.contrib.auth import get_user_model
+
+    from minsheng.sensors.demo import load_demo_devices
+
+    made = load_demo_devices()
+    assert made["devices"] == 6 and made["readings"] == 6 * 7 * 24 * 6
+    devices = list(Device.objects.select_related("place", "owner_unit"))
+    assert {d.owner_unit.code for d in devices} == {"swjt"}
+    assert all(d.place is not None for d in devices)
+    assert {d.kind for d in devices} >= {"outfall", "pumping_station"}
+    assert any(d.valve for d in devices if d.kind == "pumping_station")
+    swjt = get_user_model().objects.get(username="swjt")
+    assert swjt.has_perm("sensors.send_command")
+    # Enough same-hour history for the baseline rule from the first day.
+    overflow = Device.objects.get(device_id="ph-yl-01")
+    assert len(storage.same_hour_means([overflow.pk], "flow", clock.now(), 28)[overflow.pk]) >= 27
+    assert load_demo_devices() == {"devices": 6, "readings": 0}  # again: nothing doubled

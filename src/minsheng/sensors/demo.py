@@ -36,7 +36,7 @@ TYPES: list[dict[str, Any]] = [
      "quantities": ["flow", "level", "cod", "conductivity", "valve"], "has_valve": True,
      "normal_ranges": {"level": [None, 1.0], "cod": [None, 100]},
      "rules": {"hold_seconds": 60, "clear_seconds": 120, "quantities": {
-         "flow": {"dry_weather": {"max": 0.5}, "rate": {"max_rise": 5, "window_seconds": 300}},
+         "flow": {"dry_weather": {"max": 0.5}},
          "level": {"threshold": {}}, "cod": {"threshold": {}}}}},
     {"code": "outfall-overflow", "name": "合流制溢流口监测仪", "kind": DeviceKind.OUTFALL,
      "quantities": ["flow", "level", "cod", "ph"], "has_valve": False,

@@ -47,6 +47,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, mqtt_url, embedded, http_only, client_id, prefix, batch, **options):
         logging.getLogger("minsheng.sensors").setLevel(logging.INFO)
+        for noisy in ("amqtt", "transitions"):  # the embedded broker's chatter
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stop.set())
