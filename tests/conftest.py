@@ -33,3 +33,31 @@ def now():
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for attackers, not for building test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _zero_touch_off(settings):
+    """Cases without a category wait for a dispatcher unless a test turns zero-touch on
+    (``settings.MINSHENG_AUTO_DISPATCH = True``), so that tests of the loop do not depend
+    on what the classifier guesses."""
+    settings.MINSHENG_AUTO_DISPATCH = False
+
+
+@pytest.fixture
+def demo_city(db):
+    """The demo city (平湖市): places, roads, landmarks, units, the list of matters and the
+    demo accounts, without demo cases."""
+    from minsheng.demo.services import load_demo
+
+    load_demo(with_cases=False)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    # Each test gets an empty in-process cache: rate limits of one test never leak into
+    # another, nor across parallel workers.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "test"}}
+    from django.core.cache import cache
+
+    cache.clear()

@@ -48,10 +48,12 @@ INSTALLED_APPS = [
     "minsheng.catalog",
     "minsheng.cases",
     "minsheng.notify",
+    "minsheng.routing",
     "minsheng.api",
     "minsheng.web",
     "minsheng.demo",
     "minsheng.stats",
+    "minsheng.sensors",
 ]
 
 MIDDLEWARE = [
@@ -103,8 +105,9 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
-        # A file, not memory, so that tests can run the worker as a separate process.
-        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+        # A file, not memory, so that tests can run the worker as a separate process; one
+        # per test process, so that two test runs on one machine never share it.
+        "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
     }
 
 
@@ -140,6 +143,17 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = ENV != "production"
+if ENV != "production":
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it to exist
+
+# A cache shared by every process of the server (rate limits must hold across gunicorn
+# workers): Redis when CACHE_URL names one, else files under var/.
+if os.environ.get("CACHE_URL", "").startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["CACHE_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ENV == "production"
@@ -157,3 +171,7 @@ LOGGING = {
 # The city this deployment serves (data, not code branches).
 MINSHENG_CITY_NAME = os.environ.get("MINSHENG_CITY_NAME", "平湖市")
 MINSHENG_CASE_PREFIX = os.environ.get("MINSHENG_CASE_PREFIX", "MS")
+# Zero-touch dispatch (零接触派单): a case the router is sure of goes to its unit with no
+# human step. Off = shadow mode: the router still records its decision for dispatchers.
+MINSHENG_AUTO_DISPATCH = os.environ.get("MINSHENG_AUTO_DISPATCH", "1") == "1"
+MINSHENG_MODEL_DIR = Path(os.environ.get("MINSHENG_MODEL_DIR", VAR_DIR / "models"))

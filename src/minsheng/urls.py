@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("stats/", include("minsheng.stats.urls")),
+    path("sensors/", include("minsheng.sensors.urls")),
     path("", include("minsheng.web.urls")),
 ]

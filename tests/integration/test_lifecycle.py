@@ -143,3 +143,13 @@ def test_events_cannot_be_edited(city, now):
     event = CaseEvent.objects.filter(case=case).first()
     with pytest.raises(DatabaseError), transaction.atomic():
         CaseEvent.objects.filter(pk=event.pk).update(note="rewritten")
+
+
+def test_returned_case_is_not_sent_back_to_the_unit_that_returned_it(city, now):
+    case = intake(city)
+    actions.return_case(city.actor("roads"), case.pk, note="不是我们的井盖")
+    with pytest.raises(Invalid) as err:
+        actions.assign_case(city.actor("dispatcher"), case.pk)
+    assert err.value.field == "unit"
+    case = actions.assign_case(city.actor("dispatcher"), case.pk, category="water.sewage")
+    assert case.owner_unit == city.units["water"]

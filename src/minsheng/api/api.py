@@ -79,6 +79,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
     data = actions.Intake(
         channel=payload.channel, text=payload.text, lat=payload.lat, lng=payload.lng,
         address=payload.address, category=payload.category, urgent=payload.urgent,
+        crs=payload.crs,
         requester_name=requester.name if requester else "",
         requester_phone=requester.phone if requester else "",
     )
@@ -190,3 +191,5 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn):
 
 
 api.add_router("/cases", router)
+api.add_router("/sensors", "minsheng.sensors.api.router")
+api.add_router("/classify", "minsheng.routing.api.router")

@@ -37,8 +37,11 @@ class RequesterIn(Input):
 class CaseIn(Input):
     channel: ChannelIn
     text: str = Field(..., max_length=20_000)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
+    # Ranges are checked by intake, which also recognises swapped latitude/longitude.
+    lat: float | None = None
+    lng: float | None = None
+    crs: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="coordinate system of lat/lng: wgs84, gcj02 (AMap, Tencent), bd09 (Baidu)")
     address: str = Field("", max_length=200)
     category: str | None = Field(None, max_length=64)
     urgent: bool = False

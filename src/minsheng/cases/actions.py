@@ -26,7 +26,10 @@ from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Case, CaseEvent, IntakeKey
 from .numbering import next_number
 from .privacy import normalize_phone
-from .routing import decide_owner, locate_case
+from minsheng.places.coords import normalize_crs, to_wgs84, validate_point
+from minsheng.routing.service import categorise, decide
+
+from .routing import decide_owner, place_case
 from .scoping import assignable_units, can_see, may_act
 from .states import EXTENSION_STATES, TRANSITIONS, Channel, ClockName, Rating, State
 
@@ -46,6 +49,7 @@ class Intake:
     urgent: bool = False
     requester_name: str = ""
     requester_phone: str = ""
+    crs: str = "wgs84"  # the map app's coordinate system: wgs84, gcj02 (AMap, Tencent), bd09
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,6 +138,24 @@ def _make_title(text: str) -> str:
     return one_line if len(one_line) <= 40 else one_line[:39] + "…"
 
 
+def _check_point(data: Intake) -> tuple[float | None, float | None]:
+    """The point in WGS-84, converted from the client's coordinate system; clear errors
+    for half a point, out-of-range or swapped values."""
+    if data.lat is None and data.lng is None:
+        return None, None
+    if (data.lat is None) != (data.lng is None):
+        raise Invalid("lat", _("Give both latitude and longitude, or neither."))
+    try:
+        crs = normalize_crs(data.crs or "wgs84")
+    except ValueError as exc:
+        raise Invalid("crs", str(exc)) from exc
+    try:
+        lat, lng = validate_point(data.lat, data.lng)
+    except ValueError as exc:
+        raise Invalid("lat", str(exc)) from exc
+    return to_wgs84(lat, lng, crs)
+
+
 def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
     if data.channel not in Channel.values:
         raise Invalid("channel", _("Unknown channel."))
@@ -147,12 +169,6 @@ def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
         matter = Matter.objects.filter(code=data.category, active=True).first()
         if matter is None:
             raise Invalid("category", _("Unknown category code."))
-    if (data.lat is None) != (data.lng is None):
-        raise Invalid("lat", _("Give both latitude and longitude, or neither."))
-    if data.lat is not None and not (-90 <= data.lat <= 90):
-        raise Invalid("lat", _("Latitude must be between -90 and 90."))
-    if data.lng is not None and not (-180 <= data.lng <= 180):
-        raise Invalid("lng", _("Longitude must be between -180 and 180."))
     try:
         phone = normalize_phone(data.requester_phone or "")
     except ValueError as exc:
@@ -167,6 +183,7 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
     if not (actor.is_system or actor.is_requester) and actor.role in (Role.LEADER, None):
         raise Forbidden(_("You may not register requests."))
     text, matter, phone = _check_intake(data)
+    lat, lng = _check_point(data)
     user = actor.user
     if idempotency_key and user is not None:
         prior = IntakeKey.objects.filter(user=user, key=idempotency_key).select_related("case")
@@ -177,15 +194,23 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
             at = clock.now()
             case = Case(
                 number=next_number(at), channel=data.channel, text=text,
-                title=_make_title(text), matter=matter, lat=data.lat, lng=data.lng,
+                title=_make_title(text), matter=matter, lat=lat, lng=lng,
                 address=(data.address or "").strip()[:200], urgent=data.urgent,
                 requester_name=(data.requester_name or "").strip()[:64], requester_phone=phone,
                 state=State.ACCEPTED, created_by=user, created_at=at, updated_at=at,
             )
-            located = locate_case(case)
+            place = place_case(case)
+            decision = categorise(case, matter)
+            if case.matter is None and decision.code:
+                case.matter = Matter.objects.filter(code=decision.code, active=True).first()
             case.save()
+            decide(case, decision, place.get("reason"))
+            case.routing = {**decision.as_dict(), "place": place}
+            if data.crs and data.crs != "wgs84" and lat is not None:
+                case.routing["point_given"] = {"lat": data.lat, "lng": data.lng, "crs": data.crs}
+            case.save(update_fields=["routing"])
             _append_event(case, actor, "accept", at, data={"channel": data.channel,
-                                                           "located": located})
+                                                           "routing": case.routing})
             clocks.start(case, ClockName.FEEDBACK, at)
             clocks.start(case, ClockName.RESOLVE, at)
             if data.channel == Channel.SENSOR:
@@ -193,14 +218,19 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
             if idempotency_key and user is not None:
                 IntakeKey.objects.create(user=user, key=idempotency_key, case=case, created_at=at)
             _tell_requester(case, "case_accepted", token=case.public_token)
-            owner, reason = decide_owner(case)
+            router = Actor.system(_("Automatic dispatch"))
+            certain = decision.certain_duplicate
+            if certain is not None:
+                original = Case.objects.select_for_update().get(pk=certain.case_id)
+                return _merge(case, original, router, at,
+                              note=_("Same address and matter within the hour."))
+            owner, reason = decide_owner(case) if decision.auto else (None, "")
             if owner is not None:
-                _assign(case, Actor.system(_("Automatic dispatch")), owner, at,
-                        note=reason, from_state=case.state)
-            elif reason:
-                case.save()
-                _append_event(case, Actor.system(_("Automatic dispatch")), "triage", at,
-                              note=reason, from_state=case.state)
+                return _assign(case, router, owner, at, note=reason, from_state=case.state,
+                               data={"rule": "zero_touch", "confidence": decision.confidence})
+            reasons = decision.reasons or [reason]
+            _append_event(case, router, "triage", at, note=" ".join(r for r in reasons if r),
+                          from_state=case.state, data={"reasons": reasons})
             return case
     except IntegrityError:
         if idempotency_key and user is not None:
@@ -233,6 +263,11 @@ def _assign(case: Case, actor: Actor, unit: Unit, at: dt.datetime, *, note: str,
     return _commit(case, actor, "assign", at, from_state=from_state, note=note, data=payload)
 
 
+def _last_returned_by(case: Case) -> str | None:
+    event = case.events.filter(action="return").order_by("-at", "-id").first()
+    return event.data.get("returned_by") if event else None
+
+
 def assign_case(
     actor: Actor, case_id: int, *, unit_id: int | None = None, category: str | None = None,
     note: str = "", expected_version: int | None = None,
@@ -260,6 +295,9 @@ def assign_case(
             unit, reason = decide_owner(case)
             if unit is None:
                 raise Invalid("unit", reason or _("Choose a unit."))
+            if case.state == State.RETURNED and _last_returned_by(case) == unit.code:
+                raise Invalid("unit", _("%(unit)s returned this case; choose another unit or "
+                                        "correct the category.") % {"unit": unit.name})
             if not assignable_units(actor).filter(pk=unit.pk).exists():
                 raise Invalid("unit", _("You cannot assign to that unit."))
         return _assign(case, actor, unit, at, note=note.strip(), from_state=from_state, data=data)
@@ -486,21 +524,23 @@ def merge_case(actor: Actor, case_id: int, *, into: int, note: str = "",
             raise Invalid("into", _("No such case to merge into."))
         if original.state == State.CLOSED or original.merged_into_id:
             raise Invalid("into", _("The original case is already closed."))
-        at = clock.now()
-        from_state = case.state
-        clocks.stop(case, tuple(ClockName.values), at)
-        case.merged_into = original
-        case.closed_at = at
-        _tell_requester(case, "case_merged", original=original.number,
-                        token=original.public_token)
-        result = _commit(case, actor, "merge", at, from_state=from_state, note=note.strip(),
-                         data={"into": original.number})
-        original.version += 1
-        original.updated_at = at
-        original.save(update_fields=["version", "updated_at"])
-        _append_event(original, actor, "merged_in", at, from_state=original.state,
-                      note=note.strip(), data={"duplicate": case.number})
-        return result
+        return _merge(case, original, actor, clock.now(), note=note.strip())
+
+
+def _merge(case: Case, original: Case, actor: Actor, at: dt.datetime, *, note: str) -> Case:
+    from_state = case.state
+    clocks.stop(case, tuple(ClockName.values), at)
+    case.merged_into = original
+    case.closed_at = at
+    _tell_requester(case, "case_merged", original=original.number, token=original.public_token)
+    result = _commit(case, actor, "merge", at, from_state=from_state, note=note,
+                     data={"into": original.number, "into_id": original.pk})
+    original.version += 1
+    original.updated_at = at
+    original.save(update_fields=["version", "updated_at"])
+    _append_event(original, actor, "merged_in", at, from_state=original.state, note=note,
+                  data={"duplicate": case.number, "duplicate_id": case.pk})
+    return result
 
 
 ACTION_FUNCTIONS = {

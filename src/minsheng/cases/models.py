@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.core import clock
 
-from .states import Channel, ClockName, Rating, State
+from .states import MEMBER_CLOCKS, Channel, ClockName, Rating, State
 
 
 def _public_token() -> str:
@@ -63,6 +63,9 @@ class Case(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
+    # Why the case went where it went: category and confidence, candidates, place and how
+    # it was found, duplicate candidates, and the reasons a human had to look.
+    routing = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -80,6 +83,9 @@ class Case(models.Model):
             models.Index(fields=["owner_unit", "state"]),
             models.Index(fields=["town", "state"]),
             models.Index(fields=["matter", "state"]),
+            # The duplicate search: open cases of one matter near a point.
+            models.Index(fields=["matter", "lat", "lng"], name="case_open_matter_geo",
+                         condition=~models.Q(state="closed")),
         ]
         constraints = [
             models.CheckConstraint(name="case_state_valid", condition=models.Q(state__in=State.values)),
@@ -105,6 +111,8 @@ class Case(models.Model):
         """The latest clock of each name (re-assignment and reopening start new ones)."""
         latest: dict[str, CaseClock] = {}
         for c in self.clocks.all():
+            if c.name in MEMBER_CLOCKS:  # each joint-group member's own; see its panel
+                continue
             held = latest.get(c.name)
             if held is None or (c.started_at, c.pk) > (held.started_at, held.pk):
                 latest[c.name] = c

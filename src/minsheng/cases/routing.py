@@ -5,21 +5,33 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.models import Unit, UnitKind
-from minsheng.places.services import locate_point
+from minsheng.places.services import locate_address, locate_point
 
 from .models import Case
 
 
-def locate_case(case: Case) -> dict | None:
-    """Set the case's place and town from its point; returns what was found, for the log."""
-    if case.lat is None or case.lng is None:
-        return None
-    place = locate_point(case.lat, case.lng)
-    if place is None:
-        return {"found": False}
-    case.place = place
-    case.town = place.town
-    return {"found": True, "place": place.code}
+def place_case(case: Case) -> dict:
+    """Set the case's place and town from its point, else from its address; returns how
+    it was found (or why not), for the case's routing record."""
+    if case.lat is not None and case.lng is not None:
+        place = locate_point(case.lat, case.lng)
+        if place is None:
+            return {"method": "point", "found": False,
+                    "reason": _("The point is outside every boundary of the city.")}
+        case.place, case.town = place, place.town
+        return {"method": "point", "found": True, "code": place.code}
+    if case.address:
+        match = locate_address(case.address)
+        if match is None:
+            return {"method": "address", "found": False,
+                    "reason": _("The address matches no known place.")}
+        place, lat, lng, info = match
+        case.place, case.town = place, place.town
+        if lat is not None:
+            case.lat, case.lng = lat, lng
+        return {"method": "address", "found": True, "code": place.code, **info}
+    return {"method": None, "found": False,
+            "reason": _("No place: no point and no address.")}
 
 
 def decide_owner(case: Case) -> tuple[Unit | None, str]:

@@ -1,0 +1,41 @@
+"""Learning from the city's own work: every case a dispatcher re-categorised and every
+closed case becomes a training example, beside the shipped corpus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minsheng.catalog.models import Matter
+from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.states import State
+
+
+def catalog_from_db() -> dict[str, Any]:
+    """The list of matters as the classifier reads it (codes, names, keywords, thresholds)."""
+    matters = [
+        {"code": m.code, "name": m.name, "keywords": list(m.keywords or []),
+         "auto_threshold": m.auto_threshold}
+        for m in Matter.objects.filter(active=True).order_by("code")
+    ]
+    return {"matters": matters}
+
+
+def examples_from_db() -> list[tuple[str, str]]:
+    """(text, code) for closed cases (their final category; duplicates merged away are
+    left out) and for open cases whose category a person corrected."""
+    out: dict[int, tuple[str, str]] = {}
+    closed = (
+        Case.objects.filter(state=State.CLOSED, merged_into__isnull=True, matter__isnull=False)
+        .exclude(channel="sensor")
+        .values_list("pk", "text", "matter__code")
+    )
+    for pk, text, code in closed.iterator():
+        out[pk] = (text, code)
+    corrected = CaseEvent.objects.filter(action="assign", data__has_key="recategorised")
+    for case_id, data in corrected.values_list("case_id", "data").iterator():
+        if case_id in out:
+            continue
+        text = Case.objects.filter(pk=case_id).values_list("text", flat=True).first()
+        if text:
+            out[case_id] = (text, data["recategorised"]["to"])
+    return list(out.values())
