@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from minsheng.accounts.actors import Actor
-from minsheng.cases import actions
 from minsheng.cases.errors import Conflict, Invalid, NotFound
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.states import State
+from minsheng.media.models import Photo
+from minsheng.media.views import PUBLIC_SOURCES
+from minsheng.public.actions import rate_by_requester
 
 from .forms import RatingForm, TrackForm
 
@@ -58,6 +59,7 @@ PUBLIC_EVENTS = {
     "assign": gettext_lazy("Passed to %(unit)s"),
     "sign": gettext_lazy("Taken up by the unit"),
     "dispatch": gettext_lazy("Staff sent"),
+    "arrive": gettext_lazy("Staff arrived on site"),
     "feedback": gettext_lazy("Result reported"),
     "rate": gettext_lazy("You rated it"),
     "close": gettext_lazy("Completed"),
@@ -123,13 +125,15 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if rating_form.is_valid():
             try:
-                actions.rate_case(
-                    Actor.requester(), case.pk, rating=rating_form.cleaned_data["rating"],
+                # "Unsatisfied" needs a reason and reopens the case, in one transaction.
+                rate_by_requester(
+                    case.pk, rating=rating_form.cleaned_data["rating"],
                     note=rating_form.cleaned_data["note"],
                     expected_version=_int(request.POST.get("version")),
                 )
             except Invalid as exc:
-                rating_form.add_error("rating" if exc.field == "rating" else None, exc.message)
+                field = exc.field if exc.field in ("rating", "note") else None
+                rating_form.add_error(field, exc.message)
                 status = 422
             except Conflict:
                 error = _("This case cannot be rated now: it may have been rated already.")
@@ -151,6 +155,9 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
         "rating_form": rating_form,
         "error": error,
         "thanks": request.GET.get("thanks") == "1",
+        # The handling's photos only: never what another requester sent.
+        "photos": list(Photo.objects.filter(case=case, source__in=PUBLIC_SOURCES)
+                       .order_by("created_at", "id")),
     }
     response = render(request, "web/track_case.html", context, status=status)
     response["Referrer-Policy"] = "same-origin"
