@@ -280,11 +280,11 @@ def test_a_crash_between_a_robots_200_and_the_commit_repeats_with_the_same_id(ci
         (message,) = _to_roads(city, 1)
         real = delivery.record_delivery
 
-        def record(message_id, channel, status, at, error=""):
+        def record(message_id, channel, status, at, error="", **kw):
             if channel.startswith("wecom") and not getattr(record, "crashed", False):
                 record.crashed = True
                 raise Crash
-            return real(message_id, channel, status, at, error)
+            return real(message_id, channel, status, at, error, **kw)
 
         monkeypatch.setattr(delivery, "record_delivery", record)
         with pytest.raises(Crash):

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -141,36 +141,42 @@ def _release(ids: list[int], token: str) -> None:
 # --- recording --------------------------------------------------------------------------
 
 
+def _row(message_id: int, channel: str, status: str, at: dt.datetime, error: str,
+         attempts: int) -> Delivery:
+    return Delivery(message_id=message_id, channel=channel, status=status, attempts=attempts,
+                    last_error=error[:2000], updated_at=at,
+                    sent_at=at if status == DeliveryStatus.SENT else None)
+
+
+def _upsert(rows: list[Delivery]) -> None:
+    """Insert or update delivery rows in one statement (``ON CONFLICT … DO UPDATE``)."""
+    Delivery.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["message", "channel"],
+        update_fields=["status", "attempts", "last_error", "sent_at", "updated_at"])
+
+
 def record_delivery(message_id: int, channel: str, status: str, at: dt.datetime,
-                    error: str = "") -> None:
-    """Write what ``channel`` did with the message. For an external channel this runs in
-    its own (auto-committed) transaction right after the HTTP answer: the commit is what
-    stops a retry from sending there again."""
-    values: dict[str, Any] = {"status": status, "last_error": error[:2000], "updated_at": at}
-    if status == DeliveryStatus.SENT:
-        values["sent_at"] = at
-    qs = Delivery.objects.filter(message_id=message_id, channel=channel)
-    if qs.update(attempts=F("attempts") + 1, **values):
-        return
-    try:
-        with transaction.atomic():
-            Delivery.objects.create(message_id=message_id, channel=channel, attempts=1, **values)
-    except IntegrityError:  # written meanwhile by a worker whose lease had run out
-        qs.update(attempts=F("attempts") + 1, **values)
+                    error: str = "", *, attempts: int = 1) -> None:
+    """Write what ``channel`` did with the message (``attempts``: its count of tries so
+    far). For an external channel this runs on its own, committed right after the HTTP
+    answer: the commit is what stops a retry from sending there again."""
+    _upsert([_row(message_id, channel, status, at, error, attempts)])
 
 
-def _mark_sent(message: OutboxMessage, at: dt.datetime, note: str = "") -> None:
+def _mark_sent(message: OutboxMessage, at: dt.datetime, token: str, note: str = "") -> bool:
+    """Mark the message sent if this worker's lease still holds it; False if not."""
     fields: dict[str, Any] = {
         "status": OutboxStatus.SENT, "sent_at": at, "last_attempt_at": at,
         "attempts": F("attempts") + 1, "claimed_until": None, "claimed_by": "",
     }
     if note:
         fields["last_error"] = note
-    OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+    return bool(_held(message, token).update(**fields))
 
 
-def _mark_failed(message: OutboxMessage, at: dt.datetime, error: str) -> bool:
-    """Schedule the next attempt, or park. True if parked."""
+def _mark_failed(message: OutboxMessage, at: dt.datetime, token: str, error: str) -> str:
+    """Schedule the next attempt, or park: "retried", "parked", or "lost" if this worker's
+    lease no longer holds the message."""
     attempts = message.attempts + 1
     fields: dict[str, Any] = {
         "attempts": attempts, "last_attempt_at": at, "last_error": error[:4000],
@@ -181,11 +187,19 @@ def _mark_failed(message: OutboxMessage, at: dt.datetime, error: str) -> bool:
         fields["status"] = OutboxStatus.PARKED
     else:
         fields["next_attempt_at"] = at + backoff(attempts)
-    OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+    if not _held(message, token).update(**fields):
+        return "lost"
     if parked:
         log.warning("outbox #%s (%s) parked after %d attempts: %s",
                     message.pk, message.kind, attempts, error)
-    return parked
+    return "parked" if parked else "retried"
+
+
+def _held(message: OutboxMessage, token: str) -> QuerySet[OutboxMessage]:
+    """The message's row, if this worker's lease still holds it: updating through it is a
+    compare-and-set on the lease."""
+    return OutboxMessage.objects.filter(pk=message.pk, claimed_by=token,
+                                        status=OutboxStatus.PENDING)
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -198,9 +212,14 @@ def public_base() -> str:
 
 
 def _path(name: str, *args: Any) -> str:
+    """A link is a courtesy: a message goes out without one rather than not at all (the
+    worker may run where the pages are not mounted, or their URLconf fails to import)."""
     try:
         return reverse(name, args=args)
     except NoReverseMatch:
+        return ""
+    except Exception:
+        log.warning("no link for %s: the URLconf failed", name, exc_info=True)
         return ""
 
 
@@ -281,7 +300,8 @@ def render(message: OutboxMessage) -> Rendered:
 @dataclass
 class _Batch:
     templates: Templates
-    delivered: dict[int, set[str]]
+    delivered: dict[int, set[str]]  # message id → channels that have taken it
+    tries: dict[tuple[int, str], int]  # (message id, channel) → attempts so far
     unit_channels: dict[int, list[UnitChannel]]
     unit_staff: dict[int, list[int]]
 
@@ -292,9 +312,12 @@ class _Batch:
         ids = [m.pk for m in messages]
         unit_ids = {m.unit_id for m in messages if m.unit_id}
         delivered: dict[int, set[str]] = {}
-        for mid, key in Delivery.objects.filter(
-                message_id__in=ids, status=DeliveryStatus.SENT).values_list("message_id", "channel"):
-            delivered.setdefault(mid, set()).add(key)
+        tries: dict[tuple[int, str], int] = {}
+        for mid, key, status, attempts in Delivery.objects.filter(message_id__in=ids).values_list(
+                "message_id", "channel", "status", "attempts"):
+            tries[mid, key] = attempts
+            if status == DeliveryStatus.SENT:
+                delivered.setdefault(mid, set()).add(key)
         channels: dict[int, list[UnitChannel]] = {}
         for ch in UnitChannel.objects.filter(unit_id__in=unit_ids, active=True).order_by("id"):
             channels.setdefault(ch.unit_id, []).append(ch)
@@ -302,7 +325,7 @@ class _Batch:
         for unit_id, user_id in Profile.objects.filter(
                 unit_id__in=unit_ids, user__is_active=True).values_list("unit_id", "user_id"):
             staff.setdefault(unit_id, []).append(user_id)
-        return cls(Templates({m.kind for m in messages}), delivered, channels, staff)
+        return cls(Templates({m.kind for m in messages}), delivered, tries, channels, staff)
 
     def channels_for(self, message: OutboxMessage) -> tuple[list[Channel], list[int]]:
         """The external channels, and the users to notify in-app."""
@@ -319,15 +342,6 @@ class _Batch:
 
 
 # --- delivering -------------------------------------------------------------------------
-
-
-def _held(message: OutboxMessage, token: str) -> bool:
-    """Lock the message's row and check that this worker's lease still holds it."""
-    return bool(list(
-        OutboxMessage.objects.select_for_update()
-        .filter(pk=message.pk, claimed_by=token, status=OutboxStatus.PENDING)
-        .values_list("pk", flat=True)
-    ))
 
 
 def _deliver_one(message: OutboxMessage, batch: _Batch, now: dt.datetime,
@@ -354,35 +368,39 @@ def _deliver_one(message: OutboxMessage, batch: _Batch, now: dt.datetime,
             log.exception("channel %s failed on outbox #%s", channel.key, message.pk)
             failures[channel.key] = f"{type(exc).__name__}: {exc}"
         else:
-            record_delivery(message.pk, channel.key, DeliveryStatus.SENT, max(now, clock.now()))
+            record_delivery(message.pk, channel.key, DeliveryStatus.SENT, max(now, clock.now()),
+                            attempts=batch.tries.get((message.pk, channel.key), 0) + 1)
     at = max(now, clock.now())
     with transaction.atomic():
-        held = _held(message, token)
-        for key, error in failures.items():
-            record_delivery(message.pk, key, DeliveryStatus.FAILED, at, error)
-        if not held:
-            log.warning("outbox #%s: lease lost before it was finished", message.pk)
-            return "lost", ""
+        rows = [_row(message.pk, key, DeliveryStatus.FAILED, at, error,
+                     batch.tries.get((message.pk, key), 0) + 1) for key, error in failures.items()]
         if inapp_users and InAppChannel.key not in done:
             InAppChannel(inapp_users, at=at).send(rendered, message)
-            record_delivery(message.pk, InAppChannel.key, DeliveryStatus.SENT, at)
+            rows.append(_row(message.pk, InAppChannel.key, DeliveryStatus.SENT, at, "",
+                             batch.tries.get((message.pk, InAppChannel.key), 0) + 1))
+        if rows:
+            _upsert(rows)
+        error = "; ".join(f"{key}: {err}" for key, err in failures.items())
         if failures:
-            error = "; ".join(f"{key}: {err}" for key, err in failures.items())
-            return ("parked" if _mark_failed(message, at, error) else "retried"), error
-        note = "" if (external or inapp_users) else "nobody to tell: no active staff, channel or phone"
-        _mark_sent(message, at, note)
-        return "sent", ""
+            outcome = _mark_failed(message, at, token, error)
+        else:
+            note = "" if (external or inapp_users) else "nobody to tell: no active staff, channel or phone"
+            outcome = "sent" if _mark_sent(message, at, token, note) else "lost"
+        if outcome == "lost":
+            # Another worker holds the message now (this one's lease ran out): leave the
+            # in-app notifications and the records to it.
+            transaction.set_rollback(True)
+            log.warning("outbox #%s: lease lost before it was finished", message.pk)
+            return "lost", ""
+        return outcome, error
 
 
 def _fail_whole(message: OutboxMessage, now: dt.datetime, token: str,
                 error: str) -> tuple[str, str]:
     """A message that could not even be attempted (rendering crashed, the database
     refused): counts as a failed attempt like any other."""
-    at = max(now, clock.now())
-    with transaction.atomic():
-        if not _held(message, token):
-            return "lost", ""
-        return ("parked" if _mark_failed(message, at, error) else "retried"), error
+    outcome = _mark_failed(message, max(now, clock.now()), token, error)
+    return outcome, (error if outcome != "lost" else "")
 
 
 def deliver_due(now: dt.datetime, *, limit: int = 100, worker_id: str = "") -> DeliveryResult:
