@@ -102,3 +102,20 @@ def test_zero_touch_off_records_the_decision_but_waits(demo_city, now):
     case = _report("人行道上的窨井盖破了一个角，很危险")
     assert case.state == State.ACCEPTED
     assert case.routing["code"] == "road.manhole"
+
+
+def test_case_page_shows_why_and_duplicates_side_by_side_with_one_click_merge(zero_touch, now):
+    from django.test import Client
+
+    first = _report("人行道上的窨井盖破了，晚上很危险")
+    now.advance(hours=3)
+    second = _report("这里的井盖破损了，请尽快处理", point=(SHUIDONGDAI[0] + 0.0002, SHUIDONGDAI[1]))
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="dispatcher"))
+    page = client.get(f"/cases/{second.pk}/").content.decode()
+    assert "road.manhole" in page and first.number in page
+    assert "这里的井盖破损了" in page and "人行道上的窨井盖破了" in page
+    r = client.post(f"/cases/{second.pk}/act/merge/", {"into": first.number, "version": second.version})
+    assert r.status_code in (200, 302)
+    second.refresh_from_db()
+    assert second.merged_into_id == first.pk
