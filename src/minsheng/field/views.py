@@ -117,9 +117,9 @@ def task(request: HttpRequest, pk: int, *, error: CaseError | None = None,
 def _answer(request: HttpRequest, pk: int, done: str, *, extra: dict | None = None
             ) -> HttpResponse:
     url = reverse("field:task", args=[pk])
+    messages.success(request, done)  # shown by the page the script or the redirect opens
     if _wants_json(request):
         return JsonResponse({"ok": True, "message": done, "url": url, **(extra or {})})
-    messages.success(request, done)
     return redirect(url)
 
 

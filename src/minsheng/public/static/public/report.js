@@ -30,10 +30,14 @@
 
   if (!el || !window.L) return;
   var map = L.map(el, {preferCanvas: true, zoomControl: true, attributionControl: !!el.dataset.tiles});
+  el.minshengMap = map;  // for tests and for a page that wants to move it
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, {maxZoom: 19, attribution: el.dataset.attribution || ""}).addTo(map);
   }
   map.setView([30.7, 121.0], 12);
+  // Phones settle their layout after the first paint: measure the map again then.
+  window.addEventListener("load", function () { map.invalidateSize(); });
+  window.addEventListener("resize", function () { map.invalidateSize(); });
   var marker = null;
   function place(la, ln, zoom) {
     lat.value = la.toFixed(6); lng.value = ln.toFixed(6);
@@ -55,8 +59,10 @@
         style: function (f) { return style[f.properties.kind] || {weight: 1}; },
         interactive: false
       }).addTo(map);
-      if (!lat.value && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
-    }).catch(function () {});
+      map.invalidateSize();
+      if (!lat.value && layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), {animate: false});
+      el.setAttribute("data-ready", "1");
+    }).catch(function () { el.setAttribute("data-ready", "0"); });
   if (lat.value && lng.value) place(parseFloat(lat.value), parseFloat(lng.value), true);
   map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng, false); });
 
