@@ -139,22 +139,40 @@ def generate(world, rounds: int, start: float, step: float, anomalies: dict[int,
     return out
 
 
+PENDING: list = []
+
+
 def ingest_batch(pipeline, batch, now_t: float) -> int:
-    """What ``MqttIngest.handle`` does with a batch of telemetry messages."""
+    """What ``MqttIngest.handle`` does with a batch of telemetry messages (with at most two
+    batches being stored while the next is judged, as it acknowledges them)."""
     items = []
     for device_id, payload in batch:
-        item = pipeline.accept(device_id, json.loads(payload), now_t, "mqtt")
+        item = pipeline.accept(device_id, json.loads(payload.decode()), now_t, "mqtt")
         if item is not None:
             items.append(item)
     pipeline.process(items)
+    if pipeline.last_write is not None:
+        PENDING.append(pipeline.last_write)
+        while len(PENDING) > 2:
+            PENDING.pop(0).result()
     return len(items)
 
 
-def throughput(sims, rounds: int, batch_size: int) -> None:
+def drain() -> None:
+    while PENDING:
+        PENDING.pop(0).result()
+
+
+def make_pipeline(overlap: bool, **kw):
+    from minsheng.sensors.ingest import Pipeline, StorageWriter
+
+    return Pipeline(writer=StorageWriter() if overlap else None, **kw)
+
+
+def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
     from minsheng.cases.models import Case
     from minsheng.core import clock
     from minsheng.sensors import storage
-    from minsheng.sensors.ingest import Pipeline
     from minsheng.sensors.simulator import World
 
     world = World(sims, seed=1)
@@ -165,7 +183,7 @@ def throughput(sims, rounds: int, batch_size: int) -> None:
     t_gen = time.perf_counter()
     rounds_msgs = generate(world, rounds, start, step, {rounds // 2: anomalous})
     gen_s = time.perf_counter() - t_gen
-    pipeline = Pipeline()
+    pipeline = make_pipeline(overlap)
     pipeline.load()
     baseline_history(pipeline)
     pipeline.ctx.dry = True
@@ -176,9 +194,11 @@ def throughput(sims, rounds: int, batch_size: int) -> None:
         for i in range(0, len(msgs), batch_size):
             done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
         pipeline.flush_status()
+    drain()
     elapsed = time.perf_counter() - t0
     cases = Case.objects.count()
-    print(f"throughput: {n} devices × {rounds} readings = {done} readings in {elapsed:.2f} s "
+    print(f"throughput{' (storing beside judging)' if overlap else ' (one thread)'}: {n} devices "
+          f"× {rounds} readings = {done} readings in {elapsed:.2f} s "
           f"→ {done / elapsed:,.0f} readings/s (batches of {batch_size}; generating them took "
           f"{gen_s:.1f} s, not timed); stored {storage.count()}, alarms raised "
           f"{pipeline.alarms_raised}, cases opened {cases}")
@@ -194,16 +214,17 @@ def throughput(sims, rounds: int, batch_size: int) -> None:
         c = time.perf_counter()
         pipeline.process(items, store=False)
         parse_s, store_s, detect_s = parse_s + b - a, store_s + c - b, detect_s + time.perf_counter() - c
+    pipeline.close()
     total = parse_s + store_s + detect_s
     print(f"  per reading: decode+validate {parse_s / len(msgs) * 1e6:.1f} µs, "
           f"store {store_s / len(msgs) * 1e6:.1f} µs, detect {detect_s / len(msgs) * 1e6:.1f} µs "
           f"({len(msgs) / total:,.0f} readings/s on this round)")
 
 
-def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int) -> None:
+def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
+            overlap: bool) -> None:
     from minsheng.cases.models import Case
     from minsheng.core import clock
-    from minsheng.sensors.ingest import Pipeline
     from minsheng.sensors.models import Alarm
     from minsheng.sensors.simulator import World
 
@@ -220,7 +241,7 @@ def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int) -> 
     schedule = {r: quiet[(r - 1) * per: r * per] for r in range(1, rounds)}
     msgs_by_round = generate(world, rounds, start, step, schedule)
     samples: list[float] = []
-    pipeline = Pipeline(on_alarm=lambda f, s: samples.append(s) if f.raised else None)
+    pipeline = make_pipeline(overlap, on_alarm=lambda f, s: samples.append(s) if f.raised else None)
     pipeline.load()
     baseline_history(pipeline)
     pipeline.ctx.dry = True
@@ -240,7 +261,9 @@ def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int) -> 
             ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
             due += interval
         pipeline.flush_status()
+    drain()
     elapsed = time.perf_counter() - t0
+    pipeline.close()
     done = rounds * per_round
     samples.sort()
     opened = Case.objects.count() - cases_before
@@ -312,6 +335,8 @@ def main() -> None:
     ap.add_argument("--database-url", help="a PostgreSQL server to build a test_… database on")
     ap.add_argument("--mqtt", help="also measure end to end through this broker")
     ap.add_argument("--mqtt-n", type=int, default=20_000)
+    ap.add_argument("--one-thread", action="store_true",
+                    help="store in the judging thread (no overlap), for comparison")
     args = ap.parse_args()
     setup(args.database_url)
 
@@ -324,8 +349,8 @@ def main() -> None:
               f"{connection.vendor}, Django {__import__('django').get_version()}, "
               f"{dt.datetime.now(dt.UTC):%Y-%m-%d}")
         sims = make_devices(args.devices)
-        throughput(sims, args.rounds, args.batch)
-        latency(sims, args.seconds, args.rate, args.batch, args.alarms)
+        throughput(sims, args.rounds, args.batch, not args.one_thread)
+        latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread)
         if args.mqtt:
             mqtt_end_to_end(args.mqtt, args.devices, args.mqtt_n)
     finally:

@@ -312,3 +312,69 @@ def test_embedded_broker_checks_device_logins_and_topics(city, run_id):
         if ingest is not None:
             ingest.stop()
         broker.stop()
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto"), reason="needs the mosquitto binary")
+def test_mosquitto_files_let_devices_in_only_under_their_own_topics(city, run_id):
+    """The password and ACL files ``minsheng sensor-credentials mosquitto`` writes, loaded
+    by a private Mosquitto: a device logs in with its own password and its telemetry
+    reaches the ingest login; a wrong password is refused; another device's topic is not
+    delivered."""
+    from minsheng.sensors.credentials import mosquitto_files, set_mqtt_password
+
+    close_old_connections()
+    outfall, node = make_devices(city, rules=FAST_RULES)
+    password = set_mqtt_password(outfall)
+    prefix = "minsheng/sensors"
+    passwd, acl = mosquitto_files(prefix, {"minsheng-ingest": "ingest-pw"})
+    workdir = tempfile.mkdtemp(prefix="minsheng-mqtt-")
+    os.chmod(workdir, 0o777)  # noqa: S103  (mosquitto drops root for its own user)
+    port = _free_port()
+    for name, text in (("passwd", passwd), ("acl", acl)):
+        with open(os.path.join(workdir, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(workdir, name), 0o644)
+    conf = os.path.join(workdir, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+                f"password_file {workdir}/passwd\nacl_file {workdir}/acl\n")
+    binary = shutil.which("mosquitto") or "mosquitto"
+    proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL,  # noqa: S603
+                            stderr=subprocess.DEVNULL)
+    url = f"mqtt://127.0.0.1:{port}"
+    clients = []
+    try:
+        assert wait_for(lambda: _listening(port), 5)
+        address = BrokerAddress.parse(url)
+
+        def login(user, pw, client_id):
+            c = make_client(client_id, clean_session=True, address=address, username=user,
+                            password=pw)
+            c.connect_async(address.host, address.port)
+            c.loop_start()
+            clients.append(c)
+            return c
+
+        got = []
+        ingest = login("minsheng-ingest", "ingest-pw", f"i-{run_id}")
+        ingest.on_message = lambda _c, _u, m: got.append(m.topic)
+        assert wait_for(ingest.is_connected, 5)
+        ingest.subscribe(f"{prefix}/+/telemetry", qos=1)
+        wrong = login("yk-01", "not-it", f"w-{run_id}")
+        device = login("yk-01", password, f"d-{run_id}")
+        assert wait_for(device.is_connected, 5)
+        assert not wrong.is_connected()
+        time.sleep(0.3)
+        device.publish(f"{prefix}/yk-01/telemetry", b"{}", qos=1).wait_for_publish(5)
+        device.publish(f"{prefix}/gw-01/telemetry", b"{}", qos=1).wait_for_publish(5)
+        assert wait_for(lambda: got, 5)
+        time.sleep(0.5)
+        assert got == [f"{prefix}/yk-01/telemetry"]
+        assert node.device_id == "gw-01"
+    finally:
+        for c in clients:
+            c.disconnect()
+            c.loop_stop()
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -253,7 +253,7 @@ def test_broken_mqtt_messages_are_counted_and_never_open_a_case(city, now):
     pipeline = Pipeline()
     pipeline.load()
     ingest = MqttIngest(pipeline, BrokerAddress.parse("mqtt://127.0.0.1:1"), client_id="t",
-                        prefix="p")
+                        prefix="p", overlap=False)
     good = json.dumps({"ts": at(0).isoformat(), "values": {"flow": 0.1}}).encode()
     future = json.dumps({"ts": at(3600).isoformat(), "values": {"flow": 9.0}}).encode()
     naive = json.dumps({"ts": "2026-11-23T09:00:00", "values": {"flow": 9.0}}).encode()

@@ -27,8 +27,9 @@ import queue
 import threading
 import time
 import zoneinfo
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -92,9 +93,10 @@ REASONS = ("unknown_device", "inactive_device", "malformed", "future", "too_old"
 
 def parse_reading(obj: Any, now_t: float, *, future_s: float | None = None,
                   age_s: float | None = None) -> tuple[dt.datetime, float, dict[str, float]]:
-    """``{"ts": ISO-8601 with zone, "values": {quantity: number}}`` → (UTC time, epoch
+    """``{"ts": ISO-8601 with zone, "values": {quantity: number}}`` → (aware time, epoch
     seconds, values). Unknown quantities are dropped (a newer firmware may report more);
-    a known one that is not a finite number makes the message malformed."""
+    a known one that is not a finite number makes the message malformed. The ingest loop
+    passes ``future_s``/``age_s`` (read from settings once, not per message)."""
     if not isinstance(obj, dict):
         raise Rejected("malformed", "payload is not a JSON object")
     ts, values = obj.get("ts"), obj.get("values")
@@ -111,18 +113,25 @@ def parse_reading(obj: Any, now_t: float, *, future_s: float | None = None,
         raise Rejected("future", f"ts {ts[:40]} is in the future")
     if t < now_t - (max_age_s() if age_s is None else age_s):
         raise Rejected("too_old", f"ts {ts[:40]} is too old")
+    isfinite = math.isfinite
     if not isinstance(values, dict) or not values:
         raise Rejected("malformed", "no values")
     out: dict[str, float] = {}
     for k, v in values.items():
         if k not in QSET:
             continue
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        kind = type(v)
+        if kind is float:
+            if not isfinite(v):
+                raise Rejected("malformed", f"{k} is not a finite number")
+            out[k] = v
+        elif kind is int:
+            out[k] = float(v)
+        else:
             raise Rejected("malformed", f"{k} is not a number")
-        out[k] = float(v)
     if not out:
         raise Rejected("no_values", "no known quantity")
-    return when.astimezone(dt.UTC), t, out
+    return when, t, out
 
 
 def parse_topic(topic: str, prefix: str) -> tuple[str, str]:
@@ -190,8 +199,25 @@ class Entry:
     dirty: bool = False
 
 
-# (entry, UTC time, epoch seconds, values)
+# (entry, aware time, epoch seconds, values)
 Item = tuple[Entry, dt.datetime, float, dict[str, float]]
+
+
+class StorageWriter:
+    """Stores batches in a thread of its own, so that writing batch N (mostly database
+    work, during which the driver releases the GIL) overlaps judging batch N+1 on the
+    other core. Callers acknowledge a batch to the broker only when its future is done."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-store")
+
+    def submit(self, rows: list[storage.Row]) -> Future[int]:
+        return self._pool.submit(storage.write, rows)
+
+    def close(self) -> None:
+        # The lambda looks the connection up in the writer's thread (it has its own).
+        self._pool.submit(lambda: connection.close()).result()
+        self._pool.shutdown(wait=True)
 
 
 def _utc_offset_s() -> float:
@@ -211,8 +237,10 @@ class Pipeline:
     COUNTERS_EVERY = 30.0
 
     def __init__(self, *, source: str = "mqtt", on_alarm: Callable[[Finding, float], None]
-                 | None = None) -> None:
+                 | None = None, writer: StorageWriter | None = None) -> None:
         self.source = source
+        self.writer = writer
+        self.last_write: Future[int] | None = None
         self.devices: dict[str, Entry] = {}
         self.by_pk: dict[int, Entry] = {}
         self.counters = Counters()
@@ -224,6 +252,8 @@ class Pipeline:
         self._baseline_hour: int | None = None
         self._rolled_until: dt.datetime | None = None
         self._purged_at: dt.datetime | None = None
+        self.future_s = max_future_s()
+        self.age_s = max_age_s()
         self.stored = 0
         self.alarms_raised = 0
         self.alarms_cleared = 0
@@ -277,19 +307,26 @@ class Pipeline:
         try:
             if entry is None:
                 raise Rejected("unknown_device", device_id[:64])
-            ts, t, values = parse_reading(obj, now_t)
+            ts, t, values = parse_reading(obj, now_t, future_s=self.future_s, age_s=self.age_s)
         except Rejected as exc:
             self.counters.add(source or self.source, exc.reason, exc.detail)
             return None
         return entry, ts, t, values
 
     def process(self, items: list[Item], *, store: bool = True) -> list[Finding]:
-        """Store (unless already stored), detect, and act on what detection found."""
+        """Store (unless already stored), detect, and act on what detection found. With a
+        :class:`StorageWriter`, storing runs beside detection and ``last_write`` is the
+        future to wait for before the batch counts as stored."""
+        self.last_write = None
         if not items:
             return []
         received = time.perf_counter()
         if store:
-            storage.write([(e.pk, ts, values) for e, ts, _t, values in items])
+            rows = [(e.pk, ts, values) for e, ts, _t, values in items]
+            if self.writer is not None:
+                self.last_write = self.writer.submit(rows)
+            else:
+                storage.write(rows)
             self.stored += len(items)
         items.sort(key=lambda item: item[2])
         ctx = self.ctx
@@ -462,6 +499,9 @@ class Pipeline:
             self.counters.flush()
         except Exception:
             log.exception("could not flush on close")
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 # --- MQTT -----------------------------------------------------------------------------
@@ -514,8 +554,12 @@ class MqttIngest:
     def __init__(self, pipeline: Pipeline, address: BrokerAddress, *, client_id: str,
                  prefix: str | None = None, username: str | None = None,
                  password: str | None = None, batch_max: int = 5000,
-                 batch_wait: float = 0.02) -> None:
+                 batch_wait: float = 0.02, overlap: bool = True) -> None:
         self.pipeline = pipeline
+        if overlap and pipeline.writer is None:
+            pipeline.writer = StorageWriter()
+        # Batches stored (or being stored) but not yet acknowledged to the broker, in order.
+        self.unacked: deque[tuple[Future[int] | None, list[tuple[int, int, int]]]] = deque()
         self.address = address
         self.prefix = prefix or topic_prefix()
         self.client_id = client_id
@@ -596,7 +640,7 @@ class MqttIngest:
             try:
                 device_id, kind = parse_topic(topic, self.prefix)
                 try:
-                    obj = json.loads(payload)
+                    obj = json.loads(payload.decode() if isinstance(payload, bytes) else payload)
                 except (ValueError, UnicodeDecodeError):
                     raise Rejected("malformed", f"not JSON from {device_id}") from None
             except Rejected as exc:
@@ -613,15 +657,38 @@ class MqttIngest:
         except Exception:
             # Not acknowledged: the broker delivers the batch again after a reconnect.
             log.exception("could not store a batch of %d readings", len(items))
-            close_old_connections()
-            self.client.disconnect()
+            self._give_up()
             return
         for device_id, obj in acks:
             self.handle_ack(device_id, obj)
-        generation = self.generation
-        for _topic, _payload, mid, qos, gen in batch:
-            if qos and gen == generation:
-                self.client.ack(mid, qos)
+        self.unacked.append((pipeline.last_write, [(m[2], m[3], m[4]) for m in batch if m[3]]))
+        self.settle(keep=2)
+
+    def settle(self, keep: int = 0) -> None:
+        """Acknowledge, in order, the batches whose readings are stored; wait for the
+        oldest while more than ``keep`` are outstanding."""
+        while self.unacked:
+            future, mids = self.unacked[0]
+            if future is not None and not future.done() and len(self.unacked) <= keep:
+                return
+            try:
+                if future is not None:
+                    future.result()
+            except Exception:
+                log.exception("could not store a batch; it will be delivered again")
+                self._give_up()
+                return
+            self.unacked.popleft()
+            generation = self.generation
+            for mid, qos, gen in mids:
+                if gen == generation:
+                    self.client.ack(mid, qos)
+
+    def _give_up(self) -> None:
+        """Drop every unacknowledged batch and reconnect: the broker sends them again."""
+        self.unacked.clear()
+        close_old_connections()
+        self.client.disconnect()
 
     def handle_ack(self, device_id: str, obj: Any) -> None:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
@@ -658,6 +725,8 @@ class MqttIngest:
                 batch = self.drain(timeout=0.1)
                 if batch:
                     self.handle(batch)
+                else:
+                    self.settle()
                 now = time.monotonic()
                 if now - last_cmd >= 0.2:
                     last_cmd = now
@@ -670,8 +739,11 @@ class MqttIngest:
                         close_old_connections()
                 self.pipeline.tick()
         finally:
-            self.pipeline.close()
-            self.stop()
+            try:
+                self.settle()
+            finally:
+                self.pipeline.close()
+                self.stop()
 
 
 def run_http_only(pipeline: Pipeline, stop: threading.Event) -> None:
@@ -709,6 +781,7 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
     key speaks for that device only; a gateway's for the devices behind it."""
     now = now or clock.now()
     now_t = now.timestamp()
+    future_s, age_s = max_future_s(), max_age_s()
     ids = {it.get("device") for it in items
            if isinstance(it, dict) and isinstance(it.get("device"), str)}
     devices = {d.device_id: d for d in Device.objects.filter(device_id__in=ids, active=True)
@@ -727,7 +800,7 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
             if (key.device_id is not None and key.device_id != d.pk) or (
                     key.gateway_id is not None and d.gateway_id != key.gateway_id):
                 raise Rejected("not_allowed", f"key {key.prefix}… for {d.device_id}")
-            ts, _t, values = parse_reading(it, now_t)
+            ts, _t, values = parse_reading(it, now_t, future_s=future_s, age_s=age_s)
         except Rejected as exc:
             counts[("http", exc.reason)] += 1
             last[("http", exc.reason)] = exc.detail

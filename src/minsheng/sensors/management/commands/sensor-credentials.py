@@ -1,0 +1,3 @@
+"""``minsheng sensor-credentials``: the spelling the docs use."""
+
+from .sensor_credentials import Command  # noqa: F401
