@@ -7,14 +7,28 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.core import clock
 
 from .actions import may_command
-from .models import UNITS, Alarm, AlarmState, Command, Device, DeviceStatus
+from .models import UNITS, Alarm, AlarmState, Command, Device, DeviceStatus, Quantity
 
 ONLINE_GRACE = dt.timedelta(minutes=30)
+
+# Words for the events sensors write, on a device's log and on a case's timeline.
+EVENT_LABELS = {
+    "registered": _("Registered"),
+    "alarm_raised": _("Sensor alarm"),
+    "alarm_attached": _("Sensor alarm joined the case"),
+    "alarm_cleared": _("Sensor alarm cleared"),
+    "command_sent": _("Remote command sent"),
+    "command_acked": _("Remote command acknowledged"),
+    "command_refused": _("Remote command refused by the device"),
+    "command_failed": _("Remote command failed"),
+    "command_late_ack": _("Late acknowledgement"),
+}
 
 
 def devices_for_map() -> QuerySet[Device]:
@@ -56,6 +70,9 @@ def device_dict(d: Device, actor: Actor | None = None) -> dict[str, Any]:
         "status_label": str(DeviceStatus(status).label),
         "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
         "last_values": d.last_values, "units": {q: UNITS[q] for q in d.last_values if q in UNITS},
+        "labels": {q: str(Quantity(q).label) for q in d.last_values if q in UNITS},
+        "readings": [{"quantity": q, "label": str(Quantity(q).label), "value": v,
+                      "unit": UNITS[q]} for q, v in d.last_values.items() if q in UNITS],
         "has_valve": d.valve, "valve_position": d.valve_position,
         "active_alarms": [alarm_dict(a) for a in alarms],
         "may_command": bool(actor and may_command(actor, d)),

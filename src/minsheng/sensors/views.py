@@ -96,7 +96,8 @@ def device_page(request: HttpRequest, device_id: str) -> HttpResponse:
     since = now - dt.timedelta(days=CHART_DAYS)
     alarms = list(Alarm.objects.filter(device=d).select_related("case")[:50])
     commands = list(Command.objects.filter(device=d).select_related("device")[:20])
-    events = list(DeviceEvent.objects.filter(device=d).order_by("-at", "-id")[:30])
+    events = list(DeviceEvent.objects.filter(device=d).select_related("alarm", "command", "case")
+                  .order_by("-at", "-id")[:30])
     chart = _chart_context(d, since, now, [a for a in alarms if (a.cleared_at or now) >= since])
     return render(request, "sensors/device.html", {
         "actor": actor, "device": d, "info": device_dict(d, actor), "alarms": alarms,

@@ -25,3 +25,10 @@ def sensor_panel(context: dict[str, Any], case: Any) -> str:
     if ctx is None:
         return ""
     return render_to_string("sensors/_case_panel.html", ctx, request=request)
+
+
+@register.filter
+def sensor_event_label(action: str) -> str:
+    from ..presenters import EVENT_LABELS
+
+    return str(EVENT_LABELS.get(action, action))

@@ -68,7 +68,8 @@
           series: [{
             type: "line", data: points, showSymbol: false, sampling: "lttb", connectNulls: false,
             lineStyle: { width: 1.5 },
-            markArea: { silent: true, itemStyle: { color: "rgba(192,57,43,0.12)" }, data: areas },
+            markArea: { silent: true, itemStyle: { color: "rgba(192,57,43,0.12)" },
+                        label: { show: false }, data: areas },
             markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#c77700" },
                         data: lines, label: { show: false } }
           }]
@@ -103,7 +104,7 @@
           if (!p.data || !p.data.device) { return p.name || ""; }
           var d = p.data.device, rows = [d.name + " · " + d.status_label];
           Object.keys(d.last_values || {}).forEach(function (k) {
-            rows.push(k + ": " + d.last_values[k] + " " + ((d.units || {})[k] || ""));
+            rows.push(((d.labels || {})[k] || k) + ": " + d.last_values[k] + " " + ((d.units || {})[k] || ""));
           });
           (d.active_alarms || []).forEach(function (a) { rows.push("⚠ " + a.message); });
           return rows.join("<br>");
@@ -130,7 +131,7 @@
             var v = row.querySelector("[data-values]");
             if (v) {
               v.textContent = Object.keys(d.last_values || {}).map(function (k) {
-                return k + " " + d.last_values[k];
+                return ((d.labels || {})[k] || k) + " " + d.last_values[k] + " " + ((d.units || {})[k] || "");
               }).join(" · ");
             }
           });
