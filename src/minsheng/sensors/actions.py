@@ -31,6 +31,7 @@ from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.places.services import locate_point
 
+from .conf import setting
 from .models import (
     OPEN_COMMAND_STATES,
     UNITS,
@@ -55,18 +56,14 @@ SEND_PERMISSION = "sensors.send_command"
 DEFAULT_COMMAND_TIMEOUT_S = 60
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def alarm_matter_code() -> str:
     """The matter sensor cases are filed under (事项): ``water.outfall`` unless the city
     names another in ``MINSHENG_SENSORS_MATTER``."""
-    return str(_setting("MINSHENG_SENSORS_MATTER", "water.outfall"))
+    return str(setting("MINSHENG_SENSORS_MATTER", "water.outfall"))
 
 
 def command_timeout_s() -> int:
-    return int(_setting("MINSHENG_SENSORS_COMMAND_TIMEOUT_S", DEFAULT_COMMAND_TIMEOUT_S))
+    return int(setting("MINSHENG_SENSORS_COMMAND_TIMEOUT_S", DEFAULT_COMMAND_TIMEOUT_S))
 
 
 # --- events ---------------------------------------------------------------------------

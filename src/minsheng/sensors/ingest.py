@@ -41,6 +41,7 @@ from django.db.models import F
 from minsheng.core import clock
 
 from . import actions, storage
+from .conf import setting
 from .detection import BaselineCheck, Context, DeviceDetector, Finding, is_dry, resolve_rules
 from .models import (
     QUANTITIES,
@@ -59,20 +60,16 @@ QSET = frozenset(QUANTITIES)
 RULE_PRIORITY = {"dry_weather": 0, "threshold": 1, "baseline": 2, "rate": 3, "silence": 4}
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def topic_prefix() -> str:
-    return str(_setting("MINSHENG_SENSORS_TOPIC_PREFIX", "minsheng/sensors")).rstrip("/")
+    return str(setting("MINSHENG_SENSORS_TOPIC_PREFIX", "minsheng/sensors")).rstrip("/")
 
 
 def max_future_s() -> float:
-    return float(_setting("MINSHENG_SENSORS_MAX_FUTURE_S", 300))
+    return float(setting("MINSHENG_SENSORS_MAX_FUTURE_S", 300))
 
 
 def max_age_s() -> float:
-    return float(_setting("MINSHENG_SENSORS_MAX_AGE_DAYS", 7)) * 86400.0
+    return float(setting("MINSHENG_SENSORS_MAX_AGE_DAYS", 7)) * 86400.0
 
 
 # --- parsing and rejects --------------------------------------------------------------

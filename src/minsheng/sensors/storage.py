@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Avg, Count, Max, Min
 from django.db.models.functions import TruncHour
 
+from .conf import setting
 from .models import QUANTITIES, Reading, ReadingHour
 
 # One reading as the pipeline carries it: device primary key, aware time, values.
@@ -41,20 +40,13 @@ WRITE_BATCH = 2000
 PURGE_CHUNK = 20_000
 
 
-def _setting(name: str, default: int) -> int:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, default)
-    return int(value)
-
-
 def retention_days() -> int:
     """Days of raw readings kept (charts show the last 7; the baseline uses roll-ups)."""
-    return max(8, _setting("MINSHENG_SENSORS_RETENTION_DAYS", 90))
+    return max(8, setting("MINSHENG_SENSORS_RETENTION_DAYS", 90))
 
 
 def rollup_retention_days() -> int:
-    return max(35, _setting("MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS", 730))
+    return max(35, setting("MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS", 730))
 
 
 # --- writing --------------------------------------------------------------------------

@@ -9,21 +9,19 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from minsheng.sensors import broker
+from minsheng.sensors.conf import setting
 from minsheng.sensors.credentials import service_password
 from minsheng.sensors.ingest import BrokerAddress, MqttIngest, Pipeline, run_http_only, topic_prefix
 
 
 def embedded_port() -> int:
-    return int(getattr(settings, "MINSHENG_SENSORS_EMBEDDED_PORT", 0)
-               or os.environ.get("MINSHENG_SENSORS_EMBEDDED_PORT", 18830))
+    return int(setting("MINSHENG_SENSORS_EMBEDDED_PORT", 18830))
 
 
 class Command(BaseCommand):
@@ -53,8 +51,8 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stop.set())
         prefix = (prefix or topic_prefix()).rstrip("/")
-        client_id = client_id or getattr(settings, "MINSHENG_SENSORS_CLIENT_ID", "minsheng-ingest")
-        url = mqtt_url or os.environ.get("MQTT_URL") or ""
+        client_id = client_id or setting("MINSHENG_SENSORS_CLIENT_ID", "minsheng-ingest")
+        url = mqtt_url or setting("MQTT_URL", "")
         pipeline = Pipeline(source="mqtt")
         if http_only or (not url and embedded and not broker.AVAILABLE):
             self.stdout.write("sensors: no MQTT broker; readings come in through the HTTP batch "

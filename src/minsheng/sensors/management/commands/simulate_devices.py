@@ -9,7 +9,6 @@ at ``--http-url`` with the demo gateway's key.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import signal
 import threading
@@ -20,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from minsheng.places.models import PlaceKind
 from minsheng.places.services import locate_point
 from minsheng.sensors import actions, broker, simulator
+from minsheng.sensors.conf import setting
 from minsheng.sensors.credentials import demo_gateway_key, service_password
 from minsheng.sensors.demo import sim_devices
 from minsheng.sensors.ingest import topic_prefix
@@ -111,7 +111,7 @@ class Command(BaseCommand):
             schedule += [(after + hour * 3600, dev, anomaly, dur)
                          for hour in range(24) for after, dev, anomaly, dur in DEMO_SCENARIO]
         prefix = (prefix or topic_prefix()).rstrip("/")
-        url = mqtt_url or os.environ.get("MQTT_URL") or ""
+        url = mqtt_url or setting("MQTT_URL", "")
         transport: object
         if url:
             transport = simulator.MqttTransport(world, url, prefix=prefix,
