@@ -118,7 +118,9 @@ def test_rider_reports_field_worker_handles_requester_rates(
     p.goto(follow)
     expect(p.locator("#feedback-text")).to_contain_text("井盖已更换，恢复通行")
     expect(p.locator("#handling-photos img")).to_have_count(1)
-    assert p.evaluate("document.querySelector('#handling-photos img').naturalWidth") > 0
+    p.locator("#handling-photos img").scroll_into_view_if_needed()
+    p.wait_for_function("(() => { const i = document.querySelector('#handling-photos img');"
+                        " return i.complete && i.naturalWidth > 0; })()")
     assert no_sideways_scroll(p)
     p.click("label:has-text('满意') >> nth=0")
     p.click("button:has-text('提交评价')")

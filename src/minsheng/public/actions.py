@@ -150,11 +150,14 @@ def rate_by_requester(case_id: int, *, rating: str, note: str = "",
     the same transaction as the rating: the requester's verdict is never recorded without
     its consequence."""
     note = (note or "").strip()
-    if rating == Rating.UNSATISFIED and not note:
-        raise Invalid("note", _("Tell us why you are not satisfied, so that it can be put right."))
     with transaction.atomic():
+        # The rating first, so that a stale or second rating is a conflict (409) before
+        # the missing reason (422); a refusal below rolls it back.
         case = case_actions.rate_case(Actor.requester(), case_id, rating=rating, note=note,
                                       expected_version=expected_version)
+        if rating == Rating.UNSATISFIED and not note:
+            raise Invalid("note", _("Tell us why you are not satisfied, so that it can be "
+                                    "put right."))
         if rating == Rating.UNSATISFIED and case.owner_unit_id is not None:
             case = case_actions.reopen_case(
                 Actor.system(_("Requester's rating")), case.pk,
