@@ -44,8 +44,14 @@ class ClockName(models.TextChoices):
     FEEDBACK = "feedback", _("Feedback")
     RESOLVE = "resolve", _("Resolve")
     RESPONSE = "response", _("Sensor response")
+    # A joint group's (一键组群) assisting unit: its own sign and handle limits.
+    MEMBER_SIGN = "member_sign", _("Group part sign")
+    MEMBER_HANDLE = "member_handle", _("Group part done")
 
 
+# Clocks of a joint group's members: shown per member on the group panel, not among the
+# case's own limits.
+MEMBER_CLOCKS = frozenset({ClockName.MEMBER_SIGN, ClockName.MEMBER_HANDLE})
 OPEN_STATES = frozenset(s for s in State if s != State.CLOSED)
 TERMINAL_STATES = frozenset({State.CLOSED})
 # States in which a unit holds the case and is working on it.
