@@ -65,6 +65,9 @@ def test_rider_reports_field_worker_handles_requester_rates(
     p.fill("#id_name", "沈师傅")
     p.fill("#id_phone", "13857301234")
     assert no_sideways_scroll(p)
+    p.set_viewport_size({"width": 360, "height": 740})  # the smallest phones served
+    assert no_sideways_scroll(p)
+    p.set_viewport_size(PHONE)
     p.screenshot(path=str(tmp_path / "report-phone.png"), full_page=True)
     p.click("#send")
     expect(p.locator("#case-number")).to_have_text(re.compile(r"MS\d{13}"))
@@ -94,7 +97,11 @@ def test_rider_reports_field_worker_handles_requester_rates(
     w.goto(f"{base}/m/")
     expect(w.locator(f"#task-{case.pk}")).to_contain_text("窨井盖")
     expect(w.locator(f"#task-{case.pk} a[href^='https://uri.amap.com/marker']")).to_have_count(1)
+    expect(w.locator(f"#task-{case.pk} a[href^='geo:30.725']")).to_have_count(1)
     assert no_sideways_scroll(w)
+    w.set_viewport_size({"width": 360, "height": 740})
+    assert no_sideways_scroll(w)
+    w.set_viewport_size(PHONE)
     w.click(f"#task-{case.pk} a.task")
     w.click("#arrive-btn")
     expect(w.locator("#arrived")).to_contain_text("您已于")
@@ -131,3 +138,25 @@ def test_rider_reports_field_worker_handles_requester_rates(
     assert [e for e in case.events.values_list("action", flat=True)
             if e in ("accept", "photo", "arrive", "handle", "feedback", "rate")] == [
         "accept", "photo", "arrive", "photo", "handle", "feedback", "rate"]
+
+
+def test_the_wait_step_opens_the_send_button_after_the_wait(
+        transactional_db, city, live_server, browser, settings, tmp_path):  # noqa: F811
+    """After a burst of anonymous reports the form waits a few seconds before it can be
+    sent: no puzzle, the button counts down and then works."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MINSHENG_FRICTION_AFTER = 0  # every anonymous report waits, for the test
+    settings.MINSHENG_FRICTION_WAIT = 2
+    expect = playwright.expect
+    ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    p = ctx.new_page()
+    p.goto(f"{live_server.url}/report/")
+    expect(p.locator("#wait-note")).to_be_visible()
+    expect(p.locator("#send")).to_be_disabled()
+    p.fill("#id_text", "路灯不亮了")
+    p.check("#id_anonymous")
+    expect(p.locator("#send")).to_be_enabled(timeout=5000)
+    p.click("#send")
+    expect(p.locator("#case-number")).to_have_text(re.compile(r"MS\d{13}"))
+    assert Case.objects.get().requester_phone == ""
+    ctx.close()
