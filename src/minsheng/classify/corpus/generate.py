@@ -414,6 +414,14 @@ ADDRESS: dict[str, Slot] = {
     "shop": lambda r: r.choice(
         [f"{r.choice(ROADS)[1]}上{r.choice(SHOPS)}", f"{r.choice(list(TOWNS))}{r.choice(SHOPS)}"]
     ),
+    "area": lambda r: r.choice(
+        [
+            f"{r.choice(ROADS)[1]}一带",
+            f"{r.choice(LANDMARKS)}附近",
+            r.choice(list(TOWNS)),
+            f"{r.choice(ESTATES)}附近",
+        ]
+    ),
     "none": lambda r: "",
 }
 _SLOT_RE = re.compile(r"\{(\w+)\}")
@@ -1584,7 +1592,7 @@ MATTERS += [
     ),
     Matter(
         "market.consumer",
-        ("shop",),
+        ("area", "none"),  # the shop is named in the phrasing itself
         say=[
             (
                 "健身房突然关门了，卡里还有三千多块钱",
@@ -2363,7 +2371,7 @@ EMOJI = ["😡", "😭", "🙏", "👍", "😤", "‼️", "🤬", "💢"]
 # Simplified → traditional for the traditional-script lines: the inverse of the
 # normaliser's table, without the pairs whose simplified character mostly stands for
 # something else (路面 is not 路麵, 木板 is not 木闆, 喂 stays 喂).
-ONE_WAY = set("面板表干胡卜姜制斗困游喂御征托松杆朴系只台伙")
+ONE_WAY = set("面板表干胡卜姜制斗困游喂御征托松杆朴系只台伙刮")
 
 
 def _s2t_table() -> dict[int, str]:
@@ -2469,13 +2477,13 @@ class Composer:
         return i, a, fill(self.say[j], self.r)
 
     # -- one line -------------------------------------------------------------------------
-    def line(self) -> tuple[str, str, str]:
+    def line(self) -> tuple[str, str, str, str]:
         """(text, register, group): the group names the phrasing the line is built on."""
         regs = list(self.regs)
         reg = self.r.choices(regs, weights=[self.regs[x] for x in regs])[0]
         if reg == "sensor":
             i, text = self.pick_i(self.sensor)
-            return text, "sensor", f"sensor{i}"
+            return text, "sensor", f"sensor{i}", f"{self.m.code}/sensor{i}"
         addr = self.addr()
         i, say, say2 = self.two_says()
         group = f"say{i}"
@@ -2553,7 +2561,7 @@ class Composer:
                 "dept": self.r.choice(DEPTS),
             }
         text = frame.format(**fields)
-        return self.noise(text, reg), reg, group
+        return self.noise(text, reg), reg, group, f"{reg}{FRAMES[reg].index(frame)}"
 
     # -- noise ----------------------------------------------------------------------------
     def typos(self, text: str, p: float) -> str:
@@ -2594,25 +2602,27 @@ class Composer:
             text = text.replace("，", " ")
         return re.sub(r"，，+", "，", text).replace("。。", "。")
 
-    def traditional(self) -> tuple[str, str, str]:
-        """A line of a resident or caller who writes traditional characters (a Taiwanese or
-        Hong Kong investor, an older resident's phone set to traditional input)."""
-        regs = {k: v for k, v in self.regs.items() if k in ("resident", "phone", "enterprise", "letter")}
+    def traditional(self) -> tuple[str, str, str, str]:
+        """A message typed in traditional characters (a Taiwanese or Hong Kong investor, an
+        older resident whose phone is set to traditional input). Phone transcripts are
+        written by the hotline's own system, in simplified characters, so none here."""
+        regs = {k: v for k, v in self.regs.items() if k in ("resident", "enterprise", "letter")}
         reg = "sensor"
-        text = group = ""
+        text = group = frame = ""
         for _ in range(20):
-            text, reg, group = self.line()
+            text, reg, group, frame = self.line()
             if reg in regs:
                 break
-        return to_traditional(text), "traditional", group
+        return to_traditional(text), "traditional", group, frame
 
 
 def build() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Both parts, deterministic. A held-out line never equals a training line.
 
     Each line also carries ``group``: the matter and the phrasing it is built on (e.g.
-    ``road.damage/say7``). Training folds split by group, so that calibration and threshold
-    tuning judge the model on wordings it did not see, as the held-out part does."""
+    ``road.damage/say7``), and ``frame``: the register's sentence around it (``phone3``).
+    Training folds hold out both, so that calibration and threshold tuning judge the model
+    on wordings it did not see, as the held-out part does."""
     train: list[dict[str, str]] = []
     heldout: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -2626,11 +2636,19 @@ def build() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
             attempts = 0
             while len(lines) < n and attempts < n * 50:
                 attempts += 1
-                text, reg, group = c.traditional() if len(lines) < n_trad else c.line()
+                text, reg, group, frame = c.traditional() if len(lines) < n_trad else c.line()
                 if text in seen:
                     continue
                 seen.add(text)
-                lines.append({"text": text, "code": m.code, "register": reg, "group": f"{m.code}/{group}"})
+                lines.append(
+                    {
+                        "text": text,
+                        "code": m.code,
+                        "register": reg,
+                        "group": f"{m.code}/{group}",
+                        "frame": frame,
+                    }
+                )
             if len(lines) < n:
                 raise RuntimeError(f"{m.code}/{part}: only {len(lines)} distinct lines")
             out.extend(lines)
