@@ -2,6 +2,9 @@
 
 Limits (django-ratelimit, counted in the shared cache): per client address and per phone
 number. Past a limit the answer is 429 with a plain message; nothing else is revealed.
+django-ratelimit is used as a library, not listed in INSTALLED_APPS: its system check
+refuses the file cache of a development install. In production the cache must be Redis
+(``CACHE_URL``), whose increments are atomic across processes.
 
 The friction step, for bursts of anonymous reports from one address, is a *wait*, not a
 puzzle: after ``MINSHENG_FRICTION_AFTER`` anonymous reports from an address within the
