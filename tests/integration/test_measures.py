@@ -14,7 +14,7 @@ from minsheng.cases import actions
 from minsheng.stats import buckets
 from minsheng.stats.measures import DURATIONS, MEASURES, NO_UNIT, PERCENTILES, Filters, local_date
 from minsheng.stats.models import Rollup, RollupDay, RollupDuration
-from minsheng.stats.report import build_report, split_period
+from minsheng.stats.report import build_report, plan_terms, split_period
 from minsheng.stats.rollup import refresh_rollups
 from tests.common.factories import PASSWORD, intake
 
@@ -319,7 +319,7 @@ def test_a_change_to_an_old_day_goes_into_its_summed_month_and_year(city, now):
     leader = city.actor("leader")
     year = period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     before = build_report(leader, year, now())
-    assert before.rolled == [("y", dt.date(2026, 1, 1), dt.date(2026, 12, 31))]
+    assert before.rolled == [(1, "y", dt.date(2026, 1, 1))]
     assert fig(row_of(before, city.units["roads"]), "feedback") == (0, 2)
 
     actions.feedback_case(city.actor("roads"), slow.pk, note="迟到的反馈")  # a duration appears
@@ -337,12 +337,44 @@ def test_a_change_to_an_old_day_goes_into_its_summed_month_and_year(city, now):
     assert refresh_rollups(now()).keys_changed == 0  # nothing new: nothing written
 
 
-def test_split_period_uses_years_months_and_days():
+def test_periods_are_read_as_signed_years_months_and_days():
     d = dt.date
     assert split_period(d(2025, 12, 30), d(2027, 2, 3)) == [
         ("d", d(2025, 12, 30), d(2025, 12, 31)), ("y", d(2026, 1, 1), d(2026, 12, 31)),
         ("m", d(2027, 1, 1), d(2027, 1, 31)), ("d", d(2027, 2, 1), d(2027, 2, 3)),
     ]
+    everything = {("y", d(2025, 1, 1))} | {("m", d(2025, m, 1)) for m in range(1, 13)}
+    # The last 365 days: the year minus its first day.
+    assert plan_terms(d(2025, 1, 2), d(2025, 12, 31), everything) == [
+        (-1, "d", d(2025, 1, 1)), (1, "y", d(2025, 1, 1))]
+    # Most of a month: the month minus the days left out.
+    assert plan_terms(d(2025, 3, 4), d(2025, 3, 31), everything) == [
+        (-1, "d", d(2025, 3, 1)), (-1, "d", d(2025, 3, 2)), (-1, "d", d(2025, 3, 3)),
+        (1, "m", d(2025, 3, 1))]
+    # Nothing summed yet: days.
+    assert plan_terms(d(2025, 3, 4), d(2025, 3, 6), set()) == [
+        (1, "d", d(2025, 3, 4)), (1, "d", d(2025, 3, 5)), (1, "d", d(2025, 3, 6))]
+
+
+def test_the_year_minus_a_fortnight_is_the_sum_of_its_days(city, now):
+    """A period read as year − days gives what the days alone give."""
+    from minsheng.stats.models import RollupPeriod
+
+    start = local_date(now())
+    through(city, now, sign=30, dispatch=60, feedback=3600, rating="satisfied", close=True)
+    now.advance(days=3)
+    through(city, now, sign=200, dispatch=None)
+    now.advance(days=45)  # into 2027: 2026 is summed
+    refresh_rollups(now())
+    assert RollupPeriod.objects.filter(grain="y").exists()
+    leader = city.actor("leader")
+    f = period(dt.date(2026, 1, 15), dt.date(2026, 12, 31))
+    rolled = build_report(leader, f, now())
+    assert (1, "y", dt.date(2026, 1, 1)) in rolled.rolled
+    assert any(sign < 0 for sign, _g, _p in rolled.rolled)
+    assert _figures(rolled) == _figures(build_report(leader, f, now(), use_rollups=False))
+    assert fig(rolled.total, "sign") == (1, 2)
+    assert start.year == 2026
 
 
 # --- scoping --------------------------------------------------------------------------------

@@ -318,7 +318,8 @@ def _dims(group: Sequence[str], unit_expr: Any) -> dict[str, Any]:
 
 
 def clock_base(start: dt.datetime, end: dt.datetime) -> QuerySet[CaseClock]:
-    return CaseClock.objects.filter(started_at__gte=start, started_at__lt=end)
+    """The case's own clocks (a joint group's member clocks are the group's business)."""
+    return CaseClock.objects.filter(started_at__gte=start, started_at__lt=end, name__in=CLOCKS)
 
 
 def clock_counts(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
@@ -512,6 +513,10 @@ class Tally:
         for name, h in other.hists.items():
             for b, n in h.items():
                 self.add_hist(name, b, n)
+
+    def is_empty(self) -> bool:
+        return (not any(n or ok for n, ok in self.counts.values())
+                and not any(any(h.values()) for h in self.hists.values()))
 
     def figure(self, m: Measure) -> Figure:
         n_den, ok_den = self.counts.get(m.den_kind, [0, 0])

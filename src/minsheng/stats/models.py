@@ -17,13 +17,30 @@ class Grain(models.TextChoices):
     YEAR = "y", "year"
 
 
-# Which of the optional dimensions a row keeps (the unit and the case's current owner are
-# always kept: the page groups by unit, and scoping filters by owner).
-TOWN, MATTER, CHANNEL = 1, 2, 4
-FULL = TOWN | MATTER | CHANNEL
-# The grouping sets that are stored; a query uses the smallest one that keeps every
-# dimension it filters on (two or more optional filters use FULL).
-GSETS = (0, TOWN, MATTER, CHANNEL, FULL)
+# Which of the optional dimensions a row keeps (the unit is always kept: the page groups
+# by unit). OWNER, the case's current owner unit, is needed only to scope a sub-centre's
+# or a handler's figures.
+TOWN, MATTER, CHANNEL, OWNER = 1, 2, 4, 8
+FULL = TOWN | MATTER | CHANNEL | OWNER
+# The grouping sets stored per grain; a query part uses the smallest one that keeps every
+# dimension it filters on. Days keep FULL (from which everything else is summed), the
+# whole city (0) and a sub-centre's view (OWNER | TOWN, which also answers a town
+# filter); months keep every set a query needs, which is what makes long periods cheap;
+# years keep the small ones (a multi-filter year reads its twelve months instead).
+DAY_GSETS = (0, OWNER | TOWN, FULL)
+MONTH_GSETS = (0, TOWN, MATTER, CHANNEL, OWNER, OWNER | TOWN, TOWN | MATTER | CHANNEL, FULL)
+YEAR_GSETS = (0, TOWN, MATTER, CHANNEL, OWNER, OWNER | TOWN)
+GSETS = tuple(sorted(set(DAY_GSETS) | set(MONTH_GSETS) | set(YEAR_GSETS)))
+# Smallest first (typical row counts), to pick among the sets that would do.
+GSET_ORDER = (0, OWNER, TOWN, OWNER | TOWN, CHANNEL, MATTER, TOWN | MATTER | CHANNEL, FULL)
+
+
+def gset_for(bits: int, stored: tuple[int, ...]) -> int | None:
+    """The smallest stored grouping set keeping every dimension in ``bits``."""
+    for g in GSET_ORDER:
+        if g in stored and g & bits == bits:
+            return g
+    return None
 
 
 NONE = 0  # "no unit / no town / no matter", and a dimension the grouping set drops
@@ -40,7 +57,7 @@ class _Dims(models.Model):
     period = models.DateField()  # the day, or the first day of the month / year
     gset = models.PositiveSmallIntegerField()
     unit_id = models.BigIntegerField(default=NONE)  # the unit held to it / judged
-    owner_id = models.BigIntegerField(default=NONE)  # the case's current owner (scoping)
+    owner_id = models.BigIntegerField(default=NONE)  # the case's current owner (OWNER sets)
     town_id = models.BigIntegerField(default=NONE)
     matter_id = models.BigIntegerField(default=NONE)
     channel = models.CharField(max_length=16, blank=True, default="")
@@ -71,6 +88,10 @@ class Rollup(_Dims):
             models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_rollup_town"),
             models.Index(fields=["matter_id", "gset", "grain", "period"],
                          name="stats_rollup_matter"),
+            models.Index(fields=["owner_id", "gset", "grain", "period"],
+                         name="stats_rollup_owner"),
+            models.Index(fields=["channel", "gset", "grain", "period"],
+                         name="stats_rollup_channel"),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +114,8 @@ class RollupDuration(_Dims):
             models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_dur_unit"),
             models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_dur_town"),
             models.Index(fields=["matter_id", "gset", "grain", "period"], name="stats_dur_matter"),
+            models.Index(fields=["owner_id", "gset", "grain", "period"], name="stats_dur_owner"),
+            models.Index(fields=["channel", "gset", "grain", "period"], name="stats_dur_channel"),
         ]
 
     def __str__(self) -> str:

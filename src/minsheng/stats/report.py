@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, F, Q, Sum, When
+from django.db.models import Case as When_
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit, UnitKind
@@ -22,7 +23,20 @@ from minsheng.core import clock
 
 from . import measures
 from .measures import MEASURES, PERCENTILES, Figure, Filters, Scope, Tally
-from .models import CHANNEL, FULL, GSETS, MATTER, TOWN, Grain, Rollup, RollupDuration
+from .models import (
+    CHANNEL,
+    DAY_GSETS,
+    MATTER,
+    MONTH_GSETS,
+    OWNER,
+    TOWN,
+    YEAR_GSETS,
+    Grain,
+    Rollup,
+    RollupDuration,
+    RollupPeriod,
+    gset_for,
+)
 from .rollup import latest_state
 
 KIND_ORDER = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1, UnitKind.DEPARTMENT: 2,
@@ -66,7 +80,7 @@ class Report:
     as_of: dt.datetime
     total: Row
     rows: list[Row] = field(default_factory=list)
-    rolled: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)
+    rolled: list[tuple[int, str, dt.date]] = field(default_factory=list)  # signed terms
     live_from: dt.date | None = None
     complete_through: dt.date | None = None
 
@@ -75,53 +89,109 @@ class Report:
         return [self.total, *self.rows]
 
 
-def choose_gset(filters: Filters, scope: Scope) -> int:
+def needed_bits(filters: Filters, scope: Scope) -> int:
+    """The dimensions a query filters on (its scope included)."""
     bits = 0
-    if filters.town is not None or scope.needs_town:
+    if filters.town is not None or scope.town is not None:
         bits |= TOWN
     if filters.matter is not None:
         bits |= MATTER
     if filters.channel:
         bits |= CHANNEL
-    return bits if bits in GSETS else FULL
+    if not scope.everything:
+        bits |= OWNER
+    return bits
 
 
-def split_period(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
-    """``[start, end]`` as whole years, whole months and runs of days, in order:
-    ``(grain, first, last)``."""
-    out: list[tuple[str, dt.date, dt.date]] = []
-    d = start
-    while d <= end:
-        year_end = dt.date(d.year, 12, 31)
-        month_end = d.replace(day=calendar.monthrange(d.year, d.month)[1])
-        if d.month == 1 and d.day == 1 and year_end <= end:
-            out.append((Grain.YEAR.value, d, year_end))
-            d = year_end + dt.timedelta(days=1)
-        elif d.day == 1 and month_end <= end:
-            out.append((Grain.MONTH.value, d, month_end))
-            d = month_end + dt.timedelta(days=1)
+# A part of a period, with its sign: the rollups are sums, so "the year but its first
+# fortnight" is the year minus fourteen days, exactly.
+Term = tuple[int, str, dt.date]  # (+1 | -1, grain, first day of the period)
+DAY_COST = 0.2  # a day's rows against a month's or a year's (a month is about 1)
+
+
+def _month_end(d: dt.date) -> dt.date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def _days(a: dt.date, b: dt.date) -> list[Term]:
+    return [(1, Grain.DAY.value, a + dt.timedelta(days=i)) for i in range((b - a).days + 1)]
+
+
+def _cost(terms: list[Term]) -> float:
+    return sum(DAY_COST if g == Grain.DAY.value else 1.0 for _s, g, _p in terms)
+
+
+def _negate(terms: list[Term]) -> list[Term]:
+    return [(-sign, g, p) for sign, g, p in terms]
+
+
+def _cover_months(a: dt.date, b: dt.date, summed: set[tuple[str, dt.date]]) -> list[Term]:
+    """``[a, b]`` within one year: whole months, and for a partial month either its days
+    or the month minus the days left out, whichever reads fewer rows."""
+    out: list[Term] = []
+    d = a
+    while d <= b:
+        first, end = d.replace(day=1), _month_end(d)
+        last = min(b, end)
+        month = (Grain.MONTH.value, first)
+        if d == first and last == end and month in summed:
+            out.append((1, *month))
         else:
-            last = min(end, month_end)
-            if out and out[-1][0] == Grain.DAY.value and out[-1][2] + dt.timedelta(days=1) == d:
-                out[-1] = (Grain.DAY.value, out[-1][1], last)
-            else:
-                out.append((Grain.DAY.value, d, last))
-            d = last + dt.timedelta(days=1)
+            direct = _days(d, last)
+            if month in summed:
+                via = [(1, *month)]
+                if d > first:
+                    via += _negate(_days(first, d - dt.timedelta(days=1)))
+                if last < end:
+                    via += _negate(_days(last + dt.timedelta(days=1), end))
+                direct = min(direct, via, key=_cost)
+            out += direct
+        d = last + dt.timedelta(days=1)
     return out
 
 
-def _period_q(parts: list[tuple[str, dt.date, dt.date]]) -> Q:
-    q = Q(pk__in=[])
-    years = [first for g, first, _ in parts if g == Grain.YEAR.value]
-    months = [first for g, first, _ in parts if g == Grain.MONTH.value]
-    if years:
-        q |= Q(grain=Grain.YEAR, period__in=years)
-    if months:
-        q |= Q(grain=Grain.MONTH, period__in=months)
-    for g, first, last in parts:
-        if g == Grain.DAY.value:
-            q |= Q(grain=Grain.DAY, period__gte=first, period__lte=last)
-    return q
+def plan_terms(start: dt.date, end: dt.date, summed: set[tuple[str, dt.date]]) -> list[Term]:
+    """``[start, end]`` (all days built) as signed years, months and days. ``summed``
+    holds the months and years whose rows exist (for the grouping set wanted)."""
+    out: list[Term] = []
+    for year in range(start.year, end.year + 1):
+        a, b = max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
+        direct = _cover_months(a, b, summed)
+        y = (Grain.YEAR.value, dt.date(year, 1, 1))
+        if y in summed:
+            via = [(1, *y)]
+            if a > dt.date(year, 1, 1):
+                via += _negate(_cover_months(dt.date(year, 1, 1), a - dt.timedelta(days=1), summed))
+            if b < dt.date(year, 12, 31):
+                via += _negate(_cover_months(b + dt.timedelta(days=1), dt.date(year, 12, 31), summed))
+            direct = min(direct, via, key=_cost)
+        out += direct
+    merged: dict[tuple[str, dt.date], int] = {}
+    for sign, g, p in out:
+        merged[(g, p)] = merged.get((g, p), 0) + sign
+    return [(sign, g, p) for (g, p), sign in sorted(merged.items()) if sign]
+
+
+def split_period(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """``[start, end]`` as whole years, whole months and runs of days, all taken as
+    summed (for tests and the docs): ``(grain, first, last)``."""
+    summed = set()
+    d = start
+    while d <= end:
+        summed.add((Grain.MONTH.value, d.replace(day=1)))
+        summed.add((Grain.YEAR.value, d.replace(month=1, day=1)))
+        d += dt.timedelta(days=28)
+    summed.add((Grain.MONTH.value, end.replace(day=1)))
+    out: list[tuple[str, dt.date, dt.date]] = []
+    for sign, g, p in sorted(plan_terms(start, end, summed), key=lambda t: (t[2], t[1])):
+        last = (_month_end(p) if g == Grain.MONTH.value
+                else dt.date(p.year, 12, 31) if g == Grain.YEAR.value else p)
+        if (g == Grain.DAY.value and out and out[-1][0] == g and sign > 0
+                and out[-1][2] + dt.timedelta(days=1) == p):
+            out[-1] = (g, out[-1][1], p)
+        else:
+            out.append((g if sign > 0 else f"-{g}", p, last))
+    return out
 
 
 def _rollup_filter_q(filters: Filters, scope: Scope) -> Q:
@@ -134,7 +204,7 @@ def _rollup_filter_q(filters: Filters, scope: Scope) -> Q:
         q &= Q(matter_id=filters.matter)
     if filters.channel:
         q &= Q(channel=filters.channel)
-    if not scope.everything:
+    if not scope.everything:  # the rows keep the owner (OWNER is in the grouping set)
         seen = Q(owner_id__in=sorted(scope.owners))
         if scope.town is not None:
             seen |= Q(town_id=scope.town)
@@ -144,15 +214,30 @@ def _rollup_filter_q(filters: Filters, scope: Scope) -> Q:
     return q
 
 
-def rollup_tallies(filters: Filters, scope: Scope, parts: list[tuple[str, dt.date, dt.date]],
+def _terms_q(terms: list[Term], gsets: dict[str, int], sign: int) -> Q:
+    q = Q(pk__in=[])
+    for grain, gset in gsets.items():
+        periods = [p for s, g, p in terms if g == grain and s == sign]
+        if periods:
+            q |= Q(gset=gset, grain=grain, period__in=periods)
+    return q
+
+
+def rollup_tallies(filters: Filters, scope: Scope, terms: list[Term], gsets: dict[str, int],
                    into: dict[int | None, Tally]) -> None:
-    """Adds what the rollups hold for ``parts`` (two queries). The rows are read as plain
-    tuples: a year of a big city is tens of thousands of histogram rows, and the ORM's
-    per-row work would cost more than the query."""
-    gset = choose_gset(filters, scope)
-    where = Q(gset=gset) & _period_q(parts) & _rollup_filter_q(filters, scope)
+    """Adds what the rollups hold for ``terms`` (two queries; subtracted terms count
+    negative). The rows are read as plain tuples: a year of a big city is tens of
+    thousands of histogram rows, and the ORM's per-row work would cost more than the
+    query."""
+    plus, minus = _terms_q(terms, gsets, 1), _terms_q(terms, gsets, -1)
+    where = (plus | minus) & _rollup_filter_q(filters, scope)
+
+    def signed(field: str) -> Sum:
+        return Sum(When_(When(minus, then=F(field) * -1), default=F(field),
+                         output_field=BigIntegerField()))
+
     counts = (Rollup.objects.filter(where).values_list("unit_id", "kind")
-              .annotate(sn=Sum("n"), sok=Sum("ok")))
+              .annotate(sn=signed("n"), sok=signed("ok")))
     for stored_unit, kind, n, ok in _raw(counts):
         unit_id = stored_unit or None
         tally = into.get(unit_id)
@@ -160,8 +245,10 @@ def rollup_tallies(filters: Filters, scope: Scope, parts: list[tuple[str, dt.dat
             tally = into[unit_id] = Tally()
         tally.add_count(kind, n, ok)
     hists = (RollupDuration.objects.filter(where).values_list("unit_id", "name", "bucket")
-             .annotate(sn=Sum("n")))
+             .annotate(sn=signed("n")))
     for stored_unit, name, bucket, n in _raw(hists):
+        if not n:
+            continue
         unit_id = stored_unit or None
         tally = into.get(unit_id)
         if tally is None:
@@ -196,8 +283,18 @@ def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None,
     if complete is not None:
         rolled_end = min(filters.end, complete, today - dt.timedelta(days=1))
     if rolled_end >= filters.start:
-        report.rolled = split_period(filters.start, rolled_end)
-        rollup_tallies(filters, scope, report.rolled, tallies)
+        bits = needed_bits(filters, scope)
+        gsets = {grain.value: gset_for(bits, stored) for grain, stored in (
+            (Grain.DAY, DAY_GSETS), (Grain.MONTH, MONTH_GSETS), (Grain.YEAR, YEAR_GSETS))}
+        summed = {
+            (g, p) for g, p in RollupPeriod.objects.filter(
+                period__gte=filters.start.replace(month=1, day=1), period__lte=rolled_end,
+            ).values_list("grain", "period")
+            if gsets.get(g) is not None
+        }
+        report.rolled = plan_terms(filters.start, rolled_end, summed)
+        rollup_tallies(filters, scope, report.rolled,
+                       {g: gs for g, gs in gsets.items() if gs is not None}, tallies)
     live_from = max(filters.start, rolled_end + dt.timedelta(days=1))
     if live_from <= filters.end and live_from <= today:
         report.live_from = live_from
@@ -205,6 +302,8 @@ def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None,
             actor, filters, measures.day_start(live_from),
             measures.day_start(min(filters.end, today) + dt.timedelta(days=1)), now, tallies,
         )
+    # A unit seen only in a subtracted part sums to nothing: no row for it.
+    tallies = {k: t for k, t in tallies.items() if not t.is_empty()}
     units = {u.pk: u for u in Unit.objects.filter(pk__in=[k for k in tallies if k is not None])}
     for unit_id, tally in tallies.items():
         unit = units.get(unit_id) if unit_id is not None else None

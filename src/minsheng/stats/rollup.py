@@ -45,18 +45,23 @@ from minsheng.core import clock
 from . import measures
 from .models import (
     CHANNEL,
+    DAY_GSETS,
     FULL,
     GSETS,
     KEY,
     MATTER,
+    MONTH_GSETS,
     NONE,
+    OWNER,
     TOWN,
+    YEAR_GSETS,
     Grain,
     Rollup,
     RollupDay,
     RollupDuration,
     RollupPeriod,
     RollupState,
+    gset_for,
 )
 
 log = logging.getLogger("minsheng.stats")
@@ -268,8 +273,8 @@ def _forget_everything() -> None:
 
 def day_rows(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
              ) -> tuple[dict[tuple, list[int]], dict[tuple, int]]:
-    """One day's rows in every grouping set, computed from the raw tables:
-    ``{COUNT_KEY: [n, ok]}`` and ``{HIST_KEY: n}``."""
+    """One day's FULL rows, computed from the raw tables: ``{COUNT_KEY: [n, ok]}`` and
+    ``{HIST_KEY: n}``."""
     start = measures.day_start(day)
     end = measures.day_start(day + dt.timedelta(days=1))
     counts = measures.clock_counts(start, end, now, group=DIMS)
@@ -277,28 +282,49 @@ def day_rows(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
     hists = measures.clock_durations(start, end, group=DIMS)
     count_rows: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     hist_rows: dict[tuple, int] = defaultdict(int)
-    for gset in GSETS:
-        for r in counts:
-            cell = count_rows[(*_key(r, gset), r["kind"])]
-            cell[0] += r["n"]
-            cell[1] += r["ok"]
-        for r in hists:
-            hist_rows[(*_key(r, gset), r["name"], r["bucket"])] += r["n"]
+    for r in counts:
+        cell = count_rows[(*_key(r, FULL), r["kind"])]
+        cell[0] += r["n"]
+        cell[1] += r["ok"]
+    for r in hists:
+        hist_rows[(*_key(r, FULL), r["name"], r["bucket"])] += r["n"]
     return dict(count_rows), dict(hist_rows)
 
 
 def _key(r: dict[str, Any], gset: int) -> tuple:
     return (
-        gset, r["u"] or NONE, r["o"] or NONE,
+        gset, r["u"] or NONE,
+        (r["o"] or NONE) if gset & OWNER else NONE,
         (r["t"] or NONE) if gset & TOWN else NONE,
         (r["m"] or NONE) if gset & MATTER else NONE,
         (r["c"] or "") if gset & CHANNEL else "",
     )
 
 
+def project(full: dict[tuple, Any], gsets: Iterable[int]) -> dict[tuple, Any]:
+    """FULL rows summed into other grouping sets (dropping the dimensions they do not
+    keep). Values are ``[n, ok]`` lists or ``n``."""
+    out: dict[tuple, Any] = {}
+    for gset in gsets:
+        if gset == FULL:
+            continue
+        for k, v in full.items():
+            if k[0] != FULL:
+                continue
+            key = (gset, k[1], k[2] if gset & OWNER else NONE, k[3] if gset & TOWN else NONE,
+                   k[4] if gset & MATTER else NONE, k[5] if gset & CHANNEL else "", *k[6:])
+            if isinstance(v, list):
+                cell = out.setdefault(key, [0, 0])
+                cell[0] += v[0]
+                cell[1] += v[1]
+            else:
+                out[key] = out.get(key, 0) + v
+    return out
+
+
 def _stored(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
-            period: dt.date) -> dict[tuple, Any]:
-    qs = model.objects.filter(gset__in=GSETS, grain=grain, period=period).values_list(*key, *sums)
+            period: dt.date, gsets: tuple[int, ...]) -> dict[tuple, Any]:
+    qs = model.objects.filter(gset__in=gsets, grain=grain, period=period).values_list(*key, *sums)
     out: dict[tuple, Any] = {}
     width = len(key)
     for row in _fetch(qs):
@@ -313,42 +339,56 @@ def _fetch(qs: Any) -> list[tuple]:
         return cur.fetchall()
 
 
+def _diff(new: dict[tuple, Any], old: dict[tuple, Any]) -> dict[tuple, Any]:
+    out: dict[tuple, Any] = {}
+    for k, v in new.items():
+        o = old.get(k)
+        if isinstance(v, list):
+            d = [v[0] - o[0], v[1] - o[1]] if o is not None else v
+            if d[0] or d[1]:
+                out[k] = d
+        else:
+            d = v - (o or 0)
+            if d:
+                out[k] = d
+    for k, o in old.items():
+        if k not in new:
+            out[k] = [-o[0], -o[1]] if isinstance(o, list) else -o
+    return out
+
+
 def build_day(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None) -> int:
     """Recompute one day and write what changed: to the day's rows, and to its month's
     and year's if those are already summed. One transaction. Returns the number of day
     keys that changed."""
-    new_counts, new_hists = day_rows(day, now, codes)
+    new_full_counts, new_full_hists = day_rows(day, now, codes)
     month, year = day.replace(day=1), day.replace(month=1, day=1)
     with transaction.atomic():
         RollupDay.objects.select_for_update().filter(day=day).first()
-        old_counts = _stored(Rollup, COUNT_KEY, ("n", "ok"), Grain.DAY, day)
-        old_hists = _stored(RollupDuration, HIST_KEY, ("n",), Grain.DAY, day)
-        d_counts = {k: [v[0] - old_counts.get(k, (0, 0))[0], v[1] - old_counts.get(k, (0, 0))[1]]
-                    for k, v in new_counts.items()}
-        d_counts.update({k: [-v[0], -v[1]] for k, v in old_counts.items() if k not in new_counts})
-        d_counts = {k: v for k, v in d_counts.items() if v[0] or v[1]}
-        d_hists = {k: v - old_hists.get(k, 0) for k, v in new_hists.items()}
-        d_hists.update({k: -v for k, v in old_hists.items() if k not in new_hists})
-        d_hists = {k: v for k, v in d_hists.items() if v}
-
+        old_full_counts = _stored(Rollup, COUNT_KEY, ("n", "ok"), Grain.DAY, day, (FULL,))
+        old_full_hists = _stored(RollupDuration, HIST_KEY, ("n",), Grain.DAY, day, (FULL,))
+        fresh = not old_full_counts and not old_full_hists
         summed = set(RollupPeriod.objects.filter(
             Q(grain=Grain.MONTH, period=month) | Q(grain=Grain.YEAR, period=year)
         ).values_list("grain", flat=True))
-        targets = [(Grain.DAY, day)]
-        targets += [(g, p) for g, p in ((Grain.MONTH, month), (Grain.YEAR, year)) if g in summed]
-        for grain, period in targets:
-            if grain == Grain.DAY and not old_counts and not old_hists:
-                _insert(Rollup, COUNT_KEY, ("n", "ok"), grain, period,
-                        [(*k, *v) for k, v in d_counts.items()])
-                _insert(RollupDuration, HIST_KEY, ("n",), grain, period,
-                        [(*k, v) for k, v in d_hists.items()])
-            else:
-                _upsert(Rollup, COUNT_KEY, ("n", "ok"), grain, period,
-                        [(*k, *v) for k, v in d_counts.items()])
-                _upsert(RollupDuration, HIST_KEY, ("n",), grain, period,
-                        [(*k, v) for k, v in d_hists.items()])
+        targets = [(Grain.DAY, day, DAY_GSETS)]
+        if Grain.MONTH in summed:
+            targets.append((Grain.MONTH, month, MONTH_GSETS))
+        if Grain.YEAR in summed:
+            targets.append((Grain.YEAR, year, YEAR_GSETS))
+        sets = {g for _grain, _period, keep in targets for g in keep}
+        d_counts = _diff({**new_full_counts, **project(new_full_counts, sets)},
+                         {**old_full_counts, **project(old_full_counts, sets)})
+        d_hists = _diff({**new_full_hists, **project(new_full_hists, sets)},
+                        {**old_full_hists, **project(old_full_hists, sets)})
+        for grain, period, keep in targets:
+            counts = [(*k, *v) for k, v in d_counts.items() if k[0] in keep]
+            hists = [(*k, v) for k, v in d_hists.items() if k[0] in keep]
+            write = _insert if grain == Grain.DAY and fresh else _upsert
+            write(Rollup, COUNT_KEY, ("n", "ok"), grain, period, counts)
+            write(RollupDuration, HIST_KEY, ("n",), grain, period, hists)
         RollupDay.objects.update_or_create(day=day, defaults={"dirty": False, "built_at": now})
-    return len(d_counts) + len(d_hists)
+    return sum(1 for k in d_counts if k[0] == FULL) + sum(1 for k in d_hists if k[0] == FULL)
 
 
 def _insert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
@@ -425,29 +465,42 @@ def _sum_ended_periods(complete: dt.date, now: dt.datetime) -> tuple[int, int]:
 
 
 def sum_period(grain: Grain, first: dt.date, now: dt.datetime) -> None:
-    """A month from its days, or a year from its months: sums in SQL, one transaction."""
+    """A month from its days, or a year from its months: sums in SQL, one transaction.
+    Each grouping set is summed from the smallest stored set of the finer grain that
+    keeps all its dimensions (FULL at worst)."""
     if grain == Grain.MONTH:
-        source, last = Grain.DAY, _month_end(first)
+        source, last, available, wanted = Grain.DAY, _month_end(first), DAY_GSETS, MONTH_GSETS
     else:
-        source, last = Grain.MONTH, dt.date(first.year, 12, 31)
+        source, last, available, wanted = (Grain.MONTH, dt.date(first.year, 12, 31),
+                                           MONTH_GSETS, YEAR_GSETS)
     ops = connection.ops
-    gsets = ", ".join(str(g) for g in GSETS)
+    tail = [source.value, ops.adapt_datefield_value(first), ops.adapt_datefield_value(last)]
     with transaction.atomic():
-        for model, key in ((Rollup, COUNT_KEY), (RollupDuration, HIST_KEY)):
+        for model, extra in ((Rollup, ("kind",)), (RollupDuration, ("name", "bucket"))):
             model.objects.filter(gset__in=GSETS, grain=grain, period=first).delete()
             table = model._meta.db_table
             sums = ("n", "ok") if model is Rollup else ("n",)
-            cols = ", ".join(key)
-            sql = (
-                f"INSERT INTO {table} (grain, period, {cols}, {', '.join(sums)}) "  # noqa: S608
-                f"SELECT %s, %s, {cols}, {', '.join(f'SUM({s})' for s in sums)} FROM {table} "
-                f"WHERE gset IN ({gsets}) AND grain = %s AND period >= %s AND period <= %s "
-                f"GROUP BY {cols}"
-            )
-            with connection.cursor() as cur:
-                cur.execute(sql, [grain.value, ops.adapt_datefield_value(first), source.value,
-                                  ops.adapt_datefield_value(first),
-                                  ops.adapt_datefield_value(last)])
+            for gset in wanted:
+                src = gset_for(gset, available)
+                kept = {"owner_id": gset & OWNER, "town_id": gset & TOWN,
+                        "matter_id": gset & MATTER, "channel": gset & CHANNEL}
+                select, group = [], []
+                for col in ("unit_id", "owner_id", "town_id", "matter_id", "channel", *extra):
+                    if kept.get(col, True):
+                        select.append(col)
+                        group.append(col)
+                    else:
+                        select.append("''" if col == "channel" else str(NONE))
+                sql = (
+                    f"INSERT INTO {table} (grain, period, gset, unit_id, owner_id, town_id, "  # noqa: S608
+                    f"matter_id, channel, {', '.join(extra)}, {', '.join(sums)}) "
+                    f"SELECT %s, %s, {gset}, {', '.join(select)}, "
+                    f"{', '.join(f'SUM({s})' for s in sums)} FROM {table} "
+                    f"WHERE gset = {src} AND grain = %s AND period >= %s AND period <= %s "
+                    f"GROUP BY {', '.join(group)}"
+                )
+                with connection.cursor() as cur:
+                    cur.execute(sql, [grain.value, ops.adapt_datefield_value(first), *tail])
         RollupPeriod.objects.update_or_create(grain=grain, period=first,
                                               defaults={"built_at": now})
 
