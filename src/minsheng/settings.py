@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "minsheng.demo",
     "minsheng.stats",
     "minsheng.sensors",
+    "minsheng.groups",
+    "minsheng.media",
+    "minsheng.field",
+    "minsheng.public",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "minsheng.notify.context_processors.unread",
             ],
         },
     },
@@ -175,3 +180,46 @@ MINSHENG_CASE_PREFIX = os.environ.get("MINSHENG_CASE_PREFIX", "MS")
 # human step. Off = shadow mode: the router still records its decision for dispatchers.
 MINSHENG_AUTO_DISPATCH = os.environ.get("MINSHENG_AUTO_DISPATCH", "1") == "1"
 MINSHENG_MODEL_DIR = Path(os.environ.get("MINSHENG_MODEL_DIR", VAR_DIR / "models"))
+
+# --- Photos, the field worker's phone and the public pages (minsheng.media/field/public) ---
+# Photos are re-encoded (EXIF and GPS stripped) before they reach the default storage and
+# are served only through views that check who may see the case: never from MEDIA_URL.
+# For S3-compatible storage install ``django-storages[s3]`` and set the bucket below; the
+# bucket stays private (the views stream the files, no public URL is ever handed out).
+if os.environ.get("MINSHENG_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MINSHENG_S3_BUCKET"],
+            "endpoint_url": os.environ.get("MINSHENG_S3_ENDPOINT") or None,
+            "region_name": os.environ.get("MINSHENG_S3_REGION") or None,
+            "access_key": os.environ.get("MINSHENG_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("MINSHENG_S3_SECRET_KEY") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+MINSHENG_PHOTO_MAX_BYTES = int(os.environ.get("MINSHENG_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+MINSHENG_PHOTO_MAX_PIXELS = int(os.environ.get("MINSHENG_PHOTO_MAX_PIXELS", 50_000_000))
+MINSHENG_PHOTO_MAX_SIDE = 2560  # stored photos are scaled down to this (pixels, long side)
+MINSHENG_PHOTO_THUMB_SIDE = 320
+MINSHENG_REPORT_MAX_PHOTOS = 3
+# Base map of the report page: the city's boundaries and roads drawn as vectors; a tile
+# layer is added when a URL is set. Tiles must be WGS-84/CGCS2000 (e.g. 天地图), not GCJ-02.
+MINSHENG_MAP_TILE_URL = os.environ.get("MINSHENG_MAP_TILE_URL", "")
+MINSHENG_MAP_TILE_ATTRIBUTION = os.environ.get("MINSHENG_MAP_TILE_ATTRIBUTION", "")
+# Public pages: limits per client address and per phone number (django-ratelimit rates),
+# and the friction step after a burst of anonymous reports from one address.
+MINSHENG_PUBLIC_RATE_IP = os.environ.get("MINSHENG_PUBLIC_RATE_IP", "20/h")
+MINSHENG_PUBLIC_RATE_PHONE = os.environ.get("MINSHENG_PUBLIC_RATE_PHONE", "5/10m")
+MINSHENG_FRICTION_AFTER = int(os.environ.get("MINSHENG_FRICTION_AFTER", 3))
+MINSHENG_FRICTION_WINDOW = 3600  # seconds over which anonymous reports are counted
+MINSHENG_FRICTION_WAIT = int(os.environ.get("MINSHENG_FRICTION_WAIT", 15))  # seconds
+# Behind a reverse proxy, name the header carrying the client's address (set by the proxy,
+# e.g. HTTP_X_REAL_IP); the limits are per address, so this must not be client-controlled.
+if os.environ.get("RATELIMIT_IP_META_KEY"):
+    RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+# Urgent cases assigned between these local hours go to the unit's people on duty.
+MINSHENG_NIGHT_STARTS = 20
+MINSHENG_NIGHT_ENDS = 8
+# --- end of photos, field and public pages ---

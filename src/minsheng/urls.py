@@ -9,5 +9,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("stats/", include("minsheng.stats.urls")),
     path("sensors/", include("minsheng.sensors.urls")),
+    path("groups/", include("minsheng.groups.urls")),
+    path("notifications/", include("minsheng.notify.urls")),
+    path("", include("minsheng.public.urls")),
+    path("", include("minsheng.field.urls")),
+    path("", include("minsheng.media.urls")),
     path("", include("minsheng.web.urls")),
 ]

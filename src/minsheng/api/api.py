@@ -191,5 +191,6 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn):
 
 
 api.add_router("/cases", router)
+api.add_router("/cases", "minsheng.groups.api.router")
 api.add_router("/sensors", "minsheng.sensors.api.router")
 api.add_router("/classify", "minsheng.routing.api.router")

@@ -19,6 +19,8 @@ from minsheng.accounts.models import Role, Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.workdays import add_working_days
+from minsheng.groups import rules as group_rules
+from minsheng.field.duty import alert_on_duty
 from minsheng.notify.services import enqueue
 
 from . import clocks
@@ -89,6 +91,9 @@ def _load(actor: Actor, case_id: int, action: str, expected_version: int | None)
             % {"state": case.get_state_display()},
             state=case.state, version=case.version,
         )
+    refused = group_rules.refusal(actor, case, action)  # an open joint group (一键组群)
+    if refused:
+        raise Conflict(refused, state=case.state, version=case.version)
     if expected_version is not None and expected_version != case.version:
         raise Conflict(
             _("Someone else changed this case meanwhile; reload it and try again."),
@@ -114,6 +119,7 @@ def _commit(
     case.updated_at = at
     case.save()
     _append_event(case, actor, action, at, from_state=from_state, note=note, data=data)
+    group_rules.after_case_action(actor, case, action, at)
     return case
 
 
@@ -258,6 +264,7 @@ def _assign(case: Case, actor: Actor, unit: Unit, at: dt.datetime, *, note: str,
     clocks.start(case, ClockName.SIGN, at)
     enqueue("case_assigned", case=case, unit=unit,
             context={"number": case.number, "title": case.title, "urgent": case.urgent})
+    alert_on_duty(case, unit, at)  # an urgent case at night also goes to who is on duty
     payload = {"unit": unit.code, "unit_name": unit.name,
                "previous_unit": previous.code if previous else None, **(data or {})}
     return _commit(case, actor, "assign", at, from_state=from_state, note=note, data=payload)
@@ -563,6 +570,7 @@ ACTION_FUNCTIONS = {
 def available_actions(actor: Actor, case: Case) -> list[str]:
     """Actions this actor may take on this case now (for pages and the API)."""
     out = []
+    refused = group_rules.refusals(case)
     for name, (allowed_from, _to) in TRANSITIONS.items():
         if case.state in allowed_from and may_act(actor, name, case):
             if name == "reopen" and case.rating != Rating.UNSATISFIED:
@@ -570,6 +578,8 @@ def available_actions(actor: Actor, case: Case) -> list[str]:
             if name == "approve_extension" and not case.extension_requested_days:
                 continue
             if name == "extend" and case.extension_requested_days:
+                continue
+            if name in refused:
                 continue
             out.append(name)
     return out

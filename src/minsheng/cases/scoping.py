@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit
+from minsheng.groups.rules import leads, member_case_ids
 
 from .models import Case
 
@@ -39,12 +40,14 @@ def _scope_q(actor: Actor) -> Q | None:
         return None
     unit = actor.unit
     if actor.role == Role.SUBCENTRE_DISPATCHER and unit is not None:
-        q = Q(owner_unit_id__in=unit_subtree_ids(unit))
+        subtree = unit_subtree_ids(unit)
+        q = Q(owner_unit_id__in=subtree)
         if unit.place_id:
             q |= Q(town_id=unit.place_id)
-        return q
+        # Joint groups (一键组群) its own units are members of.
+        return q | Q(pk__in=member_case_ids(subtree))
     if actor.role == Role.HANDLER and unit is not None:
-        return Q(owner_unit_id=unit.pk)
+        return Q(owner_unit_id=unit.pk) | Q(pk__in=member_case_ids([unit.pk]))
     if actor.role == Role.FIELD_WORKER and actor.user is not None:
         return Q(assignees=actor.user)
     return Q(pk__in=[])
@@ -105,6 +108,8 @@ def may_act(actor: Actor, action: str, case: Case) -> bool:
         )
     if action == "rate":
         return city or role == Role.OPERATOR
+    if action == "close" and leads(actor, case):
+        return True  # the lead unit of an open joint group closes it
     if action in ("close", "merge"):
         return city or role == Role.OPERATOR or in_subcentre_scope(actor, case)
     if action == "reopen":

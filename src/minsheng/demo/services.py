@@ -136,4 +136,8 @@ def load_demo(city_file: Path = DEMO_CITY, *, with_cases: bool = True) -> dict[s
         from .cases import make_demo_cases
 
         cases = make_demo_cases()
+    if with_cases:
+        from minsheng.sensors.demo import load_demo_devices
+
+        load_demo_devices()
     return {"places": len(places), "accounts_created": len(made), "cases_created": cases}

@@ -78,6 +78,40 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "{% if members %}，成员单位：{{ members|join:'、' }}{% endif %}。请协同办理。"
         "{% if url %}\n{{ url }}{% endif %}",
     ),
+    "group_part_done": (
+        "协办完成：工单 {{ number }}",
+        "工单 {{ number }}「{{ title }}」的协办单位{{ member }}已完成其任务"
+        "{% if result %}：{{ result }}{% endif %}。{% if url %}\n{{ url }}{% endif %}",
+    ),
+    "group_part_waived": (
+        "协办任务免除：工单 {{ number }}",
+        "工单 {{ number }}「{{ title }}」中{{ member }}的协办任务已由调度免除"
+        "{% if reason %}，理由：{{ reason }}{% endif %}。{% if url %}\n{{ url }}{% endif %}",
+    ),
+    "group_change_requested": (
+        "组群调整申请：工单 {{ number }}",
+        "工单 {{ number }}「{{ title }}」的成员单位申请调整联合组群：{{ reason }}。"
+        "请调度处理。{% if url %}\n{{ url }}{% endif %}",
+    ),
+    "group_change_answered": (
+        "组群调整答复：工单 {{ number }}",
+        "工单 {{ number }}「{{ title }}」的组群调整申请{% if done %}已同意{% else %}未同意{% endif %}"
+        "{% if answer %}：{{ answer }}{% endif %}。{% if url %}\n{{ url }}{% endif %}",
+    ),
+    "group_member_removed": (
+        "退出联合组群：工单 {{ number }}",
+        "本单位已不再参与工单 {{ number }}「{{ title }}」的联合处置{% if note %}：{{ note }}{% endif %}。",
+    ),
+    "group_dissolved": (
+        "联合组群解散：工单 {{ number }}",
+        "工单 {{ number }}「{{ title }}」的联合组群已解散{% if note %}：{{ note }}{% endif %}。"
+        "{% if url %}\n{{ url }}{% endif %}",
+    ),
+    "urgent_on_duty": (
+        "【紧急】夜间值班工单 {{ number }}",
+        "【紧急】工单 {{ number }}「{{ title }}」已派至{{ unit|default:'本单位' }}，"
+        "您正在值班，请立即处置。{% if url %}\n{{ url }}{% endif %}",
+    ),
 }
 
 # Used for a kind that has neither a row nor a default above.
@@ -101,6 +135,13 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "clock_warning": ("number", "title", "clock", "due_at"),
     "clock_breach": ("number", "title", "clock", "due_at", "level", "escalated"),
     "joint_group_formed": ("number", "title", "lead", "members"),
+    "group_part_done": ("number", "title", "member", "result"),
+    "group_part_waived": ("number", "title", "member", "reason"),
+    "group_change_requested": ("number", "title", "reason"),
+    "group_change_answered": ("number", "title", "done", "answer"),
+    "group_member_removed": ("number", "title", "note"),
+    "group_dissolved": ("number", "title", "note"),
+    "urgent_on_duty": ("number", "title", "urgent"),
 }
 COMMON_VARIABLES: tuple[str, ...] = (
     "city", "kind", "unit", "url", "track_url", "clock_label", "due_at_local",
@@ -112,4 +153,6 @@ CLOCK_LABELS: dict[str, str] = {
     "feedback": "反馈",
     "resolve": "办结",
     "response": "响应",
+    "member_sign": "协办签收",
+    "member_handle": "协办完成",
 }

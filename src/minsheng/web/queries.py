@@ -13,6 +13,7 @@ from minsheng.cases.models import Case, CaseClock
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import OPEN_STATES, State
 from minsheng.core import clock
+from minsheng.groups.queries import member_inbox
 
 # A running clock due within this long counts as "about to breach" even before its
 # warning share is reached (short limits such as the 1-minute sign clock).
@@ -73,6 +74,8 @@ def inbox_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
         ("dispatch", annotated(held.filter(state=State.SIGNED)).order_by("-urgent", "created_at")),
         ("feedback", annotated(held.filter(state__in=(State.DISPATCHED, State.HANDLING)))
          .order_by("-urgent", "created_at")),
+        # Its parts in open joint groups (一键组群), as the lead or assisting: rows are parts.
+        ("joint", member_inbox(actor)),
     ]
 
 

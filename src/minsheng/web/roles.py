@@ -19,9 +19,13 @@ PAGE_LABELS = {
     "overview": _("Overview"),
     "cases": _("Search cases"),
     "stats": _("Statistics"),
+    "sensors": _("Sensors"),
+    "duty": _("Duty roster"),
+    "partners": _("Reporting partners"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
-PAGE_URL_NAMES = {"stats": "stats:index"}
+PAGE_URL_NAMES = {"stats": "stats:index", "sensors": "sensors:devices", "duty": "field:roster",
+                  "partners": "public:partners"}
 
 # Page → roles that have it in their navigation and may open it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -35,6 +39,10 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     # As the statistics page itself allows (minsheng.stats.views.STATS_ROLES).
     "stats": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
                         Role.ADMIN, Role.HANDLER}),
+    # Navigation only: these apps' own views check their rights.
+    "sensors": frozenset({Role.CITY_DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN}),
+    "duty": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
+    "partners": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
 }
 
 HOME_PAGE = {

@@ -36,6 +36,7 @@ SECTION_LABELS = {
     "sign": _("To sign"),
     "dispatch": _("To dispatch"),
     "feedback": _("To feed back"),
+    "joint": _("Joint group parts"),
     "closing": _("To call back and close"),
 }
 # A workbench section shows this many rows; the rest are one click away in the search.

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
 from minsheng.cases.states import ClockName, State
+from minsheng.field.labels import EVENT_LABELS as FIELD_EVENT_LABELS
+from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
 from minsheng.core import clock
 
 from ..roles import nav_for, url_name
@@ -40,6 +42,8 @@ EVENT_LABELS = {
     "merged_in": gettext_lazy("Duplicate merged in"),
     "clock_warning": gettext_lazy("Time limit warning"),
     "clock_breach": gettext_lazy("Time limit breached"),
+    **GROUP_EVENT_LABELS,  # joint groups (一键组群): formed, parts, thread, changes
+    **FIELD_EVENT_LABELS,  # the field worker's phone: arrive, photo
 }
 
 # Badge colour families per state (CSS classes ``badge-<tone>``).

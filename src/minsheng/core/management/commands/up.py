@@ -1,11 +1,14 @@
 """``minsheng up``: everything the embedded default needs, in one command.
 
-Starts the web server and the background worker as child processes, prints what it
-started, and stops them all when one of them stops or on Ctrl-C.
+Starts the web server, the background worker (clocks and notifications), the sensor ingest
+(the city's broker when ``MQTT_URL`` is set, else an embedded one) and a simulator playing
+the demo's devices, as child processes; prints what it started; and stops them all when one
+of them stops or on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -21,17 +24,33 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true")
+        parser.add_argument("--no-sensors", action="store_true",
+                            help="neither the sensor ingest nor the device simulator")
+        parser.add_argument("--no-simulator", action="store_true",
+                            help="ingest sensors but do not simulate the demo devices")
 
-    def _children(self, host: str, port: int, worker: bool) -> list[tuple[str, list[str]]]:
+    def _children(self, host: str, port: int, *, worker: bool, sensors: bool,
+                  simulator: bool) -> list[tuple[str, list[str]]]:
         me = [sys.executable, "-m", "minsheng"]
         out = [("web", [*me, "serve", "--host", host, "--port", str(port)])]
         if worker:
             out.append(("worker", [*me, "worker"]))
+        if sensors:
+            city_broker = bool(os.environ.get("MQTT_URL"))
+            out.append(("sensors", [*me, "sensors", *([] if city_broker else ["--embedded"])]))
+            if simulator:
+                out.append(("simulator", [
+                    *me, "simulate-devices", "--demo", "--count", "6",
+                    "--http-url", f"http://{host}:{port}",
+                    *([] if city_broker else ["--embedded"])]))
         return out
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, **options):
+    def handle(self, *args, host: str, port: int, no_worker: bool, no_sensors: bool,
+               no_simulator: bool, **options):
         procs: list[tuple[str, subprocess.Popen]] = []
-        for name, cmd in self._children(host, port, not no_worker):
+        children = self._children(host, port, worker=not no_worker, sensors=not no_sensors,
+                                  simulator=not no_simulator)
+        for name, cmd in children:
             procs.append((name, subprocess.Popen(cmd)))  # noqa: S603  (our own entry point)
             self.stdout.write(f"started {name} (pid {procs[-1][1].pid})")
         self.stdout.write(f"Minsheng is up: http://{host}:{port}/  (Ctrl-C stops it)")
