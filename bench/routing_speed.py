@@ -42,10 +42,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from minsheng.catalog.models import Matter  # noqa: E402
 from minsheng.cases.models import Case  # noqa: E402
 from minsheng.cases.routing import place_case  # noqa: E402
 from minsheng.cases.states import State  # noqa: E402
+from minsheng.catalog.models import Matter  # noqa: E402
 from minsheng.classify.model import load_corpus  # noqa: E402
 from minsheng.core import clock  # noqa: E402
 from minsheng.places.services import locator  # noqa: E402
@@ -118,8 +118,9 @@ def bench_routing() -> dict:
 
 
 def bench_http() -> dict:
-    from minsheng.accounts.services import create_token
     from django.contrib.auth import get_user_model
+
+    from minsheng.accounts.services import create_token
 
     token = create_token(get_user_model().objects.get(username="operator"))
     with socket.socket() as s:

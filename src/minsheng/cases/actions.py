@@ -19,18 +19,17 @@ from minsheng.accounts.models import Role, Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.workdays import add_working_days
-from minsheng.groups import rules as group_rules
 from minsheng.field.duty import alert_on_duty
+from minsheng.groups import rules as group_rules
 from minsheng.notify.services import enqueue
+from minsheng.places.coords import normalize_crs, to_wgs84, validate_point
+from minsheng.routing.service import categorise, decide
 
 from . import clocks
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Case, CaseEvent, IntakeKey
 from .numbering import next_number
 from .privacy import normalize_phone
-from minsheng.places.coords import normalize_crs, to_wgs84, validate_point
-from minsheng.routing.service import categorise, decide
-
 from .routing import decide_owner, place_case
 from .scoping import assignable_units, can_see, may_act
 from .states import EXTENSION_STATES, TRANSITIONS, Channel, ClockName, Rating, State

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from minsheng.places.coords import distance_m
-
 from minsheng.cases.models import Case
 from minsheng.cases.states import State
+from minsheng.places.coords import distance_m
 
 CERTAIN_WINDOW = dt.timedelta(hours=1)
 TEXT_MIN = 30.0  # rapidfuzz score (0–100) below which two texts are about different things

@@ -9,8 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from minsheng.catalog.models import Matter
 from minsheng.cases.models import Case
+from minsheng.catalog.models import Matter
 
 from . import classifier
 from .duplicates import Candidate, find_duplicates

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minsheng.catalog.models import Matter
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.states import State
+from minsheng.catalog.models import Matter
 
 
 def catalog_from_db() -> dict[str, Any]:

@@ -43,8 +43,19 @@ def _deliver(now: dt.datetime, limit: int) -> int:
     return int(getattr(result, "sent", result) or 0)
 
 
-def run_pass(now: dt.datetime | None = None, *, limit: int = 500, deliver: bool = True) -> PassResult:
-    """Act on every clock due at ``now`` (in batches of ``limit``) and deliver the outbox."""
+ROLLUP_INTERVAL = dt.timedelta(seconds=60)
+
+
+def _refresh_rollups(now: dt.datetime, min_interval: dt.timedelta | None) -> None:
+    from minsheng.stats.rollup import refresh_rollups
+
+    refresh_rollups(now, min_interval=min_interval)
+
+
+def run_pass(now: dt.datetime | None = None, *, limit: int = 500, deliver: bool = True,
+             rollups: bool = False, rollup_interval: dt.timedelta | None = None) -> PassResult:
+    """Act on every clock due at ``now`` (in batches of ``limit``), deliver the outbox,
+    and (with ``rollups``) bring the statistics' rollups up to date."""
     now = now or clock.now()
     result = PassResult()
     while (n := escalation.warn_due(now, limit)) > 0:
@@ -60,6 +71,8 @@ def run_pass(now: dt.datetime | None = None, *, limit: int = 500, deliver: bool 
             result.delivered += n
             if n < 100:
                 break
+    if rollups:
+        _refresh_rollups(now, rollup_interval)
     return result
 
 
@@ -71,7 +84,8 @@ def run_forever(
     while not stop.is_set():
         close_old_connections()
         try:
-            result = run_pass(limit=limit)
+            # Rollups at most once a minute: the statistics page reads today live anyway.
+            result = run_pass(limit=limit, rollups=True, rollup_interval=ROLLUP_INTERVAL)
             if result.total:
                 log.info("warned %d, breached %d, delivered %d",
                          result.warned, result.breached, result.delivered)

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
 from minsheng.cases.states import ClockName, State
+from minsheng.core import clock
 from minsheng.field.labels import EVENT_LABELS as FIELD_EVENT_LABELS
 from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
-from minsheng.core import clock
 
 from ..roles import nav_for, url_name
 

@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, max_sleep: float, batch: int, **options):
         if once:
-            r = run_pass(limit=batch)
+            r = run_pass(limit=batch, rollups=True)
             self.stdout.write(f"warned {r.warned}, breached {r.breached}, delivered {r.delivered}")
             return
         stop = threading.Event()

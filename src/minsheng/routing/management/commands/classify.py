@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--input", required=True, help="JSON lines {id, text}; - for stdin")
 
-    def handle(self, *args, input: str, **options):  # noqa: A002  (the documented flag)
+    def handle(self, *args, input: str, **options):
         try:
             stream = sys.stdin if input == "-" else open(input, encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
