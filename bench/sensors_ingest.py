@@ -19,9 +19,12 @@ end-to-end run through a real broker).
    nodes with threshold, rate and same-hour baseline rules), ``--rounds`` readings each,
    in batches of ``--batch``; 0.2% of devices start an anomaly, so cases open during the
    run as they would.
-2. latency: batches arrive at the target rate (50,000/s in batches of ``--batch``);
-   anomalies are injected into ``--alarms`` devices spread over the run; for each alarm,
-   the time from its batch's arrival to the committed case; p50/p99/max.
+2. latency: readings arrive at ``--rate`` (50,000/s) for ``--seconds``, taken the way
+   ``MqttIngest.drain`` takes them (20 ms windows, at most ``--batch``; a loop that fell
+   behind takes bigger batches); anomalies are injected into ``--alarms`` devices spread
+   over the run; for each alarm, the time from the arrival of the first reading of its
+   batch to the committed case with its clock; p50/p99/max. If the loop cannot keep up,
+   this grows, and the line says how far behind it finished.
 
 It builds a throw-away database (SQLite in a temporary directory, or a ``test_…`` database
 next to the one ``--database-url`` names) and removes it afterwards. Results go into
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -140,6 +144,16 @@ def generate(world, rounds: int, start: float, step: float, anomalies: dict[int,
 
 
 PENDING: list = []
+STATUS_EVERY = 5.0  # seconds, as Pipeline.tick flushes the status cache
+WINDOW_S = 0.02  # MqttIngest's batch_wait
+_last_flush = [0.0]
+
+
+def maybe_flush(pipeline) -> None:
+    now = time.perf_counter()
+    if now - _last_flush[0] >= STATUS_EVERY:
+        _last_flush[0] = now
+        pipeline.flush_status()
 
 
 def ingest_batch(pipeline, batch, now_t: float) -> int:
@@ -193,7 +207,8 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
     for msgs in rounds_msgs:
         for i in range(0, len(msgs), batch_size):
             done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
-        pipeline.flush_status()
+            maybe_flush(pipeline)
+    pipeline.flush_status()
     drain()
     elapsed = time.perf_counter() - t0
     cases = Case.objects.count()
@@ -241,44 +256,55 @@ def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
     schedule = {r: quiet[(r - 1) * per: r * per] for r in range(1, rounds)}
     msgs_by_round = generate(world, rounds, start, step, schedule)
     samples: list[float] = []
-    pipeline = make_pipeline(overlap, on_alarm=lambda f, s: samples.append(s) if f.raised else None)
+    arrival = [0.0]
+
+    def on_alarm(f, _since_start: float) -> None:
+        if f.raised:  # from the moment its batch had arrived (was due), to the committed case
+            samples.append(time.perf_counter() - arrival[0])
+
+    pipeline = make_pipeline(overlap, on_alarm=on_alarm)
     pipeline.load()
     baseline_history(pipeline)
     pipeline.ctx.dry = True
     now_t = clock.now().timestamp()
     cases_before = Case.objects.count()
-    interval = batch_size / rate
-    behind = 0
+    flat = [m for msgs in msgs_by_round for m in msgs]
+    total = len(flat)
+    window = max(1, int(rate * WINDOW_S))
+    biggest = 0
+    pos = 0
     t0 = time.perf_counter()
-    due = t0
-    for msgs in msgs_by_round:
-        for i in range(0, len(msgs), batch_size):
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            else:
-                behind += 1
-            ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
-            due += interval
-        pipeline.flush_status()
+    while pos < total:
+        # What MqttIngest.drain does: wait for the first message, gather for 20 ms, take
+        # at most --batch; a loop that fell behind gets bigger batches.
+        arrived = min(total, int((time.perf_counter() - t0) * rate))
+        if arrived < min(total, pos + window):
+            time.sleep(max(0.0, t0 + min(total, pos + window) / rate - time.perf_counter()))
+            arrived = min(total, int((time.perf_counter() - t0) * rate))
+        end = min(arrived, pos + batch_size)
+        arrival[0] = t0 + pos / rate  # the batch's first reading: the longest wait in it
+        ingest_batch(pipeline, flat[pos:end], now_t)
+        biggest = max(biggest, end - pos)
+        pos = end
+        maybe_flush(pipeline)
+    pipeline.flush_status()
     drain()
     elapsed = time.perf_counter() - t0
     pipeline.close()
-    done = rounds * per_round
     samples.sort()
     opened = Case.objects.count() - cases_before
     if not samples:
         print("latency: no alarms fired")
         return
     p = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))] * 1000  # noqa: E731
-    print(f"latency: {done} readings offered at {rate:,}/s in batches of {batch_size} "
-          f"({done / elapsed:,.0f}/s achieved, {behind} batches started late); "
-          f"{len(samples)} alarms, {opened} cases opened; alarm-to-case p50 {p(0.5):.0f} ms, "
-          f"p99 {p(0.99):.0f} ms, max {samples[-1] * 1000:.0f} ms "
-          f"(mean {statistics.mean(samples) * 1000:.0f} ms)")
+    print(f"latency: {total} readings arriving at {rate:,}/s for {total / rate:.0f} s, taken in "
+          f"20 ms windows up to {batch_size} (largest batch {biggest}); all handled "
+          f"{elapsed - total / rate:.1f} s after the last arrived; {len(samples)} alarms, "
+          f"{opened} cases opened; alarm-to-case p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, "
+          f"max {samples[-1] * 1000:.0f} ms (mean {statistics.mean(samples) * 1000:.0f} ms)")
 
 
-def mqtt_end_to_end(url: str, n_devices: int, n: int) -> None:
+def mqtt_end_to_end(url: str, n: int, label: str = "") -> None:
     """Through a real broker: a publisher process sends ``n`` QoS 1 messages; the ingest
     loop here stores and judges them and acknowledges them after storing."""
     from minsheng.sensors import storage
@@ -295,33 +321,86 @@ def mqtt_end_to_end(url: str, n_devices: int, n: int) -> None:
     thread.start()
     ingest.connected.wait(10)
     time.sleep(0.5)
-    script = (
-        "import json,sys,time,datetime as dt,paho.mqtt.client as m\n"
-        "url,prefix,n,devs=sys.argv[1],sys.argv[2],int(sys.argv[3]),int(sys.argv[4])\n"
-        "host,port=url.split('//')[1].split(':');c=m.Client(m.CallbackAPIVersion.VERSION2,"
-        "client_id='bench-pub-'+prefix.split('-')[2].split('/')[0])\n"
-        "c.max_inflight_messages_set(1000);c.max_queued_messages_set(0)\n"
-        "c.connect(host,int(port));c.loop_start()\n"
-        "t0=time.time()-3600\n"
-        "for i in range(n):\n"
-        "  ts=dt.datetime.fromtimestamp(t0+i*0.001,tz=dt.UTC).isoformat()\n"
-        "  c.publish(f'{prefix}/bench-{i % devs:05d}/telemetry',"
-        "json.dumps({'ts':ts,'values':{'flow':1.0,'level':0.3}}),qos=1)\n"
-        "while c._out_messages: time.sleep(0.05)\n"
-        "c.disconnect();c.loop_stop()\n"
-    )
+    # Publishers in C (mosquitto_pub -l, one line a message), one per device, QoS 1: a
+    # Python publisher is slower than the ingest loop and would measure itself.
+    import shutil
+
+    tool = shutil.which("mosquitto_pub")
+    if tool is None:
+        raise SystemExit("the MQTT run needs mosquitto_pub")
+    address = BrokerAddress.parse(url)
+    publishers = 4
+    workdir = tempfile.mkdtemp(prefix="minsheng-bench-pub-")
+    t_start = time.time() - 3600
+    files = []
+    for k in range(publishers):
+        path = os.path.join(workdir, f"p{k}.txt")
+        with open(path, "w") as f:
+            for i in range(n // publishers):
+                ts = dt.datetime.fromtimestamp(t_start + i * 0.001, tz=dt.UTC).isoformat()
+                f.write(json.dumps({"ts": ts, "values": {"flow": 1.0, "level": 0.3}}) + "\n")
+        files.append(path)
     t0 = time.perf_counter()
-    pub = subprocess.Popen([sys.executable, "-c", script, url, prefix, str(n), str(n_devices)])
-    deadline = time.monotonic() + 600
-    while storage.count() - before < n and time.monotonic() < deadline:
+    pubs = []
+    for k, path in enumerate(files):
+        with open(path, "rb") as stdin:
+            pubs.append(subprocess.Popen(
+                [tool, "-h", address.host, "-p", str(address.port), "-q", "1", "-l",
+                 "-t", f"{prefix}/bench-{k:05d}/telemetry"], stdin=stdin))
+    n = (n // publishers) * publishers
+
+    class Pub:  # the publishers as one
+        @staticmethod
+        def poll():
+            return None if any(p.poll() is None for p in pubs) else 0
+
+        @staticmethod
+        def wait(timeout):
+            for p in pubs:
+                p.wait(timeout)
+
+    pub = Pub()
+    deadline = time.monotonic() + 120
+    last, last_change = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        got = storage.count() - before
+        if got >= n:
+            break
+        if got != last:
+            last, last_change = got, time.monotonic()
+        elif pub.poll() is not None and time.monotonic() - last_change > 5:
+            break  # the publisher is done and nothing more arrives: the rest is lost
         time.sleep(0.05)
     elapsed = time.perf_counter() - t0
     pub.wait(30)
     stop.set()
     thread.join(10)
     got = storage.count() - before
-    print(f"mqtt end to end ({url}): {got} of {n} QoS 1 messages stored in {elapsed:.2f} s → "
-          f"{got / elapsed:,.0f} readings/s (publisher and ingest on the same machine)")
+    print(f"mqtt end to end ({label or url}): {got} of {n} QoS 1 messages stored in "
+          f"{elapsed:.2f} s → {got / elapsed:,.0f} readings/s (publisher and ingest on the "
+          f"same machine){'' if got == n else f'; {n - got} LOST at the broker'}")
+
+
+def private_mosquitto():
+    """A Mosquitto tuned for an ingest client that acknowledges after storing."""
+    import shutil
+    import socket
+
+    binary = shutil.which("mosquitto")
+    if binary is None:
+        raise SystemExit("--mosquitto needs the mosquitto binary")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="minsheng-bench-mqtt-")
+    conf = os.path.join(workdir, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+                "max_inflight_messages 1000\nmax_queued_messages 1000000\n")
+    proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, f"mqtt://127.0.0.1:{port}"
 
 
 def main() -> None:
@@ -334,11 +413,14 @@ def main() -> None:
     ap.add_argument("--alarms", type=int, default=300, help="alarms in the latency run")
     ap.add_argument("--database-url", help="a PostgreSQL server to build a test_… database on")
     ap.add_argument("--mqtt", help="also measure end to end through this broker")
+    ap.add_argument("--mosquitto", action="store_true",
+                    help="also measure end to end through a private, tuned Mosquitto")
     ap.add_argument("--mqtt-n", type=int, default=20_000)
     ap.add_argument("--one-thread", action="store_true",
                     help="store in the judging thread (no overlap), for comparison")
     args = ap.parse_args()
     setup(args.database_url)
+    gc.set_threshold(100_000, 50, 100)  # as `minsheng sensors` sets it
 
     from django.db import connection
 
@@ -352,7 +434,15 @@ def main() -> None:
         throughput(sims, args.rounds, args.batch, not args.one_thread)
         latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread)
         if args.mqtt:
-            mqtt_end_to_end(args.mqtt, args.devices, args.mqtt_n)
+            mqtt_end_to_end(args.mqtt, args.mqtt_n)
+        if args.mosquitto:
+            proc, url = private_mosquitto()
+            try:
+                mqtt_end_to_end(url, args.mqtt_n,
+                                "private Mosquitto, max_inflight_messages 1000")
+            finally:
+                proc.terminate()
+                proc.wait(10)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -20,6 +20,7 @@ counted by reason and logged, and never stops the loop or opens a case.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import math
@@ -56,6 +57,7 @@ from .models import (
 
 log = logging.getLogger("minsheng.sensors.ingest")
 QSET = frozenset(QUANTITIES)
+LULL_S = 0.002  # a batch is complete when no message came for this long
 # Which alarm a case is named after when several rules fire on the same reading.
 RULE_PRIORITY = {"dry_weather": 0, "threshold": 1, "baseline": 2, "rate": 3, "silence": 4}
 
@@ -206,7 +208,8 @@ class StorageWriter:
     other core. Callers acknowledge a batch to the broker only when its future is done."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-store")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-store",
+                                        initializer=storage.tune_for_ingest)
 
     def submit(self, rows: list[storage.Row]) -> Future[int]:
         return self._pool.submit(storage.write, rows)
@@ -294,6 +297,9 @@ class Pipeline:
         self._dry_after_s = 3600.0 * float(
             resolve_rules(None, None).get("dry_after_rain_hours", 24))
         self._baseline_hour = None
+        # The registry and its detectors live as long as the process: keep the cyclic
+        # garbage collector from walking all of them on every collection.
+        gc.freeze()
 
     # intake
 
@@ -608,6 +614,11 @@ class MqttIngest:
         self.client.loop_stop()
 
     def drain(self, timeout: float) -> list[Any]:
+        """Wait up to ``timeout`` for a message, then take what keeps coming: until
+        ``batch_max``, ``batch_wait`` in all, or a 2 ms lull. The lull matters: a broker
+        sends only so many unacknowledged QoS 1 messages (Mosquitto: 20 unless
+        ``max_inflight_messages`` is raised), and they are acknowledged after storing, so
+        waiting for more than the window holds would only add delay."""
         try:
             first = self.inbox.get(timeout=timeout)
         except queue.Empty:
@@ -617,14 +628,16 @@ class MqttIngest:
         while len(batch) < self.batch_max:
             try:
                 batch.append(self.inbox.get_nowait())
+                continue
             except queue.Empty:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                try:
-                    batch.append(self.inbox.get(timeout=left))
-                except queue.Empty:
-                    break
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(self.inbox.get(timeout=min(left, LULL_S)))
+            except queue.Empty:
+                break
         return batch
 
     def handle(self, batch: Sequence[Any]) -> None:
@@ -659,7 +672,9 @@ class MqttIngest:
         for device_id, obj in acks:
             self.handle_ack(device_id, obj)
         self.unacked.append((pipeline.last_write, [(m[2], m[3], m[4]) for m in batch if m[3]]))
-        self.settle(keep=2)
+        # Busy: let up to two batches be stored while the next is judged. Idle: acknowledge
+        # now, so that the broker sends the next window of messages.
+        self.settle(keep=2 if self.inbox.qsize() else 0)
 
     def settle(self, keep: int = 0) -> None:
         """Acknowledge, in order, the batches whose readings are stored; wait for the
