@@ -200,6 +200,7 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
     pipeline = make_pipeline(overlap)
     pipeline.load()
     baseline_history(pipeline)
+    pipeline.freeze()
     pipeline.ctx.dry = True
     now_t = clock.now().timestamp()
     done = 0
@@ -265,6 +266,7 @@ def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
     pipeline = make_pipeline(overlap, on_alarm=on_alarm)
     pipeline.load()
     baseline_history(pipeline)
+    pipeline.freeze()
     pipeline.ctx.dry = True
     now_t = clock.now().timestamp()
     cases_before = Case.objects.count()

@@ -297,8 +297,12 @@ class Pipeline:
         self._dry_after_s = 3600.0 * float(
             resolve_rules(None, None).get("dry_after_rain_hours", 24))
         self._baseline_hour = None
-        # The registry and its detectors live as long as the process: keep the cyclic
-        # garbage collector from walking all of them on every collection.
+
+    def freeze(self) -> None:
+        """The registry and its detectors live as long as the process: keep the cyclic
+        garbage collector from walking all of them on every collection (the ingest
+        process calls this once after loading; tests and the web process never do)."""
+        gc.collect()
         gc.freeze()
 
     # intake
@@ -730,6 +734,7 @@ class MqttIngest:
 
     def run(self, stop: threading.Event, *, http_inbound: bool = True) -> None:
         self.pipeline.load()
+        self.pipeline.freeze()
         self.start()
         last_cmd = 0.0
         try:
@@ -762,6 +767,7 @@ def run_http_only(pipeline: Pipeline, stop: threading.Event) -> None:
     """No broker: detection for what the HTTP endpoint stores, and the periodic work.
     Commands wait for gateways to poll them (``/api/v1/sensors/commands/pending``)."""
     pipeline.load()
+    pipeline.freeze()
     try:
         while not stop.is_set():
             try:
