@@ -11,13 +11,20 @@ from minsheng.catalog.models import Matter
 
 
 def catalog_from_db() -> dict[str, Any]:
-    """The list of matters as the classifier reads it (codes, names, keywords, thresholds)."""
-    matters = [
-        {"code": m.code, "name": m.name, "keywords": list(m.keywords or []),
-         "auto_threshold": m.auto_threshold}
-        for m in Matter.objects.filter(active=True).order_by("code")
-    ]
-    return {"matters": matters}
+    """The list of matters as the classifier reads it (codes, names, keywords, thresholds):
+    the shipped list, with the city's own matters added and overriding it by code.
+
+    The model knows every shipped matter even where a city's list is shorter, so that a
+    model trained once serves whichever list is loaded; routing only ever assigns a code that
+    is an active matter of the city (anything else waits for a dispatcher)."""
+    from minsheng.classify.keywords import load_catalog
+
+    shipped = load_catalog()
+    by_code = {m["code"]: dict(m) for m in shipped["matters"]}
+    for m in Matter.objects.filter(active=True).order_by("code"):
+        by_code[m.code] = {**by_code.get(m.code, {}), "code": m.code, "name": m.name,
+                           "keywords": list(m.keywords or []), "auto_threshold": m.auto_threshold}
+    return {**shipped, "matters": sorted(by_code.values(), key=lambda m: m["code"])}
 
 
 def examples_from_db() -> list[tuple[str, str]]:
