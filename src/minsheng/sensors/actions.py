@@ -256,7 +256,8 @@ def clear_alarm(device: Device, rule: str, quantity: str = "", *,
     """The condition has been clear long enough: the alarm closes and its case says so.
     The case itself stays open: a person checks the site and closes it."""
     with transaction.atomic():
-        alarm = (Alarm.objects.select_for_update().select_related("case", "device")
+        # Lock the alarm row only: PostgreSQL refuses FOR UPDATE on a nullable outer join.
+        alarm = (Alarm.objects.select_for_update(of=("self",)).select_related("case", "device")
                  .filter(device=device, rule=rule, quantity=quantity, state=AlarmState.ACTIVE)
                  .first())
         if alarm is None:
@@ -359,7 +360,7 @@ def claim_pending_commands(limit: int = 100) -> list[Command]:
     publishes them right after; an unacknowledged one fails by its expiry time)."""
     with transaction.atomic():
         at = clock.now()
-        cmds = list(Command.objects.select_for_update(skip_locked=True)
+        cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("device").filter(state=CommandState.PENDING)
                     .order_by("created_at", "id")[:limit])
         if cmds:
@@ -374,7 +375,8 @@ def pending_commands_for(device_ids: list[str], limit: int = 100) -> list[Comman
     """For HTTP gateways that poll: their devices' unpublished commands, marked sent."""
     with transaction.atomic():
         at = clock.now()
-        cmds = list(Command.objects.select_for_update(skip_locked=True).select_related("device")
+        cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("device")
                     .filter(state=CommandState.PENDING, device__device_id__in=device_ids)
                     .order_by("created_at", "id")[:limit])
         Command.objects.filter(pk__in=[c.pk for c in cmds]).update(
@@ -394,7 +396,7 @@ def acknowledge_command(device_id: str, command_id: str, *, ok: bool = True,
     fails with its reason). An acknowledgement after the deadline is recorded but the
     command stays failed; a repeated one (QoS 1 redelivery) changes nothing."""
     with transaction.atomic():
-        cmd = (Command.objects.select_for_update().select_related("device", "case")
+        cmd = (Command.objects.select_for_update(of=("self",)).select_related("device", "case")
                .filter(command_id=command_id, device__device_id=device_id).first())
         if cmd is None:
             return None
@@ -432,7 +434,7 @@ def expire_commands(now: dt.datetime | None = None, limit: int = 500) -> int:
     """Commands not acknowledged by their deadline are failed, and their case says so."""
     now = now or clock.now()
     with transaction.atomic():
-        cmds = list(Command.objects.select_for_update(skip_locked=True)
+        cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("device", "case")
                     .filter(state__in=OPEN_COMMAND_STATES, expires_at__lte=now)
                     .order_by("expires_at")[:limit])
