@@ -52,6 +52,8 @@ import threading
 import time
 import uuid
 
+TEMP_DIRS: list[str] = []  # removed when the run ends
+
 
 def setup(database_url: str | None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
@@ -59,7 +61,8 @@ def setup(database_url: str | None) -> None:
         os.environ["DATABASE_URL"] = database_url
     else:
         os.environ.pop("DATABASE_URL", None)
-        os.environ["MINSHENG_VAR"] = tempfile.mkdtemp(prefix="minsheng-bench-")
+        os.environ["MINSHENG_VAR"] = tempfile.mkdtemp(prefix="minsheng-sensors-bench-")
+        TEMP_DIRS.append(os.environ["MINSHENG_VAR"])
     import django
 
     django.setup()
@@ -332,7 +335,8 @@ def mqtt_end_to_end(url: str, n: int, label: str = "") -> None:
         raise SystemExit("the MQTT run needs mosquitto_pub")
     address = BrokerAddress.parse(url)
     publishers = 4
-    workdir = tempfile.mkdtemp(prefix="minsheng-bench-pub-")
+    workdir = tempfile.mkdtemp(prefix="minsheng-sensors-bench-pub-")
+    TEMP_DIRS.append(workdir)
     t_start = time.time() - 3600
     files = []
     for k in range(publishers):
@@ -394,7 +398,8 @@ def private_mosquitto():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="minsheng-bench-mqtt-")
+    workdir = tempfile.mkdtemp(prefix="minsheng-sensors-bench-mqtt-")
+    TEMP_DIRS.append(workdir)
     conf = os.path.join(workdir, "mosquitto.conf")
     with open(conf, "w") as f:
         f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
@@ -447,6 +452,10 @@ def main() -> None:
                 proc.wait(10)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        import shutil
+
+        for path in TEMP_DIRS:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 if __name__ == "__main__":
