@@ -488,6 +488,9 @@ def test_device_pages_map_data_and_the_case_panel(city, now):
     assert len(series["t"]) == 30
     panel = web.get(f"/sensors/case/{alarm.case_id}/panel/").content.decode()
     assert "sensor-case-chart" in panel and f'name="case_id" value="{alarm.case_id}"' in panel
+    # The case page itself carries the device's chart around the alarm.
+    case_page = web.get(f"/cases/{alarm.case_id}/").content.decode()
+    assert "sensor-case-chart" in case_page and "传感器告警" in case_page  # a word, not a code
     # A person who may not command sees no form; one who may not see the case gets 404.
     roads = Client()
     roads.force_login(city.users["roads"])

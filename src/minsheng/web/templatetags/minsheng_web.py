@@ -17,6 +17,7 @@ from minsheng.cases.states import ClockName, State
 from minsheng.core import clock
 from minsheng.field.labels import EVENT_LABELS as FIELD_EVENT_LABELS
 from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
+from minsheng.sensors.presenters import EVENT_LABELS as SENSOR_EVENT_LABELS
 
 from ..roles import nav_for, url_name
 
@@ -44,6 +45,7 @@ EVENT_LABELS = {
     "clock_breach": gettext_lazy("Time limit breached"),
     **GROUP_EVENT_LABELS,  # joint groups (一键组群): formed, parts, thread, changes
     **FIELD_EVENT_LABELS,  # the field worker's phone: arrive, photo
+    **SENSOR_EVENT_LABELS,  # smart outfalls: alarms and valve commands
 }
 
 # Badge colour families per state (CSS classes ``badge-<tone>``).
