@@ -213,7 +213,8 @@ def test_thread_messages_are_logged_and_told_to_the_other_members(city, now, set
     form(city, case)
     msg = g.post_group_message(city.actor("roads"), case.pk, text="请水务集团先关阀", photos=[png()])
     photo = msg.photos.get()
-    assert photo.content_type == "image/png" and (photo.width, photo.height) == (8, 6)
+    # Re-encoded like every photo of a case (an opaque PNG becomes a JPEG).
+    assert photo.content_type == "image/jpeg" and (photo.width, photo.height) == (8, 6)
     assert photo.image.name.startswith("groups/") and "p.png" not in photo.image.name
     event = CaseEvent.objects.get(case=case, action="group_message")
     assert event.note == "请水务集团先关阀" and event.data["photos"] == 1
@@ -588,3 +589,17 @@ def test_groups_catalog_is_complete_and_loaded():
     with translation.override("zh-hans"):
         assert str(GroupState.OPEN.label) == "进行中"
         assert translation.gettext("Waived by the dispatcher") == "调度员已免除"
+
+
+def test_thread_photos_lose_their_gps_and_device_data(city, now):
+    from tests.unit.test_images import has_gps, photo_bytes
+
+    case = intake(city)
+    form(city, case)
+    tagged = photo_bytes(gps=True)
+    assert has_gps(tagged)
+    message = g.post_group_message(city.actor("water"), case.pk, text="现场照片", photos=[
+        SimpleUploadedFile("site.jpg", tagged, content_type="image/jpeg")])
+    stored = message.photos.get().image.read()
+    assert not has_gps(stored)
+    assert not Image.open(io.BytesIO(stored)).getexif()
