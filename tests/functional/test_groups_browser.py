@@ -7,52 +7,13 @@ consolidated feedback and closes the case. Asserts what each person sees."""
 from __future__ import annotations
 
 import io
-import os
-import re
-import shutil
 
-import pytest
 from PIL import Image
 
-from tests.common.factories import PASSWORD, intake
+from tests.common.factories import intake
+from tests.functional.browser import BROWSER_MARKS, DESKTOP, playwright, sign_in, sign_out
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures
-# are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM),
-                       reason="Debian's chromium is not installed (make browser)"),
-]
-
-DESKTOP = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button.btn-primary")
-    page.wait_for_load_state()
-
-
-def sign_out(page) -> None:
-    page.click("form.logout button")
-    page.wait_for_url(re.compile(r"/login/"))
+pytestmark = BROWSER_MARKS
 
 
 def photo_file(path) -> str:

@@ -8,17 +8,15 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from PIL import ExifTags, Image
 
 from minsheng.cases import actions
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.media.models import Photo
 from minsheng.public.actions import register_partner
-from tests.functional.test_browser import CHROMIUM, browser, playwright, sign_in  # noqa: F401
+from tests.functional.browser import BROWSER_MARKS, PHONE, playwright, sign_in
 
-pytestmark = [pytest.mark.browser]
-PHONE = {"width": 390, "height": 844}
+pytestmark = BROWSER_MARKS
 SPOT = (30.725, 121.025)  # inside 东城A村 of the test city
 
 
@@ -38,7 +36,7 @@ def no_sideways_scroll(page) -> bool:
 
 
 def test_rider_reports_field_worker_handles_requester_rates(
-        transactional_db, city, live_server, browser, settings, tmp_path):  # noqa: F811
+        transactional_db, city, live_server, browser, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     base = live_server.url
     expect = playwright.expect
@@ -141,7 +139,7 @@ def test_rider_reports_field_worker_handles_requester_rates(
 
 
 def test_the_wait_step_opens_the_send_button_after_the_wait(
-        transactional_db, city, live_server, browser, settings, tmp_path):  # noqa: F811
+        transactional_db, city, live_server, browser, settings, tmp_path):
     """After a burst of anonymous reports the form waits a few seconds before it can be
     sent: no puzzle, the button counts down and then works."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
