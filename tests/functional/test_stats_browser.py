@@ -5,35 +5,15 @@ CSV and Excel files, which hold the same figures."""
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 
 import pytest
 
 from minsheng.cases import actions
 from minsheng.stats.rollup import refresh_rollups
 from tests.common.factories import PASSWORD, intake
+from tests.functional.browser import BROWSER_MARKS, playwright
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM),
-                       reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+pytestmark = BROWSER_MARKS
 
 
 def _two_days_of_cases(city, now):
