@@ -484,7 +484,7 @@ def machine() -> dict[str, Any]:
                    if x.startswith("MemTotal"))
     except OSError:
         mem = 0
-    settings = dict(sql("SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+    settings = dict(sql("SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
                         "('shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', "
                         "'effective_cache_size')"))
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem / 1024 / 1024, 1),
@@ -543,6 +543,7 @@ def main() -> None:
     results["rollup_extent"] = {k: str(v) for k, v in extent.items()}
 
     plans, actor = scenarios()
+    results["load_average_before_timing"] = os.getloadavg()
     results["report"] = {}
     for label, username, filters in plans:
         r = time_report(actor(username), filters, args.runs)

@@ -337,6 +337,18 @@ def test_a_change_to_an_old_day_goes_into_its_summed_month_and_year(city, now):
     assert refresh_rollups(now()).keys_changed == 0  # nothing new: nothing written
 
 
+def test_refreshstats_command_refreshes_once(city, now):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    through(city, now, sign=30, dispatch=None)
+    now.advance(days=2)
+    out = StringIO()
+    call_command("refreshstats", stdout=out)
+    assert "days 2" in out.getvalue() and RollupDay.objects.filter(dirty=False).count() == 2
+
+
 def test_periods_are_read_as_signed_years_months_and_days():
     d = dt.date
     assert split_period(d(2025, 12, 30), d(2027, 2, 3)) == [

@@ -67,7 +67,9 @@ class _Dims(models.Model):
         abstract = True
 
 
-KEY = ("gset", "grain", "period", "unit_id", "owner_id", "town_id", "matter_id", "channel")
+# The unique key is also the main index: the grouping set and period first, then the
+# dimensions queries filter on most (town, matter, channel), then unit and owner.
+KEY = ("gset", "grain", "period", "town_id", "matter_id", "channel", "unit_id", "owner_id")
 
 
 class Rollup(_Dims):
@@ -81,12 +83,10 @@ class Rollup(_Dims):
 
     class Meta:
         constraints = [
-            # Also the index the page's queries use (gset, grain, period first).
-            models.UniqueConstraint(fields=[*KEY, "kind"], name="stats_rollup_key"),
+            models.UniqueConstraint(fields=[*KEY, "kind"], name="stats_rollup_unique"),
         ]
         indexes = [
             models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_rollup_unit"),
-            models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_rollup_town"),
             models.Index(fields=["matter_id", "gset", "grain", "period"],
                          name="stats_rollup_matter"),
             models.Index(fields=["owner_id", "gset", "grain", "period"],
@@ -109,11 +109,10 @@ class RollupDuration(_Dims):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=[*KEY, "name", "bucket"], name="stats_dur_key"),
+            models.UniqueConstraint(fields=[*KEY, "name", "bucket"], name="stats_dur_unique"),
         ]
         indexes = [
             models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_dur_unit"),
-            models.Index(fields=["town_id", "gset", "grain", "period"], name="stats_dur_town"),
             models.Index(fields=["matter_id", "gset", "grain", "period"], name="stats_dur_matter"),
             models.Index(fields=["owner_id", "gset", "grain", "period"], name="stats_dur_owner"),
             models.Index(fields=["channel", "gset", "grain", "period"], name="stats_dur_channel"),

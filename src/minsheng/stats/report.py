@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import BigIntegerField, F, Q, Sum, When
 from django.db.models import Case as When_
 
@@ -37,7 +37,7 @@ from .models import (
     RollupPeriod,
     gset_for,
 )
-from .rollup import latest_state
+from .rollup import latest_state, no_jit
 
 KIND_ORDER = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1, UnitKind.DEPARTMENT: 2,
               UnitKind.GRASSROOTS: 3}
@@ -269,7 +269,15 @@ def _raw(qs: Any) -> list[tuple]:
 
 def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None, *,
                  use_rollups: bool = True) -> Report:
-    """The table for ``actor``: every figure only over cases they may see."""
+    """The table for ``actor``: every figure only over cases they may see. (In a
+    transaction only to switch PostgreSQL's JIT off for its queries.)"""
+    with transaction.atomic():
+        no_jit()
+        return _build_report(actor, filters, now, use_rollups=use_rollups)
+
+
+def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
+                  use_rollups: bool) -> Report:
     now = now or clock.now()
     scope = measures.scope_for(actor)
     tallies: dict[int | None, Tally] = {}

@@ -361,9 +361,10 @@ def build_day(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = Non
     """Recompute one day and write what changed: to the day's rows, and to its month's
     and year's if those are already summed. One transaction. Returns the number of day
     keys that changed."""
-    new_full_counts, new_full_hists = day_rows(day, now, codes)
     month, year = day.replace(day=1), day.replace(month=1, day=1)
     with transaction.atomic():
+        no_jit()
+        new_full_counts, new_full_hists = day_rows(day, now, codes)
         RollupDay.objects.select_for_update().filter(day=day).first()
         old_full_counts = _stored(Rollup, COUNT_KEY, ("n", "ok"), Grain.DAY, day, (FULL,))
         old_full_hists = _stored(RollupDuration, HIST_KEY, ("n",), Grain.DAY, day, (FULL,))
@@ -389,6 +390,15 @@ def build_day(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = Non
             write(RollupDuration, HIST_KEY, ("n",), grain, period, hists)
         RollupDay.objects.update_or_create(day=day, defaults={"dirty": False, "built_at": now})
     return sum(1 for k in d_counts if k[0] == FULL) + sum(1 for k in d_hists if k[0] == FULL)
+
+
+def no_jit() -> None:
+    """PostgreSQL compiles queries it expects to be costly; these grouped reads are done
+    before the compiling would pay off (measured: 40 % slower with it). Inside a
+    transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
 
 
 def _insert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
