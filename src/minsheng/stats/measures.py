@@ -33,7 +33,7 @@ Event measures
     * **satisfaction** (满意率) — ``rate`` events with ``data.rating`` satisfied or
       basically satisfied / all ``rate`` events. Unit: the one judged, i.e. the unit of
       the case's feedback clock met last at or before the rating (the unit whose result
-      the requester heard), else the case's owner.
+      the requester heard; none if the case was never fed back).
     * **reopen rate** (重办率) — ``reopen`` events / ``close`` events, each attributed to the
       judged unit as above.
     * **returns** (退单) — ``return`` events, per the returning unit (``data.returned_by``);
@@ -69,7 +69,6 @@ from django.db.models import (
     Case as When_,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -363,13 +362,15 @@ def _clock_qs(start: dt.datetime, end: dt.datetime, filters: Filters | None,
 
 
 def judged_unit() -> Any:
-    """The unit a rating, closing or reopening judges: whoever fed back last before it."""
+    """The unit a rating, closing or reopening judges: whoever fed back last before it
+    (none if the case was never fed back). One step down the partial index
+    ``stats_feedback_met`` per event; no need to read the case."""
     feedback = (
         CaseClock.objects.filter(case_id=OuterRef("case_id"), name=ClockName.FEEDBACK,
                                  met_at__isnull=False, met_at__lte=OuterRef("at"))
-        .order_by("-met_at", "-id").values("unit_id")[:1]
+        .order_by("-met_at").values("unit_id")[:1]
     )
-    return Coalesce(Subquery(feedback), F("case__owner_unit_id"), output_field=BigIntegerField())
+    return Subquery(feedback, output_field=BigIntegerField())
 
 
 def event_counts(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
