@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from . import credentials
 
@@ -162,7 +162,12 @@ class EmbeddedBroker:
             try:
                 await broker.shutdown()
             finally:
-                loop.stop()
+                try:
+                    # The logins were checked in asgiref's sync thread: its connection
+                    # would outlive the broker (and keep a test database from dropping).
+                    await sync_to_async(connections.close_all, thread_sensitive=True)()
+                finally:
+                    loop.stop()
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop)
         if self._thread is not None:
