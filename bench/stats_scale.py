@@ -19,13 +19,20 @@ the last day of the year as on the first. Method:
    warm-up runs, p50/p99, for: the whole city over calendar 2025 and over the last 365
    days, one unit over a month (as a leader and as that unit's handler), one town over a
    quarter (leader filter, and the town's sub-centre dispatcher), today (live only), and a
-   town+matter+channel year; plus the whole page over HTTP (Django test client);
+   town+matter+channel year; plus the whole page over HTTP (Django test client). A period
+   ending today counts today on a second connection while the rollups are read, as the
+   page does on PostgreSQL (``--serial``: one after the other, for comparison). With
+   ``--today-rollup SECONDS`` (default 120, PostgreSQL's default) a refresh first builds
+   today's rollup (timed: what the refresh pays every minute) and the page reads today
+   from it; ``--today-rollup 0`` counts today live on every view (SQLite's default);
 5. five minutes of activity (250 open cases signed/fed back/closed) and the incremental
    ``refresh_rollups`` that follows are timed.
 
     .venv/bin/python bench/stats_scale.py                     # 1 M cases
     .venv/bin/python bench/stats_scale.py --cases 5000000
     .venv/bin/python bench/stats_scale.py --reuse             # time again, no reload
+    .venv/bin/python bench/stats_scale.py --reuse --no-refresh --today-rollup 0
+    .venv/bin/python bench/stats_scale.py --reuse --no-refresh --today-rollup 0 --serial
 
 Results go into docs/stats.md by hand, with the machine they ran on.
 """
@@ -378,7 +385,8 @@ def percentile(values: list[float], p: float) -> float:
     return values[k]
 
 
-def time_report(actor: Any, filters: Any, runs: int) -> dict[str, Any]:
+def time_report(actor: Any, filters: Any, runs: int, parallel: bool | None = None
+                ) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -386,15 +394,15 @@ def time_report(actor: Any, filters: Any, runs: int) -> dict[str, Any]:
     from minsheng.stats.table import table_rows
 
     for _ in range(2):
-        table_rows(build_report(actor, filters, NOW))
+        table_rows(build_report(actor, filters, NOW, parallel=parallel))
     took = []
     for _ in range(runs):
         t = time.perf_counter()
-        report = build_report(actor, filters, NOW)
+        report = build_report(actor, filters, NOW, parallel=parallel)
         table_rows(report)
         took.append((time.perf_counter() - t) * 1000)
-    with CaptureQueriesContext(connection) as ctx:
-        report = build_report(actor, filters, NOW)
+    with CaptureQueriesContext(connection) as ctx:  # this connection's queries only
+        report = build_report(actor, filters, NOW, parallel=parallel)
     sign = report.total.figure("sign")
     return {"p50_ms": round(statistics.median(took), 1), "p99_ms": round(percentile(took, .99), 1),
             "queries": len(ctx.captured_queries), "rows": len(report.rows),
@@ -510,6 +518,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--reuse", action="store_true", help="keep the data, time again")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--serial", action="store_true",
+                        help="count today after the rollup read, on the same connection "
+                             "(the page does both side by side on PostgreSQL)")
+    parser.add_argument("--today-rollup", type=int, default=120, metavar="SECONDS",
+                        help="MINSHENG_STATS_TODAY_ROLLUP_S (PostgreSQL's default 120): build "
+                             "today's rollup (timed) and let the page read it while at most "
+                             "this old; 0: count today live")
+    parser.add_argument("--no-refresh", action="store_true",
+                        help="skip the refresh timings (they write five minutes of activity)")
     args = parser.parse_args()
     results: dict[str, Any] = {"cases_asked": args.cases}
 
@@ -542,11 +559,24 @@ def main() -> None:
     extent = rollup_extent()
     results["rollup_extent"] = {k: str(v) for k, v in extent.items()}
 
+    from django.conf import settings
+
+    settings.MINSHENG_STATS_TODAY_ROLLUP_S = args.today_rollup
+    results["today_rollup_s"] = args.today_rollup
+    if args.today_rollup:
+        t = time.perf_counter()
+        built = refresh_rollups(NOW)
+        results["refresh_building_today_s"] = round(time.perf_counter() - t, 2)
+        results["refresh_building_today_days"] = built.days_built
+        log(f"today's rollup built in {results['refresh_building_today_s']} s "
+            f"({built.days_built} days recomputed); the page reads it while at most "
+            f"{args.today_rollup} s old")
     plans, actor = scenarios()
     results["load_average_before_timing"] = os.getloadavg()
     results["report"] = {}
+    results["today_side_by_side"] = not args.serial
     for label, username, filters in plans:
-        r = time_report(actor(username), filters, args.runs)
+        r = time_report(actor(username), filters, args.runs, False if args.serial else None)
         results["report"][label] = r
         log(f"{label:45s} p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
             f"{r['queries']} queries  sign {r['sign']}")
@@ -560,6 +590,9 @@ def main() -> None:
     for label, r in results["page"].items():
         log(f"page {label:40s} p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms")
 
+    if args.no_refresh:
+        finish(results, args.json)
+        return
     t = time.perf_counter()
     nothing = refresh_rollups(NOW)
     results["refresh_nothing_new_s"] = round(time.perf_counter() - t, 2)
@@ -574,10 +607,14 @@ def main() -> None:
         f"({nothing.days_built} days); after 5 minutes of activity on 250 cases: "
         f"{results['refresh_after_5_min_s']} s ({touched.days_built} days, "
         f"{touched.months_built} months rebuilt)")
+    finish(results, args.json)
+
+
+def finish(results: dict[str, Any], path: str | None) -> None:
     text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    if path:
+        Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -179,6 +179,13 @@ MINSHENG_CASE_PREFIX = os.environ.get("MINSHENG_CASE_PREFIX", "MS")
 # Zero-touch dispatch (零接触派单): a case the router is sure of goes to its unit with no
 # human step. Off = shadow mode: the router still records its decision for dispatchers.
 MINSHENG_AUTO_DISPATCH = os.environ.get("MINSHENG_AUTO_DISPATCH", "1") == "1"
+# Statistics: how old (seconds) today's figures may be when the page reads them from the
+# rollup the refresh keeps for today; 0 counts today live on every view. PostgreSQL (a city
+# in production, up to millions of cases a year): 120; SQLite (the embedded default): live.
+MINSHENG_STATS_TODAY_ROLLUP_S = int(os.environ.get(
+    "MINSHENG_STATS_TODAY_ROLLUP_S",
+    "120" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "0"))
+MINSHENG_STATS_PARALLEL = os.environ.get("MINSHENG_STATS_PARALLEL", "1") == "1"
 MINSHENG_MODEL_DIR = Path(os.environ.get("MINSHENG_MODEL_DIR", VAR_DIR / "models"))
 
 # --- Photos, the field worker's phone and the public pages (minsheng.media/field/public) ---

@@ -271,6 +271,181 @@ def test_rollup_gives_the_same_figures_as_the_live_count(city, now):
         assert rolled.total.figure("sign").denominator > 0 or actor is sub_west
 
 
+def test_today_counted_on_a_second_connection_gives_the_same_figures(
+        transactional_db, city, now, monkeypatch):
+    """A period ending today reads the rollups and counts today side by side: committed
+    data only (no test transaction around it), the same figures as one after the other."""
+    from django.db import transaction
+
+    from minsheng.stats import measures, report
+
+    first = local_date(now())
+    _week_of_cases(city, now)
+    refresh_rollups(now())
+    through(city, now, sign=30, dispatch=200, feedback=None)   # today, live
+    through(city, now, sign=None)
+    counted_in: list[str] = []
+    live_tallies = measures.live_tallies
+
+    def spy(*args, **kw):
+        import threading
+
+        counted_in.append(threading.current_thread().name)
+        return live_tallies(*args, **kw)
+
+    monkeypatch.setattr(measures, "live_tallies", spy)
+    filters = period(first, local_date(now()))
+    for actor in (city.actor("leader"), city.actor("sub_west"), city.actor("roads")):
+        counted_in.clear()
+        side_by_side = build_report(actor, filters, now(), parallel=True)
+        one_by_one = build_report(actor, filters, now(), parallel=False)
+        assert side_by_side.rolled and side_by_side.live_from == local_date(now())
+        assert counted_in == ["stats-live", "MainThread"]
+        assert _figures(side_by_side) == _figures(one_by_one), actor.label
+    leader = build_report(city.actor("leader"), filters, now(), parallel=True)
+    assert fig(row_of(leader, city.units["roads"]), "sign")[1] >= 10
+    # The default: side by side on PostgreSQL outside a transaction, never inside one.
+    assert report.parallel_live() == (connection.vendor == "postgresql")
+    with transaction.atomic():
+        assert report.parallel_live() is False
+
+
+def test_a_failing_live_count_on_the_second_connection_fails_the_report(
+        transactional_db, city, now, monkeypatch):
+    from minsheng.stats import measures
+
+    first = local_date(now())
+    through(city, now, sign=30, dispatch=None)
+    now.advance(days=2)
+    refresh_rollups(now())
+
+    def broken(*args, **kw):
+        raise RuntimeError("live count failed")
+
+    monkeypatch.setattr(measures, "live_tallies", broken)
+    with pytest.raises(RuntimeError, match="live count failed"):
+        build_report(city.actor("leader"), period(first, local_date(now())), now(), parallel=True)
+
+
+def test_today_is_read_from_its_rollup_while_it_is_fresh_enough(city, now, settings):
+    """A large city lets the page read today from the rollup the refresh keeps (at most
+    MINSHENG_STATS_TODAY_ROLLUP_S old): the figures are those of the last refresh, exact as
+    of then; older than that, today is counted live again; the day after, the day is
+    recomputed whole like any other."""
+    settings.MINSHENG_STATS_TODAY_ROLLUP_S = 300
+    leader = city.actor("leader")
+    first = local_date(now())
+    through(city, now, sign=30, dispatch=60, feedback=60, rating="satisfied", close=True)
+    now.advance(days=1)
+    through(city, now, sign=200, dispatch=30, feedback=None)     # today: late sign
+    through(city, now, sign=20, dispatch=None)
+    refresh_rollups(now())
+    built = now()
+    today = local_date(now())
+    whole = period(first, today)
+
+    read = build_report(leader, whole, now())
+    assert read.today_as_of == built and read.live_from is None
+    assert _figures(read) == _figures(build_report(leader, whole, now(), use_rollups=False))
+    assert fig(row_of(read, city.units["roads"]), "sign") == (2, 3)
+
+    through(city, now, sign=30, dispatch=None)                   # after the refresh
+    read = build_report(leader, whole, now())
+    live = build_report(leader, whole, now(), use_rollups=False)
+    assert read.today_as_of == built
+    assert fig(row_of(read, city.units["roads"]), "sign") == (2, 3)   # as of the refresh
+    assert fig(row_of(live, city.units["roads"]), "sign") == (3, 4)
+
+    now.advance(minutes=6)                                       # older than allowed
+    read = build_report(leader, whole, now())
+    assert read.today_as_of is None and read.live_from == today
+    assert _figures(read) == _figures(build_report(leader, whole, now(), use_rollups=False))
+
+    refresh_rollups(now())
+    read = build_report(leader, whole, now())
+    assert read.today_as_of == now()
+    assert _figures(read) == _figures(build_report(leader, whole, now(), use_rollups=False))
+
+    through(city, now, sign=500, dispatch=None)                  # late, still today
+    now.advance(days=1)
+    refresh_rollups(now())
+    yesterday = period(first, today)
+    read = build_report(leader, yesterday, now())
+    assert read.today_as_of is None and read.live_from is None
+    assert _figures(read) == _figures(build_report(leader, yesterday, now(), use_rollups=False))
+    assert fig(row_of(read, city.units["roads"]), "sign") == (3, 5)
+
+    page = _client_for(city, "leader").get(reverse("stats:index"), {"period": "today"})
+    assert "今日数据截至" in page.content.decode()
+
+
+def test_the_worker_rebuilds_today_twice_within_the_age_the_page_accepts(city, now, settings):
+    from minsheng.worker.loop import ROLLUP_INTERVAL, run_pass
+
+    settings.MINSHENG_STATS_TODAY_ROLLUP_S = 120
+    through(city, now, sign=30, dispatch=None)
+    run_pass(now(), deliver=False, rollups=True, rollup_interval=ROLLUP_INTERVAL)
+    first_build = RollupDay.objects.get(day=local_date(now())).built_at
+    assert first_build == now()
+    now.advance(seconds=61)
+    run_pass(now(), deliver=False, rollups=True, rollup_interval=ROLLUP_INTERVAL)
+    assert RollupDay.objects.get(day=local_date(now())).built_at == now()
+    read = build_report(city.actor("leader"), today_filters(now), now())
+    assert read.today_as_of == now()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite refreshes in the pass")
+def test_on_postgresql_the_worker_refreshes_beside_its_clock_passes(
+        transactional_db, city, now, settings, monkeypatch):
+    """The refresh takes seconds on a big city: it runs in a thread of its own, so that a
+    clock falling due meanwhile is not kept waiting behind it."""
+    import threading
+    import time
+
+    from minsheng.worker import loop
+
+    settings.MINSHENG_STATS_TODAY_ROLLUP_S = 120
+    through(city, now, sign=30, dispatch=None)
+    refreshed_in: list[str] = []
+    passes_with_rollups: list[bool] = []
+    refresh, run_pass = loop._refresh_rollups, loop.run_pass
+
+    def spy_refresh(*args, **kw):
+        refreshed_in.append(threading.current_thread().name)
+        return refresh(*args, **kw)
+
+    def spy_pass(*args, **kw):
+        passes_with_rollups.append(kw.get("rollups", False))
+        return run_pass(*args, **kw)
+
+    monkeypatch.setattr(loop, "_refresh_rollups", spy_refresh)
+    monkeypatch.setattr(loop, "run_pass", spy_pass)
+    stop = threading.Event()
+    worker = threading.Thread(target=loop.run_forever, args=(stop,), kwargs={"max_sleep": 0.05})
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not RollupDay.objects.filter(
+                day=local_date(now()), built_at__isnull=False).exists():
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        worker.join(20)
+    assert RollupDay.objects.get(day=local_date(now())).built_at == now()
+    assert refreshed_in and set(refreshed_in) == {"stats-refresh"}
+    assert passes_with_rollups and not any(passes_with_rollups)
+
+
+def test_today_is_counted_live_unless_the_setting_allows_its_rollup(city, now):
+    through(city, now, sign=30, dispatch=None)
+    now.advance(days=1)
+    through(city, now, sign=30, dispatch=None)
+    refresh_rollups(now())
+    assert not RollupDay.objects.filter(day=local_date(now())).exists()
+    read = build_report(city.actor("leader"), today_filters(now), now())
+    assert read.today_as_of is None and read.live_from == local_date(now())
+
+
 def test_refresh_is_idempotent_and_rebuilds_only_touched_days(city, now):
     first = local_date(now())
     old = through(city, now, sign=30, dispatch=60, feedback=None)

@@ -321,34 +321,46 @@ def clock_base(start: dt.datetime, end: dt.datetime) -> QuerySet[CaseClock]:
     return CaseClock.objects.filter(started_at__gte=start, started_at__lt=end, name__in=CLOCKS)
 
 
-def clock_counts(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
-                 group: Sequence[str], filters: Filters | None = None,
-                 actor: Actor | None = None) -> list[dict[str, Any]]:
-    """Rows ``{dims…, kind, n, ok}`` for the clocks started in ``[start, end)``: ``n`` met
-    in time + missed, ``ok`` met in time (pending and void clocks are left out)."""
+def clock_rows(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
+               group: Sequence[str], filters: Filters | None = None,
+               actor: Actor | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The clocks started in ``[start, end)``, in one pass over them:
+
+    * counts, rows ``{dims…, kind, n, ok}``: ``n`` met in time + missed, ``ok`` met in
+      time (pending and void clocks are left out);
+    * durations, rows ``{dims…, name, bucket, n}``: the histogram of how long the met
+      clocks took.
+
+    One grouped query by (dims, clock, bucket), the bucket empty for clocks not met."""
     qs = _clock_qs(start, end, filters, actor)
-    rows = qs.values(**_dims(group, F("unit_id")), kind=F("name")).annotate(
+    bucket = When_(When(met_at__isnull=True, then=None),
+                   default=Bucket(Seconds(F("met_at"), F("started_at"))),
+                   output_field=IntegerField())
+    rows = qs.values(**_dims(group, F("unit_id")), kind=F("name"), b=bucket).annotate(
         ok=Count("pk", filter=ok_q()), missed=Count("pk", filter=missed_q(now)),
+        all=Count("pk"),
     )
-    out = []
+    dims = [*group, "kind"]
+    counts: dict[tuple, list[int]] = {}
+    hists: list[dict[str, Any]] = []
     for r in rows:
-        missed = r.pop("missed")
-        if r["ok"] + missed:
-            r["n"] = r["ok"] + missed
-            out.append(r)
-    return out
-
-
-def clock_durations(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
-                    filters: Filters | None = None,
-                    actor: Actor | None = None) -> list[dict[str, Any]]:
-    """Rows ``{dims…, name, bucket, n}``: the histogram of how long the met clocks took."""
-    qs = _clock_qs(start, end, filters, actor).filter(met_at__isnull=False)
-    return list(
-        qs.annotate(b=Bucket(Seconds(F("met_at"), F("started_at"))))
-        .values("name", **_dims(group, F("unit_id")), bucket=F("b"))
-        .annotate(n=Count("pk"))
-    )
+        key = tuple(r[d] for d in dims)
+        cell = counts.get(key)
+        if cell is None:
+            cell = counts[key] = [0, 0]
+        cell[0] += r["ok"] + r["missed"]
+        cell[1] += r["ok"]
+        if r["b"] is not None:
+            h = {d: r[d] for d in group}
+            h["name"], h["bucket"], h["n"] = r["kind"], r["b"], r["all"]
+            hists.append(h)
+    count_rows = []
+    for key, (n, ok) in counts.items():
+        if n:
+            row = dict(zip(dims, key, strict=True))
+            row["n"], row["ok"] = n, ok
+            count_rows.append(row)
+    return count_rows, hists
 
 
 def _clock_qs(start: dt.datetime, end: dt.datetime, filters: Filters | None,
@@ -508,12 +520,21 @@ class Tally:
         h = self.hists.setdefault(name, {})
         h[int(bucket)] = h.get(int(bucket), 0) + int(n)
 
+    def merge_hist(self, name: str, hist: dict[int, int]) -> None:
+        """Adds a whole histogram (bucket → n, ints already)."""
+        mine = self.hists.get(name)
+        if mine is None:
+            self.hists[name] = dict(hist)
+            return
+        get = mine.get
+        for b, n in hist.items():
+            mine[b] = get(b, 0) + n
+
     def absorb(self, other: Tally) -> None:
         for kind, (n, ok) in other.counts.items():
             self.add_count(kind, n, ok)
         for name, h in other.hists.items():
-            for b, n in h.items():
-                self.add_hist(name, b, n)
+            self.merge_hist(name, h)
 
     def is_empty(self) -> bool:
         return (not any(n or ok for n, ok in self.counts.values())
@@ -543,16 +564,16 @@ def tally_by_unit(count_rows: Iterable[dict[str, Any]], hist_rows: Iterable[dict
 def live_tallies(actor: Actor | None, filters: Filters, start: dt.datetime,
                  end: dt.datetime, now: dt.datetime,
                  into: dict[int | None, Tally] | None = None) -> dict[int | None, Tally]:
-    """Everything in ``[start, end)`` computed from the raw tables (four queries)."""
+    """Everything in ``[start, end)`` computed from the raw tables (three queries, and the
+    units' codes)."""
     group = ("u",)
-    counts = clock_counts(start, end, now, group=group, filters=filters, actor=actor)
+    counts, hists = clock_rows(start, end, now, group=group, filters=filters, actor=actor)
     counts += event_counts(start, end, group=group, filters=filters, actor=actor)
-    hists = clock_durations(start, end, group=group, filters=filters, actor=actor)
     return tally_by_unit(counts, hists, into)
 
 
 __all__ = [
     "CLOCKS", "DURATIONS", "MEASURES", "NO_UNIT", "PERCENTILES", "Figure", "Filters",
-    "Measure", "Scope", "Tally", "audit_items", "clock_counts", "clock_durations",
+    "Measure", "Scope", "Tally", "audit_items", "clock_rows",
     "event_counts", "live_tallies", "scope_for",
 ]

@@ -3,17 +3,22 @@ read from the rollups for the days they hold and counted live for the rest (toda
 any day the refresh has not reached yet).
 
 The number of queries does not depend on the number of units, days or cases: one state
-row, two rollup queries (counts, durations), four live queries, one for the unit names.
+row, two rollup queries (counts, durations), three live queries (and the units' codes),
+one for the unit names.
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models import BigIntegerField, F, Q, Sum, When
 from django.db.models import Case as When_
 
@@ -33,13 +38,14 @@ from .models import (
     YEAR_GSETS,
     Grain,
     Rollup,
+    RollupDay,
     RollupDuration,
     RollupPeriod,
     gset_for,
 )
-from .rollup import latest_state, no_jit
+from .rollup import latest_state, no_jit, today_rollup_age
 
-KIND_ORDER = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1, UnitKind.DEPARTMENT: 2,
+KIND_ORDER: dict[str, int] = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1, UnitKind.DEPARTMENT: 2,
               UnitKind.GRASSROOTS: 3}
 
 
@@ -83,6 +89,7 @@ class Report:
     rolled: list[tuple[int, str, dt.date]] = field(default_factory=list)  # signed terms
     live_from: dt.date | None = None
     complete_through: dt.date | None = None
+    today_as_of: dt.datetime | None = None  # today read from its rollup, built at this time
 
     @property
     def all_rows(self) -> list[Row]:
@@ -244,19 +251,46 @@ def rollup_tallies(filters: Filters, scope: Scope, terms: list[Term], gsets: dic
         if tally is None:
             tally = into[unit_id] = Tally()
         tally.add_count(kind, n, ok)
-    hists = (RollupDuration.objects.filter(where).values_list("unit_id", "name", "bucket")
-             .annotate(sn=signed("n")))
-    for stored_unit, name, bucket, n in _raw(hists):
-        if not n:
-            continue
+    # Each stored bucket row with its sign, not summed per bucket in SQL: the lists per
+    # (unit, clock) are summed here, which costs less than a second grouping level.
+    hists = (RollupDuration.objects.filter(where)
+             .annotate(sv=When_(When(minus, then=F("n") * -1), default=F("n"),
+                                output_field=BigIntegerField()))
+             .values_list("unit_id", "name", "bucket", "sv"))
+    for stored_unit, name, hist in _histograms(hists):
         unit_id = stored_unit or None
         tally = into.get(unit_id)
         if tally is None:
             tally = into[unit_id] = Tally()
-        h = tally.hists.get(name)
-        if h is None:
-            h = tally.hists[name] = {}
-        h[bucket] = h.get(bucket, 0) + int(n)
+        tally.merge_hist(name, hist)
+
+
+def _histograms(qs: Any) -> list[tuple[int, str, dict[int, int]]]:
+    """``(unit, name, {bucket: n})`` from signed bucket rows: a histogram's rows come back
+    as one (two arrays on PostgreSQL, two lists on SQLite) and are summed here. A year of a
+    big city is ~50,000 bucket rows; a row each cost more in Python than the query."""
+    compiler = qs.query.get_compiler(qs.db)
+    inner, params = compiler.as_sql()
+    conn = connections[qs.db]
+    lists = ("array_agg(bucket), array_agg(sv)" if conn.vendor == "postgresql"
+             else "group_concat(bucket), group_concat(sv)")
+    # The inner query is the ORM's own, its values passed as parameters.
+    outer = f"SELECT unit_id, name, {lists} FROM ({inner}) h GROUP BY unit_id, name"  # noqa: S608
+    with conn.cursor() as cur:
+        cur.execute(outer, params)
+        rows = cur.fetchall()
+    out = []
+    for unit_id, name, bs, ns in rows:
+        if isinstance(bs, str):  # SQLite: "3,4,5" and "1,2,1", in the same order
+            bs, ns = map(int, bs.split(",")), map(int, ns.split(","))
+        hist: dict[int, int] = {}
+        get = hist.get
+        for b, n in zip(bs, ns, strict=True):
+            hist[b] = get(b, 0) + n
+        hist = {b: n for b, n in hist.items() if n}
+        if hist:
+            out.append((unit_id, name, hist))
+    return out
 
 
 def _raw(qs: Any) -> list[tuple]:
@@ -267,17 +301,83 @@ def _raw(qs: Any) -> list[tuple]:
         return cur.fetchall()
 
 
-def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None, *,
-                 use_rollups: bool = True) -> Report:
-    """The table for ``actor``: every figure only over cases they may see. (In a
-    transaction only to switch PostgreSQL's JIT off for its queries.)"""
+# --- today, counted on a second connection while the rollups are read ------------------
+#
+# A period that ends today is two independent reads: the rollups for the days built, and
+# the raw tables for today. On PostgreSQL they run side by side, the live part in a thread
+# with a connection of its own (opened for it and closed after: a few milliseconds against
+# the hundred or more it saves), so the page waits for the slower of the two rather than
+# for their sum. Only in autocommit: inside a caller's transaction a second connection
+# would not see what that transaction wrote (tests, and any caller that changed data
+# first), so there the two run one after the other.
+
+
+def parallel_live() -> bool:
+    """Whether the live part may run on a second connection now."""
+    return (bool(getattr(settings, "MINSHENG_STATS_PARALLEL", True))
+            and connection.vendor == "postgresql" and not connection.in_atomic_block)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """The page's reads. On PostgreSQL in a transaction, only for its settings: no JIT for
+    its grouped queries (:func:`no_jit`), memory enough to sum them in memory. On SQLite in
+    autocommit: a transaction there takes the write lock (``IMMEDIATE``), and a statistics
+    page must not hold up the worker."""
+    if connection.vendor != "postgresql":
+        yield
+        return
     with transaction.atomic():
         no_jit()
-        return _build_report(actor, filters, now, use_rollups=use_rollups)
+        with connection.cursor() as cur:
+            # The year's histograms are ~50,000 bucket rows to sum: in memory, not in
+            # temporary files (work_mem's 4 MB default spilled them), and on this
+            # connection's core (parallel workers cost more than they gave, and the page
+            # already counts today on a second connection).
+            cur.execute("SET LOCAL work_mem = '64MB'")
+            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
+class _LiveCount(threading.Thread):
+    """Today's live tallies on a connection of the thread's own."""
+
+    def __init__(self, actor: Actor, filters: Filters, start: dt.datetime, end: dt.datetime,
+                 now: dt.datetime) -> None:
+        super().__init__(name="stats-live", daemon=True)
+        self.args = (actor, filters, start, end, now)
+        self.tallies: dict[int | None, Tally] = {}
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with reading():
+                self.tallies = measures.live_tallies(*self.args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self.error = exc
+        finally:
+            connections.close_all()
+
+    def result(self) -> dict[int | None, Tally]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.tallies
+
+
+def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None, *,
+                 use_rollups: bool = True, parallel: bool | None = None) -> Report:
+    """The table for ``actor``: every figure only over cases they may see. ``parallel``: count
+    today on a second connection while the rollups are read (default: on PostgreSQL in
+    autocommit, see :func:`parallel_live`)."""
+    if parallel is None:
+        parallel = parallel_live()
+    with reading():
+        return _build_report(actor, filters, now, use_rollups=use_rollups, parallel=parallel)
 
 
 def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
-                  use_rollups: bool) -> Report:
+                  use_rollups: bool, parallel: bool = False) -> Report:
     now = now or clock.now()
     scope = measures.scope_for(actor)
     tallies: dict[int | None, Tally] = {}
@@ -288,8 +388,12 @@ def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
     complete, _last_run = latest_state() if use_rollups else (None, None)
     report.complete_through = complete
     rolled_end = filters.start - dt.timedelta(days=1)
+    gsets: dict[str, int | None] = {}
     if complete is not None:
         rolled_end = min(filters.end, complete, today - dt.timedelta(days=1))
+        if (rolled_end == today - dt.timedelta(days=1) and filters.end >= today
+                and (built := today_built_at(today, now)) is not None):
+            rolled_end, report.today_as_of = today, built
     if rolled_end >= filters.start:
         bits = needed_bits(filters, scope)
         gsets = {grain.value: gset_for(bits, stored) for grain, stored in (
@@ -301,15 +405,24 @@ def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
             if gsets.get(g) is not None
         }
         report.rolled = plan_terms(filters.start, rolled_end, summed)
-        rollup_tallies(filters, scope, report.rolled,
-                       {g: gs for g, gs in gsets.items() if gs is not None}, tallies)
     live_from = max(filters.start, rolled_end + dt.timedelta(days=1))
+    live: tuple[dt.datetime, dt.datetime] | None = None
     if live_from <= filters.end and live_from <= today:
         report.live_from = live_from
-        measures.live_tallies(
-            actor, filters, measures.day_start(live_from),
-            measures.day_start(min(filters.end, today) + dt.timedelta(days=1)), now, tallies,
-        )
+        live = (measures.day_start(live_from),
+                measures.day_start(min(filters.end, today) + dt.timedelta(days=1)))
+    pending: _LiveCount | None = None
+    if live is not None and report.rolled and parallel:
+        pending = _LiveCount(actor, filters, *live, now)
+        pending.start()
+    if report.rolled:
+        rollup_tallies(filters, scope, report.rolled,
+                       {g: gs for g, gs in gsets.items() if gs is not None}, tallies)
+    if pending is not None:
+        for unit_id, tally in pending.result().items():
+            tallies.setdefault(unit_id, Tally()).absorb(tally)
+    elif live is not None:
+        measures.live_tallies(actor, filters, *live, now, tallies)
     # A unit seen only in a subtracted part sums to nothing: no row for it.
     tallies = {k: t for k, t in tallies.items() if not t.is_empty()}
     units = {u.pk: u for u in Unit.objects.filter(pk__in=[k for k in tallies if k is not None])}
@@ -320,6 +433,19 @@ def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
         report.total.tally.absorb(tally)
     report.rows.sort(key=_row_order)
     return report
+
+
+def today_built_at(today: dt.date, now: dt.datetime) -> dt.datetime | None:
+    """When today's rows were built, if the page may read them (the setting allows it and
+    they are at most that old); else ``None``: today is counted live."""
+    max_age = today_rollup_age()
+    if max_age is None:
+        return None
+    built = (RollupDay.objects.filter(day=today, built_at__isnull=False)
+             .values_list("built_at", flat=True).first())
+    if built is None or not (now - max_age <= built <= now):
+        return None
+    return built
 
 
 def _row_order(row: Row) -> tuple[Any, ...]:

@@ -10,7 +10,10 @@ summed from its days (months) once, when it is over.
 
 Which days to recompute:
 
-* a day that ended since the last run (up to yesterday; today is always counted live);
+* a day that ended since the last run (up to yesterday);
+* today, on every run, when the page may read today from the rollup
+  (``MINSHENG_STATS_TODAY_ROLLUP_S`` > 0, :func:`today_rollup_age`); otherwise today is
+  counted live and never built;
 * the days a *changed* case contributes to. Every change writes an event (the named
   actions, the clock worker's breaches), so the changed cases are those with an event
   since the last run. Because a clock belongs to the day it started and an event to the
@@ -36,6 +39,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
@@ -93,6 +97,15 @@ class RefreshResult:
     days_waiting: int = 0  # dirty days left for the next run (``max_days``)
     skipped: str = ""  # why nothing was done (too soon, another refresh running)
     complete_through: dt.date | None = None
+
+
+def today_rollup_age() -> dt.timedelta | None:
+    """How old today's rows may be for the page to read them (``None``: today is counted
+    live and the refresh does not build it). A large city sets this, and refreshes at
+    least twice as often (``minsheng refreshstats --every``): today then costs the page a
+    day's rollup rows instead of a scan of the day's clocks and events."""
+    seconds = int(getattr(settings, "MINSHENG_STATS_TODAY_ROLLUP_S", 0) or 0)
+    return dt.timedelta(seconds=seconds) if seconds > 0 else None
 
 
 # --- the entry point ------------------------------------------------------------------------
@@ -153,6 +166,8 @@ def _refresh(now: dt.datetime, *, max_days: int | None, min_interval: dt.timedel
             days = set(_days((state.complete_through or yesterday) + dt.timedelta(days=1),
                              yesterday))
             days |= {d for d in touched_days(since, now) if d <= yesterday}
+        if today_rollup_age() is not None:
+            days.add(today)  # as of this run; the page reads it while it is fresh enough
         _mark_dirty(days)
         state.last_run_at = now
         state.save(update_fields=["last_run_at"])
@@ -277,9 +292,8 @@ def day_rows(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
     ``{HIST_KEY: n}``."""
     start = measures.day_start(day)
     end = measures.day_start(day + dt.timedelta(days=1))
-    counts = measures.clock_counts(start, end, now, group=DIMS)
+    counts, hists = measures.clock_rows(start, end, now, group=DIMS)
     counts += measures.event_counts(start, end, group=DIMS, unit_codes=codes)
-    hists = measures.clock_durations(start, end, group=DIMS)
     count_rows: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     hist_rows: dict[tuple, int] = defaultdict(int)
     for r in counts:
