@@ -14,7 +14,7 @@ import socket
 import threading
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, connections
 
 from minsheng.cases import escalation
 from minsheng.core import clock
@@ -43,16 +43,21 @@ def _deliver(now: dt.datetime, limit: int) -> int:
     return int(getattr(result, "sent", result) or 0)
 
 
-# At most every 5 minutes and 2 days a pass: a recomputed day costs about 1.4 s at 5,000,000
-# cases, and clocks must not wait behind it (the statistics page reads today live anyway).
-# A big city runs ``minsheng refreshstats --every 300`` as its own process instead.
+# At most every 5 minutes and 2 days a run: a recomputed day costs seconds at 5,000,000
+# cases (the statistics page reads today live, unless MINSHENG_STATS_TODAY_ROLLUP_S lets it
+# read today's rollup: then at least twice within that age). On PostgreSQL the loop runs it
+# in a thread of its own, so that clocks never wait behind it; on SQLite (one writer) in the
+# pass. A big city runs ``minsheng refreshstats --every 60`` as its own process instead.
 ROLLUP_INTERVAL = dt.timedelta(minutes=5)
 ROLLUP_MAX_DAYS = 2
 
 
 def _refresh_rollups(now: dt.datetime, min_interval: dt.timedelta | None) -> None:
-    from minsheng.stats.rollup import refresh_rollups
+    from minsheng.stats.rollup import refresh_rollups, today_rollup_age
 
+    today_age = today_rollup_age()
+    if min_interval is not None and today_age is not None:
+        min_interval = min(min_interval, today_age / 2)
     refresh_rollups(now, min_interval=min_interval,
                     max_days=ROLLUP_MAX_DAYS if min_interval is not None else None)
 
@@ -81,15 +86,44 @@ def run_pass(now: dt.datetime | None = None, *, limit: int = 500, deliver: bool 
     return result
 
 
+def _rollups_beside(stop: threading.Event, every: float = 5.0) -> None:
+    """The rollup refresh on a connection of its own, beside the clock passes."""
+    try:
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                _refresh_rollups(clock.now(), ROLLUP_INTERVAL)
+            except Exception:
+                log.exception("statistics refresh failed; retrying")
+            stop.wait(every)
+    finally:
+        connections.close_all()
+
+
 def run_forever(
     stop: threading.Event | None = None, *, max_sleep: float = 1.0, limit: int = 500
 ) -> None:
     stop = stop or threading.Event()
     log.info("worker %s started", WORKER_ID)
+    beside = connection.vendor == "postgresql"
+    refresher = threading.Thread(target=_rollups_beside, args=(stop,), name="stats-refresh",
+                                 daemon=True)
+    if beside:
+        refresher.start()
+    try:
+        _loop(stop, max_sleep=max_sleep, limit=limit, rollups=not beside)
+    finally:
+        if beside:
+            refresher.join(60)  # a refresh under way finishes its day
+        connections.close_all()
+    log.info("worker %s stopped", WORKER_ID)
+
+
+def _loop(stop: threading.Event, *, max_sleep: float, limit: int, rollups: bool) -> None:
     while not stop.is_set():
         close_old_connections()
         try:
-            result = run_pass(limit=limit, rollups=True, rollup_interval=ROLLUP_INTERVAL)
+            result = run_pass(limit=limit, rollups=rollups, rollup_interval=ROLLUP_INTERVAL)
             if result.total:
                 log.info("warned %d, breached %d, delivered %d",
                          result.warned, result.breached, result.delivered)
@@ -101,4 +135,3 @@ def run_forever(
         if upcoming is not None:
             wait = min(max_sleep, max(0.0, (upcoming - clock.now()).total_seconds()))
         stop.wait(wait)
-    log.info("worker %s stopped", WORKER_ID)
