@@ -26,6 +26,15 @@ end-to-end run through a real broker).
    batch to the committed case with its clock; p50/p99/max. If the loop cannot keep up,
    this grows, and the line says how far behind it finished.
 
+3. ``--shards N``: the throughput run split across N processes, as ``minsheng sensors
+   --shards N`` splits the devices (``Shard(i, N)``: each process loads and judges its
+   share of the same 10,000 devices, storing into the same database). Each process
+   generates its readings first, then all start together on a signal from the parent;
+   the figure is all readings over the wall time from that common start to the last
+   process's finish, with each process's own figure beside it. The latency run is not
+   repeated. With ``--mqtt``/``--mosquitto``, the end-to-end run uses N shard processes
+   too, each subscribed to its own devices' topics.
+
 It builds a throw-away database (SQLite in a temporary directory, or a ``test_…`` database
 next to the one ``--database-url`` names) and removes it afterwards. Results go into
 docs/sensors.md by hand, with the machine they ran on.
@@ -34,6 +43,7 @@ docs/sensors.md by hand, with the machine they ran on.
     .venv/bin/python bench/sensors_ingest.py --devices 2000 --rounds 5   # quicker
     .venv/bin/python bench/sensors_ingest.py --database-url postgresql://postgres@127.0.0.1/minsheng
     .venv/bin/python bench/sensors_ingest.py --mqtt mqtt://127.0.0.1:1883
+    .venv/bin/python bench/sensors_ingest.py --shards 2 --mosquitto
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ import tempfile
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 
 TEMP_DIRS: list[str] = []  # removed when the run ends
 
@@ -78,12 +89,30 @@ NODE = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 30}, "qu
                                          "baseline": {"k": 8, "min_samples": 7, "floor": 5}}}}
 
 
+def make_sims(n: int):
+    """The simulated devices, the same in every process of a sharded run."""
+    from minsheng.sensors.simulator import SimDevice
+
+    sims = []
+    for i in range(n):
+        is_rain = i % 10 < 3
+        sims.append(SimDevice(f"bench-{i:05d}", profile="rain_outfall" if is_rain else "sewage",
+                              base_flow=6.0 if is_rain else 40.0, has_valve=is_rain,
+                              quantities=("flow", "level", "cod") if is_rain else ("flow", "level")))
+    return sims
+
+
+def anomalous_ids(sims) -> list[str]:
+    """0.2% of the devices start an anomaly half-way through the throughput run."""
+    n = len(sims)
+    return [s.device_id for s in sims[:: max(1, n // max(1, n // 500))]][: max(1, n // 500)]
+
+
 def make_devices(n: int):
     from minsheng.accounts.models import Unit, UnitKind
     from minsheng.catalog.models import Matter
     from minsheng.core import clock
     from minsheng.sensors.models import Device, DeviceKind, DeviceType
-    from minsheng.sensors.simulator import SimDevice
 
     unit = Unit.objects.create(code="swjt", name="水务集团", kind=UnitKind.DEPARTMENT)
     Unit.objects.create(code="centre", name="社会治理中心", kind=UnitKind.CENTRE)
@@ -96,17 +125,13 @@ def make_devices(n: int):
                                      quantities=["flow", "level"],
                                      normal_ranges={"level": [None, 1.5]}, rules=NODE)
     now = clock.now()
-    rows, sims = [], []
-    for i in range(n):
+    rows, sims = [], make_sims(n)
+    for i, sim in enumerate(sims):
         is_rain = i % 10 < 3
-        device_id = f"bench-{i:05d}"
-        rows.append(Device(device_id=device_id, name=f"设备{i}", owner_unit=unit,
+        rows.append(Device(device_id=sim.device_id, name=f"设备{i}", owner_unit=unit,
                            kind=(rain if is_rain else node).kind,
                            device_type=rain if is_rain else node, created_at=now,
                            lat=30.6 + (i % 100) * 0.002, lng=120.9 + (i // 100) * 0.002))
-        sims.append(SimDevice(device_id, profile="rain_outfall" if is_rain else "sewage",
-                              base_flow=6.0 if is_rain else 40.0, has_valve=is_rain,
-                              quantities=("flow", "level", "cod") if is_rain else ("flow", "level")))
     Device.objects.bulk_create(rows, batch_size=1000)
     return sims
 
@@ -196,7 +221,7 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
     n = len(sims)
     step = 60.0
     start = clock.now().timestamp() - rounds * step - 60
-    anomalous = [s.device_id for s in sims[:: max(1, n // max(1, n // 500))]][: max(1, n // 500)]
+    anomalous = anomalous_ids(sims)
     t_gen = time.perf_counter()
     rounds_msgs = generate(world, rounds, start, step, {rounds // 2: anomalous})
     gen_s = time.perf_counter() - t_gen
@@ -309,6 +334,76 @@ def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
           f"max {samples[-1] * 1000:.0f} ms (mean {statistics.mean(samples) * 1000:.0f} ms)")
 
 
+def settled(pipeline, timeout: float = 300.0) -> None:
+    """Wait for the ingest loop's first pass of periodic work: past an hour boundary it
+    rolls up the hour the throughput and latency runs just filled, which holds the loop
+    for a while and is not what the end-to-end run measures."""
+    from minsheng.core import clock
+    from minsheng.sensors import storage
+
+    deadline = time.monotonic() + timeout
+    while (pipeline.shard.leads and pipeline._rolled_until != storage.hour_start(clock.now())
+           and time.monotonic() < deadline):
+        time.sleep(0.1)
+
+
+def start_publishers(url: str, prefix: str, device_ids: list[str], n: int):
+    """Publishers in C (``mosquitto_pub -l``, one line a message), one per device, QoS 1,
+    ``n`` messages in all: a Python publisher is slower than the ingest loop and would
+    measure itself. Returns the processes, the number of messages really sent (a multiple
+    of the publishers) and the moment they started."""
+    import shutil
+
+    from minsheng.sensors.ingest import BrokerAddress
+
+    tool = shutil.which("mosquitto_pub")
+    if tool is None:
+        raise SystemExit("the MQTT run needs mosquitto_pub")
+    address = BrokerAddress.parse(url)
+    per = n // len(device_ids)
+    workdir = tempfile.mkdtemp(prefix="minsheng-sensors-bench-pub-")
+    TEMP_DIRS.append(workdir)
+    t_start = time.time() - 3600
+    files = []
+    for k in range(len(device_ids)):
+        path = os.path.join(workdir, f"p{k}.txt")
+        with open(path, "w") as f:
+            for i in range(per):
+                ts = dt.datetime.fromtimestamp(t_start + i * 0.001, tz=dt.UTC).isoformat()
+                f.write(json.dumps({"ts": ts, "values": {"flow": 1.0, "level": 0.3}}) + "\n")
+        files.append(path)
+    t0 = time.perf_counter()
+    pubs = []
+    for device_id, path in zip(device_ids, files, strict=True):
+        with open(path, "rb") as stdin:
+            pubs.append(subprocess.Popen(
+                [tool, "-h", address.host, "-p", str(address.port), "-q", "1", "-l",
+                 "-t", f"{prefix}/{device_id}/telemetry"], stdin=stdin))
+    return pubs, per * len(device_ids), t0
+
+
+def wait_stored(before: int, n: int, pubs, t0: float) -> float:
+    """Until ``n`` readings more than ``before`` are stored, or the publishers are done and
+    nothing more arrives for 5 s (the rest is lost); the seconds since ``t0``."""
+    from minsheng.sensors import storage
+
+    deadline = time.monotonic() + 120
+    last, last_change = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        got = storage.count() - before
+        if got >= n:
+            break
+        if got != last:
+            last, last_change = got, time.monotonic()
+        elif all(p.poll() is not None for p in pubs) and time.monotonic() - last_change > 5:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - t0
+    for p in pubs:
+        p.wait(30)
+    return elapsed
+
+
 def mqtt_end_to_end(url: str, n: int, label: str = "") -> None:
     """Through a real broker: a publisher process sends ``n`` QoS 1 messages; the ingest
     loop here stores and judges them and acknowledges them after storing."""
@@ -325,66 +420,207 @@ def mqtt_end_to_end(url: str, n: int, label: str = "") -> None:
     before = storage.count()
     thread.start()
     ingest.connected.wait(10)
+    settled(pipeline)
     time.sleep(0.5)
-    # Publishers in C (mosquitto_pub -l, one line a message), one per device, QoS 1: a
-    # Python publisher is slower than the ingest loop and would measure itself.
-    import shutil
-
-    tool = shutil.which("mosquitto_pub")
-    if tool is None:
-        raise SystemExit("the MQTT run needs mosquitto_pub")
-    address = BrokerAddress.parse(url)
-    publishers = 4
-    workdir = tempfile.mkdtemp(prefix="minsheng-sensors-bench-pub-")
-    TEMP_DIRS.append(workdir)
-    t_start = time.time() - 3600
-    files = []
-    for k in range(publishers):
-        path = os.path.join(workdir, f"p{k}.txt")
-        with open(path, "w") as f:
-            for i in range(n // publishers):
-                ts = dt.datetime.fromtimestamp(t_start + i * 0.001, tz=dt.UTC).isoformat()
-                f.write(json.dumps({"ts": ts, "values": {"flow": 1.0, "level": 0.3}}) + "\n")
-        files.append(path)
-    t0 = time.perf_counter()
-    pubs = []
-    for k, path in enumerate(files):
-        with open(path, "rb") as stdin:
-            pubs.append(subprocess.Popen(
-                [tool, "-h", address.host, "-p", str(address.port), "-q", "1", "-l",
-                 "-t", f"{prefix}/bench-{k:05d}/telemetry"], stdin=stdin))
-    n = (n // publishers) * publishers
-
-    class Pub:  # the publishers as one
-        @staticmethod
-        def poll():
-            return None if any(p.poll() is None for p in pubs) else 0
-
-        @staticmethod
-        def wait(timeout):
-            for p in pubs:
-                p.wait(timeout)
-
-    pub = Pub()
-    deadline = time.monotonic() + 120
-    last, last_change = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        got = storage.count() - before
-        if got >= n:
-            break
-        if got != last:
-            last, last_change = got, time.monotonic()
-        elif pub.poll() is not None and time.monotonic() - last_change > 5:
-            break  # the publisher is done and nothing more arrives: the rest is lost
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - t0
-    pub.wait(30)
+    pubs, n, t0 = start_publishers(url, prefix, [f"bench-{k:05d}" for k in range(4)], n)
+    elapsed = wait_stored(before, n, pubs, t0)
     stop.set()
     thread.join(10)
     got = storage.count() - before
     print(f"mqtt end to end ({label or url}): {got} of {n} QoS 1 messages stored in "
           f"{elapsed:.2f} s → {got / elapsed:,.0f} readings/s (publisher and ingest on the "
           f"same machine){'' if got == n else f'; {n - got} LOST at the broker'}")
+
+
+# --- sharded runs: N processes, one database ---------------------------------------------
+
+
+def say(**fields) -> None:
+    """A child's line for the parent."""
+    print("BENCH " + json.dumps(fields), flush=True)
+
+
+def child_throughput(shard_text: str, n: int, rounds: int, batch_size: int,
+                     overlap: bool = True) -> None:
+    """One shard of the sharded throughput run: generate, report ready, wait for "go",
+    ingest, report."""
+    from minsheng.core import clock
+    from minsheng.sensors.shards import Shard
+    from minsheng.sensors.simulator import World
+
+    shard = Shard.parse(shard_text)
+    sims = [s for s in make_sims(n) if shard.owns(s.device_id)]
+    mine = {s.device_id for s in sims}
+    world = World(sims, seed=1 + shard.index)
+    step = 60.0
+    start = clock.now().timestamp() - rounds * step - 60
+    t_gen = time.perf_counter()
+    rounds_msgs = generate(world, rounds, start, step,
+                           {rounds // 2: [d for d in anomalous_ids(make_sims(n)) if d in mine]})
+    gen_s = time.perf_counter() - t_gen
+    pipeline = make_pipeline(overlap, shard=shard)
+    pipeline.load()
+    baseline_history(pipeline)
+    pipeline.freeze()
+    pipeline.ctx.dry = True
+    now_t = clock.now().timestamp()
+    say(ready=True, devices=len(pipeline.devices), gen_s=gen_s)
+    if sys.stdin.readline().strip() != "go":
+        return
+    began = time.time()
+    done = 0
+    for msgs in rounds_msgs:
+        for i in range(0, len(msgs), batch_size):
+            done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
+            maybe_flush(pipeline)
+    pipeline.flush_status()
+    drain()
+    ended = time.time()
+    pipeline.close()
+    say(shard=str(shard), readings=done, began=began, ended=ended,
+        alarms=pipeline.alarms_raised, devices=len(pipeline.devices), gen_s=gen_s)
+
+
+def spawn_children(args, shards: int, mode: str, extra: list[str]) -> list[subprocess.Popen]:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{connection.settings_dict['NAME']}"
+    else:  # the test_… database the parent built, on the same server
+        parts = urlsplit(args.database_url)
+        url = parts._replace(path="/" + connection.settings_dict["NAME"]).geturl()
+    return [subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--child", mode, "--shard", f"{i}/{shards}",
+         "--database-url", url, "--devices", str(args.devices), "--rounds", str(args.rounds),
+         "--batch", str(args.batch), *extra],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(shards)]
+
+
+def read_line(proc: subprocess.Popen) -> dict:
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"a shard process (pid {proc.pid}) ended early")
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+
+
+def sharded_throughput(args, shards: int) -> None:
+    from minsheng.cases.models import Case
+    from minsheng.sensors import storage
+
+    procs = spawn_children(args, shards, "throughput",
+                           ["--one-thread"] if args.one_thread else [])
+    ready = [read_line(p) for p in procs]
+    t0 = time.time()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [read_line(p) for p in procs]
+    for p in procs:
+        p.wait(60)
+    wall = max(r["ended"] for r in results) - t0
+    total = sum(r["readings"] for r in results)
+    how = "storing in the judging thread" if args.one_thread else "storing beside judging"
+    print(f"throughput, {shards} processes ({how} in each): {total} readings "
+          f"in {wall:.2f} s from the common start to the last finish → {total / wall:,.0f} "
+          f"readings/s (batches of {args.batch}; generating took up to "
+          f"{max(r['gen_s'] for r in ready):.1f} s, not timed); stored {storage.count()}, "
+          f"alarms raised {sum(r['alarms'] for r in results)}, cases opened "
+          f"{Case.objects.count()}")
+    for r in results:
+        own = r["ended"] - r["began"]
+        print(f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings in "
+              f"{own:.2f} s → {r['readings'] / own:,.0f} readings/s (started "
+              f"{(r['began'] - t0) * 1000:.0f} ms after the signal)")
+
+
+def child_mqtt(shard_text: str, url: str, prefix: str, run: str) -> None:
+    """One shard's ingest at the broker, until the parent closes its stdin."""
+    import signal
+
+    from minsheng.sensors.ingest import BrokerAddress, MqttIngest, Pipeline
+    from minsheng.sensors.shards import Shard
+
+    shard = Shard.parse(shard_text)
+    pipeline = Pipeline(shard=shard)
+    ingest = MqttIngest(pipeline, BrokerAddress.parse(url),
+                        client_id=shard.client_id(f"bench-ingest-{run}"), prefix=prefix)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_a: stop.set())
+    thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
+    thread.start()
+    if not ingest.connected.wait(10):
+        raise SystemExit("could not connect")
+    settled(pipeline)
+    time.sleep(1.5)  # the SUBACKs of its devices' topics
+    say(ready=True, devices=len(pipeline.devices))
+    sys.stdin.readline()
+    stop.set()
+    thread.join(30)
+    say(shard=str(shard), stored=pipeline.stored)
+
+
+def forget_sessions(url: str, client_ids: list[str]) -> None:
+    """Connect once with a clean session as each client id, so that the broker drops the
+    persistent sessions a run made."""
+    from minsheng.sensors.ingest import BrokerAddress, make_client
+
+    address = BrokerAddress.parse(url)
+    for cid in client_ids:
+        client = make_client(cid, clean_session=True, address=address)
+        try:
+            client.connect(address.host, address.port)
+            client.loop(1.0)
+            client.disconnect()
+        except OSError:
+            pass
+
+
+def sharded_mqtt_end_to_end(args, url: str, n: int, shards: int, label: str = "") -> None:
+    """As :func:`mqtt_end_to_end`, with ``shards`` ingest processes; the publishers' devices
+    are chosen so that each shard gets the same number."""
+    import shutil
+
+    from minsheng.sensors import storage
+    from minsheng.sensors.shards import Shard, shard_of
+
+    tool = shutil.which("mosquitto_pub")
+    if tool is None:
+        raise SystemExit("the MQTT run needs mosquitto_pub")
+    run = uuid.uuid4().hex[:8]
+    prefix = f"minsheng-bench-{run}/sensors"
+    publishers = 4
+    per_shard = publishers // shards or 1
+    chosen: list[str] = []
+    for s in range(shards):
+        ids = [f"bench-{i:05d}" for i in range(args.devices)]
+        chosen += [d for d in ids if shard_of(d, shards) == s][:per_shard]
+    procs = spawn_children(args, shards, "mqtt", ["--mqtt-url", url, "--prefix", prefix,
+                                                  "--run", run])
+    try:
+        ready = [read_line(p) for p in procs]
+        before = storage.count()
+        pubs, n, t0 = start_publishers(url, prefix, chosen, n)
+        elapsed = wait_stored(before, n, pubs, t0)
+        for p in procs:
+            p.stdin.write("stop\n")
+            p.stdin.flush()
+        results = [read_line(p) for p in procs]
+        got = storage.count() - before
+        print(f"mqtt end to end ({label or url}), {shards} ingest processes: {got} of {n} QoS 1 "
+              f"messages stored in {elapsed:.2f} s → {got / elapsed:,.0f} readings/s "
+              f"(publishers and ingest on the same machine; per shard stored "
+              f"{', '.join(str(r['stored']) for r in results)}; devices per shard "
+              f"{', '.join(str(r['devices']) for r in ready)})"
+              f"{'' if got == n else f'; {n - got} LOST at the broker'}")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+            p.wait(30)
+        forget_sessions(url, [Shard(i, shards).client_id(f"bench-ingest-{run}")
+                              for i in range(shards)])
 
 
 def private_mosquitto():
@@ -425,9 +661,26 @@ def main() -> None:
     ap.add_argument("--mqtt-n", type=int, default=20_000)
     ap.add_argument("--one-thread", action="store_true",
                     help="store in the judging thread (no overlap), for comparison")
+    ap.add_argument("--shards", type=int, default=1,
+                    help="run the throughput (and MQTT) measurement in N processes")
+    # A sharded run's children (started by the parent, not by hand):
+    ap.add_argument("--child", choices=("throughput", "mqtt"), help=argparse.SUPPRESS)
+    ap.add_argument("--shard", help=argparse.SUPPRESS)
+    ap.add_argument("--mqtt-url", help=argparse.SUPPRESS)
+    ap.add_argument("--prefix", help=argparse.SUPPRESS)
+    ap.add_argument("--run", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    setup(args.database_url)
     gc.set_threshold(100_000, 50, 100)  # as `minsheng sensors` sets it
+    if args.child:
+        os.environ["DATABASE_URL"] = args.database_url
+        setup(args.database_url)
+        if args.child == "throughput":
+            child_throughput(args.shard, args.devices, args.rounds, args.batch,
+                             not args.one_thread)
+        else:
+            child_mqtt(args.shard, args.mqtt_url, args.prefix, args.run)
+        return
+    setup(args.database_url)
 
     from django.db import connection
 
@@ -437,20 +690,31 @@ def main() -> None:
         print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
               f"{connection.vendor}, Django {__import__('django').get_version()}, "
               f"{dt.datetime.now(dt.UTC):%Y-%m-%d}")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         sims = make_devices(args.devices)
-        throughput(sims, args.rounds, args.batch, not args.one_thread)
-        latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread)
+        if args.shards > 1:
+            sharded_throughput(args, args.shards)
+        else:
+            throughput(sims, args.rounds, args.batch, not args.one_thread)
+            latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread)
+
+        def end_to_end(url: str, label: str = "") -> None:
+            if args.shards > 1:
+                sharded_mqtt_end_to_end(args, url, args.mqtt_n, args.shards, label)
+            else:
+                mqtt_end_to_end(url, args.mqtt_n, label)
+
         if args.mqtt:
-            mqtt_end_to_end(args.mqtt, args.mqtt_n)
+            end_to_end(args.mqtt)
         if args.mosquitto:
             proc, url = private_mosquitto()
             try:
-                mqtt_end_to_end(url, args.mqtt_n,
-                                "private Mosquitto, max_inflight_messages 1000")
+                end_to_end(url, "private Mosquitto, max_inflight_messages 1000")
             finally:
                 proc.terminate()
                 proc.wait(10)
     finally:
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         connection.creation.destroy_test_db(old_name, verbosity=0)
         import shutil
 

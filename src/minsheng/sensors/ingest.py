@@ -36,8 +36,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import F, Q
 
 from minsheng.core import clock
 
@@ -54,6 +54,7 @@ from .models import (
     RainPeriod,
     RejectCounter,
 )
+from .shards import Shard, configured_count, shard_of
 
 log = logging.getLogger("minsheng.sensors.ingest")
 QSET = frozenset(QUANTITIES)
@@ -172,12 +173,17 @@ def record_rejects(counts: Counter[tuple[str, str]], last: dict[tuple[str, str],
                    now: dt.datetime) -> None:
     for (source, reason), n in counts.items():
         detail = last.get((source, reason), "")
-        with transaction.atomic():
-            updated = RejectCounter.objects.filter(source=source, reason=reason).update(
-                count=F("count") + n, last_at=now, last_detail=detail)
-            if not updated:
-                RejectCounter.objects.create(source=source, reason=reason, count=n, last_at=now,
-                                             last_detail=detail)
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    updated = RejectCounter.objects.filter(source=source, reason=reason).update(
+                        count=F("count") + n, last_at=now, last_detail=detail)
+                    if not updated:
+                        RejectCounter.objects.create(source=source, reason=reason, count=n,
+                                                     last_at=now, last_detail=detail)
+                break
+            except IntegrityError:
+                continue  # another process (a shard, the web) created the row first: add to it
         log.warning("refused %d %s message(s): %s (%s)", n, source, reason, detail)
 
 
@@ -237,8 +243,12 @@ class Pipeline:
     COUNTERS_EVERY = 30.0
 
     def __init__(self, *, source: str = "mqtt", on_alarm: Callable[[Finding, float], None]
-                 | None = None, writer: StorageWriter | None = None) -> None:
+                 | None = None, writer: StorageWriter | None = None,
+                 shard: Shard | None = None) -> None:
         self.source = source
+        self.shard = shard or Shard()
+        # Bumped by every load(), so that the MQTT side knows when to re-sync its topics.
+        self.registry_version = 0
         self.writer = writer
         self.last_write: Future[int] | None = None
         self.devices: dict[str, Entry] = {}
@@ -261,20 +271,23 @@ class Pipeline:
     # registry
 
     def load(self) -> None:
-        """(Re)load the registry. A device whose rules did not change keeps its detector
-        (hold timers, recent values); a changed one gets a new detector that starts from
-        the alarms active in the database."""
+        """(Re)load the registry (with a shard: its devices only). A device whose rules
+        did not change keeps its detector (hold timers, recent values); a changed one gets
+        a new detector that starts from the alarms active in the database."""
         started_t = clock.now().timestamp()
         active: dict[int, list[tuple[str, str]]] = {}
         for pk, rule, q in (Alarm.objects.filter(state=AlarmState.ACTIVE)
                             .values_list("device_id", "rule", "quantity")):
             active.setdefault(pk, []).append((rule, q))
         seen: set[str] = set()
+        sharded, owns = self.shard.sharded, self.shard.owns
         for d in (Device.objects.filter(active=True).select_related("device_type")
                   .only("pk", "device_id", "quantities", "normal_ranges", "rules", "has_valve",
                         "owner_unit_id", "status", "valve_position", "device_type__rules",
                         "device_type__quantities", "device_type__normal_ranges",
                         "device_type__has_valve")):
+            if sharded and not owns(d.device_id):
+                continue
             seen.add(d.device_id)
             config = resolve_rules(d.device_type.rules if d.device_type else None, d.rules)
             ranges, quantities = d.ranges(), d.reported_quantities()
@@ -294,6 +307,7 @@ class Pipeline:
         for gone in set(self.devices) - seen:
             entry = self.devices.pop(gone)
             self.by_pk.pop(entry.pk, None)
+        self.registry_version += 1
         self._dry_after_s = 3600.0 * float(
             resolve_rules(None, None).get("dry_after_rain_hours", 24))
         self._baseline_hour = None
@@ -376,25 +390,51 @@ class Pipeline:
                 self.on_alarm(f, time.perf_counter() - received)
 
     def take_inbound(self, limit: int = 50) -> int:
-        """Detection for readings the HTTP endpoint stored (they are not stored again)."""
+        """Detection for readings the HTTP endpoint stored (they are not stored again).
+        A shard takes the batches the endpoint addressed to it. Shard 0 also takes batches
+        split for another shard count (the endpoint's ``MINSHENG_SENSORS_SHARDS`` and the
+        running shards disagree, as while the count changes) and hands each other shard its
+        part again, so no reading waits for a shard that does not run."""
+        shard = self.shard
+        mine = Q(shard=shard.index, shards=shard.count)
+        if shard.leads:
+            mine |= ~Q(shards=shard.count)
         with transaction.atomic():
             batches = list(InboundBatch.objects.select_for_update(skip_locked=True)
-                           .filter(taken_at__isnull=True).order_by("id")[:limit])
+                           .filter(mine, taken_at__isnull=True).order_by("id")[:limit])
             if not batches:
                 return 0
-            InboundBatch.objects.filter(pk__in=[b.pk for b in batches]).update(
-                taken_at=clock.now())
+            now = clock.now()
+            InboundBatch.objects.filter(pk__in=[b.pk for b in batches]).update(taken_at=now)
+            readings = [r for b in batches if b.shards == shard.count for r in b.readings]
+            foreign = [r for b in batches if b.shards != shard.count for r in b.readings]
+            if foreign:
+                readings += self._hand_over(foreign, now)
         items: list[Item] = []
-        for b in batches:
-            for pk, ts, values in b.readings:
-                entry = self.by_pk.get(pk)
-                if entry is None:
-                    continue
-                when = dt.datetime.fromisoformat(ts)
-                items.append((entry, when, when.timestamp(), values))
+        for pk, ts, values in readings:
+            entry = self.by_pk.get(pk)
+            if entry is None:
+                continue
+            when = dt.datetime.fromisoformat(ts)
+            items.append((entry, when, when.timestamp(), values))
         self.process(items, store=False)
         InboundBatch.objects.filter(pk__in=[b.pk for b in batches]).delete()
         return len(items)
+
+    def _hand_over(self, readings: list[Any], now: dt.datetime) -> list[Any]:
+        """Split readings of batches made for another shard count: this shard's are
+        returned, the others' become new batches for their shards (same transaction)."""
+        count = self.shard.count
+        ids = dict(Device.objects.filter(pk__in={r[0] for r in readings})
+                   .values_list("pk", "device_id"))
+        parts: dict[int, list[Any]] = {}
+        for r in readings:
+            if r[0] in ids:
+                parts.setdefault(shard_of(ids[r[0]], count), []).append(r)
+        InboundBatch.objects.bulk_create([
+            InboundBatch(created_at=now, shard=i, shards=count, readings=part)
+            for i, part in sorted(parts.items()) if i != self.shard.index])
+        return parts.get(self.shard.index, [])
 
     # periodic work
 
@@ -409,16 +449,19 @@ class Pipeline:
         a failure in one never stops the others or the loop."""
         now = now or clock.now()
         now_t = now.timestamp()
-        for name, every, job in (
-            ("registry", self.REGISTRY_EVERY, self.load),
-            ("weather", self.WEATHER_EVERY, lambda: self.refresh_weather(now)),
-            ("silence", self.SILENCE_EVERY, lambda: self.check_silence(now_t)),
-            ("status", self.STATUS_EVERY, self.flush_status),
-            ("commands", 1.0, lambda: actions.expire_commands(now)),
-            ("counters", self.COUNTERS_EVERY, lambda: self.counters.flush(now)),
-            ("hourly", 60.0, lambda: self.hourly(now)),
+        leads = self.shard.leads
+        for name, every, job, every_shard in (
+            ("registry", self.REGISTRY_EVERY, self.load, True),
+            ("weather", self.WEATHER_EVERY, lambda: self.refresh_weather(now), True),
+            ("silence", self.SILENCE_EVERY, lambda: self.check_silence(now_t), True),
+            ("status", self.STATUS_EVERY, self.flush_status, True),
+            ("commands", 1.0, lambda: actions.expire_commands(now), False),
+            ("counters", self.COUNTERS_EVERY, lambda: self.counters.flush(now), True),
+            ("hourly", 60.0, lambda: self.hourly(now), True),
         ):
-            if self._due(name, every, now_t):
+            # With shards, per-device work runs in every shard for its own devices; work
+            # over all devices (command expiry here, roll-ups and purge in hourly) in shard 0.
+            if (every_shard or leads) and self._due(name, every, now_t):
                 try:
                     job()
                 except Exception:
@@ -469,18 +512,21 @@ class Pipeline:
         return len(rows)
 
     def hourly(self, now: dt.datetime) -> None:
-        """Roll-ups of finished hours, the same-hour baselines, and the retention purge."""
+        """Roll-ups of finished hours, the same-hour baselines, and the retention purge.
+        Roll-ups and the purge cover every device: shard 0 runs them; every shard loads
+        its own devices' baselines."""
         this_hour = storage.hour_start(now)
         if self._rolled_until is None:
             self._rolled_until = this_hour - dt.timedelta(hours=2)
-        if this_hour > self._rolled_until:
+        leads = self.shard.leads
+        if leads and this_hour > self._rolled_until:
             storage.rollup(self._rolled_until - dt.timedelta(hours=1), this_hour)
             self._rolled_until = this_hour
         hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
         if hour != self._baseline_hour:
             self.load_baselines(now)
             self._baseline_hour = hour
-        if self._purged_at is None or now - self._purged_at > dt.timedelta(hours=6):
+        if leads and (self._purged_at is None or now - self._purged_at > dt.timedelta(hours=6)):
             raw, hours = storage.purge(now)
             self._purged_at = now
             if raw or hours:
@@ -556,7 +602,14 @@ def make_client(client_id: str, *, clean_session: bool, address: BrokerAddress,
 
 class MqttIngest:
     """The ingest process's MQTT side: a persistent session, messages batched, stored and
-    judged, then acknowledged; commands published; periodic work on time."""
+    judged, then acknowledged; commands published; periodic work on time.
+
+    Unsharded it subscribes ``{prefix}/+/telemetry`` and ``{prefix}/+/ack``. With a shard
+    of the pipeline it subscribes its own devices' exact topics instead, in chunks of
+    :attr:`SUBSCRIBE_CHUNK`, and follows the registry as it reloads; only shard 0
+    publishes commands."""
+
+    SUBSCRIBE_CHUNK = 500  # topic filters per SUBSCRIBE/UNSUBSCRIBE packet
 
     def __init__(self, pipeline: Pipeline, address: BrokerAddress, *, client_id: str,
                  prefix: str | None = None, username: str | None = None,
@@ -579,6 +632,12 @@ class MqttIngest:
         # acknowledged after it (the broker delivers it again; storage stores it once).
         self.generation = 0
         self.stopping = False
+        self.shard = pipeline.shard
+        # Sharded: the devices whose topics are subscribed (shared with paho's thread,
+        # which subscribes them all again on every connect).
+        self._sub_lock = threading.Lock()
+        self._subscribed: set[str] = set()
+        self._synced_version = -1
         self.client = make_client(client_id, clean_session=False, address=address,
                                   username=username, password=password, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -592,10 +651,46 @@ class MqttIngest:
             return
         self.session_present = bool(getattr(flags, "session_present", False))
         self.generation += 1
-        client.subscribe([(f"{self.prefix}/+/telemetry", 1), (f"{self.prefix}/+/ack", 1)])
+        if self.shard.sharded:
+            with self._sub_lock:
+                devices = sorted(self._subscribed)
+            self._send_subscriptions(devices, subscribe=True)
+        else:
+            client.subscribe([(f"{self.prefix}/+/telemetry", 1), (f"{self.prefix}/+/ack", 1)])
         self.connected.set()
         log.info("connected to %s as %s (session present: %s)", self.address, self.client_id,
                  self.session_present)
+
+    def _topics(self, device_id: str) -> tuple[str, str]:
+        return f"{self.prefix}/{device_id}/telemetry", f"{self.prefix}/{device_id}/ack"
+
+    def _send_subscriptions(self, devices: Sequence[str], *, subscribe: bool) -> None:
+        topics = [t for d in devices for t in self._topics(d)]
+        for i in range(0, len(topics), self.SUBSCRIBE_CHUNK):
+            chunk = topics[i:i + self.SUBSCRIBE_CHUNK]
+            if subscribe:
+                self.client.subscribe([(t, 1) for t in chunk])
+            else:
+                self.client.unsubscribe(chunk)
+
+    def sync_subscriptions(self) -> tuple[int, int]:
+        """Sharded: after the registry (re)loaded, subscribe the shard's new devices and
+        unsubscribe the ones it no longer has. Returns (subscribed, unsubscribed). While
+        disconnected only the set changes; the next connect subscribes all of it."""
+        if not self.shard.sharded or self._synced_version == self.pipeline.registry_version:
+            return 0, 0
+        self._synced_version = self.pipeline.registry_version
+        wanted = set(self.pipeline.devices)
+        with self._sub_lock:
+            new, gone = sorted(wanted - self._subscribed), sorted(self._subscribed - wanted)
+            self._subscribed = wanted
+        if self.connected.is_set():
+            self._send_subscriptions(new, subscribe=True)
+            self._send_subscriptions(gone, subscribe=False)
+        if new or gone:
+            log.info("shard %s: subscribed %d device(s), unsubscribed %d", self.shard,
+                     len(new), len(gone))
+        return len(new), len(gone)
 
     def _on_disconnect(self, _client: Any, _userdata: Any, _flags: Any, reason: Any,
                        _props: Any = None) -> None:
@@ -609,6 +704,7 @@ class MqttIngest:
         self.inbox.put((msg.topic, msg.payload, msg.mid, msg.qos, self.generation))
 
     def start(self) -> None:
+        self.sync_subscriptions()
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
 
@@ -723,7 +819,10 @@ class MqttIngest:
             self.pipeline.counters.add("mqtt", "unknown_command", f"{device_id}: {obj['id']}"[:200])
 
     def publish_commands(self) -> int:
-        if not self.connected.is_set():
+        """Publish pending commands (shard 0 only: one process claims and publishes them;
+        the device's acknowledgement reaches the shard that owns it, and
+        :func:`actions.acknowledge_command` works from any process)."""
+        if not self.shard.leads or not self.connected.is_set():
             return 0
         cmds = actions.claim_pending_commands()
         for cmd in cmds:
@@ -755,6 +854,7 @@ class MqttIngest:
                         log.exception("commands/inbound pass failed")
                         close_old_connections()
                 self.pipeline.tick()
+                self.sync_subscriptions()
         finally:
             try:
                 self.settle()
@@ -805,6 +905,8 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
     devices = {d.device_id: d for d in Device.objects.filter(device_id__in=ids, active=True)
                .only("pk", "device_id", "gateway_id")}
     rows: list[storage.Row] = []
+    shard_ids: list[int] = []
+    count = configured_count()
     errors: list[dict[str, Any]] = []
     counts: Counter[tuple[str, str]] = Counter()
     last: dict[tuple[str, str], str] = {}
@@ -826,11 +928,17 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
                 errors.append({"index": i, "reason": exc.reason, "detail": exc.detail})
             continue
         rows.append((d.pk, ts, values))
+        shard_ids.append(shard_of(d.device_id, count))
     if rows:
+        # One hand-over per shard: each ingest process judges only its own devices.
+        parts: dict[int, list[Any]] = {}
+        for i, (pk, ts, v) in zip(shard_ids, rows, strict=True):
+            parts.setdefault(i, []).append([pk, ts.isoformat(), v])
         with transaction.atomic():
             storage.write(rows)
-            InboundBatch.objects.create(
-                created_at=now, readings=[[pk, ts.isoformat(), v] for pk, ts, v in rows])
+            InboundBatch.objects.bulk_create([
+                InboundBatch(created_at=now, shard=i, shards=count, readings=part)
+                for i, part in sorted(parts.items())])
     if counts:
         record_rejects(counts, last, now)
     return BatchResult(len(rows), sum(counts.values()), errors)

@@ -396,6 +396,10 @@ class InboundBatch(models.Model):
 
     created_at = models.DateTimeField()
     readings = models.JSONField(default=list)  # [[device pk, ts ISO, {quantity: value}], …]
+    # With ingest shards the endpoint writes one batch per shard: the shard that takes it,
+    # of how many (``MINSHENG_SENSORS_SHARDS`` when it was written).
+    shard = models.PositiveSmallIntegerField(default=0)
+    shards = models.PositiveSmallIntegerField(default=1)
     taken_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
