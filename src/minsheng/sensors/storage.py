@@ -4,17 +4,20 @@ Everything else (ingest, the HTTP endpoint, charts, the baseline rule, the reten
 purge) calls these functions and never touches :class:`Reading` or :class:`ReadingHour`
 directly, so that the storage can change without the callers noticing.
 
-Today: one narrow table ``sensors_reading`` (a float column per quantity, unique on
-``(device, ts)`` so that a redelivered message is stored once), written in batches with
-``bulk_create(ignore_conflicts=True)``, plus hourly roll-ups (``sensors_readinghour``)
-that outlive the raw rows and feed the same-hour baseline. Raw rows older than
+Today: one narrow table ``sensors_reading`` (a float column per quantity) keyed by
+``(device, ts)`` and nothing else, so that a redelivered message is stored once and a stored
+reading costs one B-tree insert (on SQLite the table is ``WITHOUT ROWID``); written in
+batches, plus hourly roll-ups (``sensors_readinghour``) that outlive the raw rows and feed
+the same-hour baseline. Every read walks one device's time range of the key: a chart, the
+latest reading, the roll-up and the purge (both go device by device, a few hundred devices a
+statement, since there is no index on time alone). Raw rows older than
 ``MINSHENG_SENSORS_RETENTION_DAYS`` (default 90) are purged; roll-ups older than
 ``MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS`` (default 730).
 
 The path beyond one table (see docs/sensors.md): on PostgreSQL, turn ``sensors_reading``
-into a TimescaleDB hypertable (``create_hypertable('sensors_reading', 'ts')``; the unique
-constraint already contains ``ts``, as Timescale requires) or declare it partitioned by
-range of ``ts`` with one partition per week; then :func:`purge` becomes dropping whole
+into a TimescaleDB hypertable (``create_hypertable('sensors_reading', 'ts')``; the primary
+key already contains ``ts``, as Timescale requires) or declare it partitioned by range of
+``ts`` with one partition per week; then :func:`purge` becomes dropping whole
 chunks/partitions (``drop_chunks``/``DROP TABLE``) and :func:`rollup` a continuous
 aggregate. Only this module changes.
 """
@@ -31,13 +34,14 @@ from django.db.models import Avg, Count, Max, Min
 from django.db.models.functions import TruncHour
 
 from .conf import setting
-from .models import QUANTITIES, Reading, ReadingHour
+from .models import QUANTITIES, Device, Reading, ReadingHour
 
 # One reading as the pipeline carries it: device primary key, aware time, values.
 Row = tuple[int, dt.datetime, dict[str, float]]
 
 WRITE_BATCH = 2000
 PURGE_CHUNK = 20_000
+DEVICE_CHUNK = 200  # devices per roll-up or purge statement
 
 
 def retention_days() -> int:
@@ -219,29 +223,40 @@ def hour_start(t: dt.datetime) -> dt.datetime:
 
 
 def rollup(since: dt.datetime, until: dt.datetime) -> int:
-    """(Re)compute the roll-ups of the whole hours in ``[since, until)``; returns rows."""
+    """(Re)compute the roll-ups of the whole hours in ``[since, until)``; returns rows.
+    Device by device (a chunk of them a statement), each one a range of the key."""
     since, until = hour_start(since), hour_start(until)
     if until <= since:
         return 0
-    aggregates: dict[str, Any] = {"n": Count("pk")}
+    aggregates: dict[str, Any] = {"n": Count("ts")}
     for q in QUANTITIES:
         aggregates[f"{q}__avg"] = Avg(q)
         aggregates[f"{q}__min"] = Min(q)
         aggregates[f"{q}__max"] = Max(q)
         aggregates[f"{q}__n"] = Count(q)
-    grouped = (Reading.objects.filter(ts__gte=since, ts__lt=until)
-               .annotate(h=TruncHour("ts", tzinfo=dt.UTC)).values("device_id", "h")
-               .annotate(**aggregates))
-    objs = []
-    for g in grouped:
-        stats = {q: [round(g[f"{q}__avg"], 4), g[f"{q}__min"], g[f"{q}__max"], g[f"{q}__n"]]
-                 for q in QUANTITIES if g[f"{q}__n"]}
-        objs.append(ReadingHour(device_id=g["device_id"], hour=g["h"], n=g["n"], stats=stats))
-    if objs:
-        ReadingHour.objects.bulk_create(objs, batch_size=1000, update_conflicts=True,
-                                        unique_fields=["device", "hour"],
-                                        update_fields=["n", "stats"])
-    return len(objs)
+    total = 0
+    for chunk in _device_chunks():
+        grouped = (Reading.objects.filter(device_id__in=chunk, ts__gte=since, ts__lt=until)
+                   .annotate(h=TruncHour("ts", tzinfo=dt.UTC)).values("device_id", "h")
+                   .annotate(**aggregates).order_by())
+        objs = []
+        for g in grouped:
+            stats = {q: [round(g[f"{q}__avg"], 4), g[f"{q}__min"], g[f"{q}__max"],
+                         g[f"{q}__n"]] for q in QUANTITIES if g[f"{q}__n"]}
+            objs.append(ReadingHour(device_id=g["device_id"], hour=g["h"], n=g["n"],
+                                    stats=stats))
+        if objs:
+            ReadingHour.objects.bulk_create(objs, batch_size=1000, update_conflicts=True,
+                                            unique_fields=["device", "hour"],
+                                            update_fields=["n", "stats"])
+        total += len(objs)
+    return total
+
+
+def _device_chunks() -> Iterable[list[int]]:
+    pks = list(Device.objects.order_by("pk").values_list("pk", flat=True))
+    for i in range(0, len(pks), DEVICE_CHUNK):
+        yield pks[i:i + DEVICE_CHUNK]
 
 
 def write_hours(rows: Iterable[tuple[int, dt.datetime, dict[str, list[float]]]]) -> int:
@@ -279,10 +294,14 @@ def purge(now: dt.datetime) -> tuple[int, int]:
     backlog never holds one long lock. Returns (readings, roll-ups) deleted."""
     raw_cut = now - dt.timedelta(days=retention_days())
     hour_cut = now - dt.timedelta(days=rollup_retention_days())
-    return _delete_before(Reading, raw_cut), _delete_before(ReadingHour, hour_cut, "hour")
+    raw = 0
+    for chunk in _device_chunks():
+        # A range of the key per device; each statement its own transaction.
+        raw += Reading.objects.filter(device_id__in=chunk, ts__lt=raw_cut).delete()[0]
+    return raw, _delete_before(ReadingHour, hour_cut, "hour")
 
 
-def _delete_before(model: Any, cut: dt.datetime, field: str = "ts") -> int:
+def _delete_before(model: Any, cut: dt.datetime, field: str) -> int:
     total = 0
     while True:
         ids = list(model.objects.filter(**{f"{field}__lt": cut}).order_by(field)
