@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -21,7 +22,8 @@ from minsheng.cases.states import ClockName, State
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.sensors import actions, credentials, storage
-from minsheng.sensors.ingest import BrokerAddress, MqttIngest, Pipeline
+from minsheng.sensors.detection import BaselineCheck
+from minsheng.sensors.ingest import BrokerAddress, Chores, MqttIngest, Pipeline
 from minsheng.sensors.models import (
     Alarm,
     AlarmState,
@@ -33,6 +35,7 @@ from minsheng.sensors.models import (
     DeviceType,
     Gateway,
     InboundBatch,
+    ReadingHour,
     RejectCounter,
 )
 
@@ -111,6 +114,56 @@ def test_series_averages_into_buckets_and_rollups_feed_the_baseline(city, now):
     assert storage.rollup(start, clock.now()) == 2
     means = storage.same_hour_means([outfall.pk], "flow", start + dt.timedelta(days=1), 3)
     assert means[outfall.pk] == [4.5]
+
+
+def test_rollup_and_purge_go_device_by_device(city, now, settings, monkeypatch):
+    devices = make_devices(city)
+    monkeypatch.setattr(storage, "DEVICE_CHUNK", 1)  # one statement per device
+    settings.MINSHENG_SENSORS_RETENTION_DAYS = 10
+    start = clock.now() - dt.timedelta(hours=1)
+    for k, device in enumerate(devices):
+        storage.write([(device.pk, start + dt.timedelta(minutes=i), {"flow": float(k)})
+                       for i in range(3)])
+        storage.write([(device.pk, clock.now() - dt.timedelta(days=20), {"flow": 1.0})])
+    assert storage.rollup(start, clock.now()) == 2
+    hours = {pk: stats["flow"] for pk, stats in ReadingHour.objects.values_list("device_id",
+                                                                              "stats")}
+    assert hours == {devices[0].pk: [0.0, 0.0, 0.0, 3], devices[1].pk: [1.0, 1.0, 1.0, 3]}
+    assert storage.purge(clock.now()) == (2, 0)
+    assert [storage.count(d.pk) for d in devices] == [3, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hourly_job_runs_beside_the_readings_and_its_baselines_reach_the_detector(city, now):
+    """In the ingest process the roll-up and the baselines' reads run in the chores
+    thread; the detector gets its same-hour history on a later tick, in its own thread."""
+    node = actions.register_device(
+        "gw-09", name="西乡管网节点", kind=DeviceKind.SEWAGE_NODE, lat=city.POINTS["west.b"][0],
+        lng=city.POINTS["west.b"][1], owner_unit=city.units["roads"], quantities=["flow"],
+        rules={"quantities": {"flow": {"baseline": {"k": 8, "min_samples": 3}}}})
+    this_hour = storage.hour_start(clock.now())
+    storage.write_hours([(node.pk, this_hour - dt.timedelta(days=d), {"flow": [40.0 + d, 30.0,
+                                                                              60.0, 60]})
+                         for d in range(1, 6)])
+    storage.write([(node.pk, this_hour - dt.timedelta(minutes=m), {"flow": 10.0})
+                   for m in range(1, 31)])
+    pipeline = Pipeline(chores=Chores())
+    try:
+        pipeline.load()
+        (check,) = [c for c in pipeline.by_pk[node.pk].detector.checks()
+                    if isinstance(c, BaselineCheck)]
+        hour = int((clock.now().timestamp() + pipeline.ctx.utc_offset_s) // 3600) % 24
+        assert hour not in check.profile
+        pipeline.tick(clock.now())
+        deadline = time.monotonic() + 10
+        while hour not in check.profile and time.monotonic() < deadline:
+            time.sleep(0.02)
+            pipeline.tick(clock.now())
+        assert check.profile[hour][0] == pytest.approx(43.0)  # the median of 41…45
+        rolled = ReadingHour.objects.get(device=node, hour=this_hour - dt.timedelta(hours=1))
+        assert rolled.n == 30 and rolled.stats["flow"][0] == 10.0
+    finally:
+        pipeline.close()
 
 
 def test_retention_purges_old_readings(city, now, settings):

@@ -226,6 +226,50 @@ class StorageWriter:
         self._pool.shutdown(wait=True)
 
 
+class Chores(StorageWriter):
+    """The hourly roll-up, the retention purge and the baselines' reads, in a thread of
+    their own with its own database connection: at 10,000 devices a roll-up reads hundreds
+    of thousands of rows, and the readings must not wait for it."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-chores")
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:  # type: ignore[override]
+        return self._pool.submit(fn)
+
+
+@dataclass
+class _HourlyJob:
+    """What one hourly tick asks of the database; ``run`` does it (in any thread) and
+    keeps what it read; the pipeline then applies it in its own thread."""
+
+    now: dt.datetime
+    hour: int
+    roll: tuple[dt.datetime, dt.datetime] | None
+    wanted: dict[tuple[str, int], list[BaselineCheck]]
+    purge: bool
+    means: dict[tuple[str, int], dict[int, list[float]]] = field(default_factory=dict)
+    purged: tuple[int, int] = (0, 0)
+    error: str | None = None
+
+    def run(self) -> _HourlyJob:
+        try:
+            if self.roll is not None:
+                storage.rollup(*self.roll)
+            for (q, weeks), checks in self.wanted.items():
+                self.means[(q, weeks)] = storage.same_hour_means(
+                    [c.device for c in checks], q, self.now, weeks * 7)
+            if self.purge:
+                self.purged = storage.purge(self.now)
+        except Exception as exc:
+            log.exception("sensors hourly job failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                close_old_connections()
+        return self
+
+
 def _utc_offset_s() -> float:
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     offset = clock.now().astimezone(tz).utcoffset()
@@ -244,8 +288,12 @@ class Pipeline:
 
     def __init__(self, *, source: str = "mqtt", on_alarm: Callable[[Finding, float], None]
                  | None = None, writer: StorageWriter | None = None,
-                 shard: Shard | None = None) -> None:
+                 shard: Shard | None = None, chores: Chores | None = None) -> None:
         self.source = source
+        # With Chores, the hourly roll-up, the purge and the baselines' reads run in a
+        # thread of their own (the ingest process); without, in tick() (tests, tools).
+        self.chores = chores
+        self._chore: Future[Any] | None = None
         self.shard = shard or Shard()
         # Bumped by every load(), so that the MQTT side knows when to re-sync its topics.
         self.registry_version = 0
@@ -260,6 +308,7 @@ class Pipeline:
         self._dry_after_s = 24 * 3600.0
         self._next: dict[str, float] = {}
         self._baseline_hour: int | None = None
+        self._baselines_wanted: set[int] = set()  # detectors (by device pk) still without
         self._rolled_until: dt.datetime | None = None
         self._purged_at: dt.datetime | None = None
         self.future_s = max_future_s()
@@ -304,13 +353,13 @@ class Pipeline:
                 entry.last_t, entry.last_values = old.last_t, old.last_values
             self.devices[d.device_id] = entry
             self.by_pk[d.pk] = entry
+            self._baselines_wanted.add(d.pk)
         for gone in set(self.devices) - seen:
             entry = self.devices.pop(gone)
             self.by_pk.pop(entry.pk, None)
         self.registry_version += 1
         self._dry_after_s = 3600.0 * float(
             resolve_rules(None, None).get("dry_after_rain_hours", 24))
-        self._baseline_hour = None
 
     def freeze(self) -> None:
         """The registry and its detectors live as long as the process: keep the cyclic
@@ -450,6 +499,9 @@ class Pipeline:
         now = now or clock.now()
         now_t = now.timestamp()
         leads = self.shard.leads
+        if self._chore is not None and self._chore.done():
+            chore, self._chore = self._chore, None
+            self._finish(chore.result())
         for name, every, job, every_shard in (
             ("registry", self.REGISTRY_EVERY, self.load, True),
             ("weather", self.WEATHER_EVERY, lambda: self.refresh_weather(now), True),
@@ -514,39 +566,86 @@ class Pipeline:
     def hourly(self, now: dt.datetime) -> None:
         """Roll-ups of finished hours, the same-hour baselines, and the retention purge.
         Roll-ups and the purge cover every device: shard 0 runs them; every shard loads
-        its own devices' baselines."""
+        its own devices' baselines (all of them when the local hour changes, else those
+        of detectors the registry created since).
+
+        The database work (seconds for a big network) runs in the :class:`Chores` thread
+        when there is one, so that readings keep flowing meanwhile; what it read is
+        applied to the detectors here, in the thread that owns them, on a later tick."""
+        if self._chore is not None:
+            if not self._chore.done():
+                return
+            chore, self._chore = self._chore, None
+            self._finish(chore.result())
+        leads = self.shard.leads
         this_hour = storage.hour_start(now)
         if self._rolled_until is None:
             self._rolled_until = this_hour - dt.timedelta(hours=2)
-        leads = self.shard.leads
-        if leads and this_hour > self._rolled_until:
-            storage.rollup(self._rolled_until - dt.timedelta(hours=1), this_hour)
-            self._rolled_until = this_hour
+        roll = ((self._rolled_until - dt.timedelta(hours=1), this_hour)
+                if leads and this_hour > self._rolled_until else None)
         hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
         if hour != self._baseline_hour:
-            self.load_baselines(now)
             self._baseline_hour = hour
-        if leads and (self._purged_at is None or now - self._purged_at > dt.timedelta(hours=6)):
-            raw, hours = storage.purge(now)
-            self._purged_at = now
-            if raw or hours:
-                log.info("retention: purged %d readings and %d hourly roll-ups", raw, hours)
+            self._baselines_wanted = set(self.by_pk)
+        wanted = self._baseline_requests(self._baselines_wanted)
+        self._baselines_wanted = set()
+        purge = leads and (self._purged_at is None
+                           or now - self._purged_at > dt.timedelta(hours=6))
+        if roll is None and not wanted and not purge:
+            return
+        job = _HourlyJob(now, hour, roll, wanted, purge)
+        if self.chores is None:
+            self._finish(job.run())
+        else:
+            self._chore = self.chores.submit(job.run)
 
-    def load_baselines(self, now: dt.datetime) -> None:
-        hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
+    def _baseline_requests(self, pks: set[int]) -> dict[tuple[str, int], list[BaselineCheck]]:
         wanted: dict[tuple[str, int], list[BaselineCheck]] = {}
-        for e in self.devices.values():
+        for pk in pks:
+            e = self.by_pk.get(pk)
+            if e is None:
+                continue
             for c in e.detector.checks():
                 if isinstance(c, BaselineCheck):
                     weeks = int(e.detector.config.get("quantities", {}).get(c.quantity, {})
                                 .get("baseline", {}).get("weeks", 4))
                     wanted.setdefault((c.quantity, weeks), []).append(c)
-        for (q, weeks), checks in wanted.items():
-            means = storage.same_hour_means([c.device for c in checks], q, now, weeks * 7)
+        return wanted
+
+    def _finish(self, job: _HourlyJob) -> None:
+        if job.error is not None:
+            # Tried again on the next hourly tick: the roll-up from where it stood, the
+            # purge at once, the baselines of every device.
+            self._baselines_wanted = set(self.by_pk)
+            log.error("sensors hourly job failed: %s", job.error)
+            return
+        if job.roll is not None:
+            self._rolled_until = job.roll[1]
+        if job.purge:
+            self._purged_at = job.now
+        for (q, weeks), checks in job.wanted.items():
+            means = job.means[(q, weeks)]
             for c in checks:
-                c.set_history(hour, means.get(c.device, []))
+                c.set_history(job.hour, means.get(c.device, []))
+        if job.purged[0] or job.purged[1]:
+            log.info("retention: purged %d readings and %d hourly roll-ups", *job.purged)
+
+    def load_baselines(self, now: dt.datetime) -> None:
+        """Every device's same-hour baseline for the hour of ``now``, read now."""
+        hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
+        self._finish(_HourlyJob(now, hour, None, self._baseline_requests(set(self.by_pk)),
+                                False).run())
 
     def close(self) -> None:
+        if self._chore is not None:
+            try:
+                self._chore.result()  # a roll-up under way finishes
+            except Exception:
+                log.exception("sensors hourly job failed")
+            self._chore = None
+        if self.chores is not None:
+            self.chores.close()
+            self.chores = None
         try:
             self.flush_status()
             self.counters.flush()
@@ -618,6 +717,8 @@ class MqttIngest:
         self.pipeline = pipeline
         if overlap and pipeline.writer is None:
             pipeline.writer = StorageWriter()
+        if overlap and pipeline.chores is None:
+            pipeline.chores = Chores()
         # Batches stored (or being stored) but not yet acknowledged to the broker, in order.
         self.unacked: deque[tuple[Future[int] | None, list[tuple[int, int, int]]]] = deque()
         self.address = address

@@ -23,7 +23,14 @@ from django.core.management.base import BaseCommand, CommandError
 from minsheng.sensors import broker
 from minsheng.sensors.conf import setting
 from minsheng.sensors.credentials import service_password
-from minsheng.sensors.ingest import BrokerAddress, MqttIngest, Pipeline, run_http_only, topic_prefix
+from minsheng.sensors.ingest import (
+    BrokerAddress,
+    Chores,
+    MqttIngest,
+    Pipeline,
+    run_http_only,
+    topic_prefix,
+)
 from minsheng.sensors.shards import Shard, Supervisor, configured_count
 
 
@@ -126,7 +133,7 @@ class Command(BaseCommand):
         prefix = (prefix or topic_prefix()).rstrip("/")
         client_id = shard.client_id(
             client_id or setting("MINSHENG_SENSORS_CLIENT_ID", "minsheng-ingest"))
-        pipeline = Pipeline(source="mqtt", shard=shard)
+        pipeline = Pipeline(source="mqtt", shard=shard, chores=Chores())
         of = f"shard {shard}: " if shard.sharded else ""
         topics = (f"the topics of its devices under {prefix}/" if shard.sharded
                   else f"topics {prefix}/+/telemetry")
