@@ -92,13 +92,14 @@ def test_a_device_is_placed_by_its_point_and_owned_by_the_matters_unit(city, now
 
 def test_a_reading_delivered_twice_is_stored_once(city, now):
     outfall, _node = make_devices(city)
-    t = clock.now()
+    t = clock.now() + dt.timedelta(microseconds=123457)  # kept to the microsecond
     rows = [(outfall.pk, t, {"flow": 1.0}), (outfall.pk, t + dt.timedelta(seconds=10), {"flow": 2.0})]
     storage.write(rows)
     storage.write(rows)  # the broker redelivers, the gateway retries
     storage.write([(outfall.pk, t, {"flow": 99.0})])  # same (device, ts): the first one stays
     got = storage.readings(outfall.pk)
     assert [v for _t, v in got] == [{"flow": 1.0}, {"flow": 2.0}]
+    assert [when for when, _v in got] == [t, t + dt.timedelta(seconds=10)]
     assert storage.count(outfall.pk) == 2
 
 
