@@ -23,7 +23,7 @@ from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.sensors import actions, credentials, storage
 from minsheng.sensors.detection import BaselineCheck
-from minsheng.sensors.ingest import BrokerAddress, Chores, MqttIngest, Pipeline
+from minsheng.sensors.ingest import BrokerAddress, Chores, MqttIngest, Pipeline, StorageWriter
 from minsheng.sensors.models import (
     Alarm,
     AlarmState,
@@ -35,7 +35,9 @@ from minsheng.sensors.models import (
     DeviceType,
     Gateway,
     InboundBatch,
+    Reading,
     ReadingHour,
+    RecentReading,
     RejectCounter,
 )
 
@@ -101,6 +103,36 @@ def test_a_reading_delivered_twice_is_stored_once(city, now):
     assert [v for _t, v in got] == [{"flow": 1.0}, {"flow": 2.0}]
     assert [when for when, _v in got] == [t, t + dt.timedelta(seconds=10)]
     assert storage.count(outfall.pk) == 2
+
+
+def test_recent_readings_move_into_the_readings_table_and_read_the_same_throughout(city, now):
+    """On SQLite a batch lands in the recent table; compact() moves it on. Charts, counts
+    and the latest reading are the same before and after, and a message redelivered after
+    the move is still stored once, the first one staying. (On PostgreSQL batches go
+    straight into the readings table, and the same holds.)"""
+    outfall, node = make_devices(city)
+    t = clock.now() - dt.timedelta(minutes=30)
+    storage.write([(outfall.pk, t + dt.timedelta(minutes=i), {"flow": float(i)})
+                   for i in range(10)])
+    storage.write([(node.pk, t, {"level": 0.5})])
+
+    def seen():
+        return (storage.count(), storage.count(outfall.pk), storage.readings(outfall.pk),
+                storage.latest(outfall.pk), storage.last_seen([outfall.pk, node.pk]),
+                storage.series(outfall.pk, t, clock.now(), ["flow"]))
+
+    before = seen()
+    assert before[0] == 11 and before[3] == (t + dt.timedelta(minutes=9), {"flow": 9.0})
+    landed = 11 if storage.lands_apart() else 0
+    assert RecentReading.objects.count() == landed and Reading.objects.count() == 11 - landed
+    assert storage.compact() == landed
+    assert not RecentReading.objects.exists() and Reading.objects.count() == 11
+    assert seen() == before
+    # Redelivered after the move: it lands in the recent table again, counts once, and
+    # the first values stay, then and after the next move.
+    storage.write([(outfall.pk, t, {"flow": 99.0})])
+    assert seen() == before
+    assert storage.compact() == 0 and seen() == before
 
 
 def test_series_averages_into_buckets_and_rollups_feed_the_baseline(city, now):
@@ -276,6 +308,45 @@ def test_pipeline_turns_dry_weather_flow_into_a_case_and_clears_it(city, now):
     assert pipeline.flush_status() == 1
     outfall.refresh_from_db()
     assert outfall.status == "online" and outfall.last_values["flow"] == 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_writer_thread_the_alarm_waits_for_its_readings_to_be_stored(city, now,
+                                                                         monkeypatch):
+    """The ingest process stores a batch in the writer's thread and raises what the batch
+    set off there too, after storing it. If storing failed, the alarm is raised all the same
+    and the batch's future fails, so that it is not acknowledged: the broker delivers it
+    again, it is stored then, and it raises nothing twice."""
+    outfall, _node = make_devices(city)
+    pipeline = Pipeline(writer=StorageWriter())
+    try:
+        pipeline.load()
+        now_t = clock.now().timestamp()
+        message = {"ts": at(0).isoformat(), "values": {"flow": 8.5}}
+
+        def send():
+            return pipeline.process([pipeline.accept("yk-01", message, now_t)])
+
+        real_write = storage.write
+
+        def broken(rows):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(storage, "write", broken)
+        (found,) = send()
+        assert found.raised
+        with pytest.raises(OSError):
+            pipeline.last_write.result(5)
+        alarm = Alarm.objects.get(device=outfall, rule="dry_weather")
+        assert alarm.case.channel == "sensor" and storage.count() == 0
+
+        monkeypatch.setattr(storage, "write", real_write)
+        assert send() == []  # delivered again: stored, judged already
+        pipeline.last_write.result(5)
+        assert storage.count(outfall.pk) == 1
+        assert Alarm.objects.count() == 1 and Case.objects.filter(channel="sensor").count() == 1
+    finally:
+        pipeline.close()
 
 
 def test_rain_makes_the_same_flow_expected(city, now):

@@ -134,6 +134,23 @@ def test_sudden_flow_spike_raises_and_a_new_steady_level_clears():
     assert got == [(660, False, "rate")]
 
 
+def test_the_rise_is_measured_from_the_lowest_value_of_the_window():
+    """Whatever the window holds (readings every few seconds fill it with hundreds)."""
+    import random
+
+    rng = random.Random(6)
+    det = detector({"flow": {"rate": {"max_rise": 10, "window_seconds": 300}}}, hold=0)
+    (check,) = det.checks()
+    t, seen = 0.0, []
+    for _ in range(3000):
+        t += rng.choice((1.0, 5.0, 20.0, 90.0, 400.0))
+        v = rng.choice((20.0, 20.0, 5.0, 40.0)) + rng.gauss(0, 3)
+        lowest = min((x for s, x in seen if s >= t - 300), default=v)
+        det.feed(T0 + t, {"flow": v}, DRY)
+        assert check.rise == pytest.approx(v - min(lowest, v))
+        seen.append((t, v))
+
+
 def test_a_slow_rise_is_not_a_spike():
     det = detector({"flow": {"rate": {"max_rise": 10, "window_seconds": 300}}}, hold=0)
     assert feed(det, [(i * 60, 20.0 + i * 1.5) for i in range(30)]) == []

@@ -358,6 +358,8 @@ def send_command(actor: Actor, device_id: str, action: str, *, position: float |
 def claim_pending_commands(limit: int = 100) -> list[Command]:
     """Commands waiting to be published, oldest first, marked sent (the ingest process
     publishes them right after; an unacknowledged one fails by its expiry time)."""
+    if not Command.objects.filter(state=CommandState.PENDING).exists():
+        return []  # a plain read first: the ingest loop asks five times a second
     with transaction.atomic():
         at = clock.now()
         cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
@@ -433,10 +435,12 @@ def acknowledge_command(device_id: str, command_id: str, *, ok: bool = True,
 def expire_commands(now: dt.datetime | None = None, limit: int = 500) -> int:
     """Commands not acknowledged by their deadline are failed, and their case says so."""
     now = now or clock.now()
+    due = Command.objects.filter(state__in=OPEN_COMMAND_STATES, expires_at__lte=now)
+    if not due.exists():
+        return 0  # a plain read first: the ingest loop asks every second
     with transaction.atomic():
-        cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
+        cmds = list(due.select_for_update(skip_locked=True, of=("self",))
                     .select_related("device", "case")
-                    .filter(state__in=OPEN_COMMAND_STATES, expires_at__lte=now)
                     .order_by("expires_at")[:limit])
         for cmd in cmds:
             cmd.state, cmd.failed_at = CommandState.FAILED, now

@@ -268,11 +268,16 @@ class RateCheck(Check):
         self.rise = 0.0
 
     def judge(self, t: float, v: float, ctx: Context) -> tuple[bool, bool]:
+        # The lowest value of the window by a monotonic deque (values rise from front to
+        # back; a value no lower than a newer one can never be the lowest again): O(1) a
+        # reading however many the window holds. Times only increase (feed drops the rest).
         recent = self.recent
         horizon = t - self.window_s
         while recent and recent[0][0] < horizon:
             recent.popleft()
-        lowest = min((x for _t, x in recent), default=v)
+        lowest = recent[0][1] if recent and recent[0][1] < v else v
+        while recent and recent[-1][1] >= v:
+            recent.pop()
         recent.append((t, v))
         self.rise = rise = v - lowest
         return rise > self.max_rise, rise <= self.max_rise * 0.5

@@ -218,12 +218,36 @@ class StorageWriter:
                                         initializer=storage.tune_for_ingest)
 
     def submit(self, rows: list[storage.Row]) -> Future[int]:
-        return self._pool.submit(storage.write, rows)
+        return self._pool.submit(_write_and_compact, rows)
+
+    def then(self, stored: Future[Any], fn: Callable[[], Any]) -> Future[Any]:
+        """Run ``fn`` in the writer's thread after ``stored`` (one thread, in order: it has
+        finished by then). ``fn`` runs even if storing failed (an alarm must not wait for a
+        disk), and the returned future then fails too, so that the batch waiting on it is
+        not acknowledged and the broker delivers it again to be stored."""
+
+        def after() -> Any:
+            try:
+                return fn()
+            finally:
+                stored.result()
+
+        return self._pool.submit(after)
+
+    def call(self, fn: Callable[[], Any]) -> Future[Any]:
+        return self._pool.submit(fn)
 
     def close(self) -> None:
         # The lambda looks the connection up in the writer's thread (it has its own).
         self._pool.submit(lambda: connection.close()).result()
         self._pool.shutdown(wait=True)
+
+
+def _write_and_compact(rows: list[storage.Row]) -> int:
+    n = storage.write(rows)
+    if storage.compact_due():
+        storage.compact()
+    return n
 
 
 class Chores(StorageWriter):
@@ -410,7 +434,14 @@ class Pipeline:
                 entry.last_values.update(values)
                 entry.dirty = True
         if findings:
-            self.apply(findings, received)
+            if self.last_write is not None and self.writer is not None:
+                # The alarms' transactions run in the writer's thread, after the batch is
+                # stored: judging goes on meanwhile instead of waiting for the database
+                # (on SQLite, for the write lock the writer holds).
+                self.last_write = self.writer.then(
+                    self.last_write, lambda: self.apply(findings, received))
+            else:
+                self.apply(findings, received)
         return findings
 
     def apply(self, findings: Iterable[Finding], received: float | None = None) -> None:
@@ -448,6 +479,8 @@ class Pipeline:
         mine = Q(shard=shard.index, shards=shard.count)
         if shard.leads:
             mine |= ~Q(shards=shard.count)
+        if not InboundBatch.objects.filter(mine, taken_at__isnull=True).exists():
+            return 0  # a plain read: no write lock (SQLite) five times a second for nothing
         with transaction.atomic():
             batches = list(InboundBatch.objects.select_for_update(skip_locked=True)
                            .filter(mine, taken_at__isnull=True).order_by("id")[:limit])
@@ -508,6 +541,8 @@ class Pipeline:
             ("silence", self.SILENCE_EVERY, lambda: self.check_silence(now_t), True),
             ("status", self.STATUS_EVERY, self.flush_status, True),
             ("commands", 1.0, lambda: actions.expire_commands(now), False),
+            # What others stored (the HTTP endpoint) moves on too; the writer moves its own.
+            ("compact", storage.COMPACT_S, self.compact, False),
             ("counters", self.COUNTERS_EVERY, lambda: self.counters.flush(now), True),
             ("hourly", 60.0, lambda: self.hourly(now), True),
         ):
@@ -518,6 +553,12 @@ class Pipeline:
                     job()
                 except Exception:
                     log.exception("sensors %s job failed", name)
+
+    def compact(self) -> None:
+        if self.writer is not None:
+            self.writer.call(storage.compact)  # in line with the batches being stored
+        else:
+            storage.compact()
 
     def refresh_weather(self, now: dt.datetime) -> None:
         since = now - dt.timedelta(seconds=self._dry_after_s) - dt.timedelta(days=1)
@@ -559,8 +600,16 @@ class Pipeline:
                         + [d.pk])
         table = connection.ops.quote_name(Device._meta.db_table)
         sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)  # noqa: S608
+
+        def write() -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
+                                   rows)
+
+        if self.writer is not None:
+            self.writer.call(write)  # in line with the readings, off the judging thread
+        else:
+            write()
         return len(rows)
 
     def hourly(self, now: dt.datetime) -> None:

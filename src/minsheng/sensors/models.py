@@ -184,6 +184,30 @@ class Reading(models.Model):
         return f"{self.device_id}@{self.ts.isoformat()}"
 
 
+class RecentReading(models.Model):
+    """On SQLite, readings just received, before :func:`minsheng.sensors.storage.compact`
+    moves them into :class:`Reading`. Keyed by ``(ts, device)``, so that a batch appends at
+    the end of one B-tree instead of touching one page per device of the big table (which
+    made storing cost more the bigger the table grew); the move takes many readings per
+    device at once, in key order. Reads look in both. ``WITHOUT ROWID``, like
+    :class:`Reading`. PostgreSQL stores into :class:`Reading` directly and leaves this
+    empty. Only :mod:`minsheng.sensors.storage` touches it."""
+
+    pk = models.CompositePrimaryKey("ts", "device")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
+    ts = models.DateTimeField()
+    flow = models.FloatField(null=True)
+    level = models.FloatField(null=True)
+    cod = models.FloatField(null=True)
+    ph = models.FloatField(null=True)
+    conductivity = models.FloatField(null=True)
+    valve = models.FloatField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.device_id}@{self.ts.isoformat()} (recent)"
+
+
 class ReadingHour(models.Model):
     """Hourly roll-up of a device's readings: ``stats`` maps a quantity to ``[mean, min,
     max, count]``. Kept longer than raw readings; the same-hour baseline (median/MAD over

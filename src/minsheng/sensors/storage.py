@@ -4,15 +4,24 @@ Everything else (ingest, the HTTP endpoint, charts, the baseline rule, the reten
 purge) calls these functions and never touches :class:`Reading` or :class:`ReadingHour`
 directly, so that the storage can change without the callers noticing.
 
-Today: one narrow table ``sensors_reading`` (a float column per quantity) keyed by
-``(device, ts)`` and nothing else, so that a redelivered message is stored once and a stored
-reading costs one B-tree insert (on SQLite the table is ``WITHOUT ROWID``); written in
-batches, plus hourly roll-ups (``sensors_readinghour``) that outlive the raw rows and feed
-the same-hour baseline. Every read walks one device's time range of the key: a chart, the
-latest reading, the roll-up and the purge (both go device by device, a few hundred devices a
-statement, since there is no index on time alone). Raw rows older than
-``MINSHENG_SENSORS_RETENTION_DAYS`` (default 90) are purged; roll-ups older than
-``MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS`` (default 730).
+Today: ``sensors_reading``, a narrow table with a float column per quantity, keyed by
+``(device, ts)``. On PostgreSQL a batch goes straight in (the heap appends; one index).
+On SQLite a batch lands in ``sensors_recentreading``, keyed by ``(ts, device)``, where it
+appends at the end of one B-tree, and :func:`compact` moves what is there into the
+readings table, many readings per device at once and in key order. Written straight into
+the device-keyed table, a SQLite batch touched one page per device (each rewritten whole
+into the WAL), so that storing a reading cost more the bigger the table grew: 8 µs a
+reading at 600,000 readings, 23 at 3,000,000; landing and moving cost 4 µs whatever the
+size (docs/sensors.md). On PostgreSQL the same move costs more than it saves. Every read
+looks in both tables. The pair ``(device, ts)`` is stored once: a redelivered message
+(QoS 1, a gateway's retry) is skipped, and the first one stays. On SQLite both tables are
+``WITHOUT ROWID``.
+
+Hourly roll-ups (``sensors_readinghour``) outlive the raw rows and feed the same-hour
+baseline. Every read walks one device's time range of the key: a chart, the latest
+reading, the roll-up and the purge (both go device by device, a few hundred devices a
+statement). Raw rows older than ``MINSHENG_SENSORS_RETENTION_DAYS`` (default 90) are purged;
+roll-ups older than ``MINSHENG_SENSORS_ROLLUP_RETENTION_DAYS`` (default 730).
 
 The path beyond one table (see docs/sensors.md): on PostgreSQL, turn ``sensors_reading``
 into a TimescaleDB hypertable (``create_hypertable('sensors_reading', 'ts')``; the primary
@@ -26,15 +35,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Max, Min
+from django.db.models import Avg, Count, Exists, Max, Min, OuterRef
 from django.db.models.functions import TruncHour
 
 from .conf import setting
-from .models import QUANTITIES, Device, Reading, ReadingHour
+from .models import QUANTITIES, Device, Reading, ReadingHour, RecentReading
 
 # One reading as the pipeline carries it: device primary key, aware time, values.
 Row = tuple[int, dt.datetime, dict[str, float]]
@@ -42,6 +52,9 @@ Row = tuple[int, dt.datetime, dict[str, float]]
 WRITE_BATCH = 2000
 PURGE_CHUNK = 20_000
 DEVICE_CHUNK = 200  # devices per roll-up or purge statement
+# compact() is due after this many readings written by this process, or this many seconds.
+COMPACT_ROWS = 100_000
+COMPACT_S = 30.0
 
 
 def retention_days() -> int:
@@ -59,8 +72,9 @@ def rollup_retention_days() -> int:
 def write(rows: Iterable[Row]) -> int:
     """Store readings; a ``(device, ts)`` already stored is skipped, not an error.
 
-    Returns how many rows were offered (``ignore_conflicts`` does not tell which were new;
-    callers that care about duplicates dedupe by time themselves, as detection does).
+    Returns how many rows were offered (callers that care about duplicates dedupe by time
+    themselves, as detection does). They land in the recent table; :func:`compact` moves
+    them on.
 
     SQLite and PostgreSQL take a faster path than ``bulk_create``, whose per-field
     preparation costs ~30 µs a row, more than detection itself (see docs/sensors.md): one
@@ -74,12 +88,44 @@ def write(rows: Iterable[Row]) -> int:
     vendor = connection.vendor
     if vendor == "sqlite":
         _write_sqlite(rows)
+        _since_compact[0] += len(rows)
     elif vendor == "postgresql":
         _write_postgresql(rows)
     else:
-        objs = [Reading(device_id=pk, ts=ts, **values) for pk, ts, values in rows]
-        Reading.objects.bulk_create(objs, batch_size=WRITE_BATCH, ignore_conflicts=True)
+        write_orm(rows)
     return len(rows)
+
+
+_since_compact = [0, 0.0]  # readings written by this process since it last compacted, when
+
+
+def compact_due() -> bool:
+    """Whether this process has written enough, or long enough ago, to :func:`compact`."""
+    return _since_compact[0] >= COMPACT_ROWS or (
+        _since_compact[0] > 0 and time.monotonic() - _since_compact[1] >= COMPACT_S)
+
+
+def lands_apart() -> bool:
+    """Whether batches land in the recent table first (SQLite) or go straight in."""
+    return connection.vendor == "sqlite"
+
+
+def compact() -> int:
+    """Move SQLite's recent readings into the readings table, in its key order, in one
+    transaction (which holds the one write lock: nothing lands between the copy and the
+    delete); returns how many moved (a ``(device, ts)`` already there is dropped: the first
+    one stays). Any process may run it at any time, as often as it likes."""
+    _since_compact[0], _since_compact[1] = 0, time.monotonic()
+    if not lands_apart():
+        return 0
+    recent, table = RecentReading._meta.db_table, Reading._meta.db_table
+    columns = ", ".join(_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT OR IGNORE INTO {table} ({columns}) "  # noqa: S608
+                       f"SELECT {columns} FROM {recent} ORDER BY device_id, ts")
+        moved = cursor.rowcount
+        cursor.execute(f"DELETE FROM {recent}")  # noqa: S608
+    return max(0, moved)
 
 
 def tune_for_ingest() -> None:
@@ -112,7 +158,7 @@ def _write_sqlite(rows: list[Row]) -> None:
         g = v.get
         params.append((pk, str(ts.replace(tzinfo=None)), g("flow"), g("level"), g("cod"),
                        g("ph"), g("conductivity"), g("valve")))
-    sql = (f"INSERT OR IGNORE INTO {Reading._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
+    sql = (f"INSERT OR IGNORE INTO {RecentReading._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
            f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, params)
@@ -146,44 +192,75 @@ def _write_postgresql(rows: list[Row]) -> None:
 # --- reading --------------------------------------------------------------------------
 
 
+def _both(device_pk: int | None = None, since: dt.datetime | None = None,
+          until: dt.datetime | None = None, *, inclusive: bool = False) -> list[Any]:
+    """The same filter on each table a reading may be in, the readings table first."""
+    out = []
+    for model in _tables():
+        qs = model.objects.all()
+        if device_pk is not None:
+            qs = qs.filter(device_id=device_pk)
+        if since is not None:
+            qs = qs.filter(ts__gte=since)
+        if until is not None:
+            qs = qs.filter(ts__lte=until) if inclusive else qs.filter(ts__lt=until)
+        out.append(qs)
+    return out
+
+
+def _tables() -> tuple[Any, ...]:
+    return (Reading, RecentReading) if lands_apart() else (Reading,)
+
+
+def _merged(rows_by_table: Iterable[Iterable[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """Rows ``(ts, …)`` of one device from both tables, in time order, a time once (the
+    readings table's row wins: it was there first)."""
+    seen: dict[dt.datetime, tuple[Any, ...]] = {}
+    for rows in rows_by_table:
+        for row in rows:
+            seen.setdefault(row[0], row)
+    return [seen[t] for t in sorted(seen)]
+
+
 def count(device_pk: int | None = None) -> int:
-    qs = Reading.objects.all()
-    if device_pk is not None:
-        qs = qs.filter(device_id=device_pk)
-    return qs.count()
+    """Readings stored (of one device): each ``(device, ts)`` once."""
+    stored, *recent = _both(device_pk)
+    n = stored.count()
+    for qs in recent:
+        twice = qs.filter(Exists(Reading.objects.filter(device_id=OuterRef("device_id"),
+                                                        ts=OuterRef("ts"))))
+        n += qs.count() - twice.count()
+    return n
 
 
 def readings(device_pk: int, since: dt.datetime | None = None,
              until: dt.datetime | None = None) -> list[tuple[dt.datetime, dict[str, float]]]:
     """Raw readings of one device in time order (tests, exports)."""
-    qs = Reading.objects.filter(device_id=device_pk)
-    if since is not None:
-        qs = qs.filter(ts__gte=since)
-    if until is not None:
-        qs = qs.filter(ts__lt=until)
-    out = []
-    for row in qs.order_by("ts").values_list("ts", *QUANTITIES):
-        out.append((row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True)
-                             if v is not None}))
-    return out
+    rows = _merged(qs.values_list("ts", *QUANTITIES) for qs in _both(device_pk, since, until))
+    return [(row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True) if v is not None})
+            for row in rows]
 
 
 def latest(device_pk: int) -> tuple[dt.datetime, dict[str, float]] | None:
-    row = (Reading.objects.filter(device_id=device_pk).order_by("-ts")
-           .values_list("ts", *QUANTITIES).first())
-    if row is None:
+    rows = [qs.order_by("-ts").values_list("ts", *QUANTITIES).first()
+            for qs in _both(device_pk)]
+    found = [r for r in rows if r is not None]
+    if not found:
         return None
+    row = max(found, key=lambda r: r[0])
     return row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True) if v is not None}
 
 
 def last_seen(device_pks: Sequence[int]) -> dict[int, dt.datetime]:
     """The newest reading's time per device (one grouped query per thousand devices)."""
     out: dict[int, dt.datetime] = {}
-    for i in range(0, len(device_pks), 1000):
-        chunk = device_pks[i:i + 1000]
-        for pk, ts in (Reading.objects.filter(device_id__in=chunk).values("device_id")
-                       .annotate(last=Max("ts")).values_list("device_id", "last")):
-            out[pk] = ts
+    for model in _tables():
+        for i in range(0, len(device_pks), 1000):
+            chunk = device_pks[i:i + 1000]
+            for pk, ts in (model.objects.filter(device_id__in=chunk).values("device_id")
+                           .annotate(last=Max("ts")).values_list("device_id", "last")):
+                if pk not in out or ts > out[pk]:
+                    out[pk] = ts
     return out
 
 
@@ -193,8 +270,8 @@ def series(device_pk: int, since: dt.datetime, until: dt.datetime,
     averaged into at most ``max_points`` equal time buckets when there are more readings
     than that (a week at one reading a minute is 10,080)."""
     qs = list(quantities or QUANTITIES)
-    rows = list(Reading.objects.filter(device_id=device_pk, ts__gte=since, ts__lte=until)
-                .order_by("ts").values_list("ts", *qs))
+    rows = _merged(q.values_list("ts", *qs)
+                   for q in _both(device_pk, since, until, inclusive=True))
     out: dict[str, Any] = {"t": [], **{q: [] for q in qs}}
     if not rows:
         return out
@@ -233,10 +310,13 @@ def hour_start(t: dt.datetime) -> dt.datetime:
 
 def rollup(since: dt.datetime, until: dt.datetime) -> int:
     """(Re)compute the roll-ups of the whole hours in ``[since, until)``; returns rows.
-    Device by device (a chunk of them a statement), each one a range of the key."""
+    Device by device (a chunk of them a statement), each one a range of the key, after
+    moving the recent readings in (one that lands later is late: the ingest process rolls
+    the hour before the last one up again an hour later)."""
     since, until = hour_start(since), hour_start(until)
     if until <= since:
         return 0
+    compact()
     aggregates: dict[str, Any] = {"n": Count("ts")}
     for q in QUANTITIES:
         aggregates[f"{q}__avg"] = Avg(q)
@@ -304,6 +384,8 @@ def purge(now: dt.datetime) -> tuple[int, int]:
     raw_cut = now - dt.timedelta(days=retention_days())
     hour_cut = now - dt.timedelta(days=rollup_retention_days())
     raw = 0
+    for model in _tables()[1:]:  # only what was never moved
+        raw += model.objects.filter(ts__lt=raw_cut).delete()[0]
     for chunk in _device_chunks():
         # A range of the key per device; each statement its own transaction.
         raw += Reading.objects.filter(device_id__in=chunk, ts__lt=raw_cut).delete()[0]

@@ -1,4 +1,5 @@
-"""Readings keyed by (device, ts): one B-tree per stored reading instead of three.
+"""Readings keyed by (device, ts): one B-tree per stored reading instead of three; and
+recent readings keyed by (ts, device), where a batch lands before it is merged.
 
 Django cannot turn a table with an ``id`` key into one with a composite key in place, so
 this migration builds the new table beside the old one, copies the readings over in one
@@ -35,8 +36,12 @@ def copy_readings(apps, schema_editor):
 
 def copy_back(apps, schema_editor):
     new = apps.get_model("sensors", "Reading")._meta.db_table
+    recent = apps.get_model("sensors", "RecentReading")._meta.db_table
     old = apps.get_model("sensors", "LegacyReading")._meta.db_table
     schema_editor.execute(f"INSERT INTO {old} ({COLUMNS}) SELECT {COLUMNS} FROM {new}")  # noqa: S608
+    schema_editor.execute(
+        f"INSERT INTO {old} ({COLUMNS}) SELECT {COLUMNS} FROM {recent} r WHERE NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {new} n WHERE n.device_id = r.device_id AND n.ts = r.ts)")
 
 
 class Migration(migrations.Migration):
@@ -51,6 +56,23 @@ class Migration(migrations.Migration):
             name="Reading",
             fields=[
                 ("pk", models.CompositePrimaryKey("device", "ts", blank=True, editable=False,
+                                                  primary_key=True, serialize=False)),
+                ("ts", models.DateTimeField()),
+                ("flow", models.FloatField(null=True)),
+                ("level", models.FloatField(null=True)),
+                ("cod", models.FloatField(null=True)),
+                ("ph", models.FloatField(null=True)),
+                ("conductivity", models.FloatField(null=True)),
+                ("valve", models.FloatField(null=True)),
+                ("device", models.ForeignKey(db_index=False,
+                                             on_delete=django.db.models.deletion.CASCADE,
+                                             related_name="+", to="sensors.device")),
+            ],
+        ),
+        CreateModelWithoutRowid(
+            name="RecentReading",
+            fields=[
+                ("pk", models.CompositePrimaryKey("ts", "device", blank=True, editable=False,
                                                   primary_key=True, serialize=False)),
                 ("ts", models.DateTimeField()),
                 ("flow", models.FloatField(null=True)),
