@@ -81,10 +81,11 @@ def setup(database_url: str | None) -> None:
 
     logging.getLogger("minsheng").setLevel(logging.ERROR)
 
-
-RAIN = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 30}, "quantities": {
+# A device is offline (silence) after 120 minutes without a reading: the sustained run plays
+# 100 minutes of readings 20 s apart, all of them recent, while the loop checks silence.
+RAIN = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 120}, "quantities": {
     "flow": {"dry_weather": {"max": 0.5}}, "level": {"threshold": {}}, "cod": {"threshold": {}}}}
-NODE = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 30}, "quantities": {
+NODE = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 120}, "quantities": {
     "level": {"threshold": {}}, "flow": {"rate": {"max_rise": 60, "window_seconds": 300},
                                          "baseline": {"k": 8, "min_samples": 7, "floor": 5}}}}
 
@@ -265,25 +266,39 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
           f"({len(msgs) / total:,.0f} readings/s on this round)")
 
 
-def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
-            overlap: bool) -> None:
+def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, overlap: bool,
+          loop_work: bool, shard=None, seed: int = 2, go=None) -> dict:
+    """Readings arrive at ``rate`` for ``seconds``; the pipeline takes them the way
+    ``MqttIngest.drain`` does (20 ms windows, at most ``batch_size``; a loop that fell behind
+    takes bigger batches). Anomalies are injected into ``n_alarms`` devices spread over the
+    run; for each alarm, the time from the arrival of the first reading of its batch to the
+    committed case with its clock.
+
+    ``loop_work`` (the sustained run) adds everything else the ingest loop does while the
+    readings flow, on the wall clock: ``Pipeline.tick`` (registry reload every 60 s, silence
+    every 10 s, status cache every 5 s, counters, weather, and the hourly roll-up, purge and
+    baselines in the chores thread), the HTTP hand-over and the command claim every 0.2 s.
+    Its readings are 20 s apart per device and end now, so that no device looks silent
+    (``silence`` is 120 minutes in this bench's rules)."""
     from minsheng.cases.models import Case
     from minsheng.core import clock
     from minsheng.sensors.models import Alarm
     from minsheng.sensors.simulator import World
 
-    world = World(sims, seed=2)
+    world = World(sims, seed=seed)
     n = len(sims)
-    per_round = n
-    rounds = max(2, int(seconds * rate / per_round))
-    step = 60.0
-    start = clock.now().timestamp() - rounds * step - 60
+    rounds = max(2, int(seconds * rate / n))
+    step = 20.0 if loop_work else 60.0
+    start = clock.now().timestamp() - rounds * step - (0 if loop_work else 60)
     # Devices that have not alarmed yet, a few injected in every round after the first.
-    quiet = [s.device_id for s in sims if not Alarm.objects.filter(device__device_id=s.device_id)
-             .exists()]
-    per = max(1, n_alarms // (rounds - 1))
-    schedule = {r: quiet[(r - 1) * per: r * per] for r in range(1, rounds)}
+    alarmed = set(Alarm.objects.values_list("device__device_id", flat=True))
+    quiet = [s.device_id for s in sims if s.device_id not in alarmed]
+    schedule: dict[int, list[str]] = {}
+    for k, device_id in enumerate(quiet[:n_alarms]):  # spread evenly after the first round
+        schedule.setdefault(1 + k * (rounds - 1) // max(1, n_alarms), []).append(device_id)
+    t_gen = time.perf_counter()
     msgs_by_round = generate(world, rounds, start, step, schedule)
+    gen_s = time.perf_counter() - t_gen
     samples: list[float] = []
     arrival = [0.0]
 
@@ -291,47 +306,122 @@ def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
         if f.raised:  # from the moment its batch had arrived (was due), to the committed case
             samples.append(time.perf_counter() - arrival[0])
 
-    pipeline = make_pipeline(overlap, on_alarm=on_alarm)
+    kw = {"shard": shard} if shard is not None else {}
+    if loop_work:
+        from minsheng.sensors.ingest import Chores
+
+        kw["chores"] = Chores()
+    pipeline = make_pipeline(overlap, on_alarm=on_alarm, **kw)
     pipeline.load()
-    baseline_history(pipeline)
+    if not loop_work:
+        baseline_history(pipeline)  # the sustained run reads them from roll-ups, as it would
     pipeline.freeze()
     pipeline.ctx.dry = True
-    now_t = clock.now().timestamp()
     cases_before = Case.objects.count()
     flat = [m for msgs in msgs_by_round for m in msgs]
+    del msgs_by_round
     total = len(flat)
     window = max(1, int(rate * WINDOW_S))
     biggest = 0
     pos = 0
+    ticks = [0.0]
+    if go is not None:
+        go(gen_s, len(pipeline.devices))
+    began = time.time()
     t0 = time.perf_counter()
+    now_t = clock.now().timestamp()
     while pos < total:
-        # What MqttIngest.drain does: wait for the first message, gather for 20 ms, take
-        # at most --batch; a loop that fell behind gets bigger batches.
         arrived = min(total, int((time.perf_counter() - t0) * rate))
         if arrived < min(total, pos + window):
             time.sleep(max(0.0, t0 + min(total, pos + window) / rate - time.perf_counter()))
             arrived = min(total, int((time.perf_counter() - t0) * rate))
         end = min(arrived, pos + batch_size)
         arrival[0] = t0 + pos / rate  # the batch's first reading: the longest wait in it
+        if loop_work:
+            now_t = time.time()
         ingest_batch(pipeline, flat[pos:end], now_t)
         biggest = max(biggest, end - pos)
         pos = end
-        maybe_flush(pipeline)
+        if loop_work:
+            loop_chores(pipeline, ticks)
+        else:
+            maybe_flush(pipeline)
     pipeline.flush_status()
     drain()
     elapsed = time.perf_counter() - t0
+    ended = time.time()
     pipeline.close()
     samples.sort()
-    opened = Case.objects.count() - cases_before
+    return {"readings": total, "rate": rate, "elapsed": elapsed, "behind": elapsed - total / rate,
+            "biggest": biggest, "samples": samples, "gen_s": gen_s, "began": began,
+            "ended": ended, "devices": len(pipeline.devices), "shard": str(pipeline.shard),
+            "opened": Case.objects.count() - cases_before, "stored": pipeline.stored}
+
+
+def loop_chores(pipeline, last: list[float]) -> None:
+    """What ``MqttIngest.run`` does between batches besides them."""
+    from minsheng.sensors import actions
+
+    now = time.monotonic()
+    if now - last[0] >= 0.2:
+        last[0] = now
+        if pipeline.shard.leads:
+            actions.claim_pending_commands()
+        pipeline.take_inbound()
+    pipeline.tick()
+
+
+def percentile_line(samples: list[float]) -> str:
     if not samples:
-        print("latency: no alarms fired")
-        return
+        return "no alarms fired"
     p = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))] * 1000  # noqa: E731
-    print(f"latency: {total} readings arriving at {rate:,}/s for {total / rate:.0f} s, taken in "
-          f"20 ms windows up to {batch_size} (largest batch {biggest}); all handled "
-          f"{elapsed - total / rate:.1f} s after the last arrived; {len(samples)} alarms, "
-          f"{opened} cases opened; alarm-to-case p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, "
-          f"max {samples[-1] * 1000:.0f} ms (mean {statistics.mean(samples) * 1000:.0f} ms)")
+    return (f"alarm-to-case p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max "
+            f"{samples[-1] * 1000:.0f} ms (mean {statistics.mean(samples) * 1000:.0f} ms, "
+            f"{len(samples)} alarms)")
+
+
+def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
+            overlap: bool, loop_work: bool = False) -> None:
+    if loop_work:
+        rollup_history(sims)
+    r = paced(sims, seconds, rate, batch_size, n_alarms, overlap, loop_work)
+    what = "sustained" if loop_work else "latency"
+    print(f"{what}: {r['readings']} readings arriving at {rate:,.0f}/s for "
+          f"{r['readings'] / rate:.0f} s, taken in 20 ms windows up to {batch_size} (largest "
+          f"batch {r['biggest']}); all handled {r['behind']:.1f} s after the last arrived "
+          f"(→ {r['readings'] / r['elapsed']:,.0f} readings/s); {r['opened']} cases opened; "
+          f"{percentile_line(r['samples'])}")
+
+
+def rollup_history(sims) -> None:
+    """Four weeks of the same-hour roll-ups (this hour and the next) for the devices with a
+    baseline rule, which the sustained run's hourly job reads, as the ingest process would."""
+    import zoneinfo
+
+    from django.conf import settings
+
+    from minsheng.core import clock
+    from minsheng.sensors import storage
+    from minsheng.sensors.models import Device
+    from minsheng.sensors.simulator import diurnal
+
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    now = clock.now()
+    this_hour = storage.hour_start(now)
+    pks = dict(Device.objects.filter(device_type__code="node").values_list("device_id", "pk"))
+    rows = []
+    for s in sims:
+        pk = pks.get(s.device_id)
+        if pk is None:
+            continue
+        for h in (this_hour, this_hour + dt.timedelta(hours=1)):
+            local = h.astimezone(tz).hour
+            for d in range(1, 29):
+                mean = 40.0 * diurnal(local) * (1 + 0.03 * ((d % 5) - 2))
+                rows.append((pk, h - dt.timedelta(days=d),
+                             {"flow": [mean, mean * 0.8, mean * 1.2, 60]}))
+    for i in range(0, len(rows), 20_000):
+        storage.write_hours(rows[i:i + 20_000])
 
 
 def settled(pipeline, timeout: float = 300.0) -> None:
@@ -535,6 +625,59 @@ def sharded_throughput(args, shards: int) -> None:
               f"{(r['began'] - t0) * 1000:.0f} ms after the signal)")
 
 
+def child_paced(shard_text: str, n: int, seconds: float, rate: float, batch_size: int,
+                n_alarms: int, overlap: bool, loop_work: bool) -> None:
+    """One shard of the sharded latency (or sustained) run: readings of its own devices
+    arrive at its share of the rate; generate, report ready, wait for "go", ingest."""
+    from minsheng.sensors.shards import Shard
+
+    shard = Shard.parse(shard_text)
+    sims = [s for s in make_sims(n) if shard.owns(s.device_id)]
+
+    def ready(gen_s: float, devices: int) -> None:
+        say(ready=True, devices=devices, gen_s=gen_s)
+        if sys.stdin.readline().strip() != "go":
+            raise SystemExit(0)
+
+    r = paced(sims, seconds, rate, batch_size, n_alarms, overlap, loop_work, shard=shard,
+              seed=2 + shard.index, go=ready)
+    say(**r)
+
+
+def sharded_paced(args, shards: int) -> None:
+    if args.sustained:
+        rollup_history(make_sims(args.devices))
+    extra = ["--seconds", str(args.seconds), "--rate", str(args.rate / shards),
+             "--alarms", str(args.alarms // shards)]
+    extra += ["--one-thread"] if args.one_thread else []
+    extra += ["--sustained"] if args.sustained else []
+    from minsheng.cases.models import Case
+
+    cases_before = Case.objects.count()
+    procs = spawn_children(args, shards, "paced", extra)
+    [read_line(p) for p in procs]
+    t0 = time.time()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [read_line(p) for p in procs]
+    for p in procs:
+        p.wait(60)
+    total = sum(r["readings"] for r in results)
+    wall = max(r["ended"] for r in results) - t0
+    samples = sorted(x for r in results for x in r["samples"])
+    what = "sustained" if args.sustained else "latency"
+    print(f"{what}, {shards} processes: {total} readings arriving at {args.rate:,.0f}/s "
+          f"({args.rate / shards:,.0f}/s for each) for {total / args.rate:.0f} s; all handled "
+          f"{max(r['behind'] for r in results):.1f} s after the last arrived (→ "
+          f"{total / wall:,.0f} readings/s from the common start); "
+          f"{Case.objects.count() - cases_before} cases opened; {percentile_line(samples)}")
+    for r in results:
+        print(f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings, "
+              f"largest batch {r['biggest']}, behind {r['behind']:.1f} s; "
+              f"{percentile_line(r['samples'])}")
+
+
 def child_mqtt(shard_text: str, url: str, prefix: str, run: str) -> None:
     """One shard's ingest at the broker, until the parent closes its stdin."""
     import signal
@@ -651,7 +794,7 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=30, help="readings per device (throughput)")
     ap.add_argument("--batch", type=int, default=5000)
-    ap.add_argument("--rate", type=int, default=50_000, help="arrival rate for the latency run")
+    ap.add_argument("--rate", type=float, default=50_000, help="arrival rate for the latency run")
     ap.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     ap.add_argument("--alarms", type=int, default=300, help="alarms in the latency run")
     ap.add_argument("--database-url", help="a PostgreSQL server to build a test_… database on")
@@ -664,7 +807,10 @@ def main() -> None:
     ap.add_argument("--shards", type=int, default=1,
                     help="run the throughput (and MQTT) measurement in N processes")
     # A sharded run's children (started by the parent, not by hand):
-    ap.add_argument("--child", choices=("throughput", "mqtt"), help=argparse.SUPPRESS)
+    ap.add_argument("--sustained", action="store_true",
+                    help="the paced run does the ingest loop's other work too (tick, roll-ups, "
+                         "hand-over, commands) on the wall clock")
+    ap.add_argument("--child", choices=("throughput", "paced", "mqtt"), help=argparse.SUPPRESS)
     ap.add_argument("--shard", help=argparse.SUPPRESS)
     ap.add_argument("--mqtt-url", help=argparse.SUPPRESS)
     ap.add_argument("--prefix", help=argparse.SUPPRESS)
@@ -677,6 +823,9 @@ def main() -> None:
         if args.child == "throughput":
             child_throughput(args.shard, args.devices, args.rounds, args.batch,
                              not args.one_thread)
+        elif args.child == "paced":
+            child_paced(args.shard, args.devices, args.seconds, args.rate, args.batch,
+                        args.alarms, not args.one_thread, args.sustained)
         else:
             child_mqtt(args.shard, args.mqtt_url, args.prefix, args.run)
         return
@@ -694,9 +843,11 @@ def main() -> None:
         sims = make_devices(args.devices)
         if args.shards > 1:
             sharded_throughput(args, args.shards)
+            sharded_paced(args, args.shards)
         else:
             throughput(sims, args.rounds, args.batch, not args.one_thread)
-            latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread)
+            latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread,
+                    args.sustained)
 
         def end_to_end(url: str, label: str = "") -> None:
             if args.shards > 1:
