@@ -208,8 +208,10 @@ def drain() -> None:
 
 def make_pipeline(overlap: bool, **kw):
     from minsheng.sensors.ingest import Pipeline, StorageWriter
+    from minsheng.sensors.shards import Shard
 
-    return Pipeline(writer=StorageWriter() if overlap else None, **kw)
+    writer = StorageWriter.for_shard(kw.get("shard") or Shard()) if overlap else None
+    return Pipeline(writer=writer, **kw)
 
 
 def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
@@ -327,6 +329,7 @@ def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, ove
     biggest = 0
     pos = 0
     ticks = [0.0]
+    worst = [0.0, 0.0]  # the longest a batch's first reading waited to be taken, and when
     if go is not None:
         go(gen_s, len(pipeline.devices))
     began = time.time()
@@ -339,6 +342,9 @@ def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, ove
             arrived = min(total, int((time.perf_counter() - t0) * rate))
         end = min(arrived, pos + batch_size)
         arrival[0] = t0 + pos / rate  # the batch's first reading: the longest wait in it
+        lag = time.perf_counter() - arrival[0]
+        if lag > worst[0]:
+            worst[0], worst[1] = lag, arrival[0] - t0
         if loop_work:
             now_t = time.time()
         ingest_batch(pipeline, flat[pos:end], now_t)
@@ -357,7 +363,8 @@ def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, ove
     return {"readings": total, "rate": rate, "elapsed": elapsed, "behind": elapsed - total / rate,
             "biggest": biggest, "samples": samples, "gen_s": gen_s, "began": began,
             "ended": ended, "devices": len(pipeline.devices), "shard": str(pipeline.shard),
-            "opened": Case.objects.count() - cases_before, "stored": pipeline.stored}
+            "opened": Case.objects.count() - cases_before, "stored": pipeline.stored,
+            "worst_wait": worst[0], "worst_at": worst[1]}
 
 
 def loop_chores(pipeline, last: list[float]) -> None:
@@ -676,8 +683,9 @@ def sharded_paced(args, shards: int) -> None:
           f"{Case.objects.count() - cases_before} cases opened; {percentile_line(samples)}")
     for r in results:
         print(f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings, "
-              f"largest batch {r['biggest']}, behind {r['behind']:.1f} s; "
-              f"{percentile_line(r['samples'])}")
+              f"largest batch {r['biggest']}, longest wait to be taken "
+              f"{r['worst_wait'] * 1000:.0f} ms ({r['worst_at']:.0f} s in), behind "
+              f"{r['behind']:.1f} s; {percentile_line(r['samples'])}")
 
 
 def child_mqtt(shard_text: str, url: str, prefix: str, run: str) -> None:

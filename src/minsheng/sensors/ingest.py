@@ -213,12 +213,20 @@ class StorageWriter:
     work, during which the driver releases the GIL) overlaps judging batch N+1 on the
     other core. Callers acknowledge a batch to the broker only when its future is done."""
 
-    def __init__(self) -> None:
+    def __init__(self, compact_after: int | None = storage.COMPACT_ROWS) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-store",
                                         initializer=storage.tune_for_ingest)
+        # SQLite: after this many readings of its own, the writer moves the landed ones on
+        # (storage.compact). With shards only shard 0's writer does, for all of them: each
+        # move rewrites a page per device, so fewer, bigger moves cost less.
+        self.compact_after = compact_after
+
+    @classmethod
+    def for_shard(cls, shard: Shard) -> StorageWriter:
+        return cls(storage.COMPACT_ROWS // shard.count if shard.leads else None)
 
     def submit(self, rows: list[storage.Row]) -> Future[int]:
-        return self._pool.submit(_write_and_compact, rows)
+        return self._pool.submit(_write_and_compact, rows, self.compact_after)
 
     def then(self, stored: Future[Any], fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` in the writer's thread after ``stored`` (one thread, in order: it has
@@ -243,9 +251,9 @@ class StorageWriter:
         self._pool.shutdown(wait=True)
 
 
-def _write_and_compact(rows: list[storage.Row]) -> int:
+def _write_and_compact(rows: list[storage.Row], compact_after: int | None) -> int:
     n = storage.write(rows)
-    if storage.compact_due():
+    if compact_after is not None and storage.compact_due(compact_after):
         storage.compact()
     return n
 
@@ -765,7 +773,7 @@ class MqttIngest:
                  batch_wait: float = 0.02, overlap: bool = True) -> None:
         self.pipeline = pipeline
         if overlap and pipeline.writer is None:
-            pipeline.writer = StorageWriter()
+            pipeline.writer = StorageWriter.for_shard(pipeline.shard)
         if overlap and pipeline.chores is None:
             pipeline.chores = Chores()
         # Batches stored (or being stored) but not yet acknowledged to the broker, in order.
