@@ -349,6 +349,21 @@ def test_with_a_writer_thread_the_alarm_waits_for_its_readings_to_be_stored(city
         pipeline.close()
 
 
+def test_a_registry_reload_keeps_the_detector_of_an_unchanged_device_and_rebuilds_a_changed_one(
+        city, now):
+    _outfall, node = make_devices(city)
+    pipeline = Pipeline()
+    pipeline.load()
+    kept, changed = pipeline.devices["yk-01"].detector, pipeline.devices["gw-01"].detector
+    node.rules = {"hold_seconds": 0, "quantities": {"level": {"threshold": {"hysteresis": 0.2}}}}
+    node.save(update_fields=["rules"])
+    pipeline.load()
+    assert pipeline.devices["yk-01"].detector is kept  # hold timers and recent values stay
+    assert pipeline.devices["gw-01"].detector is not changed
+    assert pipeline.devices["gw-01"].detector.config["quantities"]["level"]["threshold"] == {
+        "hysteresis": 0.2}
+
+
 def test_rain_makes_the_same_flow_expected(city, now):
     make_devices(city)
     actions.record_rain(clock.now() - dt.timedelta(hours=1))

@@ -197,7 +197,7 @@ class Entry:
     pk: int
     device_id: str
     detector: DeviceDetector
-    signature: str
+    signature: Any  # what the detector was built from, as stored (compared on reload)
     device: Device
     last_t: float | None = None
     last_values: dict[str, float] = field(default_factory=dict)
@@ -370,13 +370,17 @@ class Pipeline:
             if sharded and not owns(d.device_id):
                 continue
             seen.add(d.device_id)
-            config = resolve_rules(d.device_type.rules if d.device_type else None, d.rules)
-            ranges, quantities = d.ranges(), d.reported_quantities()
-            signature = json.dumps([config, ranges, quantities], sort_keys=True, default=str)
+            # Unchanged if what it was built from is unchanged, compared as stored: the
+            # reload runs in the judging thread every minute, for every device.
+            dtype = d.device_type
+            signature = (d.rules, d.normal_ranges, d.quantities,
+                         (dtype.rules, dtype.normal_ranges, dtype.quantities) if dtype else None)
             old = self.devices.get(d.device_id)
             if old is not None and old.signature == signature and old.pk == d.pk:
                 old.device = d
                 continue
+            config = resolve_rules(dtype.rules if dtype else None, d.rules)
+            ranges, quantities = d.ranges(), d.reported_quantities()
             detector = DeviceDetector(d.pk, config, ranges, quantities or None,
                                       active.get(d.pk, ()), started_t=started_t)
             entry = Entry(d.pk, d.device_id, detector, signature, d)
@@ -392,6 +396,7 @@ class Pipeline:
         self.registry_version += 1
         self._dry_after_s = 3600.0 * float(
             resolve_rules(None, None).get("dry_after_rain_hours", 24))
+        self._next["registry"] = clock.now().timestamp() + self.REGISTRY_EVERY  # just loaded
 
     def freeze(self) -> None:
         """The registry and its detectors live as long as the process: keep the cyclic
