@@ -9,7 +9,7 @@ under 1 s.
 
 What is timed is the ingest process's own work per batch, exactly as ``MqttIngest.handle``
 does it: JSON decoding, validation (``Pipeline.accept``), storage (``storage.write``, one
-``bulk_create`` per batch, unique on (device, ts)), detection (every rule of every device),
+statement per batch, a ``(device, ts)`` stored once), detection (every rule of every device),
 the named actions for whatever fired (``raise_alarm`` → ``accept_case``), and the status
 cache flush. Readings are generated beforehand by the simulator's physics, so generating
 them is not timed; the broker is not in the loop (``--mqtt URL`` adds a separate,
@@ -31,9 +31,19 @@ end-to-end run through a real broker).
    share of the same 10,000 devices, storing into the same database). Each process
    generates its readings first, then all start together on a signal from the parent;
    the figure is all readings over the wall time from that common start to the last
-   process's finish, with each process's own figure beside it. The latency run is not
-   repeated. With ``--mqtt``/``--mosquitto``, the end-to-end run uses N shard processes
-   too, each subscribed to its own devices' topics.
+   process's finish, with each process's own figure beside it. The latency run (2.) runs
+   in N processes too, each taking its devices' share of ``--rate``. With ``--mqtt`` or
+   ``--mosquitto``, the end-to-end run uses N shard processes too, each subscribed to its
+   own devices' topics.
+
+4. ``--sustained``: the paced run (2.) becomes the sustained one: each process also does
+   everything else its ingest loop does while readings flow (``Pipeline.tick`` on the wall
+   clock: registry reload, silence, status cache, counters, weather, and the hourly
+   roll-up, purge and baselines in the chores thread; the HTTP hand-over and the command
+   claim every 0.2 s), with four weeks of same-hour roll-ups to read. With ``--shards N``
+   each process gets its share of ``--rate``; the lines say how far behind each finished,
+   the longest a reading waited to be taken, and alarm-to-case p50/p99.
+   ``--shards 2 --sustained --seconds 60 --rate 50000`` is the figure for the target.
 
 It builds a throw-away database (SQLite in a temporary directory, or a ``test_…`` database
 next to the one ``--database-url`` names) and removes it afterwards. Results go into
@@ -44,6 +54,7 @@ docs/sensors.md by hand, with the machine they ran on.
     .venv/bin/python bench/sensors_ingest.py --database-url postgresql://postgres@127.0.0.1/minsheng
     .venv/bin/python bench/sensors_ingest.py --mqtt mqtt://127.0.0.1:1883
     .venv/bin/python bench/sensors_ingest.py --shards 2 --mosquitto
+    .venv/bin/python bench/sensors_ingest.py --shards 2 --sustained --seconds 60 --rate 50000
 """
 
 from __future__ import annotations
