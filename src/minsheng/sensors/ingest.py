@@ -208,14 +208,29 @@ class Entry:
 Item = tuple[Entry, dt.datetime, float, dict[str, float]]
 
 
-class StorageWriter:
+class _OwnThread:
+    """Work in one thread of its own, in order, on that thread's own database connection."""
+
+    def __init__(self, name: str, initializer: Callable[[], None] | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name,
+                                        initializer=initializer)
+
+    def call(self, fn: Callable[[], Any]) -> Future[Any]:
+        return self._pool.submit(fn)
+
+    def close(self) -> None:
+        # The lambda looks the connection up in the pool's thread (it has its own).
+        self._pool.submit(lambda: connection.close()).result()
+        self._pool.shutdown(wait=True)
+
+
+class StorageWriter(_OwnThread):
     """Stores batches in a thread of its own, so that writing batch N (mostly database
     work, during which the driver releases the GIL) overlaps judging batch N+1 on the
     other core. Callers acknowledge a batch to the broker only when its future is done."""
 
     def __init__(self, compact_after: int | None = storage.COMPACT_ROWS) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-store",
-                                        initializer=storage.tune_for_ingest)
+        super().__init__("sensors-store", storage.tune_for_ingest)
         # SQLite: after this many readings of its own, the writer moves the landed ones on
         # (storage.compact). With shards only shard 0's writer does, for all of them: each
         # move rewrites a page per device, so fewer, bigger moves cost less.
@@ -242,14 +257,6 @@ class StorageWriter:
 
         return self._pool.submit(after)
 
-    def call(self, fn: Callable[[], Any]) -> Future[Any]:
-        return self._pool.submit(fn)
-
-    def close(self) -> None:
-        # The lambda looks the connection up in the writer's thread (it has its own).
-        self._pool.submit(lambda: connection.close()).result()
-        self._pool.shutdown(wait=True)
-
 
 def _write_and_compact(rows: list[storage.Row], compact_after: int | None) -> int:
     n = storage.write(rows)
@@ -258,16 +265,13 @@ def _write_and_compact(rows: list[storage.Row], compact_after: int | None) -> in
     return n
 
 
-class Chores(StorageWriter):
+class Chores(_OwnThread):
     """The hourly roll-up, the retention purge and the baselines' reads, in a thread of
     their own with its own database connection: at 10,000 devices a roll-up reads hundreds
     of thousands of rows, and the readings must not wait for it."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensors-chores")
-
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:  # type: ignore[override]
-        return self._pool.submit(fn)
+        super().__init__("sensors-chores")
 
 
 @dataclass
@@ -659,7 +663,7 @@ class Pipeline:
         if self.chores is None:
             self._finish(job.run())
         else:
-            self._chore = self.chores.submit(job.run)
+            self._chore = self.chores.call(job.run)
 
     def _baseline_requests(self, pks: set[int]) -> dict[tuple[str, int], list[BaselineCheck]]:
         wanted: dict[tuple[str, int], list[BaselineCheck]] = {}
