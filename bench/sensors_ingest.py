@@ -615,12 +615,9 @@ def read_line(proc: subprocess.Popen) -> dict:
             return json.loads(line[6:])
 
 
-def sharded_throughput(args, shards: int) -> None:
-    from minsheng.cases.models import Case
-    from minsheng.sensors import storage
-
-    procs = spawn_children(args, shards, "throughput",
-                           ["--one-thread"] if args.one_thread else [])
+def run_together(procs: list[subprocess.Popen]) -> tuple[list[dict], float, list[dict]]:
+    """Wait until every child is ready, start them all on one signal, collect their
+    results: (ready lines, the start time, result lines)."""
     ready = [read_line(p) for p in procs]
     t0 = time.time()
     for p in procs:
@@ -629,6 +626,16 @@ def sharded_throughput(args, shards: int) -> None:
     results = [read_line(p) for p in procs]
     for p in procs:
         p.wait(60)
+    return ready, t0, results
+
+
+def sharded_throughput(args, shards: int) -> None:
+    from minsheng.cases.models import Case
+    from minsheng.sensors import storage
+
+    procs = spawn_children(args, shards, "throughput",
+                           ["--one-thread"] if args.one_thread else [])
+    ready, t0, results = run_together(procs)
     wall = max(r["ended"] for r in results) - t0
     total = sum(r["readings"] for r in results)
     how = "storing in the judging thread" if args.one_thread else "storing beside judging"
@@ -675,14 +682,7 @@ def sharded_paced(args, shards: int) -> None:
 
     cases_before = Case.objects.count()
     procs = spawn_children(args, shards, "paced", extra)
-    [read_line(p) for p in procs]
-    t0 = time.time()
-    for p in procs:
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    results = [read_line(p) for p in procs]
-    for p in procs:
-        p.wait(60)
+    _ready, t0, results = run_together(procs)
     total = sum(r["readings"] for r in results)
     wall = max(r["ended"] for r in results) - t0
     samples = sorted(x for r in results for x in r["samples"])

@@ -20,7 +20,7 @@ class DeviceKind(models.TextChoices):
 
 
 class Quantity(models.TextChoices):
-    """What a device reports. Each quantity is a column of :class:`Reading`: adding one is
+    """What a device reports. Each quantity is a column of :class:`ReadingColumns`: adding one is
     a migration, which keeps the readings table narrow, typed and fast to insert."""
 
     FLOW = "flow", _("Flow")  # 流量, m³/h
@@ -157,7 +157,27 @@ class Device(models.Model):
         return out
 
 
-class Reading(models.Model):
+class ReadingColumns(models.Model):
+    """The columns of a stored reading: the device, the time, a float per quantity."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
+    ts = models.DateTimeField()
+    flow = models.FloatField(null=True)
+    level = models.FloatField(null=True)
+    cod = models.FloatField(null=True)
+    ph = models.FloatField(null=True)
+    conductivity = models.FloatField(null=True)
+    valve = models.FloatField(null=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.device_id}@{self.ts.isoformat()}"
+
+
+class Reading(ReadingColumns):
     """One message of one device at one time: the values it reported then.
 
     Keyed by ``(device, ts)`` and nothing else: a message delivered twice (QoS 1
@@ -170,21 +190,9 @@ class Reading(models.Model):
     """
 
     pk = models.CompositePrimaryKey("device", "ts")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+",
-                               db_index=False)
-    ts = models.DateTimeField()
-    flow = models.FloatField(null=True)
-    level = models.FloatField(null=True)
-    cod = models.FloatField(null=True)
-    ph = models.FloatField(null=True)
-    conductivity = models.FloatField(null=True)
-    valve = models.FloatField(null=True)
-
-    def __str__(self) -> str:
-        return f"{self.device_id}@{self.ts.isoformat()}"
 
 
-class RecentReading(models.Model):
+class RecentReading(ReadingColumns):
     """On SQLite, readings just received, before :func:`minsheng.sensors.storage.compact`
     moves them into :class:`Reading`. Keyed by ``(ts, device)``, so that a batch appends at
     the end of one B-tree instead of touching one page per device of the big table (which
@@ -194,18 +202,6 @@ class RecentReading(models.Model):
     empty. Only :mod:`minsheng.sensors.storage` touches it."""
 
     pk = models.CompositePrimaryKey("ts", "device")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+",
-                               db_index=False)
-    ts = models.DateTimeField()
-    flow = models.FloatField(null=True)
-    level = models.FloatField(null=True)
-    cod = models.FloatField(null=True)
-    ph = models.FloatField(null=True)
-    conductivity = models.FloatField(null=True)
-    valve = models.FloatField(null=True)
-
-    def __str__(self) -> str:
-        return f"{self.device_id}@{self.ts.isoformat()} (recent)"
 
 
 class ReadingHour(models.Model):

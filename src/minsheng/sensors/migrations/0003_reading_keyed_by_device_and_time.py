@@ -44,6 +44,19 @@ def copy_back(apps, schema_editor):
         f"(SELECT 1 FROM {new} n WHERE n.device_id = r.device_id AND n.ts = r.ts)")
 
 
+def reading_fields(*key):
+    """The columns both tables have (``ReadingColumns``), keyed by ``key``."""
+    return [
+        ("pk", models.CompositePrimaryKey(*key, blank=True, editable=False, primary_key=True,
+                                          serialize=False)),
+        ("ts", models.DateTimeField()),
+        *((q, models.FloatField(null=True))
+          for q in ("flow", "level", "cod", "ph", "conductivity", "valve")),
+        ("device", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                                     related_name="+", to="sensors.device")),
+    ]
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -52,40 +65,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RenameModel(old_name="Reading", new_name="LegacyReading"),
-        CreateModelWithoutRowid(
-            name="Reading",
-            fields=[
-                ("pk", models.CompositePrimaryKey("device", "ts", blank=True, editable=False,
-                                                  primary_key=True, serialize=False)),
-                ("ts", models.DateTimeField()),
-                ("flow", models.FloatField(null=True)),
-                ("level", models.FloatField(null=True)),
-                ("cod", models.FloatField(null=True)),
-                ("ph", models.FloatField(null=True)),
-                ("conductivity", models.FloatField(null=True)),
-                ("valve", models.FloatField(null=True)),
-                ("device", models.ForeignKey(db_index=False,
-                                             on_delete=django.db.models.deletion.CASCADE,
-                                             related_name="+", to="sensors.device")),
-            ],
-        ),
-        CreateModelWithoutRowid(
-            name="RecentReading",
-            fields=[
-                ("pk", models.CompositePrimaryKey("ts", "device", blank=True, editable=False,
-                                                  primary_key=True, serialize=False)),
-                ("ts", models.DateTimeField()),
-                ("flow", models.FloatField(null=True)),
-                ("level", models.FloatField(null=True)),
-                ("cod", models.FloatField(null=True)),
-                ("ph", models.FloatField(null=True)),
-                ("conductivity", models.FloatField(null=True)),
-                ("valve", models.FloatField(null=True)),
-                ("device", models.ForeignKey(db_index=False,
-                                             on_delete=django.db.models.deletion.CASCADE,
-                                             related_name="+", to="sensors.device")),
-            ],
-        ),
+        CreateModelWithoutRowid(name="Reading", fields=reading_fields("device", "ts")),
+        CreateModelWithoutRowid(name="RecentReading", fields=reading_fields("ts", "device")),
         migrations.RunPython(copy_readings, copy_back),
         migrations.DeleteModel(name="LegacyReading"),
     ]
