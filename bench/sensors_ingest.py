@@ -217,12 +217,32 @@ def drain() -> None:
         PENDING.pop(0).result()
 
 
-def make_pipeline(overlap: bool, **kw):
+def make_pipeline(overlap: bool, *, baselines: bool = True, **kw):
+    """A pipeline as the ingest process runs it, its registry loaded and frozen, dry
+    weather; ``baselines``: four weeks of same-hour history set in memory."""
     from minsheng.sensors.ingest import Pipeline, StorageWriter
     from minsheng.sensors.shards import Shard
 
     writer = StorageWriter.for_shard(kw.get("shard") or Shard()) if overlap else None
-    return Pipeline(writer=writer, **kw)
+    pipeline = Pipeline(writer=writer, **kw)
+    pipeline.load()
+    if baselines:
+        baseline_history(pipeline)
+    pipeline.freeze()
+    pipeline.ctx.dry = True
+    return pipeline
+
+
+def ingest_rounds(pipeline, rounds_msgs, batch_size: int, now_t: float) -> int:
+    """Every round in batches as fast as they go; returns the readings taken, all stored."""
+    done = 0
+    for msgs in rounds_msgs:
+        for i in range(0, len(msgs), batch_size):
+            done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
+            maybe_flush(pipeline)
+    pipeline.flush_status()
+    drain()
+    return done
 
 
 def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
@@ -240,19 +260,9 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
     rounds_msgs = generate(world, rounds, start, step, {rounds // 2: anomalous})
     gen_s = time.perf_counter() - t_gen
     pipeline = make_pipeline(overlap)
-    pipeline.load()
-    baseline_history(pipeline)
-    pipeline.freeze()
-    pipeline.ctx.dry = True
     now_t = clock.now().timestamp()
-    done = 0
     t0 = time.perf_counter()
-    for msgs in rounds_msgs:
-        for i in range(0, len(msgs), batch_size):
-            done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
-            maybe_flush(pipeline)
-    pipeline.flush_status()
-    drain()
+    done = ingest_rounds(pipeline, rounds_msgs, batch_size, now_t)
     elapsed = time.perf_counter() - t0
     cases = Case.objects.count()
     print(f"throughput{' (storing beside judging)' if overlap else ' (one thread)'}: {n} devices "
@@ -326,12 +336,8 @@ def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, ove
         from minsheng.sensors.ingest import Chores
 
         kw["chores"] = Chores()
-    pipeline = make_pipeline(overlap, on_alarm=on_alarm, **kw)
-    pipeline.load()
-    if not loop_work:
-        baseline_history(pipeline)  # the sustained run reads them from roll-ups, as it would
-    pipeline.freeze()
-    pipeline.ctx.dry = True
+    # The sustained run reads the baselines from roll-ups, as the ingest process would.
+    pipeline = make_pipeline(overlap, baselines=not loop_work, on_alarm=on_alarm, **kw)
     cases_before = Case.objects.count()
     flat = [m for msgs in msgs_by_round for m in msgs]
     del msgs_by_round
@@ -569,22 +575,12 @@ def child_throughput(shard_text: str, n: int, rounds: int, batch_size: int,
                            {rounds // 2: [d for d in anomalous_ids(make_sims(n)) if d in mine]})
     gen_s = time.perf_counter() - t_gen
     pipeline = make_pipeline(overlap, shard=shard)
-    pipeline.load()
-    baseline_history(pipeline)
-    pipeline.freeze()
-    pipeline.ctx.dry = True
     now_t = clock.now().timestamp()
     say(ready=True, devices=len(pipeline.devices), gen_s=gen_s)
     if sys.stdin.readline().strip() != "go":
         return
     began = time.time()
-    done = 0
-    for msgs in rounds_msgs:
-        for i in range(0, len(msgs), batch_size):
-            done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
-            maybe_flush(pipeline)
-    pipeline.flush_status()
-    drain()
+    done = ingest_rounds(pipeline, rounds_msgs, batch_size, now_t)
     ended = time.time()
     pipeline.close()
     say(shard=str(shard), readings=done, began=began, ended=ended,

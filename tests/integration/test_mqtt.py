@@ -22,9 +22,10 @@ from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.states import ClockName
 from minsheng.sensors import actions, storage
 from minsheng.sensors.ingest import BrokerAddress, MqttIngest, Pipeline, make_client
-from minsheng.sensors.models import Alarm, AlarmState, CommandState, Device, DeviceKind, DeviceType
+from minsheng.sensors.models import Alarm, AlarmState, CommandState, Device
 from minsheng.sensors.shards import Shard
 from minsheng.sensors.simulator import MqttTransport, SimDevice, World, iso, run
+from tests.integration.test_sensor_shards import four_devices
 from tests.integration.test_sensors import grant, make_devices
 
 MQTT_URL = os.environ.get("MQTT_URL", "")
@@ -390,12 +391,7 @@ def test_two_shards_share_the_devices_each_reading_stored_once_and_commands_reac
     anomaly at a shard-1 device opens a case; a valve command to it, published by shard 0,
     is acknowledged on the device's ack topic, which shard 1 takes."""
     close_old_connections()
-    outfall, _node = make_devices(city, rules=FAST_RULES)  # yk-01, gw-01: shard 1 of 2
-    lat, lng = city.POINTS["east.a"]
-    actions.register_device("yk-04", name="南湖雨水排口", kind=DeviceKind.OUTFALL, lat=lat,
-                            lng=lng, device_type=DeviceType.objects.get(code="outfall-rain"))
-    actions.register_device("bz-01", name="北站管网节点", kind=DeviceKind.SEWAGE_NODE, lat=lat,
-                            lng=lng, quantities=["flow", "level"])  # yk-04, bz-01: shard 0
+    outfall, *_others = four_devices(city, rules=FAST_RULES)
     grant(city.users["water"])
     prefix = f"minsheng-test-{run_id}/sensors"
     shards = [Ingest(MQTT_URL, prefix, Shard(i, 2).client_id(f"ingest-{run_id}"),

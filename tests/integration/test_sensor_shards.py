@@ -31,8 +31,9 @@ pytestmark = pytest.mark.django_db
 ZERO, ONE = Shard(0, 2), Shard(1, 2)
 
 
-def four_devices(city):
-    outfall, node = make_devices(city)
+def four_devices(city, rules=None):
+    """yk-01 and gw-01 (``make_devices``) fall to shard 1 of 2, yk-04 and bz-01 to shard 0."""
+    outfall, node = make_devices(city, rules=rules)
     dtype = DeviceType.objects.get(code="outfall-rain")
     lat, lng = city.POINTS["east.a"]
     other = actions.register_device("yk-04", name="南湖雨水排口", kind=DeviceKind.OUTFALL,

@@ -233,15 +233,26 @@ class StorageWriter(_OwnThread):
         super().__init__("sensors-store", storage.tune_for_ingest)
         # SQLite: after this many readings of its own, the writer moves the landed ones on
         # (storage.compact). With shards only shard 0's writer does, for all of them: each
-        # move rewrites a page per device, so fewer, bigger moves cost less.
+        # move rewrites a page per device, so fewer, bigger moves cost less. (Shard 0's
+        # tick also moves them every storage.COMPACT_S, whoever stored them.)
         self.compact_after = compact_after
+        self._since_compact = 0  # touched in the writer's thread only
 
     @classmethod
     def for_shard(cls, shard: Shard) -> StorageWriter:
         return cls(storage.COMPACT_ROWS // shard.count if shard.leads else None)
 
     def submit(self, rows: list[storage.Row]) -> Future[int]:
-        return self._pool.submit(_write_and_compact, rows, self.compact_after)
+        return self._pool.submit(self._store, rows)
+
+    def _store(self, rows: list[storage.Row]) -> int:
+        n = storage.write(rows)
+        if self.compact_after is not None:
+            self._since_compact += n
+            if self._since_compact >= self.compact_after:
+                self._since_compact = 0
+                storage.compact()
+        return n
 
     def then(self, stored: Future[Any], fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` in the writer's thread after ``stored`` (one thread, in order: it has
@@ -256,13 +267,6 @@ class StorageWriter(_OwnThread):
                 stored.result()
 
         return self._pool.submit(after)
-
-
-def _write_and_compact(rows: list[storage.Row], compact_after: int | None) -> int:
-    n = storage.write(rows)
-    if compact_after is not None and storage.compact_due(compact_after):
-        storage.compact()
-    return n
 
 
 class Chores(_OwnThread):
@@ -549,9 +553,7 @@ class Pipeline:
         now = now or clock.now()
         now_t = now.timestamp()
         leads = self.shard.leads
-        if self._chore is not None and self._chore.done():
-            chore, self._chore = self._chore, None
-            self._finish(chore.result())
+        self._chore_pending()
         for name, every, job, every_shard in (
             ("registry", self.REGISTRY_EVERY, self.load, True),
             ("weather", self.WEATHER_EVERY, lambda: self.refresh_weather(now), True),
@@ -638,11 +640,8 @@ class Pipeline:
         The database work (seconds for a big network) runs in the :class:`Chores` thread
         when there is one, so that readings keep flowing meanwhile; what it read is
         applied to the detectors here, in the thread that owns them, on a later tick."""
-        if self._chore is not None:
-            if not self._chore.done():
-                return
-            chore, self._chore = self._chore, None
-            self._finish(chore.result())
+        if self._chore_pending():
+            return
         leads = self.shard.leads
         this_hour = storage.hour_start(now)
         if self._rolled_until is None:
@@ -664,6 +663,16 @@ class Pipeline:
             self._finish(job.run())
         else:
             self._chore = self.chores.call(job.run)
+
+    def _chore_pending(self) -> bool:
+        """Whether the last hourly job still runs; if it has finished, apply it now."""
+        if self._chore is None:
+            return False
+        if not self._chore.done():
+            return True
+        chore, self._chore = self._chore, None
+        self._finish(chore.result())
+        return False
 
     def _baseline_requests(self, pks: set[int]) -> dict[tuple[str, int], list[BaselineCheck]]:
         wanted: dict[tuple[str, int], list[BaselineCheck]] = {}
@@ -695,12 +704,6 @@ class Pipeline:
                 c.set_history(job.hour, means.get(c.device, []))
         if job.purged[0] or job.purged[1]:
             log.info("retention: purged %d readings and %d hourly roll-ups", *job.purged)
-
-    def load_baselines(self, now: dt.datetime) -> None:
-        """Every device's same-hour baseline for the hour of ``now``, read now."""
-        hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
-        self._finish(_HourlyJob(now, hour, None, self._baseline_requests(set(self.by_pk)),
-                                False).run())
 
     def close(self) -> None:
         if self._chore is not None:

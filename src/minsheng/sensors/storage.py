@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,7 +51,8 @@ Row = tuple[int, dt.datetime, dict[str, float]]
 WRITE_BATCH = 2000
 PURGE_CHUNK = 20_000
 DEVICE_CHUNK = 200  # devices per roll-up or purge statement
-# compact() is due after this many readings written by this process, or this many seconds.
+# The ingest process moves SQLite's landed readings on after its writer stored this many,
+# and every this many seconds for whatever landed (the HTTP endpoint's too).
 COMPACT_ROWS = 100_000
 COMPACT_S = 30.0
 
@@ -73,8 +73,8 @@ def write(rows: Iterable[Row]) -> int:
     """Store readings; a ``(device, ts)`` already stored is skipped, not an error.
 
     Returns how many rows were offered (callers that care about duplicates dedupe by time
-    themselves, as detection does). They land in the recent table; :func:`compact` moves
-    them on.
+    themselves, as detection does). On SQLite they land in the recent table, and
+    :func:`compact` moves them on.
 
     SQLite and PostgreSQL take a faster path than ``bulk_create``, whose per-field
     preparation costs ~30 µs a row, more than detection itself (see docs/sensors.md): one
@@ -88,22 +88,11 @@ def write(rows: Iterable[Row]) -> int:
     vendor = connection.vendor
     if vendor == "sqlite":
         _write_sqlite(rows)
-        _since_compact[0] += len(rows)
     elif vendor == "postgresql":
         _write_postgresql(rows)
     else:
         write_orm(rows)
     return len(rows)
-
-
-_since_compact = [0, 0.0]  # readings written by this process since it last compacted, when
-
-
-def compact_due(rows: int = COMPACT_ROWS) -> bool:
-    """Whether this process has written ``rows`` readings, or any long enough ago, since
-    it last ran :func:`compact`."""
-    return _since_compact[0] >= rows or (
-        _since_compact[0] > 0 and time.monotonic() - _since_compact[1] >= COMPACT_S)
 
 
 def lands_apart() -> bool:
@@ -116,7 +105,6 @@ def compact() -> int:
     transaction (which holds the one write lock: nothing lands between the copy and the
     delete); returns how many moved (a ``(device, ts)`` already there is dropped: the first
     one stays). Any process may run it at any time, as often as it likes."""
-    _since_compact[0], _since_compact[1] = 0, time.monotonic()
     if not lands_apart():
         return 0
     recent, table = RecentReading._meta.db_table, Reading._meta.db_table
@@ -131,8 +119,9 @@ def compact() -> int:
 
 def tune_for_ingest() -> None:
     """Per connection, for the process that writes readings all day: SQLite gets a page
-    cache big enough for the hot end of the unique index (the default 2 MB makes every
-    insert a cache miss once the table holds a few million rows)."""
+    cache big enough for each device's end of the key, which every move of the landed
+    readings touches (the default 2 MB makes that a cache miss a device once the table
+    holds a few million rows)."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -131072")  # 128 MB
@@ -223,6 +212,11 @@ def _merged(rows_by_table: Iterable[Iterable[tuple[Any, ...]]]) -> list[tuple[An
     return [seen[t] for t in sorted(seen)]
 
 
+def _values(row: tuple[Any, ...]) -> dict[str, float]:
+    """``(ts, flow, level, …)`` → the quantities reported, by name."""
+    return {q: v for q, v in zip(QUANTITIES, row[1:], strict=True) if v is not None}
+
+
 def count(device_pk: int | None = None) -> int:
     """Readings stored (of one device): each ``(device, ts)`` once."""
     stored, *recent = _both(device_pk)
@@ -238,8 +232,7 @@ def readings(device_pk: int, since: dt.datetime | None = None,
              until: dt.datetime | None = None) -> list[tuple[dt.datetime, dict[str, float]]]:
     """Raw readings of one device in time order (tests, exports)."""
     rows = _merged(qs.values_list("ts", *QUANTITIES) for qs in _both(device_pk, since, until))
-    return [(row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True) if v is not None})
-            for row in rows]
+    return [(row[0], _values(row)) for row in rows]
 
 
 def latest(device_pk: int) -> tuple[dt.datetime, dict[str, float]] | None:
@@ -249,7 +242,7 @@ def latest(device_pk: int) -> tuple[dt.datetime, dict[str, float]] | None:
     if not found:
         return None
     row = max(found, key=lambda r: r[0])
-    return row[0], {q: v for q, v in zip(QUANTITIES, row[1:], strict=True) if v is not None}
+    return row[0], _values(row)
 
 
 def last_seen(device_pks: Sequence[int]) -> dict[int, dt.datetime]:

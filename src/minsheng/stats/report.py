@@ -45,8 +45,8 @@ from .models import (
 )
 from .rollup import latest_state, no_jit, today_rollup_age
 
-KIND_ORDER: dict[str, int] = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1, UnitKind.DEPARTMENT: 2,
-              UnitKind.GRASSROOTS: 3}
+KIND_ORDER: dict[str, int] = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1,
+                              UnitKind.DEPARTMENT: 2, UnitKind.GRASSROOTS: 3}
 
 
 @dataclass
