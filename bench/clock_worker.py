@@ -75,13 +75,17 @@ def setup() -> None:
                now() + interval '4 days'
         FROM cases_case, unnest(array['feedback', 'resolve']) n""")
     sql("ANALYZE")
-    print(f"generated {OPEN_CASES} open cases and {2 * OPEN_CASES} running clocks "
-          f"in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"generated {OPEN_CASES} open cases and {2 * OPEN_CASES} running clocks "
+        f"in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
 
 
 def worker(*extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "minsheng", "worker", *extra],
-                            env=dict(os.environ, LOG_LEVEL="WARNING"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "minsheng", "worker", *extra], env=dict(os.environ, LOG_LEVEL="WARNING")
+    )
 
 
 def bench_latency() -> dict:
@@ -102,26 +106,37 @@ def bench_latency() -> dict:
           ON e.case_id = c.case_id AND e.action = 'clock_breach' AND e.data->>'clock' = 'sign'
         WHERE c.name = 'sign'""")
     lat = sorted(float(r[0]) for r in rows)
-    return {"open_cases": OPEN_CASES, "breaches": len(lat), "expected": DUE_SOON,
-            "p50_ms": round(lat[len(lat) // 2], 1), "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
-            "max_ms": round(lat[-1], 1)}
+    return {
+        "open_cases": OPEN_CASES,
+        "breaches": len(lat),
+        "expected": DUE_SOON,
+        "p50_ms": round(lat[len(lat) // 2], 1),
+        "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
+        "max_ms": round(lat[-1], 1),
+    }
 
 
 def bench_idle() -> dict:
     sql("UPDATE cases_caseclock SET met_at = now() WHERE name = 'sign' AND met_at IS NULL")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    calls0 = sql("SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
-                 "WHERE datname = current_database()")[0][0]
+    calls0 = sql(
+        "SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
+        "WHERE datname = current_database()"
+    )[0][0]
     proc = worker()
     time.sleep(60)
     proc.terminate()
     proc.wait()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    calls1 = sql("SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
-                 "WHERE datname = current_database()")[0][0]
+    calls1 = sql(
+        "SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
+        "WHERE datname = current_database()"
+    )[0][0]
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"cpu_seconds_per_idle_minute_incl_startup": round(cpu, 2),
-            "transactions_per_idle_minute": int(calls1 - calls0)}
+    return {
+        "cpu_seconds_per_idle_minute_incl_startup": round(cpu, 2),
+        "transactions_per_idle_minute": int(calls1 - calls0),
+    }
 
 
 def bench_two_workers() -> dict:
@@ -141,8 +156,13 @@ def bench_two_workers() -> dict:
         p.wait()
     events = sql("""SELECT count(*), count(DISTINCT case_id) FROM cases_caseevent
                     WHERE action = 'clock_breach' AND data->>'clock' = 'dispatch'""")[0]
-    return {"breaches": BREACHES, "events": events[0], "distinct_cases": events[1],
-            "acted_twice": events[0] - events[1], "seconds": round(elapsed, 1)}
+    return {
+        "breaches": BREACHES,
+        "events": events[0],
+        "distinct_cases": events[1],
+        "acted_twice": events[0] - events[1],
+        "seconds": round(elapsed, 1),
+    }
 
 
 if __name__ == "__main__":

@@ -30,8 +30,15 @@ PREFIXES = ["", "", "平湖市", "浙江省嘉兴市平湖市", "浙江嘉兴平
 NOISE = ["", "", "附近", "门口", "对面", "旁边"]
 # Characters swapped in for typos: a few common ones, so some typos hit other names.
 TYPO_CHARS = "力胡民华东新湖街道路村镇区山港"
-GARBAGE = ["我家楼下的路灯坏了好几天了", "小区门口垃圾没人清理", "噪音扰民晚上十一点还在施工",
-           "上海市金山区廊下镇", "北京市朝阳区建国路88号", "12345", "马路上有个大坑"]
+GARBAGE = [
+    "我家楼下的路灯坏了好几天了",
+    "小区门口垃圾没人清理",
+    "噪音扰民晚上十一点还在施工",
+    "上海市金山区廊下镇",
+    "北京市朝阳区建国路88号",
+    "12345",
+    "马路上有个大坑",
+]
 
 
 def make_addresses(data: dict, n: int, rng: random.Random) -> list[tuple[str, str | None]]:
@@ -46,8 +53,11 @@ def make_addresses(data: dict, n: int, rng: random.Random) -> list[tuple[str, st
     road_towns = []
     for road in data["roads"]:
         line = shapely.geometry.shape(road["geometry"])
-        near = [c for c, t in towns.items()
-                if line.intersection(shapely.geometry.shape(t["boundary"])).length > 0.002]
+        near = [
+            c
+            for c, t in towns.items()
+            if line.intersection(shapely.geometry.shape(t["boundary"])).length > 0.002
+        ]
         road_towns.append((road["name"], near or list(towns)))
     out: list[tuple[str, str | None]] = []
     for _ in range(n):
@@ -75,7 +85,7 @@ def make_addresses(data: dict, n: int, rng: random.Random) -> list[tuple[str, st
             town_name = ""
         if rng.random() < 0.15:
             k = rng.randrange(len(name))
-            body = body[:k] + rng.choice(TYPO_CHARS) + body[k + 1:]
+            body = body[:k] + rng.choice(TYPO_CHARS) + body[k + 1 :]
         out.append((rng.choice(PREFIXES) + town_name + body + rng.choice(NOISE), name))
     return out
 
@@ -93,8 +103,7 @@ def timed(fn: Callable[..., object], args: Sequence[tuple]) -> list[float]:
 
 def summary(name: str, samples: list[float]) -> str:
     qs = statistics.quantiles(samples, n=100)
-    return (f"| {name} | {len(samples):,} | {qs[49]:.1f} | {qs[98]:.1f} | "
-            f"{statistics.fmean(samples):.1f} |")
+    return f"| {name} | {len(samples):,} | {qs[49]:.1f} | {qs[98]:.1f} | {statistics.fmean(samples):.1f} |"
 
 
 def main() -> None:
@@ -114,8 +123,10 @@ def main() -> None:
 
     # Points over the city's bounding box plus a margin: inside, outside, in the bay.
     min_lat, min_lng, max_lat, max_lng = locator.bounds
-    pts = [(rng.uniform(min_lat - 0.02, max_lat + 0.02), rng.uniform(min_lng - 0.02, max_lng + 0.02))
-           for _ in range(args.n)]
+    pts = [
+        (rng.uniform(min_lat - 0.02, max_lat + 0.02), rng.uniform(min_lng - 0.02, max_lng + 0.02))
+        for _ in range(args.n)
+    ]
     labelled = make_addresses(data, args.n, rng)
     addresses = [(a,) for a, _name in labelled]
 
@@ -130,8 +141,7 @@ def main() -> None:
     gaz_samples = timed(gaz.match, addresses)
     results = [gaz.match(a) for a, _name in labelled]
     matched = sum(1 for m in results if m is not None)
-    right = sum(1 for m, (_a, name) in zip(results, labelled, strict=True)
-                if (m.name if m else None) == name)
+    right = sum(1 for m, (_a, name) in zip(results, labelled, strict=True) if (m.name if m else None) == name)
     gcj_samples = timed(gcj02_to_wgs84, [wgs84_to_gcj02(lat, lng) for lat, lng in pts[:20000]])
     t0 = time.perf_counter()
     locator.locate_many([p[0] for p in pts], [p[1] for p in pts])
@@ -143,11 +153,15 @@ def main() -> None:
             cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    print(f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; "
-          f"Python {platform.python_version()}, shapely {shapely.__version__} "
-          f"(GEOS {'.'.join(map(str, shapely.geos_version))}), rapidfuzz {rapidfuzz.__version__}")
-    print(f"build: PlaceLocator.from_geojson {t_loc * 1e3:.1f} ms ({len(locator)} polygons), "
-          f"Gazetteer.from_city {t_gaz * 1e3:.1f} ms")
+    print(
+        f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; "
+        f"Python {platform.python_version()}, shapely {shapely.__version__} "
+        f"(GEOS {'.'.join(map(str, shapely.geos_version))}), rapidfuzz {rapidfuzz.__version__}"
+    )
+    print(
+        f"build: PlaceLocator.from_geojson {t_loc * 1e3:.1f} ms ({len(locator)} polygons), "
+        f"Gazetteer.from_city {t_gaz * 1e3:.1f} ms"
+    )
     print()
     print("| call | calls | p50 µs | p99 µs | mean µs |")
     print("|---|---:|---:|---:|---:|")
@@ -156,9 +170,11 @@ def main() -> None:
     print(summary("coords.gcj02_to_wgs84", gcj_samples))
     print()
     print(f"locate_many: {many_us:.2f} µs per point over {len(pts):,} points")
-    print(f"located {found / len(pts):.0%} of the points (the rest are outside the city); "
-          f"matched {matched / len(addresses):.0%} of the addresses; the intended name (or None "
-          f"for unrelated text) for {right / len(addresses):.1%}")
+    print(
+        f"located {found / len(pts):.0%} of the points (the rest are outside the city); "
+        f"matched {matched / len(addresses):.0%} of the addresses; the intended name (or None "
+        f"for unrelated text) for {right / len(addresses):.1%}"
+    )
 
 
 if __name__ == "__main__":

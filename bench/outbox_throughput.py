@@ -71,10 +71,17 @@ def make_unit(receiver_url: str, secret: str):
 def fill(unit, n: int, at: dt.datetime) -> list[int]:
     from minsheng.notify.models import Audience, OutboxMessage
 
-    rows = [OutboxMessage(kind="case_assigned", audience=Audience.UNIT, unit=unit,
-                          context={"number": f"MS-BENCH-{i:05d}", "title": "人行道井盖破损",
-                                   "urgent": i % 10 == 0},
-                          created_at=at, next_attempt_at=at) for i in range(n)]
+    rows = [
+        OutboxMessage(
+            kind="case_assigned",
+            audience=Audience.UNIT,
+            unit=unit,
+            context={"number": f"MS-BENCH-{i:05d}", "title": "人行道井盖破损", "urgent": i % 10 == 0},
+            created_at=at,
+            next_attempt_at=at,
+        )
+        for i in range(n)
+    ]
     return [m.pk for m in OutboxMessage.objects.bulk_create(rows, batch_size=1000)]
 
 
@@ -124,9 +131,11 @@ def throughput(n: int, workers: int) -> None:
         counts = rx.counts()
     sent = OutboxMessage.objects.filter(pk__in=ids, status="sent").count()
     notes = Notification.objects.filter(message_id__in=ids).count()
-    print(f"throughput: {n} messages, {workers} worker(s): {elapsed:.2f} s, "
-          f"{n / elapsed:,.0f} messages/s ({notes} in-app notifications, {sum(counts.values())} "
-          f"webhook POSTs, {len(counts)} distinct ids, {sent} marked sent)")
+    print(
+        f"throughput: {n} messages, {workers} worker(s): {elapsed:.2f} s, "
+        f"{n / elapsed:,.0f} messages/s ({notes} in-app notifications, {sum(counts.values())} "
+        f"webhook POSTs, {len(counts)} distinct ids, {sent} marked sent)"
+    )
     assert len(counts) == n and set(counts.values()) == {1} and sent == n
 
 
@@ -156,16 +165,24 @@ def flaky(m: int, workers: int) -> None:
             counts, refused = rx.counts(), len(rx.refused)
     finally:
         clock.set_now(None)
-    attempts = sum(Delivery.objects.filter(message_id__in=ids, channel__startswith="webhook")
-                   .values_list("attempts", flat=True))
+    attempts = sum(
+        Delivery.objects.filter(message_id__in=ids, channel__startswith="webhook").values_list(
+            "attempts", flat=True
+        )
+    )
     parked = OutboxMessage.objects.filter(pk__in=ids, status="parked").count()
-    worst = max(Delivery.objects.filter(message_id__in=ids, channel__startswith="webhook")
-                .values_list("attempts", flat=True))
+    worst = max(
+        Delivery.objects.filter(message_id__in=ids, channel__startswith="webhook").values_list(
+            "attempts", flat=True
+        )
+    )
     lost = m - len(counts)
     dup = sum(counts.values()) - len(counts)
-    print(f"flaky (50% refused): {m} messages in {rounds} rounds, {elapsed:.2f} s; "
-          f"{attempts} webhook attempts ({refused} refused), worst message {worst} attempts; "
-          f"lost {lost}, duplicated {dup}, parked {parked}")
+    print(
+        f"flaky (50% refused): {m} messages in {rounds} rounds, {elapsed:.2f} s; "
+        f"{attempts} webhook attempts ({refused} refused), worst message {worst} attempts; "
+        f"lost {lost}, duplicated {dup}, parked {parked}"
+    )
     assert lost == 0 and dup == 0 and parked == 0
 
 
@@ -184,8 +201,10 @@ def main() -> None:
         ap.error("SQLite runs one worker; use --database-url postgresql://… for more")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-              f"{connection.vendor}, Django {__import__('django').get_version()}")
+        print(
+            f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{connection.vendor}, Django {__import__('django').get_version()}"
+        )
         throughput(args.n, args.workers)
         flaky(args.flaky, args.workers)
     finally:

@@ -82,10 +82,20 @@ def setup() -> None:
         row = corpus[i % len(corpus)]
         lat, lng = random_point(rng)
         at = now - dt.timedelta(minutes=rng.uniform(0, 72 * 60))
-        batch.append(Case(
-            number=f"BENCH{i:010d}", channel="hotline", text=row["text"], title=row["text"][:40],
-            matter=matters[row["code"]], lat=lat, lng=lng, state=State.ASSIGNED,
-            created_at=at, updated_at=at))
+        batch.append(
+            Case(
+                number=f"BENCH{i:010d}",
+                channel="hotline",
+                text=row["text"],
+                title=row["text"][:40],
+                matter=matters[row["code"]],
+                lat=lat,
+                lng=lng,
+                state=State.ASSIGNED,
+                created_at=at,
+                updated_at=at,
+            )
+        )
         if len(batch) == 5000:
             Case.objects.bulk_create(batch)
             batch = []
@@ -112,9 +122,13 @@ def bench_routing() -> dict:
         decide(case, decision, place.get("reason"))
         samples.append((time.perf_counter() - t0) * 1000)
         found_dups += bool(decision.duplicates)
-    return {"p50_ms": round(pct(samples, 0.5), 2), "p99_ms": round(pct(samples, 0.99), 2),
-            "mean_ms": round(statistics.mean(samples), 2), "routed": ROUTED,
-            "with_duplicate_candidates": found_dups}
+    return {
+        "p50_ms": round(pct(samples, 0.5), 2),
+        "p99_ms": round(pct(samples, 0.99), 2),
+        "mean_ms": round(statistics.mean(samples), 2),
+        "routed": ROUTED,
+        "with_duplicate_candidates": found_dups,
+    }
 
 
 def bench_http() -> dict:
@@ -128,8 +142,11 @@ def bench_http() -> dict:
         port = s.getsockname()[1]
     env = dict(os.environ)
     server = subprocess.Popen(
-        [sys.executable, "-m", "minsheng", "serve", "--port", str(port), "--workers", "2",
-         "--threads", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "minsheng", "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/api/v1/cases"
         for _ in range(100):
@@ -148,10 +165,20 @@ def bench_http() -> dict:
 
         def worker():
             for i in counter:
-                body = json.dumps({"channel": "app", "text": texts[i % len(texts)],
-                                   "lat": points[i][0], "lng": points[i][1]}).encode()
-                req = urllib.request.Request(url, body, method="POST", headers={
-                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                body = json.dumps(
+                    {
+                        "channel": "app",
+                        "text": texts[i % len(texts)],
+                        "lat": points[i][0],
+                        "lng": points[i][1],
+                    }
+                ).encode()
+                req = urllib.request.Request(
+                    url,
+                    body,
+                    method="POST",
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                )
                 t0 = time.perf_counter()
                 try:
                     urllib.request.urlopen(req, timeout=30).read()
@@ -164,10 +191,15 @@ def bench_http() -> dict:
 
         # warm both gunicorn workers (model load) before timing
         for i in range(4):
-            urllib.request.urlopen(urllib.request.Request(url, json.dumps(
-                {"channel": "app", "text": texts[i]}).encode(), method="POST", headers={
-                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"}),
-                timeout=60).read()
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    url,
+                    json.dumps({"channel": "app", "text": texts[i]}).encode(),
+                    method="POST",
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                ),
+                timeout=60,
+            ).read()
         t0 = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(HTTP_THREADS)]
         for t in threads:
@@ -175,9 +207,13 @@ def bench_http() -> dict:
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
-        return {"requests": HTTP_REQUESTS, "errors": errors[0],
-                "per_second": round(len(latencies) / elapsed, 1),
-                "p50_ms": round(pct(latencies, 0.5), 1), "p99_ms": round(pct(latencies, 0.99), 1)}
+        return {
+            "requests": HTTP_REQUESTS,
+            "errors": errors[0],
+            "per_second": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(pct(latencies, 0.5), 1),
+            "p99_ms": round(pct(latencies, 0.99), 1),
+        }
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -185,7 +221,6 @@ def bench_http() -> dict:
 
 if __name__ == "__main__":
     setup()
-    print(f"database: {connection.vendor}, open cases: "
-          f"{Case.objects.exclude(state=State.CLOSED).count()}")
+    print(f"database: {connection.vendor}, open cases: {Case.objects.exclude(state=State.CLOSED).count()}")
     print("routing one case in process:", json.dumps(bench_routing()))
     print("intake over HTTP (gunicorn 2 workers x 2 threads, 4 clients):", json.dumps(bench_http()))

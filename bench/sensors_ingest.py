@@ -92,13 +92,31 @@ def setup(database_url: str | None) -> None:
 
     logging.getLogger("minsheng").setLevel(logging.ERROR)
 
+
 # A device is offline (silence) after 120 minutes without a reading: the sustained run plays
 # at most 100 minutes of readings, all of them recent, while the loop checks silence.
-RAIN = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 120}, "quantities": {
-    "flow": {"dry_weather": {"max": 0.5}}, "level": {"threshold": {}}, "cod": {"threshold": {}}}}
-NODE = {"hold_seconds": 0, "clear_seconds": 300, "silence": {"minutes": 120}, "quantities": {
-    "level": {"threshold": {}}, "flow": {"rate": {"max_rise": 60, "window_seconds": 300},
-                                         "baseline": {"k": 8, "min_samples": 7, "floor": 5}}}}
+RAIN = {
+    "hold_seconds": 0,
+    "clear_seconds": 300,
+    "silence": {"minutes": 120},
+    "quantities": {
+        "flow": {"dry_weather": {"max": 0.5}},
+        "level": {"threshold": {}},
+        "cod": {"threshold": {}},
+    },
+}
+NODE = {
+    "hold_seconds": 0,
+    "clear_seconds": 300,
+    "silence": {"minutes": 120},
+    "quantities": {
+        "level": {"threshold": {}},
+        "flow": {
+            "rate": {"max_rise": 60, "window_seconds": 300},
+            "baseline": {"k": 8, "min_samples": 7, "floor": 5},
+        },
+    },
+}
 
 
 def make_sims(n: int):
@@ -108,9 +126,15 @@ def make_sims(n: int):
     sims = []
     for i in range(n):
         is_rain = i % 10 < 3
-        sims.append(SimDevice(f"bench-{i:05d}", profile="rain_outfall" if is_rain else "sewage",
-                              base_flow=6.0 if is_rain else 40.0, has_valve=is_rain,
-                              quantities=("flow", "level", "cod") if is_rain else ("flow", "level")))
+        sims.append(
+            SimDevice(
+                f"bench-{i:05d}",
+                profile="rain_outfall" if is_rain else "sewage",
+                base_flow=6.0 if is_rain else 40.0,
+                has_valve=is_rain,
+                quantities=("flow", "level", "cod") if is_rain else ("flow", "level"),
+            )
+        )
     return sims
 
 
@@ -129,21 +153,39 @@ def make_devices(n: int):
     unit = Unit.objects.create(code="swjt", name="水务集团", kind=UnitKind.DEPARTMENT)
     Unit.objects.create(code="centre", name="社会治理中心", kind=UnitKind.CENTRE)
     Matter.objects.create(code="water.outfall", name="排口流量或水质异常", owner_unit=unit)
-    rain = DeviceType.objects.create(code="rain", name="雨水排口", kind=DeviceKind.OUTFALL,
-                                     quantities=["flow", "level", "cod"], has_valve=True,
-                                     normal_ranges={"level": [None, 1.0], "cod": [None, 100]},
-                                     rules=RAIN)
-    node = DeviceType.objects.create(code="node", name="管网节点", kind=DeviceKind.SEWAGE_NODE,
-                                     quantities=["flow", "level"],
-                                     normal_ranges={"level": [None, 1.5]}, rules=NODE)
+    rain = DeviceType.objects.create(
+        code="rain",
+        name="雨水排口",
+        kind=DeviceKind.OUTFALL,
+        quantities=["flow", "level", "cod"],
+        has_valve=True,
+        normal_ranges={"level": [None, 1.0], "cod": [None, 100]},
+        rules=RAIN,
+    )
+    node = DeviceType.objects.create(
+        code="node",
+        name="管网节点",
+        kind=DeviceKind.SEWAGE_NODE,
+        quantities=["flow", "level"],
+        normal_ranges={"level": [None, 1.5]},
+        rules=NODE,
+    )
     now = clock.now()
     rows, sims = [], make_sims(n)
     for i, sim in enumerate(sims):
         is_rain = i % 10 < 3
-        rows.append(Device(device_id=sim.device_id, name=f"设备{i}", owner_unit=unit,
-                           kind=(rain if is_rain else node).kind,
-                           device_type=rain if is_rain else node, created_at=now,
-                           lat=30.6 + (i % 100) * 0.002, lng=120.9 + (i // 100) * 0.002))
+        rows.append(
+            Device(
+                device_id=sim.device_id,
+                name=f"设备{i}",
+                owner_unit=unit,
+                kind=(rain if is_rain else node).kind,
+                device_type=rain if is_rain else node,
+                created_at=now,
+                lat=30.6 + (i % 100) * 0.002,
+                lng=120.9 + (i // 100) * 0.002,
+            )
+        )
     Device.objects.bulk_create(rows, batch_size=1000)
     return sims
 
@@ -153,8 +195,7 @@ def baseline_history(pipeline) -> None:
     from minsheng.sensors.detection import BaselineCheck
     from minsheng.sensors.simulator import diurnal
 
-    history = {h: [40.0 * diurnal(h) * (1 + 0.03 * ((d % 5) - 2)) for d in range(28)]
-               for h in range(24)}
+    history = {h: [40.0 * diurnal(h) * (1 + 0.03 * ((d % 5) - 2)) for d in range(28)] for h in range(24)}
     profile: dict[int, tuple[float, float]] = {}
     for e in pipeline.devices.values():
         for c in e.detector.checks():
@@ -175,11 +216,14 @@ def generate(world, rounds: int, start: float, step: float, anomalies: dict[int,
     for r in range(rounds):
         for device_id in anomalies.get(r, ()):
             d = world.devices[device_id]
-            world.inject(device_id, "discharge" if d.profile == "rain_outfall" else "overflow",
-                         None, start)
+            world.inject(device_id, "discharge" if d.profile == "rain_outfall" else "overflow", None, start)
         t = start + r * step
-        out.append([(d.device_id, telemetry(d, t + (i % 97) * 0.01, world.reading(d, t)))
-                    for i, d in enumerate(devices)])
+        out.append(
+            [
+                (d.device_id, telemetry(d, t + (i % 97) * 0.01, world.reading(d, t)))
+                for i, d in enumerate(devices)
+            ]
+        )
     return out
 
 
@@ -238,7 +282,7 @@ def ingest_rounds(pipeline, rounds_msgs, batch_size: int, now_t: float) -> int:
     done = 0
     for msgs in rounds_msgs:
         for i in range(0, len(msgs), batch_size):
-            done += ingest_batch(pipeline, msgs[i:i + batch_size], now_t)
+            done += ingest_batch(pipeline, msgs[i : i + batch_size], now_t)
             maybe_flush(pipeline)
     pipeline.flush_status()
     drain()
@@ -265,16 +309,18 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
     done = ingest_rounds(pipeline, rounds_msgs, batch_size, now_t)
     elapsed = time.perf_counter() - t0
     cases = Case.objects.count()
-    print(f"throughput{' (storing beside judging)' if overlap else ' (one thread)'}: {n} devices "
-          f"× {rounds} readings = {done} readings in {elapsed:.2f} s "
-          f"→ {done / elapsed:,.0f} readings/s (batches of {batch_size}; generating them took "
-          f"{gen_s:.1f} s, not timed); stored {storage.count()}, alarms raised "
-          f"{pipeline.alarms_raised}, cases opened {cases}")
+    print(
+        f"throughput{' (storing beside judging)' if overlap else ' (one thread)'}: {n} devices "
+        f"× {rounds} readings = {done} readings in {elapsed:.2f} s "
+        f"→ {done / elapsed:,.0f} readings/s (batches of {batch_size}; generating them took "
+        f"{gen_s:.1f} s, not timed); stored {storage.count()}, alarms raised "
+        f"{pipeline.alarms_raised}, cases opened {cases}"
+    )
     # Where the time goes, on one more round of the same size.
     msgs = generate(world, 1, start + rounds * step, step, {})[0]
     parse_s = store_s = detect_s = 0.0
     for i in range(0, len(msgs), batch_size):
-        chunk = msgs[i:i + batch_size]
+        chunk = msgs[i : i + batch_size]
         a = time.perf_counter()
         items = [pipeline.accept(d, json.loads(p), now_t, "mqtt") for d, p in chunk]
         b = time.perf_counter()
@@ -284,13 +330,25 @@ def throughput(sims, rounds: int, batch_size: int, overlap: bool) -> None:
         parse_s, store_s, detect_s = parse_s + b - a, store_s + c - b, detect_s + time.perf_counter() - c
     pipeline.close()
     total = parse_s + store_s + detect_s
-    print(f"  per reading: decode+validate {parse_s / len(msgs) * 1e6:.1f} µs, "
-          f"store {store_s / len(msgs) * 1e6:.1f} µs, detect {detect_s / len(msgs) * 1e6:.1f} µs "
-          f"({len(msgs) / total:,.0f} readings/s on this round)")
+    print(
+        f"  per reading: decode+validate {parse_s / len(msgs) * 1e6:.1f} µs, "
+        f"store {store_s / len(msgs) * 1e6:.1f} µs, detect {detect_s / len(msgs) * 1e6:.1f} µs "
+        f"({len(msgs) / total:,.0f} readings/s on this round)"
+    )
 
 
-def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, overlap: bool,
-          loop_work: bool, shard=None, seed: int = 2, go=None) -> dict:
+def paced(
+    sims,
+    seconds: float,
+    rate: float,
+    batch_size: int,
+    n_alarms: int,
+    overlap: bool,
+    loop_work: bool,
+    shard=None,
+    seed: int = 2,
+    go=None,
+) -> dict:
     """Readings arrive at ``rate`` for ``seconds``; the pipeline takes them the way
     ``MqttIngest.drain`` does (20 ms windows, at most ``batch_size``; a loop that fell behind
     takes bigger batches). Anomalies are injected into ``n_alarms`` devices spread over the
@@ -377,11 +435,23 @@ def paced(sims, seconds: float, rate: float, batch_size: int, n_alarms: int, ove
     ended = time.time()
     pipeline.close()
     samples.sort()
-    return {"readings": total, "rate": rate, "elapsed": elapsed, "behind": elapsed - total / rate,
-            "biggest": biggest, "samples": samples, "gen_s": gen_s, "began": began,
-            "ended": ended, "devices": len(pipeline.devices), "shard": str(pipeline.shard),
-            "opened": Case.objects.count() - cases_before, "stored": pipeline.stored,
-            "worst_wait": worst[0], "worst_at": worst[1]}
+    return {
+        "readings": total,
+        "rate": rate,
+        "elapsed": elapsed,
+        "behind": elapsed - total / rate,
+        "biggest": biggest,
+        "samples": samples,
+        "gen_s": gen_s,
+        "began": began,
+        "ended": ended,
+        "devices": len(pipeline.devices),
+        "shard": str(pipeline.shard),
+        "opened": Case.objects.count() - cases_before,
+        "stored": pipeline.stored,
+        "worst_wait": worst[0],
+        "worst_at": worst[1],
+    }
 
 
 def loop_chores(pipeline, last: list[float]) -> None:
@@ -401,22 +471,27 @@ def percentile_line(samples: list[float]) -> str:
     if not samples:
         return "no alarms fired"
     p = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))] * 1000  # noqa: E731
-    return (f"alarm-to-case p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max "
-            f"{samples[-1] * 1000:.0f} ms (mean {statistics.mean(samples) * 1000:.0f} ms, "
-            f"{len(samples)} alarms)")
+    return (
+        f"alarm-to-case p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max "
+        f"{samples[-1] * 1000:.0f} ms (mean {statistics.mean(samples) * 1000:.0f} ms, "
+        f"{len(samples)} alarms)"
+    )
 
 
-def latency(sims, seconds: float, rate: int, batch_size: int, n_alarms: int,
-            overlap: bool, loop_work: bool = False) -> None:
+def latency(
+    sims, seconds: float, rate: int, batch_size: int, n_alarms: int, overlap: bool, loop_work: bool = False
+) -> None:
     if loop_work:
         rollup_history(sims)
     r = paced(sims, seconds, rate, batch_size, n_alarms, overlap, loop_work)
     what = "sustained" if loop_work else "latency"
-    print(f"{what}: {r['readings']} readings arriving at {rate:,.0f}/s for "
-          f"{r['readings'] / rate:.0f} s, taken in 20 ms windows up to {batch_size} (largest "
-          f"batch {r['biggest']}); all handled {r['behind']:.1f} s after the last arrived "
-          f"(→ {r['readings'] / r['elapsed']:,.0f} readings/s); {r['opened']} cases opened; "
-          f"{percentile_line(r['samples'])}")
+    print(
+        f"{what}: {r['readings']} readings arriving at {rate:,.0f}/s for "
+        f"{r['readings'] / rate:.0f} s, taken in 20 ms windows up to {batch_size} (largest "
+        f"batch {r['biggest']}); all handled {r['behind']:.1f} s after the last arrived "
+        f"(→ {r['readings'] / r['elapsed']:,.0f} readings/s); {r['opened']} cases opened; "
+        f"{percentile_line(r['samples'])}"
+    )
 
 
 def rollup_history(sims) -> None:
@@ -444,10 +519,9 @@ def rollup_history(sims) -> None:
             local = h.astimezone(tz).hour
             for d in range(1, 29):
                 mean = 40.0 * diurnal(local) * (1 + 0.03 * ((d % 5) - 2))
-                rows.append((pk, h - dt.timedelta(days=d),
-                             {"flow": [mean, mean * 0.8, mean * 1.2, 60]}))
+                rows.append((pk, h - dt.timedelta(days=d), {"flow": [mean, mean * 0.8, mean * 1.2, 60]}))
     for i in range(0, len(rows), 20_000):
-        storage.write_hours(rows[i:i + 20_000])
+        storage.write_hours(rows[i : i + 20_000])
 
 
 def settled(pipeline, timeout: float = 300.0) -> None:
@@ -458,8 +532,11 @@ def settled(pipeline, timeout: float = 300.0) -> None:
     from minsheng.sensors import storage
 
     deadline = time.monotonic() + timeout
-    while (pipeline.shard.leads and pipeline._rolled_until != storage.hour_start(clock.now())
-           and time.monotonic() < deadline):
+    while (
+        pipeline.shard.leads
+        and pipeline._rolled_until != storage.hour_start(clock.now())
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
 
 
@@ -492,9 +569,23 @@ def start_publishers(url: str, prefix: str, device_ids: list[str], n: int):
     pubs = []
     for device_id, path in zip(device_ids, files, strict=True):
         with open(path, "rb") as stdin:
-            pubs.append(subprocess.Popen(
-                [tool, "-h", address.host, "-p", str(address.port), "-q", "1", "-l",
-                 "-t", f"{prefix}/{device_id}/telemetry"], stdin=stdin))
+            pubs.append(
+                subprocess.Popen(
+                    [
+                        tool,
+                        "-h",
+                        address.host,
+                        "-p",
+                        str(address.port),
+                        "-q",
+                        "1",
+                        "-l",
+                        "-t",
+                        f"{prefix}/{device_id}/telemetry",
+                    ],
+                    stdin=stdin,
+                )
+            )
     return pubs, per * len(device_ids), t0
 
 
@@ -529,8 +620,7 @@ def mqtt_end_to_end(url: str, n: int, label: str = "") -> None:
     run = uuid.uuid4().hex[:8]
     prefix = f"minsheng-bench-{run}/sensors"
     pipeline = Pipeline()
-    ingest = MqttIngest(pipeline, BrokerAddress.parse(url), client_id=f"bench-ingest-{run}",
-                        prefix=prefix)
+    ingest = MqttIngest(pipeline, BrokerAddress.parse(url), client_id=f"bench-ingest-{run}", prefix=prefix)
     stop = threading.Event()
     thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
     before = storage.count()
@@ -543,9 +633,11 @@ def mqtt_end_to_end(url: str, n: int, label: str = "") -> None:
     stop.set()
     thread.join(10)
     got = storage.count() - before
-    print(f"mqtt end to end ({label or url}): {got} of {n} QoS 1 messages stored in "
-          f"{elapsed:.2f} s → {got / elapsed:,.0f} readings/s (publisher and ingest on the "
-          f"same machine){'' if got == n else f'; {n - got} LOST at the broker'}")
+    print(
+        f"mqtt end to end ({label or url}): {got} of {n} QoS 1 messages stored in "
+        f"{elapsed:.2f} s → {got / elapsed:,.0f} readings/s (publisher and ingest on the "
+        f"same machine){'' if got == n else f'; {n - got} LOST at the broker'}"
+    )
 
 
 # --- sharded runs: N processes, one database ---------------------------------------------
@@ -556,8 +648,7 @@ def say(**fields) -> None:
     print("BENCH " + json.dumps(fields), flush=True)
 
 
-def child_throughput(shard_text: str, n: int, rounds: int, batch_size: int,
-                     overlap: bool = True) -> None:
+def child_throughput(shard_text: str, n: int, rounds: int, batch_size: int, overlap: bool = True) -> None:
     """One shard of the sharded throughput run: generate, report ready, wait for "go",
     ingest, report."""
     from minsheng.core import clock
@@ -571,8 +662,9 @@ def child_throughput(shard_text: str, n: int, rounds: int, batch_size: int,
     step = 60.0
     start = clock.now().timestamp() - rounds * step - 60
     t_gen = time.perf_counter()
-    rounds_msgs = generate(world, rounds, start, step,
-                           {rounds // 2: [d for d in anomalous_ids(make_sims(n)) if d in mine]})
+    rounds_msgs = generate(
+        world, rounds, start, step, {rounds // 2: [d for d in anomalous_ids(make_sims(n)) if d in mine]}
+    )
     gen_s = time.perf_counter() - t_gen
     pipeline = make_pipeline(overlap, shard=shard)
     now_t = clock.now().timestamp()
@@ -583,8 +675,15 @@ def child_throughput(shard_text: str, n: int, rounds: int, batch_size: int,
     done = ingest_rounds(pipeline, rounds_msgs, batch_size, now_t)
     ended = time.time()
     pipeline.close()
-    say(shard=str(shard), readings=done, began=began, ended=ended,
-        alarms=pipeline.alarms_raised, devices=len(pipeline.devices), gen_s=gen_s)
+    say(
+        shard=str(shard),
+        readings=done,
+        began=began,
+        ended=ended,
+        alarms=pipeline.alarms_raised,
+        devices=len(pipeline.devices),
+        gen_s=gen_s,
+    )
 
 
 def spawn_children(args, shards: int, mode: str, extra: list[str]) -> list[subprocess.Popen]:
@@ -595,11 +694,31 @@ def spawn_children(args, shards: int, mode: str, extra: list[str]) -> list[subpr
     else:  # the test_… database the parent built, on the same server
         parts = urlsplit(args.database_url)
         url = parts._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-    return [subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), "--child", mode, "--shard", f"{i}/{shards}",
-         "--database-url", url, "--devices", str(args.devices), "--rounds", str(args.rounds),
-         "--batch", str(args.batch), *extra],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(shards)]
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--child",
+                mode,
+                "--shard",
+                f"{i}/{shards}",
+                "--database-url",
+                url,
+                "--devices",
+                str(args.devices),
+                "--rounds",
+                str(args.rounds),
+                "--batch",
+                str(args.batch),
+                *extra,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(shards)
+    ]
 
 
 def read_line(proc: subprocess.Popen) -> dict:
@@ -629,27 +748,38 @@ def sharded_throughput(args, shards: int) -> None:
     from minsheng.cases.models import Case
     from minsheng.sensors import storage
 
-    procs = spawn_children(args, shards, "throughput",
-                           ["--one-thread"] if args.one_thread else [])
+    procs = spawn_children(args, shards, "throughput", ["--one-thread"] if args.one_thread else [])
     ready, t0, results = run_together(procs)
     wall = max(r["ended"] for r in results) - t0
     total = sum(r["readings"] for r in results)
     how = "storing in the judging thread" if args.one_thread else "storing beside judging"
-    print(f"throughput, {shards} processes ({how} in each): {total} readings "
-          f"in {wall:.2f} s from the common start to the last finish → {total / wall:,.0f} "
-          f"readings/s (batches of {args.batch}; generating took up to "
-          f"{max(r['gen_s'] for r in ready):.1f} s, not timed); stored {storage.count()}, "
-          f"alarms raised {sum(r['alarms'] for r in results)}, cases opened "
-          f"{Case.objects.count()}")
+    print(
+        f"throughput, {shards} processes ({how} in each): {total} readings "
+        f"in {wall:.2f} s from the common start to the last finish → {total / wall:,.0f} "
+        f"readings/s (batches of {args.batch}; generating took up to "
+        f"{max(r['gen_s'] for r in ready):.1f} s, not timed); stored {storage.count()}, "
+        f"alarms raised {sum(r['alarms'] for r in results)}, cases opened "
+        f"{Case.objects.count()}"
+    )
     for r in results:
         own = r["ended"] - r["began"]
-        print(f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings in "
-              f"{own:.2f} s → {r['readings'] / own:,.0f} readings/s (started "
-              f"{(r['began'] - t0) * 1000:.0f} ms after the signal)")
+        print(
+            f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings in "
+            f"{own:.2f} s → {r['readings'] / own:,.0f} readings/s (started "
+            f"{(r['began'] - t0) * 1000:.0f} ms after the signal)"
+        )
 
 
-def child_paced(shard_text: str, n: int, seconds: float, rate: float, batch_size: int,
-                n_alarms: int, overlap: bool, loop_work: bool) -> None:
+def child_paced(
+    shard_text: str,
+    n: int,
+    seconds: float,
+    rate: float,
+    batch_size: int,
+    n_alarms: int,
+    overlap: bool,
+    loop_work: bool,
+) -> None:
     """One shard of the sharded latency (or sustained) run: readings of its own devices
     arrive at its share of the rate; generate, report ready, wait for "go", ingest."""
     from minsheng.sensors.shards import Shard
@@ -662,16 +792,32 @@ def child_paced(shard_text: str, n: int, seconds: float, rate: float, batch_size
         if sys.stdin.readline().strip() != "go":
             raise SystemExit(0)
 
-    r = paced(sims, seconds, rate, batch_size, n_alarms, overlap, loop_work, shard=shard,
-              seed=2 + shard.index, go=ready)
+    r = paced(
+        sims,
+        seconds,
+        rate,
+        batch_size,
+        n_alarms,
+        overlap,
+        loop_work,
+        shard=shard,
+        seed=2 + shard.index,
+        go=ready,
+    )
     say(**r)
 
 
 def sharded_paced(args, shards: int) -> None:
     if args.sustained:
         rollup_history(make_sims(args.devices))
-    extra = ["--seconds", str(args.seconds), "--rate", str(args.rate / shards),
-             "--alarms", str(args.alarms // shards)]
+    extra = [
+        "--seconds",
+        str(args.seconds),
+        "--rate",
+        str(args.rate / shards),
+        "--alarms",
+        str(args.alarms // shards),
+    ]
     extra += ["--one-thread"] if args.one_thread else []
     extra += ["--sustained"] if args.sustained else []
     from minsheng.cases.models import Case
@@ -683,16 +829,20 @@ def sharded_paced(args, shards: int) -> None:
     wall = max(r["ended"] for r in results) - t0
     samples = sorted(x for r in results for x in r["samples"])
     what = "sustained" if args.sustained else "latency"
-    print(f"{what}, {shards} processes: {total} readings arriving at {args.rate:,.0f}/s "
-          f"({args.rate / shards:,.0f}/s for each) for {total / args.rate:.0f} s; all handled "
-          f"{max(r['behind'] for r in results):.1f} s after the last arrived (→ "
-          f"{total / wall:,.0f} readings/s from the common start); "
-          f"{Case.objects.count() - cases_before} cases opened; {percentile_line(samples)}")
+    print(
+        f"{what}, {shards} processes: {total} readings arriving at {args.rate:,.0f}/s "
+        f"({args.rate / shards:,.0f}/s for each) for {total / args.rate:.0f} s; all handled "
+        f"{max(r['behind'] for r in results):.1f} s after the last arrived (→ "
+        f"{total / wall:,.0f} readings/s from the common start); "
+        f"{Case.objects.count() - cases_before} cases opened; {percentile_line(samples)}"
+    )
     for r in results:
-        print(f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings, "
-              f"largest batch {r['biggest']}, longest wait to be taken "
-              f"{r['worst_wait'] * 1000:.0f} ms ({r['worst_at']:.0f} s in), behind "
-              f"{r['behind']:.1f} s; {percentile_line(r['samples'])}")
+        print(
+            f"  shard {r['shard']}: {r['devices']} devices, {r['readings']} readings, "
+            f"largest batch {r['biggest']}, longest wait to be taken "
+            f"{r['worst_wait'] * 1000:.0f} ms ({r['worst_at']:.0f} s in), behind "
+            f"{r['behind']:.1f} s; {percentile_line(r['samples'])}"
+        )
 
 
 def child_mqtt(shard_text: str, url: str, prefix: str, run: str) -> None:
@@ -704,8 +854,9 @@ def child_mqtt(shard_text: str, url: str, prefix: str, run: str) -> None:
 
     shard = Shard.parse(shard_text)
     pipeline = Pipeline(shard=shard)
-    ingest = MqttIngest(pipeline, BrokerAddress.parse(url),
-                        client_id=shard.client_id(f"bench-ingest-{run}"), prefix=prefix)
+    ingest = MqttIngest(
+        pipeline, BrokerAddress.parse(url), client_id=shard.client_id(f"bench-ingest-{run}"), prefix=prefix
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
@@ -756,8 +907,7 @@ def sharded_mqtt_end_to_end(args, url: str, n: int, shards: int, label: str = ""
     for s in range(shards):
         ids = [f"bench-{i:05d}" for i in range(args.devices)]
         chosen += [d for d in ids if shard_of(d, shards) == s][:per_shard]
-    procs = spawn_children(args, shards, "mqtt", ["--mqtt-url", url, "--prefix", prefix,
-                                                  "--run", run])
+    procs = spawn_children(args, shards, "mqtt", ["--mqtt-url", url, "--prefix", prefix, "--run", run])
     try:
         ready = [read_line(p) for p in procs]
         before = storage.count()
@@ -768,19 +918,20 @@ def sharded_mqtt_end_to_end(args, url: str, n: int, shards: int, label: str = ""
             p.stdin.flush()
         results = [read_line(p) for p in procs]
         got = storage.count() - before
-        print(f"mqtt end to end ({label or url}), {shards} ingest processes: {got} of {n} QoS 1 "
-              f"messages stored in {elapsed:.2f} s → {got / elapsed:,.0f} readings/s "
-              f"(publishers and ingest on the same machine; per shard stored "
-              f"{', '.join(str(r['stored']) for r in results)}; devices per shard "
-              f"{', '.join(str(r['devices']) for r in ready)})"
-              f"{'' if got == n else f'; {n - got} LOST at the broker'}")
+        print(
+            f"mqtt end to end ({label or url}), {shards} ingest processes: {got} of {n} QoS 1 "
+            f"messages stored in {elapsed:.2f} s → {got / elapsed:,.0f} readings/s "
+            f"(publishers and ingest on the same machine; per shard stored "
+            f"{', '.join(str(r['stored']) for r in results)}; devices per shard "
+            f"{', '.join(str(r['devices']) for r in ready)})"
+            f"{'' if got == n else f'; {n - got} LOST at the broker'}"
+        )
     finally:
         for p in procs:
             if p.poll() is None:
                 p.terminate()
             p.wait(30)
-        forget_sessions(url, [Shard(i, shards).client_id(f"bench-ingest-{run}")
-                              for i in range(shards)])
+        forget_sessions(url, [Shard(i, shards).client_id(f"bench-ingest-{run}") for i in range(shards)])
 
 
 def private_mosquitto():
@@ -798,10 +949,11 @@ def private_mosquitto():
     TEMP_DIRS.append(workdir)
     conf = os.path.join(workdir, "mosquitto.conf")
     with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-                "max_inflight_messages 1000\nmax_queued_messages 1000000\n")
-    proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+        f.write(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+            "max_inflight_messages 1000\nmax_queued_messages 1000000\n"
+        )
+    proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     return proc, f"mqtt://127.0.0.1:{port}"
 
@@ -816,17 +968,23 @@ def main() -> None:
     ap.add_argument("--alarms", type=int, default=300, help="alarms in the latency run")
     ap.add_argument("--database-url", help="a PostgreSQL server to build a test_… database on")
     ap.add_argument("--mqtt", help="also measure end to end through this broker")
-    ap.add_argument("--mosquitto", action="store_true",
-                    help="also measure end to end through a private, tuned Mosquitto")
+    ap.add_argument(
+        "--mosquitto", action="store_true", help="also measure end to end through a private, tuned Mosquitto"
+    )
     ap.add_argument("--mqtt-n", type=int, default=20_000)
-    ap.add_argument("--one-thread", action="store_true",
-                    help="store in the judging thread (no overlap), for comparison")
-    ap.add_argument("--shards", type=int, default=1,
-                    help="run the throughput (and MQTT) measurement in N processes")
+    ap.add_argument(
+        "--one-thread", action="store_true", help="store in the judging thread (no overlap), for comparison"
+    )
+    ap.add_argument(
+        "--shards", type=int, default=1, help="run the throughput (and MQTT) measurement in N processes"
+    )
     # A sharded run's children (started by the parent, not by hand):
-    ap.add_argument("--sustained", action="store_true",
-                    help="the paced run does the ingest loop's other work too (tick, roll-ups, "
-                         "hand-over, commands) on the wall clock")
+    ap.add_argument(
+        "--sustained",
+        action="store_true",
+        help="the paced run does the ingest loop's other work too (tick, roll-ups, "
+        "hand-over, commands) on the wall clock",
+    )
     ap.add_argument("--child", choices=("throughput", "paced", "mqtt"), help=argparse.SUPPRESS)
     ap.add_argument("--shard", help=argparse.SUPPRESS)
     ap.add_argument("--mqtt-url", help=argparse.SUPPRESS)
@@ -838,11 +996,18 @@ def main() -> None:
         os.environ["DATABASE_URL"] = args.database_url
         setup(args.database_url)
         if args.child == "throughput":
-            child_throughput(args.shard, args.devices, args.rounds, args.batch,
-                             not args.one_thread)
+            child_throughput(args.shard, args.devices, args.rounds, args.batch, not args.one_thread)
         elif args.child == "paced":
-            child_paced(args.shard, args.devices, args.seconds, args.rate, args.batch,
-                        args.alarms, not args.one_thread, args.sustained)
+            child_paced(
+                args.shard,
+                args.devices,
+                args.seconds,
+                args.rate,
+                args.batch,
+                args.alarms,
+                not args.one_thread,
+                args.sustained,
+            )
         else:
             child_mqtt(args.shard, args.mqtt_url, args.prefix, args.run)
         return
@@ -850,12 +1015,15 @@ def main() -> None:
 
     from django.db import connection
 
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False,
-                                                   serialize=False)
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=False, serialize=False
+    )
     try:
-        print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-              f"{connection.vendor}, Django {__import__('django').get_version()}, "
-              f"{dt.datetime.now(dt.UTC):%Y-%m-%d}")
+        print(
+            f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{connection.vendor}, Django {__import__('django').get_version()}, "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d}"
+        )
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         sims = make_devices(args.devices)
         if args.shards > 1:
@@ -863,8 +1031,9 @@ def main() -> None:
             sharded_paced(args, args.shards)
         else:
             throughput(sims, args.rounds, args.batch, not args.one_thread)
-            latency(sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread,
-                    args.sustained)
+            latency(
+                sims, args.seconds, args.rate, args.batch, args.alarms, not args.one_thread, args.sustained
+            )
 
         def end_to_end(url: str, label: str = "") -> None:
             if args.shards > 1:

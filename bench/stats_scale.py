@@ -81,8 +81,9 @@ def recreate_database(url: str) -> None:
 
 def migrate(url: str) -> None:
     env = dict(os.environ, DATABASE_URL=url)
-    subprocess.run([sys.executable, "-m", "minsheng", "migrate", "--no-input", "-v", "0"],
-                   env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "minsheng", "migrate", "--no-input", "-v", "0"], env=env, check=True
+    )
 
 
 def setup_django(url: str) -> None:
@@ -121,28 +122,35 @@ def seed_city() -> None:
     for t in range(TOWNS):
         kind = PlaceKind.STREET if t % 2 else PlaceKind.TOWN
         town = Place.objects.create(code=f"t{t}", name=f"第{t + 1}镇街", kind=kind, parent=city)
-        sub = Unit.objects.create(code=f"sub-t{t}", name=f"第{t + 1}镇街分中心",
-                                  kind=UnitKind.SUBCENTRE, place=town, parent=centre)
+        sub = Unit.objects.create(
+            code=f"sub-t{t}", name=f"第{t + 1}镇街分中心", kind=UnitKind.SUBCENTRE, place=town, parent=centre
+        )
         for v in range(VILLAGES):
-            place = Place.objects.create(code=f"t{t}v{v}", name=f"第{t + 1}镇街{v + 1}村",
-                                         kind=PlaceKind.VILLAGE, parent=town)
-            unit = Unit.objects.create(code=f"gr-t{t}v{v}", name=place.name,
-                                       kind=UnitKind.GRASSROOTS, place=place, parent=sub)
+            place = Place.objects.create(
+                code=f"t{t}v{v}", name=f"第{t + 1}镇街{v + 1}村", kind=PlaceKind.VILLAGE, parent=town
+            )
+            unit = Unit.objects.create(
+                code=f"gr-t{t}v{v}", name=place.name, kind=UnitKind.GRASSROOTS, place=place, parent=sub
+            )
             villages.append((len(villages), place.pk, town.pk, unit.pk, sub.pk))
-    depts = [Unit.objects.create(code=f"d{j:02d}", name=f"部门{j + 1:02d}",
-                                 kind=UnitKind.DEPARTMENT) for j in range(DEPARTMENTS)]
+    depts = [
+        Unit.objects.create(code=f"d{j:02d}", name=f"部门{j + 1:02d}", kind=UnitKind.DEPARTMENT)
+        for j in range(DEPARTMENTS)
+    ]
     days = (2, 3, 5, 7, 10, 15)
     matters = []
     for k in range(MATTERS):
         territorial = k % 5 in (1, 3)
         owner = None if territorial else depts[k % DEPARTMENTS]
-        m = Matter.objects.create(code=f"m{k:03d}", name=f"事项{k:03d}", owner_unit=owner,
-                                  resolve_working_days=days[k % len(days)])
+        m = Matter.objects.create(
+            code=f"m{k:03d}", name=f"事项{k:03d}", owner_unit=owner, resolve_working_days=days[k % len(days)]
+        )
         matters.append((k, m.pk, owner.pk if owner else None, m.resolve_working_days))
-    sql("CREATE UNLOGGED TABLE bench_matter (k int PRIMARY KEY, id bigint, dept bigint, "
-        "resolve_days int)")
-    sql("CREATE UNLOGGED TABLE bench_village (v int PRIMARY KEY, place bigint, town bigint, "
-        "unit bigint, sub bigint)")
+    sql("CREATE UNLOGGED TABLE bench_matter (k int PRIMARY KEY, id bigint, dept bigint, resolve_days int)")
+    sql(
+        "CREATE UNLOGGED TABLE bench_village (v int PRIMARY KEY, place bigint, town bigint, "
+        "unit bigint, sub bigint)"
+    )
     sql("CREATE UNLOGGED TABLE bench_dept (j int PRIMARY KEY, id bigint)")
     for row in matters:
         sql("INSERT INTO bench_matter VALUES (%s, %s, %s, %s)", row)
@@ -153,9 +161,11 @@ def seed_city() -> None:
 
     users = get_user_model().objects
     busy = Matter.objects.get(code="m000").owner_unit
-    for username, role, unit in (("leader", Role.LEADER, None), ("handler", Role.HANDLER, busy),
-                                 ("sub", Role.SUBCENTRE_DISPATCHER,
-                                  Unit.objects.get(code="sub-t0"))):
+    for username, role, unit in (
+        ("leader", Role.LEADER, None),
+        ("handler", Role.HANDLER, busy),
+        ("sub", Role.SUBCENTRE_DISPATCHER, Unit.objects.get(code="sub-t0")),
+    ):
         user = users.create_user(username=username, password="bench-only")  # noqa: S106
         Profile.objects.create(user=user, role=role, unit=unit)
 
@@ -166,12 +176,25 @@ def seed_city() -> None:
 def _extra_not_null(table: str, known: set[str]) -> list[tuple[str, str]]:
     """Columns other engineers may add later, NOT NULL without a default: filled with a
     zero value of their type so that the load keeps working."""
-    rows = sql("SELECT column_name, data_type FROM information_schema.columns "
-               "WHERE table_name = %s AND is_nullable = 'NO' AND column_default IS NULL "
-               "AND is_identity = 'NO'", [table])
-    zero = {"text": "''", "character varying": "''", "integer": "0", "bigint": "0",
-            "smallint": "0", "double precision": "0", "numeric": "0", "boolean": "false",
-            "jsonb": "'{}'::jsonb", "timestamp with time zone": "p.created", "date": "p.created::date"}
+    rows = sql(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = %s AND is_nullable = 'NO' AND column_default IS NULL "
+        "AND is_identity = 'NO'",
+        [table],
+    )
+    zero = {
+        "text": "''",
+        "character varying": "''",
+        "integer": "0",
+        "bigint": "0",
+        "smallint": "0",
+        "double precision": "0",
+        "numeric": "0",
+        "boolean": "false",
+        "jsonb": "'{}'::jsonb",
+        "timestamp with time zone": "p.created",
+        "date": "p.created::date",
+    }
     return [(c, zero.get(t, "''")) for c, t in rows if c not in known]
 
 
@@ -255,26 +278,65 @@ CLOCKS = [
     ("'sign'", "p.owner", "p.a0", "p.a0 + interval '1 minute'", "p.s1", "NULL", "true"),
     ("'dispatch'", "p.owner", "p.s1", "p.s1 + interval '5 minutes'", "p.d1", "NULL", "true"),
     ("'feedback'", "p.owner", "p.created", "p.created + interval '24 hours'", "p.f1", "NULL", "true"),
-    ("'resolve'", "p.owner", "p.created",
-     "p.created + CASE WHEN p.urgent THEN interval '24 hours' "
-     "ELSE p.resolve_days * interval '33.6 hours' END", "p.c1", "NULL", "true"),
-    ("'response'", "p.owner", "p.created", "p.created + interval '15 minutes'", "p.s1", "NULL",
-     "p.channel = 'sensor'"),
+    (
+        "'resolve'",
+        "p.owner",
+        "p.created",
+        "p.created + CASE WHEN p.urgent THEN interval '24 hours' "
+        "ELSE p.resolve_days * interval '33.6 hours' END",
+        "p.c1",
+        "NULL",
+        "true",
+    ),
+    (
+        "'response'",
+        "p.owner",
+        "p.created",
+        "p.created + interval '15 minutes'",
+        "p.s1",
+        "NULL",
+        "p.channel = 'sensor'",
+    ),
     # Reopened after an unsatisfied rating: fresh sign, feedback and resolve clocks.
-    ("'sign'", "p.owner", "p.o1", "p.o1 + interval '1 minute'",
-     "p.o1 + p.sign_s * interval '1 second'", "NULL", "p.reopened"),
-    ("'feedback'", "p.owner", "p.o1", "p.o1 + interval '24 hours'",
-     "p.o1 + p.fb_s * interval '1 second'", "NULL", "p.reopened"),
-    ("'resolve'", "p.owner", "p.o1", "p.o1 + p.resolve_days * interval '33.6 hours'",
-     "p.o1 + p.close_s * interval '1 second'", "NULL", "p.reopened"),
+    (
+        "'sign'",
+        "p.owner",
+        "p.o1",
+        "p.o1 + interval '1 minute'",
+        "p.o1 + p.sign_s * interval '1 second'",
+        "NULL",
+        "p.reopened",
+    ),
+    (
+        "'feedback'",
+        "p.owner",
+        "p.o1",
+        "p.o1 + interval '24 hours'",
+        "p.o1 + p.fb_s * interval '1 second'",
+        "NULL",
+        "p.reopened",
+    ),
+    (
+        "'resolve'",
+        "p.owner",
+        "p.o1",
+        "p.o1 + p.resolve_days * interval '33.6 hours'",
+        "p.o1 + p.close_s * interval '1 second'",
+        "NULL",
+        "p.reopened",
+    ),
 ]
 
 # (action, at, actor unit, data, condition)
 EVENTS = [
     ("'accept'", "p.created", "NULL", "jsonb_build_object('channel', p.channel)", "true"),
-    ("'assign'", "p.created", "NULL",
-     "jsonb_build_object('unit', CASE WHEN p.returned THEN p.wrong_code ELSE p.owner_code END)",
-     "true"),
+    (
+        "'assign'",
+        "p.created",
+        "NULL",
+        "jsonb_build_object('unit', CASE WHEN p.returned THEN p.wrong_code ELSE p.owner_code END)",
+        "true",
+    ),
     ("'return'", "p.a0", "p.wrong", "jsonb_build_object('returned_by', p.wrong_code)", "p.returned"),
     ("'assign'", "p.a0", "NULL", "jsonb_build_object('unit', p.owner_code)", "p.returned"),
     ("'sign'", "p.s1", "p.owner", "'{}'::jsonb", "true"),
@@ -298,19 +360,65 @@ def load(n: int) -> dict[str, float]:
     sql("SET maintenance_work_mem = '1GB'")
     for name, _ddl in indexes:
         sql(f'DROP INDEX "{name}"')
-    known = {"id", "number", "channel", "text", "title", "matter_id", "address", "place_id",
-             "town_id", "requester_name", "requester_phone", "urgent", "state", "owner_unit_id",
-             "dispatched_people", "feedback_text", "rating", "rating_note", "extension_reason",
-             "supervision_count", "reopen_count", "public_token", "created_at", "updated_at",
-             "closed_at", "version"}
+    known = {
+        "id",
+        "number",
+        "channel",
+        "text",
+        "title",
+        "matter_id",
+        "address",
+        "place_id",
+        "town_id",
+        "requester_name",
+        "requester_phone",
+        "urgent",
+        "state",
+        "owner_unit_id",
+        "dispatched_people",
+        "feedback_text",
+        "rating",
+        "rating_note",
+        "extension_reason",
+        "supervision_count",
+        "reopen_count",
+        "public_token",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "version",
+    }
     extra = _extra_not_null("cases_case", known)
-    cases_sql = CASES.format(extra_cols="".join(f", {c}" for c, _ in extra),
-                             extra_vals="".join(f", {v}" for _, v in extra))
-    clock_known = {"id", "case_id", "name", "unit_id", "started_at", "due_at", "warn_at",
-                   "met_at", "stopped_at", "warned_at", "breached_at"}
+    cases_sql = CASES.format(
+        extra_cols="".join(f", {c}" for c, _ in extra), extra_vals="".join(f", {v}" for _, v in extra)
+    )
+    clock_known = {
+        "id",
+        "case_id",
+        "name",
+        "unit_id",
+        "started_at",
+        "due_at",
+        "warn_at",
+        "met_at",
+        "stopped_at",
+        "warned_at",
+        "breached_at",
+    }
     clock_extra = _extra_not_null("cases_caseclock", clock_known)
-    event_known = {"id", "case_id", "at", "action", "actor_id", "actor_label", "actor_unit_id",
-                   "from_state", "to_state", "note", "data"}
+    event_known = {
+        "id",
+        "case_id",
+        "at",
+        "action",
+        "actor_id",
+        "actor_label",
+        "actor_unit_id",
+        "from_state",
+        "to_state",
+        "note",
+        "data",
+    }
     event_extra = _extra_not_null("cases_caseevent", event_known)
     span = (NOW - T0).total_seconds()
     months = []
@@ -328,14 +436,26 @@ def load(n: int) -> dict[str, float]:
         sql("SELECT setseed(%s)", [(i + 1) / (len(months) + 2)])
         for stmt in ("bench_rand", "bench_plan", "bench_t", "bench_times"):
             sql(f"DROP TABLE IF EXISTS {stmt}")
-        sql(PLAN, {"t0": start, "lo": lo, "hi": hi, "count": hi - lo + 1,
-                   "span": (end - start).total_seconds(), "sensor": SENSOR_MATTER,
-                   "matters": MATTERS, "villages": TOWNS * VILLAGES, "depts": DEPARTMENTS})
+        sql(
+            PLAN,
+            {
+                "t0": start,
+                "lo": lo,
+                "hi": hi,
+                "count": hi - lo + 1,
+                "span": (end - start).total_seconds(),
+                "sensor": SENSOR_MATTER,
+                "matters": MATTERS,
+                "villages": TOWNS * VILLAGES,
+                "depts": DEPARTMENTS,
+            },
+        )
         sql(cases_sql, {"now": NOW})
         for name, unit, started, due, met, stopped, cond in CLOCKS:
             cols = "".join(f", {c}" for c, _ in clock_extra)
             vals = "".join(f", {v}" for _, v in clock_extra)
-            sql(f"""
+            sql(
+                f"""
                 INSERT INTO cases_caseclock (case_id, name, unit_id, started_at, due_at, warn_at,
                                              met_at, stopped_at, warned_at, breached_at{cols})
                 SELECT p.id, {name}, {unit}, s, d, s + (d - s) * 0.8,
@@ -347,17 +467,22 @@ def load(n: int) -> dict[str, float]:
                 LATERAL (SELECT {started} AS s, {due} AS d, ({met})::timestamptz AS mt,
                                 ({stopped})::timestamptz AS st) x
                 WHERE {cond} AND s <= %(now)s
-            """, {"now": NOW})
+            """,
+                {"now": NOW},
+            )
         for action, at, unit, data, cond in EVENTS:
             cols = "".join(f", {c}" for c, _ in event_extra)
             vals = "".join(f", {v}" for _, v in event_extra)
-            sql(f"""
+            sql(
+                f"""
                 INSERT INTO cases_caseevent (case_id, at, action, actor_id, actor_label,
                                              actor_unit_id, from_state, to_state, note, data{cols})
                 SELECT p.id, a, {action}, NULL, '', {unit}, '', '', '', {data}{vals}
                 FROM bench_times p, LATERAL (SELECT {at} AS a) x
                 WHERE {cond} AND a <= %(now)s
-            """, {"now": NOW})
+            """,
+                {"now": NOW},
+            )
         log(f"  {start:%Y-%m}: cases {lo:,}–{hi:,} in {time.perf_counter() - t:.1f} s")
         lo = hi + 1
     for stmt in ("bench_rand", "bench_plan", "bench_t", "bench_times"):
@@ -385,8 +510,7 @@ def percentile(values: list[float], p: float) -> float:
     return values[k]
 
 
-def time_report(actor: Any, filters: Any, runs: int, parallel: bool | None = None
-                ) -> dict[str, Any]:
+def time_report(actor: Any, filters: Any, runs: int, parallel: bool | None = None) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -404,12 +528,16 @@ def time_report(actor: Any, filters: Any, runs: int, parallel: bool | None = Non
     with CaptureQueriesContext(connection) as ctx:  # this connection's queries only
         report = build_report(actor, filters, NOW, parallel=parallel)
     sign = report.total.figure("sign")
-    return {"p50_ms": round(statistics.median(took), 1), "p99_ms": round(percentile(took, .99), 1),
-            "queries": len(ctx.captured_queries), "rows": len(report.rows),
-            "sign": f"{sign.numerator}/{sign.denominator}",
-            "terms": len(report.rolled),
-            "rolled": [f"{'+' if s > 0 else '-'}{g}:{p}" for s, g, p in report.rolled][:6],
-            "live_from": str(report.live_from) if report.live_from else None}
+    return {
+        "p50_ms": round(statistics.median(took), 1),
+        "p99_ms": round(percentile(took, 0.99), 1),
+        "queries": len(ctx.captured_queries),
+        "rows": len(report.rows),
+        "sign": f"{sign.numerator}/{sign.denominator}",
+        "terms": len(report.rolled),
+        "rolled": [f"{'+' if s > 0 else '-'}{g}:{p}" for s, g, p in report.rolled][:6],
+        "live_from": str(report.live_from) if report.live_from else None,
+    }
 
 
 def time_page(username: str, params: dict[str, str], runs: int) -> dict[str, Any]:
@@ -425,7 +553,7 @@ def time_page(username: str, params: dict[str, str], runs: int) -> dict[str, Any
         if i >= 2:
             took.append((time.perf_counter() - t) * 1000)
         assert response.status_code == 200, response.status_code
-    return {"p50_ms": round(statistics.median(took), 1), "p99_ms": round(percentile(took, .99), 1)}
+    return {"p50_ms": round(statistics.median(took), 1), "p99_ms": round(percentile(took, 0.99), 1)}
 
 
 def scenarios() -> tuple[list[tuple[str, str, Any]], Any]:
@@ -438,8 +566,7 @@ def scenarios() -> tuple[list[tuple[str, str, Any]], Any]:
     def actor(username: str) -> Actor:
         from django.contrib.auth import get_user_model
 
-        return Actor.of(get_user_model().objects.select_related("profile__unit")
-                        .get(username=username))
+        return Actor.of(get_user_model().objects.select_related("profile__unit").get(username=username))
 
     d = dt.date
     busy = Unit.objects.get(code="d00").pk
@@ -452,9 +579,17 @@ def scenarios() -> tuple[list[tuple[str, str, Any]], Any]:
         ("one town, Q4", "leader", Filters(d(2025, 10, 1), d(2025, 12, 31), town=town)),
         ("one town, Q4, as its sub-centre", "sub", Filters(d(2025, 10, 1), d(2025, 12, 31))),
         ("whole city, today (live only)", "leader", Filters(d(2026, 1, 1), d(2026, 1, 1))),
-        ("town + matter + channel, 2025", "leader",
-         Filters(d(2025, 1, 1), d(2025, 12, 31), town=town,
-                 matter=Matter.objects.get(code="m000").pk, channel="hotline")),
+        (
+            "town + matter + channel, 2025",
+            "leader",
+            Filters(
+                d(2025, 1, 1),
+                d(2025, 12, 31),
+                town=town,
+                matter=Matter.objects.get(code="m000").pk,
+                channel="hotline",
+            ),
+        ),
     ], actor
 
 
@@ -463,20 +598,29 @@ def simulate_activity(k: int = 250) -> dt.datetime:
     few days, some older): their running clocks are met and one event each is written,
     the same columns the named actions write."""
     later = NOW + dt.timedelta(minutes=5)
-    sql("""
+    sql(
+        """
         CREATE UNLOGGED TABLE bench_picked AS
         SELECT id FROM cases_case WHERE state <> 'closed' ORDER BY md5(id::text) LIMIT %s
-    """, [k])
-    sql("""
+    """,
+        [k],
+    )
+    sql(
+        """
         UPDATE cases_caseclock c SET met_at = %s::timestamptz - interval '1 minute'
         FROM bench_picked p WHERE c.case_id = p.id AND c.met_at IS NULL AND c.stopped_at IS NULL
-    """, [later])
-    sql("""
+    """,
+        [later],
+    )
+    sql(
+        """
         INSERT INTO cases_caseevent (case_id, at, action, actor_label, from_state, to_state,
                                      note, data)
         SELECT id, %s::timestamptz - interval '1 minute', 'close', '', '', '', '', '{}'::jsonb
         FROM bench_picked
-    """, [later])
+    """,
+        [later],
+    )
     sql("DROP TABLE bench_picked")
     return later
 
@@ -488,22 +632,33 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
-                   if x.startswith("MemTotal"))
+        mem = next(
+            int(x.split()[1])
+            for x in Path("/proc/meminfo").read_text().splitlines()
+            if x.startswith("MemTotal")
+        )
     except OSError:
         mem = 0
-    settings = dict(sql("SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
-                        "('shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', "
-                        "'effective_cache_size')"))
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem / 1024 / 1024, 1),
-            "python": platform.python_version(), "postgres": sql("SHOW server_version")[0][0],
-            "pg_settings": settings}
+    settings = dict(
+        sql(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
+            "('shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', "
+            "'effective_cache_size')"
+        )
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgres": sql("SHOW server_version")[0][0],
+        "pg_settings": settings,
+    }
 
 
 def sizes() -> dict[str, Any]:
     out = {}
-    for table in ("cases_case", "cases_caseclock", "cases_caseevent", "stats_rollup",
-                  "stats_rollupduration"):
+    for table in ("cases_case", "cases_caseclock", "cases_caseevent", "stats_rollup", "stats_rollupduration"):
         # A table name from the tuple above.
         query = f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}"
         rows, size = sql(query)[0]
@@ -518,15 +673,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--reuse", action="store_true", help="keep the data, time again")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--serial", action="store_true",
-                        help="count today after the rollup read, on the same connection "
-                             "(the page does both side by side on PostgreSQL)")
-    parser.add_argument("--today-rollup", type=int, default=120, metavar="SECONDS",
-                        help="MINSHENG_STATS_TODAY_ROLLUP_S (PostgreSQL's default 120): build "
-                             "today's rollup (timed) and let the page read it while at most "
-                             "this old; 0: count today live")
-    parser.add_argument("--no-refresh", action="store_true",
-                        help="skip the refresh timings (they write five minutes of activity)")
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="count today after the rollup read, on the same connection "
+        "(the page does both side by side on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--today-rollup",
+        type=int,
+        default=120,
+        metavar="SECONDS",
+        help="MINSHENG_STATS_TODAY_ROLLUP_S (PostgreSQL's default 120): build "
+        "today's rollup (timed) and let the page read it while at most "
+        "this old; 0: count today live",
+    )
+    parser.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="skip the refresh timings (they write five minutes of activity)",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"cases_asked": args.cases}
 
@@ -550,8 +716,11 @@ def main() -> None:
         t = time.perf_counter()
         result = refresh_rollups(NOW, rebuild=True)
         results["rollup_build_s"] = round(time.perf_counter() - t, 1)
-        results["rollup_build"] = {"days": result.days_built, "months": result.months_built,
-                                   "years": result.years_built}
+        results["rollup_build"] = {
+            "days": result.days_built,
+            "months": result.months_built,
+            "years": result.years_built,
+        }
         sql("VACUUM ANALYZE stats_rollup")
         sql("VACUUM ANALYZE stats_rollupduration")
         log(f"rollups built in {results['rollup_build_s']} s: {results['rollup_build']}")
@@ -568,9 +737,11 @@ def main() -> None:
         built = refresh_rollups(NOW)
         results["refresh_building_today_s"] = round(time.perf_counter() - t, 2)
         results["refresh_building_today_days"] = built.days_built
-        log(f"today's rollup built in {results['refresh_building_today_s']} s "
+        log(
+            f"today's rollup built in {results['refresh_building_today_s']} s "
             f"({built.days_built} days recomputed); the page reads it while at most "
-            f"{args.today_rollup} s old")
+            f"{args.today_rollup} s old"
+        )
     plans, actor = scenarios()
     results["load_average_before_timing"] = os.getloadavg()
     results["report"] = {}
@@ -578,14 +749,18 @@ def main() -> None:
     for label, username, filters in plans:
         r = time_report(actor(username), filters, args.runs, False if args.serial else None)
         results["report"][label] = r
-        log(f"{label:45s} p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
-            f"{r['queries']} queries  sign {r['sign']}")
+        log(
+            f"{label:45s} p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+            f"{r['queries']} queries  sign {r['sign']}"
+        )
     results["page"] = {
         "leader, calendar 2025": time_page(
-            "leader", {"period": "custom", "start": "2025-01-01", "end": "2025-12-31"}, 20),
+            "leader", {"period": "custom", "start": "2025-01-01", "end": "2025-12-31"}, 20
+        ),
         "leader, this month (today)": time_page("leader", {"period": "month"}, 20),
         "sub-centre, Q4": time_page(
-            "sub", {"period": "custom", "start": "2025-10-01", "end": "2025-12-31"}, 20),
+            "sub", {"period": "custom", "start": "2025-10-01", "end": "2025-12-31"}, 20
+        ),
     }
     for label, r in results["page"].items():
         log(f"page {label:40s} p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms")
@@ -603,10 +778,12 @@ def main() -> None:
     results["refresh_after_5_min_s"] = round(time.perf_counter() - t, 2)
     results["refresh_after_5_min_days"] = touched.days_built
     results["refresh_after_5_min_months"] = touched.months_built
-    log(f"refresh with nothing new: {results['refresh_nothing_new_s']} s "
+    log(
+        f"refresh with nothing new: {results['refresh_nothing_new_s']} s "
         f"({nothing.days_built} days); after 5 minutes of activity on 250 cases: "
         f"{results['refresh_after_5_min_s']} s ({touched.days_built} days, "
-        f"{touched.months_built} months rebuilt)")
+        f"{touched.months_built} months rebuilt)"
+    )
     finish(results, args.json)
 
 

@@ -64,8 +64,9 @@ def demo_city(db):
 def _private_cache(settings):
     # Each test gets an empty in-process cache: rate limits of one test never leak into
     # another, nor across parallel workers.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "test"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test"}
+    }
     from django.core.cache import cache
 
     cache.clear()

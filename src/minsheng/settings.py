@@ -22,16 +22,12 @@ DEV_SECRET = "dev-only-not-secret-minsheng"  # noqa: S105  (rejected in producti
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
 DEBUG = os.environ.get("DEBUG", "0") == "1"
 if ENV == "production" and (SECRET_KEY == DEV_SECRET or len(SECRET_KEY) < 32):
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a random value of 32+ characters in production."
-    )
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 32+ characters in production.")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 if ENV != "production":
     ALLOWED_HOSTS += ["testserver", "[::1]"]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -154,11 +150,19 @@ if ENV != "production":
 # A cache shared by every process of the server (rate limits must hold across gunicorn
 # workers): Redis when CACHE_URL names one, else files under var/.
 if os.environ.get("CACHE_URL", "").startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["CACHE_URL"]}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ENV == "production"
@@ -182,9 +186,12 @@ MINSHENG_AUTO_DISPATCH = os.environ.get("MINSHENG_AUTO_DISPATCH", "1") == "1"
 # Statistics: how old (seconds) today's figures may be when the page reads them from the
 # rollup the refresh keeps for today; 0 counts today live on every view. PostgreSQL (a city
 # in production, up to millions of cases a year): 120; SQLite (the embedded default): live.
-MINSHENG_STATS_TODAY_ROLLUP_S = int(os.environ.get(
-    "MINSHENG_STATS_TODAY_ROLLUP_S",
-    "120" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "0"))
+MINSHENG_STATS_TODAY_ROLLUP_S = int(
+    os.environ.get(
+        "MINSHENG_STATS_TODAY_ROLLUP_S",
+        "120" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "0",
+    )
+)
 MINSHENG_STATS_PARALLEL = os.environ.get("MINSHENG_STATS_PARALLEL", "1") == "1"
 MINSHENG_MODEL_DIR = Path(os.environ.get("MINSHENG_MODEL_DIR", VAR_DIR / "models"))
 

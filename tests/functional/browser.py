@@ -22,16 +22,24 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 HAVE_CHROMIUM = shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM)
 BROWSER_MARKS = [
     pytest.mark.browser,
-    pytest.mark.skipif(not HAVE_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="Debian's chromium is not installed (make browser)"),
+    pytest.mark.skipif(
+        not HAVE_CHROMIUM and os.environ.get("CI") != "true",
+        reason="Debian's chromium is not installed (make browser)",
+    ),
 ]
 
 

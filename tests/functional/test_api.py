@@ -21,8 +21,11 @@ pytestmark = pytest.mark.django_db
 
 EAST_A = dict(zip(("lat", "lng"), City.POINTS["east.a"], strict=True))
 MANHOLE = {
-    "channel": "rider", "text": "晚上送餐经过，人行道上一个窨井盖破了一角，很危险", **EAST_A,
-    "category": "road.manhole", "urgent": False,
+    "channel": "rider",
+    "text": "晚上送餐经过，人行道上一个窨井盖破了一角，很危险",
+    **EAST_A,
+    "category": "road.manhole",
+    "urgent": False,
     "requester": {"name": "沈师傅", "phone": "138 1234 5678"},
 }
 
@@ -55,8 +58,9 @@ class Api:
 
     def post(self, path: str, body, user: str | None = "operator", **headers: str):
         data = body if isinstance(body, str) else json.dumps(body)
-        return self.http.post(f"/api/v1{path}", data, content_type="application/json",
-                              headers=self.headers(user, **headers))
+        return self.http.post(
+            f"/api/v1{path}", data, content_type="application/json", headers=self.headers(user, **headers)
+        )
 
     def create(self, user: str = "operator", **changes):
         body = {**MANHOLE, **changes}
@@ -75,8 +79,10 @@ def api(city, now):
 
 def rows() -> dict[str, int]:
     return {
-        "cases": Case.objects.count(), "events": CaseEvent.objects.count(),
-        "outbox": OutboxMessage.objects.count(), "clocks": CaseClock.objects.count(),
+        "cases": Case.objects.count(),
+        "events": CaseEvent.objects.count(),
+        "outbox": OutboxMessage.objects.count(),
+        "clocks": CaseClock.objects.count(),
         "keys": IntakeKey.objects.count(),
     }
 
@@ -112,8 +118,13 @@ def test_no_bad_or_revoked_token_is_401_and_writes_nothing(api, city):
     inactive = api.token("water")
     city.users["water"].is_active = False
     city.users["water"].save()
-    for auth in (None, "Bearer ms_not-a-real-token", f"Bearer {revoked}", f"Bearer {inactive}",
-                 f"Token {api.token('dispatcher')}"):
+    for auth in (
+        None,
+        "Bearer ms_not-a-real-token",
+        f"Bearer {revoked}",
+        f"Bearer {inactive}",
+        f"Token {api.token('dispatcher')}",
+    ):
         headers = {"Authorization": auth} if auth else {}
         client = Client()
         for method, path, body in (
@@ -126,8 +137,9 @@ def test_no_bad_or_revoked_token_is_401_and_writes_nothing(api, city):
             if method == "get":
                 response = client.get(path, headers=headers)
             else:
-                response = client.post(path, json.dumps(body), content_type="application/json",
-                                       headers=headers)
+                response = client.post(
+                    path, json.dumps(body), content_type="application/json", headers=headers
+                )
             assert response.status_code == 401, (auth, path)
     assert rows() == before
 
@@ -142,8 +154,7 @@ def test_a_session_works_for_reading_and_needs_csrf_for_writing(api, city):
     assert refused.status_code == 403
     assert Case.objects.get(pk=case["id"]).state == "assigned"
     browser.cookies["csrftoken"] = "a" * 32
-    signed = browser.post(path, "{}", content_type="application/json",
-                          headers={"X-CSRFToken": "a" * 32})
+    signed = browser.post(path, "{}", content_type="application/json", headers={"X-CSRFToken": "a" * 32})
     assert signed.status_code == 200 and signed.json()["state"] == "signed"
 
 
@@ -177,8 +188,9 @@ def test_create_answers_201_with_the_case_its_clocks_owner_and_place(api, now):
 
 def test_a_case_nobody_can_route_waits_in_the_dispatchers_queue(api):
     # A territorial matter (it goes to the town) with no point: which town is unknown.
-    body = api.create(category="neighbor.dispute", lat=None, lng=None,
-                      text="楼上卫生间漏水到楼下，协商多次未果")
+    body = api.create(
+        category="neighbor.dispute", lat=None, lng=None, text="楼上卫生间漏水到楼下，协商多次未果"
+    )
     assert body["state"] == "accepted"
     assert body["owner_unit"] is None and body["place"] is None
     assert {c["name"] for c in body["clocks"]} == {"feedback", "resolve"}
@@ -227,8 +239,7 @@ BAD_INTAKE = [
     # PostgreSQL cannot store NUL characters: refused with a 422, not a 500.
     ("NUL in the text", {"text": "井盖\x00坏了"}, "text"),
     ("NUL in the address", {"address": "人民路\x0012号"}, "address"),
-    ("NUL in the requester's name", {"requester": {"name": "张\x00三", "phone": ""}},
-     "requester.name"),
+    ("NUL in the requester's name", {"requester": {"name": "张\x00三", "phone": ""}}, "requester.name"),
     ("address of 201 characters", {"address": "路" * 201}, "address"),
     ("requester name of 65 characters", {"requester": {"name": "张" * 65}}, "requester.name"),
 ]
@@ -276,21 +287,20 @@ BAD_ACTIONS = [
     ("feedback without note", "dispatched", "roads", "feedback", {}, ["body", "note"]),
     ("extend without days", "signed", "roads", "extend", {"note": "等材料"}, ["body", "days"]),
     ("extend by 31 days", "signed", "roads", "extend", {"days": 31, "note": "等"}, ["body", "days"]),
-    ("assign to an unknown unit", "assigned", "dispatcher", "assign", {"unit": 999999},
-     ["body", "unit"]),
+    ("assign to an unknown unit", "assigned", "dispatcher", "assign", {"unit": 999999}, ["body", "unit"]),
     ("merge without into", "assigned", "dispatcher", "merge", {}, ["body", "into"]),
     ("merge into itself", "assigned", "dispatcher", "merge", {"into": "self"}, ["body", "into"]),
     ("people not a list", "signed", "roads", "dispatch", {"people": 5}, ["body", "people"]),
     ("version not a number", "assigned", "roads", "sign", {"version": "v1"}, ["body", "version"]),
     ("unknown action", "assigned", "roads", "approve_everything", {}, ["path", "action"]),
     ("NUL in a note", "assigned", "roads", "return", {"note": "不是\x00我们的"}, ["body", "note"]),
-    ("NUL in a name sent", "signed", "roads", "dispatch", {"people": ["班\x00组"]},
-     ["body", "people"]),
+    ("NUL in a name sent", "signed", "roads", "dispatch", {"people": ["班\x00组"]}, ["body", "people"]),
 ]
 
 
-@pytest.mark.parametrize(("what", "state", "person", "action", "body", "loc"), BAD_ACTIONS,
-                         ids=[b[0] for b in BAD_ACTIONS])
+@pytest.mark.parametrize(
+    ("what", "state", "person", "action", "body", "loc"), BAD_ACTIONS, ids=[b[0] for b in BAD_ACTIONS]
+)
 def test_bad_action_input_is_422_naming_the_field_and_writes_nothing(
     api, what, state, person, action, body, loc
 ):
@@ -383,8 +393,7 @@ def test_list_reads_one_page_from_the_database_not_every_case(api):
     with CaptureQueriesContext(connection) as queries:
         page = api.get("/cases?page_size=1&page=2").json()
     assert len(page["items"]) == 1 and page["count"] == 3
-    listing = [q["sql"] for q in queries
-               if 'FROM "cases_case"' in q["sql"] and "COUNT(" not in q["sql"]]
+    listing = [q["sql"] for q in queries if 'FROM "cases_case"' in q["sql"] and "COUNT(" not in q["sql"]]
     assert listing, "the page is read from the cases table"
     assert all(sql.rstrip().endswith("LIMIT 1 OFFSET 1") for sql in listing), listing
 
@@ -399,8 +408,10 @@ def test_a_department_never_sees_another_departments_cases(api, city):
     assert api.get("/cases?category=road.manhole", "water").json()["count"] == 0
     # Out of scope looks exactly like no case at all.
     missing = api.get("/cases/999999", "water")
-    for response in (api.get(f"/cases/{road['id']}", "water"),
-                     api.get(f"/cases/{road['id']}/events", "water")):
+    for response in (
+        api.get(f"/cases/{road['id']}", "water"),
+        api.get(f"/cases/{road['id']}/events", "water"),
+    ):
         assert response.status_code == 404
         assert response.json() == missing.json()
     before = rows()
@@ -480,9 +491,24 @@ def test_every_action_through_the_api(api, city, now):
     assert got["closed_at"] is not None
     actions_logged = [e["action"] for e in api.get(f"/cases/{cid}/events").json()]
     assert actions_logged == [
-        "accept", "assign", "sign", "extend", "approve_extension", "supervise", "dispatch",
-        "handle", "feedback", "rate", "reopen", "return", "assign", "sign", "dispatch",
-        "feedback", "rate", "close",
+        "accept",
+        "assign",
+        "sign",
+        "extend",
+        "approve_extension",
+        "supervise",
+        "dispatch",
+        "handle",
+        "feedback",
+        "rate",
+        "reopen",
+        "return",
+        "assign",
+        "sign",
+        "dispatch",
+        "feedback",
+        "rate",
+        "close",
     ]
 
     # merge: a duplicate closes into the original.
@@ -546,8 +572,12 @@ def test_a_stale_version_is_409_and_changes_nothing(api):
 def test_seeing_a_case_but_not_being_allowed_is_403(api):
     case = api.create()
     before = rows()
-    for user, action, body in (("operator", "sign", {}), ("leader", "supervise", {"note": "x"}),
-                               ("roads", "assign", {"unit": 1}), ("field_roads", "sign", {})):
+    for user, action, body in (
+        ("operator", "sign", {}),
+        ("leader", "supervise", {"note": "x"}),
+        ("roads", "assign", {"unit": 1}),
+        ("field_roads", "sign", {}),
+    ):
         response = api.act(case["id"], action, user, **body)
         expected = 404 if user == "field_roads" else 403  # not dispatched: not on its phone
         assert response.status_code == expected, (user, action)

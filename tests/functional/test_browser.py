@@ -62,8 +62,7 @@ def test_one_case_through_the_loop(transactional_db, city, live_server, browser,
     ctx.close()
 
     # --- the requester rates it on the public page, on a phone -----------------------
-    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                locale="zh-CN")
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     p = phone.new_page()
     p.goto(f"{base}/track/")
     p.fill("#id_number", number)
@@ -100,8 +99,7 @@ def test_one_case_through_the_loop(transactional_db, city, live_server, browser,
     nojs.close()
 
 
-def test_dispatcher_workbench_fits_a_1366_screen(transactional_db, city, live_server,
-                                                 browser, tmp_path):
+def test_dispatcher_workbench_fits_a_1366_screen(transactional_db, city, live_server, browser, tmp_path):
     from tests.common.factories import intake
 
     for i in range(3):

@@ -23,8 +23,9 @@ def photo_file(path) -> str:
     return str(path)
 
 
-def do_part(page, base: str, user: str, number: str, message: str, result: str,
-            photo: str | None = None) -> None:
+def do_part(
+    page, base: str, user: str, number: str, message: str, result: str, photo: str | None = None
+) -> None:
     """An assisting unit: inbox → its part → sign → a message in the thread → done."""
     expect = playwright.expect
     sign_in(page, base, user)
@@ -52,7 +53,8 @@ def do_part(page, base: str, user: str, number: str, message: str, result: str,
 
 
 def test_a_joint_group_with_two_assisting_units_closes_a_case(
-        transactional_db, city, live_server, browser, tmp_path, settings):
+    transactional_db, city, live_server, browser, tmp_path, settings
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     base = live_server.url
     expect = playwright.expect
@@ -89,8 +91,15 @@ def test_a_joint_group_with_two_assisting_units_closes_a_case(
     sign_out(page)
 
     # --- each assisting unit signs its part, writes in the thread, marks it done -----
-    do_part(page, base, "water", number, "污水管破裂点已找到，正在抢修", "污水管已修复，已冲洗路面",
-            photo=photo_file(tmp_path / "pipe.jpg"))
+    do_part(
+        page,
+        base,
+        "water",
+        number,
+        "污水管破裂点已找到，正在抢修",
+        "污水管已修复，已冲洗路面",
+        photo=photo_file(tmp_path / "pipe.jpg"),
+    )
     do_part(page, base, "village_ea", number, "村里已安排人员清理积水", "积水已清理，围挡已撤")
 
     # --- the lead: sign, send people, consolidated feedback, close --------------------
@@ -107,7 +116,8 @@ def test_a_joint_group_with_two_assisting_units_closes_a_case(
     image.scroll_into_view_if_needed()  # lazily loaded; served only to those who see the case
     page.wait_for_function(
         "() => { const i = document.querySelector('.thread-photos img');"
-        " return i && i.complete && i.naturalWidth === 64; }")
+        " return i && i.complete && i.naturalWidth === 64; }"
+    )
     expect(page.locator("details.more-action summary:has-text('退单')")).to_have_count(0)
     page.click("form.action-sign button")
     expect(page.locator(".case-head .badge")).to_have_text("已签收，待派遣")

@@ -36,12 +36,18 @@ def no_sideways_scroll(page) -> bool:
 
 
 def test_rider_reports_field_worker_handles_requester_rates(
-        transactional_db, city, live_server, browser, settings, tmp_path):
+    transactional_db, city, live_server, browser, settings, tmp_path
+):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     base = live_server.url
     expect = playwright.expect
-    register_partner(phone="13857301234", name="沈师傅", kind="rider", station="美团当湖站",
-                     unit_id=city.units["gr-east.a"].pk)
+    register_partner(
+        phone="13857301234",
+        name="沈师傅",
+        kind="rider",
+        station="美团当湖站",
+        unit_id=city.units["gr-east.a"].pk,
+    )
 
     # --- the rider reports, on the phone -------------------------------------------------
     rider = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
@@ -50,10 +56,12 @@ def test_rider_reports_field_worker_handles_requester_rates(
     p.fill("#id_text", "水洞埭路口的窨井盖破了一角，晚上骑车很危险")
     p.wait_for_selector("#map[data-ready='1']", state="attached")
     p.locator("#map").scroll_into_view_if_needed()
-    point = p.evaluate(f"(() => {{ const m = document.getElementById('map').minshengMap;"
-                       f" m.invalidateSize(); m.setView([{SPOT[0]}, {SPOT[1]}], 15, {{animate: false}});"
-                       f" const pt = m.latLngToContainerPoint([{SPOT[0]}, {SPOT[1]}]);"
-                       f" return [pt.x, pt.y]; }})()")
+    point = p.evaluate(
+        f"(() => {{ const m = document.getElementById('map').minshengMap;"
+        f" m.invalidateSize(); m.setView([{SPOT[0]}, {SPOT[1]}], 15, {{animate: false}});"
+        f" const pt = m.latLngToContainerPoint([{SPOT[0]}, {SPOT[1]}]);"
+        f" return [pt.x, pt.y]; }})()"
+    )
     box = p.locator("#map").bounding_box()
     p.mouse.click(box["x"] + point[0], box["y"] + point[1])
     expect(p.locator("#spot")).to_contain_text("已选位置")
@@ -79,17 +87,22 @@ def test_rider_reports_field_worker_handles_requester_rates(
 
     # --- the unit routes it and sends the field worker (set up through the actions) ------
     if case.owner_unit is None:
-        actions.assign_case(city.actor("dispatcher"), case.pk, unit_id=city.units["roads"].pk,
-                            category="road.manhole")
+        actions.assign_case(
+            city.actor("dispatcher"), case.pk, unit_id=city.units["roads"].pk, category="road.manhole"
+        )
     roads = city.actor("roads")
     actions.sign_case(roads, case.pk)
     actions.dispatch_case(roads, case.pk, people=["field_roads"])
 
     # --- the field worker arrives and marks it handled with a photo ----------------------
-    worker = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
-                                 geolocation={"latitude": 30.72505, "longitude": 121.02495,
-                                              "accuracy": 9},
-                                 permissions=["geolocation"])
+    worker = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"latitude": 30.72505, "longitude": 121.02495, "accuracy": 9},
+        permissions=["geolocation"],
+    )
     w = worker.new_page()
     sign_in(w, base, "field_roads")
     w.goto(f"{base}/m/")
@@ -106,8 +119,7 @@ def test_rider_reports_field_worker_handles_requester_rates(
     arrival = CaseEvent.objects.get(case=case, action="arrive")
     assert abs(arrival.data["lat"] - 30.72505) < 1e-6 and arrival.data["accuracy"] == 9
     w.fill("#note-handle", "已更换新井盖，周边设置了警示")
-    w.set_input_files("#photo-handle", photo_file(tmp_path / "fixed.jpg", (30, 160, 60),
-                                                  gps=True))
+    w.set_input_files("#photo-handle", photo_file(tmp_path / "fixed.jpg", (30, 160, 60), gps=True))
     w.click("#handle-btn")
     expect(w.locator(".m-msg")).to_contain_text("已标记处置")
     expect(w.locator("#photos img")).to_have_count(2)
@@ -124,8 +136,10 @@ def test_rider_reports_field_worker_handles_requester_rates(
     expect(p.locator("#feedback-text")).to_contain_text("井盖已更换，恢复通行")
     expect(p.locator("#handling-photos img")).to_have_count(1)
     p.locator("#handling-photos img").scroll_into_view_if_needed()
-    p.wait_for_function("(() => { const i = document.querySelector('#handling-photos img');"
-                        " return i.complete && i.naturalWidth > 0; })()")
+    p.wait_for_function(
+        "(() => { const i = document.querySelector('#handling-photos img');"
+        " return i.complete && i.naturalWidth > 0; })()"
+    )
     assert no_sideways_scroll(p)
     p.click("label:has-text('满意') >> nth=0")
     p.click("button:has-text('提交评价')")
@@ -133,13 +147,16 @@ def test_rider_reports_field_worker_handles_requester_rates(
     rider.close()
     case.refresh_from_db()
     assert case.state == "rated" and case.rating == "satisfied"
-    assert [e for e in case.events.values_list("action", flat=True)
-            if e in ("accept", "photo", "arrive", "handle", "feedback", "rate")] == [
-        "accept", "photo", "arrive", "photo", "handle", "feedback", "rate"]
+    assert [
+        e
+        for e in case.events.values_list("action", flat=True)
+        if e in ("accept", "photo", "arrive", "handle", "feedback", "rate")
+    ] == ["accept", "photo", "arrive", "photo", "handle", "feedback", "rate"]
 
 
 def test_the_wait_step_opens_the_send_button_after_the_wait(
-        transactional_db, city, live_server, browser, settings, tmp_path):
+    transactional_db, city, live_server, browser, settings, tmp_path
+):
     """After a burst of anonymous reports the form waits a few seconds before it can be
     sent: no puzzle, the button counts down and then works."""
     settings.MEDIA_ROOT = str(tmp_path / "media")

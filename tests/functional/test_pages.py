@@ -31,16 +31,19 @@ def text_of(response) -> str:
 # --- workbenches ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("user", "page", "heading"), [
-    ("operator", "web:intake", "登记诉求"),
-    ("dispatcher", "web:queue", "派单队列"),
-    ("sub_east", "web:queue", "派单队列"),
-    ("admin", "web:queue", "派单队列"),
-    ("roads", "web:inbox", "单位待办"),
-    ("village_ea", "web:inbox", "单位待办"),
-    ("field_roads", "web:field", "我的现场工单"),
-    ("leader", "web:overview", "按状态统计"),
-])
+@pytest.mark.parametrize(
+    ("user", "page", "heading"),
+    [
+        ("operator", "web:intake", "登记诉求"),
+        ("dispatcher", "web:queue", "派单队列"),
+        ("sub_east", "web:queue", "派单队列"),
+        ("admin", "web:queue", "派单队列"),
+        ("roads", "web:inbox", "单位待办"),
+        ("village_ea", "web:inbox", "单位待办"),
+        ("field_roads", "web:field", "我的现场工单"),
+        ("leader", "web:overview", "按状态统计"),
+    ],
+)
 def test_home_leads_each_role_to_its_workbench_in_chinese(city, now, user, page, heading):
     c = client_for(city, user)
     response = c.get("/")
@@ -108,9 +111,16 @@ def test_assign_from_the_queue_without_javascript_returns_to_the_queue(city, now
     case = intake(city, category="neighbor.dispute", point=None)
     c = client_for(city, "dispatcher")
     url = reverse("web:case_action", args=[case.pk, "assign"])
-    response = c.post(url, {"version": case.version, "unit": city.units["water"].pk,
-                            "category": "water.sewage", "from": "row",
-                            "next": reverse("web:queue")})
+    response = c.post(
+        url,
+        {
+            "version": case.version,
+            "unit": city.units["water"].pk,
+            "category": "water.sewage",
+            "from": "row",
+            "next": reverse("web:queue"),
+        },
+    )
     assert response.status_code == 302 and response.url == reverse("web:queue")
     case.refresh_from_db()
     assert case.state == State.ASSIGNED and case.owner_unit == city.units["water"]
@@ -120,9 +130,11 @@ def test_assign_from_the_queue_without_javascript_returns_to_the_queue(city, now
 def test_assign_from_the_queue_with_htmx_swaps_the_row(city, now):
     case = intake(city, category="neighbor.dispute", point=None)
     c = client_for(city, "dispatcher")
-    response = c.post(reverse("web:case_action", args=[case.pk, "assign"]),
-                      {"version": case.version, "unit": city.units["roads"].pk, "from": "row",
-                       "colspan": "8"}, HTTP_HX_REQUEST="true")
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "assign"]),
+        {"version": case.version, "unit": city.units["roads"].pk, "from": "row", "colspan": "8"},
+        HTTP_HX_REQUEST="true",
+    )
     body = text_of(response)
     assert response.status_code == 200 and body.lstrip().startswith("<tr")
     assert "已派单" in body and "住建局" in body
@@ -143,8 +155,7 @@ def test_unit_inbox_has_tabs_with_counts(city, now):
 
 def test_inbox_tab_over_htmx_is_a_fragment(city, now):
     intake(city)
-    response = client_for(city, "roads").get(reverse("web:inbox") + "?tab=sign",
-                                             HTTP_HX_REQUEST="true")
+    response = client_for(city, "roads").get(reverse("web:inbox") + "?tab=sign", HTTP_HX_REQUEST="true")
     body = text_of(response)
     assert "<html" not in body and 'id="tab-panel"' in body
 
@@ -173,7 +184,7 @@ def test_leader_overview_counts_by_state_and_is_read_only(city, now):
     case = Case.objects.first()
     body = text_of(c.get(reverse("web:case", args=[case.pk])))
     assert "此工单目前没有需要您处理的操作" in body
-    assert "<form class=\"action-form" not in body
+    assert '<form class="action-form' not in body
 
 
 # --- scoping ------------------------------------------------------------------------------
@@ -182,14 +193,16 @@ def test_leader_overview_counts_by_state_and_is_read_only(city, now):
 def test_a_handler_never_sees_another_departments_case(city, now):
     case = intake(city)  # goes to roads (住建局)
     c = client_for(city, "water")
-    for url in (reverse("web:inbox"), reverse("web:cases"),
-                reverse("web:cases") + f"?q={case.number}",
-                reverse("web:inbox") + "?tab=feedback"):
+    for url in (
+        reverse("web:inbox"),
+        reverse("web:cases"),
+        reverse("web:cases") + f"?q={case.number}",
+        reverse("web:inbox") + "?tab=feedback",
+    ):
         assert f">{case.number}<" not in text_of(c.get(url)), url
     assert c.get(reverse("web:case", args=[case.pk])).status_code == 404
     assert c.get(reverse("web:case_by_number", args=[case.number])).status_code == 404
-    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]),
-                      {"version": case.version})
+    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]), {"version": case.version})
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.state == State.ASSIGNED
@@ -223,10 +236,17 @@ def test_search_filters_and_paginates_within_scope(city, now):
 def test_intake_errors_keep_what_was_typed_and_save_nothing(city, now):
     c = client_for(city, "operator")
     before = Case.objects.count()
-    response = c.post(reverse("web:intake"), {
-        "text": "路灯不亮好几天了", "channel": "hotline", "address": "东城大道88号",
-        "requester_name": "李四", "requester_phone": "12345", "category": "road.manhole",
-    })
+    response = c.post(
+        reverse("web:intake"),
+        {
+            "text": "路灯不亮好几天了",
+            "channel": "hotline",
+            "address": "东城大道88号",
+            "requester_name": "李四",
+            "requester_phone": "12345",
+            "category": "road.manhole",
+        },
+    )
     assert response.status_code == 422
     body = text_of(response)
     assert "电话号码无效" in body
@@ -235,8 +255,9 @@ def test_intake_errors_keep_what_was_typed_and_save_nothing(city, now):
     assert re.search(r'<option value="road.manhole" selected', body)
     assert Case.objects.count() == before
 
-    response = c.post(reverse("web:intake"), {"text": "  ", "channel": "hotline",
-                                              "lat": "30.7", "requester_name": "王五"})
+    response = c.post(
+        reverse("web:intake"), {"text": "  ", "channel": "hotline", "lat": "30.7", "requester_name": "王五"}
+    )
     body = text_of(response)
     assert response.status_code == 422 and "这个字段是必填项" in body
     assert 'value="王五"' in body and 'value="30.7"' in body
@@ -245,8 +266,7 @@ def test_intake_errors_keep_what_was_typed_and_save_nothing(city, now):
 
 def test_intake_half_a_point_is_refused_next_to_the_field(city, now):
     c = client_for(city, "operator")
-    response = c.post(reverse("web:intake"), {"text": "井盖坏了", "channel": "hotline",
-                                              "lat": "30.72"})
+    response = c.post(reverse("web:intake"), {"text": "井盖坏了", "channel": "hotline", "lat": "30.72"})
     assert response.status_code == 422
     assert "请同时填写纬度和经度" in text_of(response)
     assert Case.objects.count() == 0
@@ -254,11 +274,20 @@ def test_intake_half_a_point_is_refused_next_to_the_field(city, now):
 
 def test_intake_shows_the_new_case_number_and_links_to_it(city, now):
     c = client_for(city, "operator")
-    response = c.post(reverse("web:intake"), {
-        "text": "人行道井盖破了", "channel": "rider", "category": "road.manhole",
-        "lat": "30.725", "lng": "121.025", "requester_name": "骑手", "requester_phone":
-        "13812345678", "urgent": "on", "idempotency_key": "k-1",
-    })
+    response = c.post(
+        reverse("web:intake"),
+        {
+            "text": "人行道井盖破了",
+            "channel": "rider",
+            "category": "road.manhole",
+            "lat": "30.725",
+            "lng": "121.025",
+            "requester_name": "骑手",
+            "requester_phone": "13812345678",
+            "urgent": "on",
+            "idempotency_key": "k-1",
+        },
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.urgent and case.owner_unit == city.units["roads"]
@@ -266,17 +295,23 @@ def test_intake_shows_the_new_case_number_and_links_to_it(city, now):
     assert f'id="created-number">{case.number}<' in body
     assert reverse("web:case", args=[case.pk]) in body
     # The same form sent twice (double click, reload) registers one case.
-    c.post(reverse("web:intake"), {"text": "人行道井盖破了", "channel": "rider",
-                                   "idempotency_key": "k-1"})
+    c.post(reverse("web:intake"), {"text": "人行道井盖破了", "channel": "rider", "idempotency_key": "k-1"})
     assert Case.objects.count() == 1
 
 
 def test_anonymous_intake_stores_no_name_or_phone(city, now):
     c = client_for(city, "operator")
-    c.post(reverse("web:intake"), {"text": "匿名反映噪音", "channel": "hotline",
-                                   "category": "neighbor.dispute",
-                                   "requester_name": "赵六", "requester_phone": "13812345678",
-                                   "anonymous": "on"})
+    c.post(
+        reverse("web:intake"),
+        {
+            "text": "匿名反映噪音",
+            "channel": "hotline",
+            "category": "neighbor.dispute",
+            "requester_name": "赵六",
+            "requester_phone": "13812345678",
+            "anonymous": "on",
+        },
+    )
     case = Case.objects.get()
     assert case.requester_name == "" and case.requester_phone == ""
 
@@ -305,8 +340,8 @@ def test_case_page_shows_clocks_timeline_and_only_allowed_forms(city, now):
     assert case.number in body and "已派单，待签收" in body and "窨井盖" in body
     assert "时限" in body and "签收" in body and "办理过程" in body
     assert "自动派单" in body or "Automatic dispatch" in body
-    assert 'action-sign' in body and 'action-return' in body
-    assert 'action-feedback' not in body and 'action-close' not in body
+    assert "action-sign" in body and "action-return" in body
+    assert "action-feedback" not in body and "action-close" not in body
     assert f'name="version" value="{case.version}"' in body
 
 
@@ -315,8 +350,7 @@ def test_stale_form_gets_the_409_message_and_nothing_is_overwritten(city, now):
     old_version = case.version
     actions.sign_case(city.actor("roads"), case.pk)  # someone else signs first
     c = client_for(city, "roads")
-    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]),
-                      {"version": old_version})
+    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]), {"version": old_version})
     assert response.status_code == 409
     body = text_of(response)
     assert "已被他人处理" in body
@@ -328,8 +362,11 @@ def test_stale_form_gets_the_409_message_and_nothing_is_overwritten(city, now):
     case.refresh_from_db()
     stale = case.version
     actions.handle_case(city.actor("field_roads"), case.pk, note="已到场")
-    response = c.post(reverse("web:case_action", args=[case.pk, "feedback"]),
-                      {"version": stale, "note": "井盖已更换"}, HTTP_HX_REQUEST="true")
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "feedback"]),
+        {"version": stale, "note": "井盖已更换"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 409
     body = text_of(response)
     assert "已被他人处理" in body and "井盖已更换" in body and "<html" not in body
@@ -348,8 +385,9 @@ def test_a_form_without_a_version_is_treated_as_stale(city, now):
 def test_invalid_input_is_shown_next_to_the_form_with_422(city, now):
     case = intake(city)
     c = client_for(city, "roads")
-    response = c.post(reverse("web:case_action", args=[case.pk, "return"]),
-                      {"version": case.version, "note": " "})
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "return"]), {"version": case.version, "note": " "}
+    )
     assert response.status_code == 422
     assert "请说明退单理由" in text_of(response)
 
@@ -357,8 +395,7 @@ def test_invalid_input_is_shown_next_to_the_form_with_422(city, now):
 def test_actions_without_javascript_redirect_to_the_case(city, now):
     case = intake(city)
     c = client_for(city, "roads")
-    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]),
-                      {"version": case.version})
+    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]), {"version": case.version})
     assert response.status_code == 302 and response.url == reverse("web:case", args=[case.pk])
     body = text_of(c.get(response.url))
     assert "已签收。" in body and "已签收，待派遣" in body
@@ -367,14 +404,17 @@ def test_actions_without_javascript_redirect_to_the_case(city, now):
 def test_actions_over_htmx_swap_the_case_panel(city, now):
     case = intake(city)
     c = client_for(city, "roads")
-    response = c.post(reverse("web:case_action", args=[case.pk, "sign"]),
-                      {"version": case.version}, HTTP_HX_REQUEST="true")
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "sign"]), {"version": case.version}, HTTP_HX_REQUEST="true"
+    )
     body = text_of(response)
     assert response.status_code == 200 and body.lstrip().startswith('<div id="case-panel"')
     assert "已签收。" in body and f'name="version" value="{case.version + 1}"' in body
-    response = c.post(reverse("web:case_action", args=[case.pk, "dispatch"]),
-                      {"version": case.version + 1, "people": "抢修二班",
-                       "worker": "field_roads"}, HTTP_HX_REQUEST="true")
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "dispatch"]),
+        {"version": case.version + 1, "people": "抢修二班", "worker": "field_roads"},
+        HTTP_HX_REQUEST="true",
+    )
     case.refresh_from_db()
     assert case.state == State.DISPATCHED
     assert case.dispatched_people == ["抢修二班", "field_roads"]
@@ -384,8 +424,11 @@ def test_actions_over_htmx_swap_the_case_panel(city, now):
 def test_returning_a_case_leads_back_to_the_workbench(city, now):
     case = intake(city)
     c = client_for(city, "roads")
-    response = c.post(reverse("web:case_action", args=[case.pk, "return"]),
-                      {"version": case.version, "note": "属于水务"}, HTTP_HX_REQUEST="true")
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "return"]),
+        {"version": case.version, "note": "属于水务"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 204 and response["HX-Redirect"] == reverse("web:home")
     response = c.get(reverse("web:home"), follow=True)
     assert "已退回调度员" in text_of(response)
@@ -395,13 +438,17 @@ def test_merge_takes_the_original_by_number(city, now):
     original = intake(city)
     dup = intake(city, category="neighbor.dispute", point=None, text="井盖坏了（重复）")
     c = client_for(city, "dispatcher")
-    response = c.post(reverse("web:case_action", args=[dup.pk, "merge"]),
-                      {"version": dup.version, "into": original.number.lower()})
+    response = c.post(
+        reverse("web:case_action", args=[dup.pk, "merge"]),
+        {"version": dup.version, "into": original.number.lower()},
+    )
     assert response.status_code == 302
     dup.refresh_from_db()
     assert dup.merged_into == original and dup.state == State.CLOSED
-    response = c.post(reverse("web:case_action", args=[original.pk, "merge"]),
-                      {"version": original.version + 1, "into": "MS000"})
+    response = c.post(
+        reverse("web:case_action", args=[original.pk, "merge"]),
+        {"version": original.version + 1, "into": "MS000"},
+    )
     assert response.status_code == 422 and "要合并到的工单不存在" in text_of(response)
 
 
@@ -427,8 +474,9 @@ def test_follow_page_wrong_digits_and_unknown_number_read_the_same(city, now):
         assert "未找到对应的工单" in body
         assert case.public_token not in body and "13812345678" not in body
     strip = re.compile(r'name="(number|csrfmiddlewaretoken)" value="[^"]*"|value="MS[0-9]+"')
-    assert strip.sub("", text_of(wrong)).replace(case.number, "") == \
-        strip.sub("", text_of(unknown)).replace("MS20991231999999", "")
+    assert strip.sub("", text_of(wrong)).replace(case.number, "") == strip.sub("", text_of(unknown)).replace(
+        "MS20991231999999", ""
+    )
 
 
 def test_follow_page_is_slowed_after_many_failures(city, now):
@@ -462,8 +510,7 @@ def test_follow_page_shows_progress_and_takes_the_rating(city, now):
     assert "井盖已更换，恢复通行" in body and "请您评价是否满意" in body
     assert 'name="rating"' in body
     case.refresh_from_db()
-    posted = c.post(response.url, {"rating": "satisfied", "note": "很快",
-                                   "version": case.version})
+    posted = c.post(response.url, {"rating": "satisfied", "note": "很快", "version": case.version})
     assert posted.status_code == 302
     case.refresh_from_db()
     assert case.state == State.RATED and case.rating == "satisfied"
@@ -493,21 +540,28 @@ def test_lists_do_not_query_once_per_row(city, now):
     for i in range(3):
         intake(city, category="neighbor.dispute", point=None, text=f"待分类 {i}")
     d, r = client_for(city, "dispatcher"), client_for(city, "roads")
-    few = {u: queries(c, u) for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")),
-                                         (r, reverse("web:inbox")))}
+    few = {
+        u: queries(c, u)
+        for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")), (r, reverse("web:inbox")))
+    }
     for i in range(20):
         intake(city, category="neighbor.dispute", point=None, text=f"更多待分类 {i}")
         intake(city, text=f"井盖 {i}")
-    many = {u: queries(c, u) for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")),
-                                          (r, reverse("web:inbox")))}
+    many = {
+        u: queries(c, u)
+        for c, u in ((d, reverse("web:queue")), (d, reverse("web:cases")), (r, reverse("web:inbox")))
+    }
     assert many == few
 
 
 def test_an_expired_session_over_htmx_goes_to_the_sign_in_page(city, now):
     case = intake(city)
-    response = Client().post(reverse("web:case_action", args=[case.pk, "sign"]),
-                             {"version": case.version}, HTTP_HX_REQUEST="true",
-                             HTTP_HX_CURRENT_URL=f"http://testserver/cases/{case.pk}/")
+    response = Client().post(
+        reverse("web:case_action", args=[case.pk, "sign"]),
+        {"version": case.version},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver/cases/{case.pk}/",
+    )
     assert response.status_code == 204
     assert response["HX-Redirect"] == f"/login/?next=%2Fcases%2F{case.pk}%2F"
 
@@ -518,9 +572,15 @@ def test_subcentre_passes_a_territorial_case_on_to_a_village_from_its_queue(city
     c = client_for(city, "sub_east")
     body = text_of(c.get(reverse("web:queue") + "?tab=held"))
     assert case.number in body and 'name="unit"' in body
-    response = c.post(reverse("web:case_action", args=[case.pk, "assign"]),
-                      {"version": case.version, "unit": city.units["gr-east.a"].pk,
-                       "from": "row", "next": reverse("web:queue")})
+    response = c.post(
+        reverse("web:case_action", args=[case.pk, "assign"]),
+        {
+            "version": case.version,
+            "unit": city.units["gr-east.a"].pk,
+            "from": "row",
+            "next": reverse("web:queue"),
+        },
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.owner_unit == city.units["gr-east.a"]

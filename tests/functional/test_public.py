@@ -39,8 +39,17 @@ def jpeg(name="p.jpg", colour=(90, 90, 90), size=(120, 90)) -> SimpleUploadedFil
 
 def form(**kw):
     lat, lng = City.POINTS["east.a"]
-    data = {"text": MANHOLE, "lat": str(lat), "lng": str(lng), "address": "东城A村路口",
-            "name": "", "phone": "", "key": "", "wait": "", "website": ""}
+    data = {
+        "text": MANHOLE,
+        "lat": str(lat),
+        "lng": str(lng),
+        "address": "东城A村路口",
+        "name": "",
+        "phone": "",
+        "key": "",
+        "wait": "",
+        "website": "",
+    }
     data.update(kw)
     return data
 
@@ -59,8 +68,11 @@ def test_the_report_page_is_light_and_has_the_map(client, city):
     assert 'id="map"' in html and "public/vendor/leaflet/leaflet.js" in html
     assert "htmx" not in html  # no framework on the phone page
     assert 'name="key"' in html and 'name="photos"' in html
-    assert "//" not in re.sub(r"https?://testserver", "", " ".join(
-        re.findall(r'(?:src|href)="([^"]+)"', html)).replace("data:,", ""))  # no CDN
+    assert "//" not in re.sub(
+        r"https?://testserver",
+        "",
+        " ".join(re.findall(r'(?:src|href)="([^"]+)"', html)).replace("data:,", ""),
+    )  # no CDN
 
 
 def test_an_anonymous_report_with_a_photo_and_a_spot(client, city):
@@ -118,15 +130,25 @@ def test_one_bad_photo_refuses_the_whole_report_with_the_reason(client, city):
 
 
 def test_a_partners_report_carries_the_rider_channel_and_counts_for_the_station(client, city):
-    r = client.post("/partners/join/", {"name": "沈师傅", "phone": "13857301234", "kind": "rider",
-                                        "station": "美团当湖站", "unit": city.units["gr-east.a"].pk,
-                                        "website": ""})
+    r = client.post(
+        "/partners/join/",
+        {
+            "name": "沈师傅",
+            "phone": "13857301234",
+            "kind": "rider",
+            "station": "美团当湖站",
+            "unit": city.units["gr-east.a"].pk,
+            "website": "",
+        },
+    )
     assert r.status_code == 200 and "join-done" in r.content.decode()
     partner = ReportingPartner.objects.get()
     assert (partner.phone, partner.kind, partner.verified) == ("13857301234", "rider", False)
     # Registering the same number again changes nothing and says the same.
-    r = client.post("/partners/join/", {"name": "冒名", "phone": "13857301234", "kind": "grid",
-                                        "station": "别处", "website": ""})
+    r = client.post(
+        "/partners/join/",
+        {"name": "冒名", "phone": "13857301234", "kind": "grid", "station": "别处", "website": ""},
+    )
     assert r.status_code == 200 and ReportingPartner.objects.get().name == "沈师傅"
 
     post(client, phone="13857301234", name="沈师傅")
@@ -188,7 +210,7 @@ def test_friction_step_for_anonymous_bursts(client, city, settings, now):
     assert post(client, ip=ip, text="匿名3", anonymous="on", wait=token).status_code == 429
     # A token is tied to the address it was given to.
     other = client.get(REPORT, REMOTE_ADDR="10.8.8.8").content.decode()
-    assert 'data-wait' not in other
+    assert "data-wait" not in other
     # A report with a phone number is not slowed (it has its own per-phone limit).
     assert post(client, ip=ip, text="有电话", phone="13812345678").status_code == 302
     assert Case.objects.count() == 4
@@ -233,8 +255,7 @@ def test_unsatisfied_needs_a_reason_and_reopens_the_case(client, city, now):
     assert "不满意的原因" in r.content.decode()
     case.refresh_from_db()
     assert case.state == "feedback" and case.rating == ""
-    r = client.post(url, {"rating": "unsatisfied", "note": "井盖还是松的",
-                          "version": case.version})
+    r = client.post(url, {"rating": "unsatisfied", "note": "井盖还是松的", "version": case.version})
     assert r.status_code == 302
     case.refresh_from_db()
     assert case.state == "assigned" and case.reopen_count == 1
@@ -263,8 +284,7 @@ def test_the_follow_page_shows_the_handlings_photos_only(client, city, now):
     roads = city.actor("roads")
     actions.sign_case(roads, case.pk)
     actions.dispatch_case(roads, case.pk, people=["field_roads"])
-    site = add_site_photo(city.actor("field_roads"), case.pk, photo=jpeg("site.jpg"),
-                          client_key="s1")
+    site = add_site_photo(city.actor("field_roads"), case.pk, photo=jpeg("site.jpg"), client_key="s1")
     actions.feedback_case(roads, case.pk, note="井盖已更换")
     html = client.get(reverse("web:track_token", args=[case.public_token])).content.decode()
     assert reverse("media:public_thumb", args=[case.public_token, site.pk]) in html

@@ -37,12 +37,12 @@ def _two_days_of_cases(city, now):
     return first, second
 
 
-def test_leader_reads_the_statistics_and_downloads_them(transactional_db, city, now,
-                                                        live_server, browser, tmp_path):
+def test_leader_reads_the_statistics_and_downloads_them(
+    transactional_db, city, now, live_server, browser, tmp_path
+):
     first, second = _two_days_of_cases(city, now)
     expect = playwright.expect
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
-                              accept_downloads=True)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = ctx.new_page()
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "leader")

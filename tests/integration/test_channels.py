@@ -35,14 +35,24 @@ from minsheng.notify.models import OutboxMessage, UnitChannel
 from minsheng.notify.testing import Receiver
 
 SECRET = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
-TEXT = Rendered(title="新工单 MS20261123-0001", body="人行道井盖破损，请在1分钟内签收。",
-                url="https://minsheng.example/cases/1/")
+TEXT = Rendered(
+    title="新工单 MS20261123-0001",
+    body="人行道井盖破损，请在1分钟内签收。",
+    url="https://minsheng.example/cases/1/",
+)
 
 
 def _message(pk: int = 42, kind: str = "case_assigned", phone: str = "") -> OutboxMessage:
     at = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-    return OutboxMessage(pk=pk, kind=kind, audience="unit", phone=phone,
-                         context={"number": "MS20261123-0001"}, created_at=at, next_attempt_at=at)
+    return OutboxMessage(
+        pk=pk,
+        kind=kind,
+        audience="unit",
+        phone=phone,
+        context={"number": "MS20261123-0001"},
+        created_at=at,
+        next_attempt_at=at,
+    )
 
 
 # --- DingTalk and 浙政钉 -----------------------------------------------------------------
@@ -51,8 +61,9 @@ def _message(pk: int = 42, kind: str = "case_assigned", phone: str = "") -> Outb
 def test_dingtalk_sign_is_the_documented_formula():
     # base64(HmacSHA256(key=secret, msg=timestamp + "\n" + secret)), as DingTalk documents.
     ts = 1700000000000
-    expected = base64.b64encode(hmac.new(
-        SECRET.encode("utf-8"), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(SECRET.encode("utf-8"), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest()
+    ).decode()
     assert dingtalk_sign(SECRET, ts) == expected
     url = DingTalkRobot("https://oapi.dingtalk.com/robot/send?access_token=abc", SECRET).signed_url(ts)
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
@@ -212,13 +223,18 @@ def test_non_http_urls_are_refused():
 
 
 def test_unit_channel_rows_map_to_their_adapter():
-    unit_channel = UnitChannel(pk=3, kind="zzd", url="https://openplatform-pro.ding.zj.gov.cn/robot/send?access_token=x",
-                               secret=SECRET)
+    unit_channel = UnitChannel(
+        pk=3,
+        kind="zzd",
+        url="https://openplatform-pro.ding.zj.gov.cn/robot/send?access_token=x",
+        secret=SECRET,
+    )
     robot = for_unit_channel(unit_channel)
     assert isinstance(robot, ZzdRobot) and robot.key == "zzd:3"
     assert isinstance(for_unit_channel(UnitChannel(pk=4, kind="wecom", url="https://q/")), WeComRobot)
-    assert isinstance(for_unit_channel(UnitChannel(pk=5, kind="webhook", url="https://w/", secret="s")),
-                      Webhook)
+    assert isinstance(
+        for_unit_channel(UnitChannel(pk=5, kind="webhook", url="https://w/", secret="s")), Webhook
+    )
 
 
 # --- SMS --------------------------------------------------------------------------------
@@ -236,8 +252,7 @@ def test_http_sms_sends_bearer_key_and_message_id():
         gateway = HttpSms(url=rx.url, key="k-123", sign_name="平湖民声")
         SmsChannel(gateway).send(TEXT, _message(6, phone="13812345678"))
         (got,) = rx.received
-        assert got.payload == {"phone": "13812345678", "text": TEXT.body, "sign_name": "平湖民声",
-                               "id": "6"}
+        assert got.payload == {"phone": "13812345678", "text": TEXT.body, "sign_name": "平湖民声", "id": "6"}
         with pytest.raises(ChannelError, match="HTTP 401"):
             HttpSms(url=rx.url, key="wrong").send_sms("13812345678", "x", message_id=7)
 
@@ -260,7 +275,8 @@ def test_http_sms_refusal_in_the_answer_is_a_failure():
     try:
         with pytest.raises(ChannelError, match="refused"):
             HttpSms(url=f"http://127.0.0.1:{server.server_address[1]}/").send_sms(
-                "13812345678", "x", message_id=1)
+                "13812345678", "x", message_id=1
+            )
     finally:
         server.shutdown()
         server.server_close()

@@ -25,9 +25,12 @@ def model_dir(settings, tmp_path):
 def test_classify_command_reads_jsonl_and_writes_one_line_each(demo_city, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"id": "a", "text": "小区门口的路灯坏了好几盏，晚上一片漆黑"}, ensure_ascii=False) + "\n"
-        + json.dumps({"id": "b", "text": "老板拖欠我们三个月工资了"}, ensure_ascii=False) + "\n",
-        encoding="utf-8")
+        json.dumps({"id": "a", "text": "小区门口的路灯坏了好几盏，晚上一片漆黑"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "b", "text": "老板拖欠我们三个月工资了"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
     out = io.StringIO()
     call_command("classify", "--input", str(src), stdout=out)
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
@@ -40,8 +43,9 @@ def test_classify_api(demo_city):
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get(username="dispatcher"))
-    r = client.post("/api/v1/classify", {"text": "楼上装修噪音太大，晚上十点还在敲"},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/classify", {"text": "楼上装修噪音太大，晚上十点还在敲"}, content_type="application/json"
+    )
     assert r.status_code == 200
     assert r.json()["code"] == "env.noise"
     assert client.post("/api/v1/classify", {}, content_type="application/json").status_code == 422

@@ -52,8 +52,9 @@ def test_warning_comes_at_eighty_percent_and_only_once(city, now):
     assert run_pass(deliver=False).warned == 0
     warning = CaseEvent.objects.get(case=case, action="clock_warning")
     assert warning.data["clock"] == "sign"
-    assert OutboxMessage.objects.filter(case=case, kind="clock_warning",
-                                        unit=city.units["roads"]).count() == 1
+    assert (
+        OutboxMessage.objects.filter(case=case, kind="clock_warning", unit=city.units["roads"]).count() == 1
+    )
 
 
 def test_breach_stays_on_record_when_met_late(city, now):
@@ -90,7 +91,8 @@ def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(city, now, tm
     env = _worker_env()
     cmd = [sys.executable, "-m", "minsheng", "worker", "--batch", "10", "--max-sleep", "0.05"]
     proc = subprocess.Popen(  # noqa: S603  (our own entry point)
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 60
     seen = 0
     while time.monotonic() < deadline:
@@ -103,7 +105,8 @@ def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(city, now, tm
     assert 0 < seen < len(cases), "the kill should land mid-run"
 
     subprocess.run(  # noqa: S603  (our own entry point)
-        [*cmd[:4], "--once", "--batch", "10"], env=env, check=True, stdout=subprocess.DEVNULL)
+        [*cmd[:4], "--once", "--batch", "10"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     for case in cases:
         assert CaseEvent.objects.filter(case=case, action="clock_breach").count() == 1
         assert OutboxMessage.objects.filter(case=case, kind="clock_breach").count() == 2

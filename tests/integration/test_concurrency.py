@@ -99,7 +99,8 @@ def test_the_same_idempotency_key_sent_twice_at_once_makes_one_case(city):
         actor = city.actor("operator")
         barrier.wait(10)
         return actions.accept_case(
-            actor, Intake(channel="app", text="路灯不亮，晚上很黑", requester_phone="13812345678"),
+            actor,
+            Intake(channel="app", text="路灯不亮，晚上很黑", requester_phone="13812345678"),
             idempotency_key="retry-42",
         ).pk
 

@@ -41,7 +41,6 @@ SECRET = "SECfedcba9876543210fedcba9876543210fedcba9876543210fedcba98765432"
 ROADS_STAFF = ("roads", "field_roads", "field_roads2")
 
 
-
 def __getattr__(name: str):
     """``urlpatterns`` for ``@pytest.mark.urls(__name__)``: the bell's pages mounted beside
     the project's, built on first use so that collecting these tests imports no pages."""
@@ -57,13 +56,16 @@ class Crash(BaseException):
 
 
 def _robot(city, rx: Receiver, unit: str = "roads", kind: str | None = None) -> UnitChannel:
-    return UnitChannel.objects.create(unit=city.units[unit], kind=kind or rx.kind, url=rx.url,
-                                      secret=rx.secret, name=f"{unit} 群")
+    return UnitChannel.objects.create(
+        unit=city.units[unit], kind=kind or rx.kind, url=rx.url, secret=rx.secret, name=f"{unit} 群"
+    )
 
 
 def _to_roads(city, n: int, kind: str = "case_supervised") -> list[OutboxMessage]:
-    return [enqueue(kind, unit=city.units["roads"], context={"number": f"T-{i:04d}", "note": "抓紧"})
-            for i in range(n)]
+    return [
+        enqueue(kind, unit=city.units["roads"], context={"number": f"T-{i:04d}", "note": "抓紧"})
+        for i in range(n)
+    ]
 
 
 def _drain(now, *, step=dt.timedelta(hours=1), rounds=200, **kw) -> None:
@@ -97,7 +99,9 @@ def test_a_unit_message_reaches_every_staff_member_and_the_units_robot(city, now
         assert rx.counts() == {str(assigned.pk): 1}
         assert case.number in rx.texts()[0] and "1分钟内签收" in rx.texts()[0]
         assert set(Delivery.objects.filter(message=assigned).values_list("channel", "status")) == {
-            ("inapp", "sent"), (f"dingtalk:{UnitChannel.objects.get().pk}", "sent")}
+            ("inapp", "sent"),
+            (f"dingtalk:{UnitChannel.objects.get().pk}", "sent"),
+        }
 
     accepted = OutboxMessage.objects.get(kind="case_accepted", case=case)
     assert accepted.status == OutboxStatus.SENT
@@ -127,9 +131,16 @@ def test_a_dispatched_worker_is_told_in_app(city, now):
 
 
 def test_clock_texts_say_which_clock_in_local_time(city, now):
-    message = enqueue("clock_warning", unit=city.units["roads"], context={
-        "number": "MS-1", "title": "井盖", "clock": "sign",
-        "due_at": dt.datetime(2026, 11, 23, 1, 5, tzinfo=dt.UTC).isoformat()})
+    message = enqueue(
+        "clock_warning",
+        unit=city.units["roads"],
+        context={
+            "number": "MS-1",
+            "title": "井盖",
+            "clock": "sign",
+            "due_at": dt.datetime(2026, 11, 23, 1, 5, tzinfo=dt.UTC).isoformat(),
+        },
+    )
     body = delivery.render(message).body
     assert "签收时限将于 11月23日 09:05 到期" in body  # Asia/Shanghai
 
@@ -172,8 +183,9 @@ def test_failures_back_off_exponentially_then_park_visible_in_the_admin(city, no
         assert page.status_code == 200
         assert f'value="{message.pk}"' in page.content.decode()
         assert "HTTP 503" in page.content.decode()
-        client.post("/admin/notify/outboxmessage/", {
-            "action": "retry_messages", "_selected_action": [message.pk]})
+        client.post(
+            "/admin/notify/outboxmessage/", {"action": "retry_messages", "_selected_action": [message.pk]}
+        )
         message.refresh_from_db()
         assert message.status == OutboxStatus.PENDING and message.attempts == 0
 
@@ -316,8 +328,9 @@ def test_a_leased_message_is_not_taken_by_another_worker_until_the_lease_ends(ci
 def test_a_worker_that_lost_its_lease_does_not_mark_the_message(city, now):
     (message,) = _to_roads(city, 1)
     # Someone else holds it (A's lease ran out and B took it): A's result is not written.
-    OutboxMessage.objects.filter(pk=message.pk).update(claimed_by="worker-b/x",
-                                                       claimed_until=now() + dt.timedelta(minutes=5))
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        claimed_by="worker-b/x", claimed_until=now() + dt.timedelta(minutes=5)
+    )
     batch = delivery._Batch.load([message])
     outcome, _ = delivery._deliver_one(message, batch, now(), "worker-a/y")
     assert outcome == "lost"
@@ -362,8 +375,12 @@ def test_killing_the_worker_loses_nothing_and_duplicates_nothing_in_app(city):
     with Receiver("webhook", secret="w", delay=0.003) as rx:
         _robot(city, rx)
         messages = _to_roads(city, 300)  # due now, on the real clock
-        proc = subprocess.Popen([sys.executable, "-m", "minsheng", "worker", "--max-sleep", "0.05"],
-                                env=_worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "minsheng", "worker", "--max-sleep", "0.05"],
+            env=_worker_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and sum(rx.counts().values()) < 60:
             time.sleep(0.005)
@@ -402,8 +419,14 @@ def test_every_kind_has_a_seeded_chinese_template():
 
     seeded = dict(MessageTemplate.objects.values_list("kind", "body"))
     assert set(DEFAULT_TEMPLATES) <= set(seeded)
-    for kind in ("case_accepted", "case_assigned", "case_feedback", "clock_warning",
-                 "clock_breach", "joint_group_formed"):
+    for kind in (
+        "case_accepted",
+        "case_assigned",
+        "case_feedback",
+        "clock_warning",
+        "clock_breach",
+        "joint_group_formed",
+    ):
         assert kind in seeded
 
 

@@ -59,8 +59,7 @@ def test_arrive_records_time_and_position_as_an_event(city, now):
     case = dispatched(city)
     now.advance(minutes=7)
     worker = city.actor("field_roads")
-    arrival = field_actions.arrive(worker, case.pk, lat="30.7251", lng="121.0249",
-                                   accuracy="12.5")
+    arrival = field_actions.arrive(worker, case.pk, lat="30.7251", lng="121.0249", accuracy="12.5")
     assert (arrival.lat, arrival.lng, arrival.accuracy) == (30.7251, 121.0249, 12.5)
     assert arrival.at == now()
     event = CaseEvent.objects.get(case=case, action="arrive")
@@ -99,8 +98,9 @@ def test_arrive_over_http_answers_json_for_the_script(client, city, now):
     case = dispatched(city)
     login(client, "field_roads")
     url = reverse("field:arrive", args=[case.pk])
-    r = client.post(url, {"lat": "30.7252", "lng": "121.0252", "accuracy": "8"},
-                    headers={"Accept": "application/json"})
+    r = client.post(
+        url, {"lat": "30.7252", "lng": "121.0252", "accuracy": "8"}, headers={"Accept": "application/json"}
+    )
     assert r.status_code == 200 and r.json()["ok"]
     r = client.post(url, {"lat": "", "lng": ""}, headers={"Accept": "application/json"})
     assert r.status_code == 422 and r.json()["field"] == "position"
@@ -163,10 +163,8 @@ def test_a_retried_photo_upload_with_the_same_key_makes_one_record(client, city,
     case = dispatched(city)
     login(client, "field_roads")
     url = reverse("field:photo", args=[case.pk])
-    first = client.post(url, {"client_key": "k-123", "photo": jpeg()},
-                        headers={"Accept": "application/json"})
-    again = client.post(url, {"client_key": "k-123", "photo": jpeg()},
-                        headers={"Accept": "application/json"})
+    first = client.post(url, {"client_key": "k-123", "photo": jpeg()}, headers={"Accept": "application/json"})
+    again = client.post(url, {"client_key": "k-123", "photo": jpeg()}, headers={"Accept": "application/json"})
     assert first.status_code == again.status_code == 200
     assert first.json()["photo"] == again.json()["photo"]
     assert Photo.objects.filter(case=case).count() == 1
@@ -179,8 +177,11 @@ def test_a_refused_photo_says_why_and_stores_nothing(client, city, now):
     case = dispatched(city)
     login(client, "field_roads")
     bad = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
-    r = client.post(reverse("field:photo", args=[case.pk]), {"client_key": "k", "photo": bad},
-                    headers={"Accept": "application/json"})
+    r = client.post(
+        reverse("field:photo", args=[case.pk]),
+        {"client_key": "k", "photo": bad},
+        headers={"Accept": "application/json"},
+    )
     assert r.status_code == 422 and "JPEG" in r.json()["message"]
     assert not Photo.objects.exists()
 
@@ -204,8 +205,7 @@ def test_mark_handled_with_a_photo_once_even_if_resubmitted(client, city, now):
 
 def test_photos_are_served_only_to_those_who_see_the_case(client, city, now):
     case = dispatched(city)
-    photo = field_actions.add_site_photo(city.actor("field_roads"), case.pk, photo=jpeg(),
-                                         client_key="p")
+    photo = field_actions.add_site_photo(city.actor("field_roads"), case.pk, photo=jpeg(), client_key="p")
     url = reverse("media:photo", args=[photo.pk])
     login(client, "field_roads")
     r = client.get(url)
@@ -228,8 +228,12 @@ def test_photos_are_served_only_to_those_who_see_the_case(client, city, now):
 
 
 def shift(city, user, start, hours=24):
-    return DutyShift.objects.create(unit=city.units["roads"], user=city.users[user],
-                                    starts_at=start, ends_at=start + dt.timedelta(hours=hours))
+    return DutyShift.objects.create(
+        unit=city.units["roads"],
+        user=city.users[user],
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=hours),
+    )
 
 
 def test_on_duty_and_the_dispatch_form_suggests_them(client, city, now):
@@ -248,20 +252,21 @@ def test_on_duty_and_the_dispatch_form_suggests_them(client, city, now):
 
 def test_roster_page_adds_and_removes_shifts_of_the_own_unit_only(client, city, now):
     login(client, "roads")
-    r = client.post(reverse("field:roster"), {"user": city.users["field_roads"].pk,
-                                              "day": "2026-11-24", "time": "08:00",
-                                              "hours": "24"})
+    r = client.post(
+        reverse("field:roster"),
+        {"user": city.users["field_roads"].pk, "day": "2026-11-24", "time": "08:00", "hours": "24"},
+    )
     assert r.status_code == 302
     s = DutyShift.objects.get()
     assert s.unit == city.units["roads"]
     assert s.starts_at == dt.datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI)
     assert s.ends_at - s.starts_at == dt.timedelta(hours=24)
     # Overlap for the same person is refused; someone of another unit cannot be put on.
-    r = client.post(reverse("field:roster"), {"user": city.users["field_roads"].pk,
-                                              "day": "2026-11-24", "time": "20:00"})
+    r = client.post(
+        reverse("field:roster"), {"user": city.users["field_roads"].pk, "day": "2026-11-24", "time": "20:00"}
+    )
     assert r.status_code == 422
-    r = client.post(reverse("field:roster"), {"user": city.users["water"].pk,
-                                              "day": "2026-11-25"})
+    r = client.post(reverse("field:roster"), {"user": city.users["water"].pk, "day": "2026-11-25"})
     assert r.status_code == 422
     client.logout()
     login(client, "water")
@@ -297,9 +302,12 @@ def test_re_assignment_at_night_tells_the_new_units_people_on_duty(city, now):
 
     clock.set_now(dt.datetime(2026, 11, 24, 3, 0, tzinfo=SHANGHAI))
     water_worker = city.users["water"]
-    DutyShift.objects.create(unit=city.units["water"], user=water_worker,
-                             starts_at=clock.now() - dt.timedelta(hours=2),
-                             ends_at=clock.now() + dt.timedelta(hours=20))
+    DutyShift.objects.create(
+        unit=city.units["water"],
+        user=water_worker,
+        starts_at=clock.now() - dt.timedelta(hours=2),
+        ends_at=clock.now() + dt.timedelta(hours=20),
+    )
     case = intake(city, urgent=True)
     actions.assign_case(city.actor("dispatcher"), case.pk, unit_id=city.units["water"].pk)
     told = OutboxMessage.objects.filter(kind="urgent_on_duty", case=case)

@@ -40,8 +40,13 @@ def log(case) -> list[str]:
 
 def form(city, case, *, by="dispatcher", lead="roads", assists=("water", "gr-east.a"), **kw):
     return g.form_joint_group(
-        city.actor(by), case.pk, lead_unit_id=city.units[lead].pk, lead_task="牵头处置，汇总反馈",
-        assists=[{"unit_id": city.units[u].pk, "task": f"{u} 协助"} for u in assists], **kw)
+        city.actor(by),
+        case.pk,
+        lead_unit_id=city.units[lead].pk,
+        lead_task="牵头处置，汇总反馈",
+        assists=[{"unit_id": city.units[u].pk, "task": f"{u} 协助"} for u in assists],
+        **kw,
+    )
 
 
 def member(group, city, unit) -> GroupMember:
@@ -85,8 +90,11 @@ def test_city_dispatcher_forms_a_group_in_one_action(city, now):
     event = CaseEvent.objects.get(case=case, action="group_formed")
     assert event.note == "多部门联合处置" and event.data["lead"] == "roads"
     assert [a["unit"] for a in event.data["assists"]] == ["water", "gr-east.a"]
-    told = set(OutboxMessage.objects.filter(case=case, kind="joint_group_formed")
-               .values_list("unit__code", flat=True))
+    told = set(
+        OutboxMessage.objects.filter(case=case, kind="joint_group_formed").values_list(
+            "unit__code", flat=True
+        )
+    )
     assert told == {"roads", "water", "gr-east.a"}
     msg = OutboxMessage.objects.get(case=case, kind="joint_group_formed", unit__code="water")
     assert msg.context["lead"] == "住建局" and msg.context["task"] == "water 协助"
@@ -143,8 +151,13 @@ def test_form_checks_its_input_state_and_version(city, now):
         form(city, case, assists=("roads",))  # the lead twice
     assert err.value.field == "assists.0.unit_id"
     with pytest.raises(Invalid) as err:
-        g.form_joint_group(city.actor("dispatcher"), case.pk, lead_unit_id=city.units["roads"].pk,
-                           lead_task="牵头", assists=[{"unit_id": city.units["water"].pk, "task": " "}])
+        g.form_joint_group(
+            city.actor("dispatcher"),
+            case.pk,
+            lead_unit_id=city.units["roads"].pk,
+            lead_task="牵头",
+            assists=[{"unit_id": city.units["water"].pk, "task": " "}],
+        )
     assert err.value.field == "assists.0.task"
     with pytest.raises(Invalid) as err:
         form(city, case, hours=0)
@@ -218,14 +231,16 @@ def test_thread_messages_are_logged_and_told_to_the_other_members(city, now, set
     assert photo.image.name.startswith("groups/") and "p.png" not in photo.image.name
     event = CaseEvent.objects.get(case=case, action="group_message")
     assert event.note == "请水务集团先关阀" and event.data["photos"] == 1
-    told = set(OutboxMessage.objects.filter(case=case, kind="group_message")
-               .values_list("unit__code", flat=True))
+    told = set(
+        OutboxMessage.objects.filter(case=case, kind="group_message").values_list("unit__code", flat=True)
+    )
     assert told == {"water", "gr-east.a"}  # not the author's own unit
     g.post_group_message(city.actor("dispatcher"), case.pk, text="各单位注意安全")
 
     with pytest.raises(Invalid) as err:
-        g.post_group_message(city.actor("water"), case.pk, text="看图",
-                             photos=[SimpleUploadedFile("x.jpg", b"not an image")])
+        g.post_group_message(
+            city.actor("water"), case.pk, text="看图", photos=[SimpleUploadedFile("x.jpg", b"not an image")]
+        )
     assert err.value.field == "photos"
     with pytest.raises(Invalid) as err:
         g.post_group_message(city.actor("water"), case.pk, text="  ")
@@ -251,8 +266,9 @@ def test_return_and_reassignment_are_refused_while_the_group_is_open(city, now):
     assert "assign" not in case_actions.available_actions(city.actor("dispatcher"), case)
     # The way out is a request to the dispatcher; once dissolved, the case is ordinary again.
     g.dissolve_group(city.actor("dispatcher"), case.pk, note="误组群", expected_version=case.version)
-    assert not CaseClock.objects.filter(case=case, name__startswith="member_", met_at=None,
-                                        stopped_at=None).exists()
+    assert not CaseClock.objects.filter(
+        case=case, name__startswith="member_", met_at=None, stopped_at=None
+    ).exists()
     case = case_actions.return_case(city.actor("roads"), case.pk, note="属于水务")
     assert case.state == State.RETURNED
     assert log(case)[-2:] == ["group_dissolved", "return"]
@@ -264,9 +280,12 @@ def test_return_through_the_api_is_409_with_the_reason(city, now):
     out = StringIO()
     call_command("createtoken", "roads", stdout=out)
     token = out.getvalue().strip().splitlines()[-1]
-    r = Client().post(f"/api/v1/cases/{case.pk}/actions/return", json.dumps({"note": "不归我们"}),
-                      content_type="application/json",
-                      headers={"Authorization": f"Bearer {token}"})
+    r = Client().post(
+        f"/api/v1/cases/{case.pk}/actions/return",
+        json.dumps({"note": "不归我们"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 409
     assert r.json()["state"] == "assigned"
 
@@ -286,11 +305,12 @@ def test_member_sign_breach_escalates_through_the_worker(city, now):
 
     breaches = CaseEvent.objects.filter(case=case, action="clock_breach")
     assert [(e.data["clock"], e.data["unit"], e.data["escalated_to"]) for e in breaches] == [
-        ("member_sign", "gr-east.a", "sub-east")]
-    assert CaseEvent.objects.filter(case=case, action="supervise",
-                                    data__unit="sub-east").count() == 1
-    assert OutboxMessage.objects.filter(case=case, kind="clock_breach",
-                                        unit=city.units["sub-east"]).count() == 1
+        ("member_sign", "gr-east.a", "sub-east")
+    ]
+    assert CaseEvent.objects.filter(case=case, action="supervise", data__unit="sub-east").count() == 1
+    assert (
+        OutboxMessage.objects.filter(case=case, kind="clock_breach", unit=city.units["sub-east"]).count() == 1
+    )
     village = member(case.joint_groups.get(), city, "gr-east.a")
     assert village.sign_clock.breached_at is not None
 
@@ -303,8 +323,9 @@ def test_member_handle_breach_escalates_a_department_to_the_city(city, now):
     case_actions.sign_case(city.actor("roads"), case.pk)
     now.advance(minutes=97)  # 80% of 2 h
     assert run_pass(deliver=False).warned >= 1
-    assert OutboxMessage.objects.filter(case=case, kind="clock_warning", unit=city.units["water"],
-                                        context__clock="member_handle").exists()
+    assert OutboxMessage.objects.filter(
+        case=case, kind="clock_warning", unit=city.units["water"], context__clock="member_handle"
+    ).exists()
     now.advance(minutes=24)
     run_pass(deliver=False)
     breach = CaseEvent.objects.get(case=case, action="clock_breach", data__clock="member_handle")
@@ -335,8 +356,9 @@ def test_parts_sign_and_done_in_order_each_logged(city, now):
     part = member(case.joint_groups.get(), city, "water")
     assert part.state == "done" and part.result == "已关阀排水" and not part.late
     assert part.sign_clock.met_at and part.handle_clock.met_at
-    assert OutboxMessage.objects.filter(case=case, kind="group_part_done",
-                                        unit=city.units["roads"]).count() == 1
+    assert (
+        OutboxMessage.objects.filter(case=case, kind="group_part_done", unit=city.units["roads"]).count() == 1
+    )
     assert log(case)[-2:] == ["group_part_signed", "group_part_done"]
 
 
@@ -382,9 +404,18 @@ def test_lead_closes_only_with_every_part_done_or_waived(city, now):
     group.refresh_from_db()
     assert group.state == GroupState.CLOSED and group.closed_at == now()
     assert not CaseClock.objects.filter(case=case, met_at=None, stopped_at=None).exists()
-    assert log(case) == ["accept", "assign", "group_formed", "sign", "dispatch",
-                         "group_part_signed", "group_part_done", "feedback",
-                         "group_part_waived", "close"]
+    assert log(case) == [
+        "accept",
+        "assign",
+        "group_formed",
+        "sign",
+        "dispatch",
+        "group_part_signed",
+        "group_part_done",
+        "feedback",
+        "group_part_waived",
+        "close",
+    ]
     # The record stays visible to the members; the thread is closed.
     assert get_visible_case(water, case.pk)
     with pytest.raises(Conflict):
@@ -423,8 +454,12 @@ def test_change_request_flow(city, now):
     assert request.status == "pending"
     with pytest.raises(Conflict):
         g.request_group_change(water, case.pk, note="再催一下")
-    assert OutboxMessage.objects.filter(case=case, kind="group_change_requested",
-                                        unit=city.units["centre"]).count() == 1
+    assert (
+        OutboxMessage.objects.filter(
+            case=case, kind="group_change_requested", unit=city.units["centre"]
+        ).count()
+        == 1
+    )
     with pytest.raises(Forbidden):
         g.change_group(roads, case.pk, remove=[city.units["water"].pk])
     with pytest.raises(Invalid):
@@ -434,9 +469,15 @@ def test_change_request_flow(city, now):
 
     case.refresh_from_db()
     version = case.version
-    g.change_group(dispatcher, case.pk, remove=[city.units["water"].pk],
-                   add=[{"unit_id": city.units["gr-east.a"].pk, "task": "村道积水清理"}],
-                   note="按水务集团意见调整", request_id=request.pk, expected_version=version)
+    g.change_group(
+        dispatcher,
+        case.pk,
+        remove=[city.units["water"].pk],
+        add=[{"unit_id": city.units["gr-east.a"].pk, "task": "村道积水清理"}],
+        note="按水务集团意见调整",
+        request_id=request.pk,
+        expected_version=version,
+    )
     case.refresh_from_db()
     assert case.version == version + 1
     request.refresh_from_db()
@@ -459,11 +500,16 @@ def test_change_request_flow(city, now):
     g.decline_group_change(dispatcher, case.pk, request_id=second.pk, note="村级可处理")
     second.refresh_from_db()
     assert second.status == "declined"
-    assert OutboxMessage.objects.filter(case=case, kind="group_change_answered",
-                                        unit=city.units["roads"]).exists()
+    assert OutboxMessage.objects.filter(
+        case=case, kind="group_change_answered", unit=city.units["roads"]
+    ).exists()
     assert [a for a in log(case) if a.startswith("group_")] == [
-        "group_formed", "group_change_requested", "group_changed", "group_change_requested",
-        "group_change_declined"]
+        "group_formed",
+        "group_change_requested",
+        "group_changed",
+        "group_change_requested",
+        "group_change_declined",
+    ]
     assert ChangeRequest.objects.filter(status="pending").count() == 0
 
 
@@ -490,15 +536,29 @@ def test_group_actions_through_the_web(city, now):
     dispatcher.login(username="dispatcher", password=PASSWORD)
     page = dispatcher.get(f"/cases/{case.pk}/").content.decode()
     assert 'id="group-form"' in page
-    r = dispatcher.post(f"/groups/cases/{case.pk}/form/", {
-        "version": case.version, "lead_unit": city.units["roads"].pk, "lead_task": "牵头",
-        "assist_unit": [city.units["water"].pk, ""], "assist_task": ["", ""]},
-        headers={"HX-Request": "true"})
+    r = dispatcher.post(
+        f"/groups/cases/{case.pk}/form/",
+        {
+            "version": case.version,
+            "lead_unit": city.units["roads"].pk,
+            "lead_task": "牵头",
+            "assist_unit": [city.units["water"].pk, ""],
+            "assist_task": ["", ""],
+        },
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422 and "form-error" in r.content.decode()
     assert not JointGroup.objects.exists()
-    r = dispatcher.post(f"/groups/cases/{case.pk}/form/", {
-        "version": case.version, "lead_unit": city.units["roads"].pk, "lead_task": "牵头",
-        "assist_unit": [city.units["water"].pk, ""], "assist_task": ["关阀排水", ""]})
+    r = dispatcher.post(
+        f"/groups/cases/{case.pk}/form/",
+        {
+            "version": case.version,
+            "lead_unit": city.units["roads"].pk,
+            "lead_task": "牵头",
+            "assist_unit": [city.units["water"].pk, ""],
+            "assist_task": ["关阀排水", ""],
+        },
+    )
     assert r.status_code == 302
     assert JointGroup.objects.filter(case=case, state="open").exists()
     water = Client()
@@ -520,26 +580,41 @@ def test_api_forms_and_works_a_group(city, now):
 
     http = Client()
     case = intake(city)
-    body = {"lead_unit_id": city.units["roads"].pk, "lead_task": "牵头",
-            "assists": [{"unit_id": city.units["water"].pk, "task": "关阀"}],
-            "version": case.version}
-    r = http.post(f"/api/v1/cases/{case.pk}/group", json.dumps(body),
-                  content_type="application/json", headers=token("roads"))
+    body = {
+        "lead_unit_id": city.units["roads"].pk,
+        "lead_task": "牵头",
+        "assists": [{"unit_id": city.units["water"].pk, "task": "关阀"}],
+        "version": case.version,
+    }
+    r = http.post(
+        f"/api/v1/cases/{case.pk}/group",
+        json.dumps(body),
+        content_type="application/json",
+        headers=token("roads"),
+    )
     assert r.status_code == 403
-    r = http.post(f"/api/v1/cases/{case.pk}/group", json.dumps(body),
-                  content_type="application/json", headers=token("dispatcher"))
+    r = http.post(
+        f"/api/v1/cases/{case.pk}/group",
+        json.dumps(body),
+        content_type="application/json",
+        headers=token("dispatcher"),
+    )
     assert r.status_code == 201, r.content
     data = r.json()
     assert [m["role"] for m in data["members"]] == ["lead", "assist"]
     water = token("water")
-    r = http.post(f"/api/v1/cases/{case.pk}/group/sign", "{}", content_type="application/json",
-                  headers=water)
+    r = http.post(f"/api/v1/cases/{case.pk}/group/sign", "{}", content_type="application/json", headers=water)
     assert r.status_code == 200 and r.json()["members"][1]["state"] == "signed"
-    r = http.post(f"/api/v1/cases/{case.pk}/group/message", json.dumps({"text": "已到场"}),
-                  content_type="application/json", headers=water)
+    r = http.post(
+        f"/api/v1/cases/{case.pk}/group/message",
+        json.dumps({"text": "已到场"}),
+        content_type="application/json",
+        headers=water,
+    )
     assert r.json()["messages"][0]["text"] == "已到场"
-    r = http.post(f"/api/v1/cases/{case.pk}/group/bogus", "{}", content_type="application/json",
-                  headers=water)
+    r = http.post(
+        f"/api/v1/cases/{case.pk}/group/bogus", "{}", content_type="application/json", headers=water
+    )
     assert r.status_code == 422
     assert http.get(f"/api/v1/cases/{case.pk}/group", headers=token("village_ea")).status_code == 404
 
@@ -561,8 +636,7 @@ def test_statistics_count_joint_cases_and_each_members_part(city, now):
     end = now() + dt.timedelta(seconds=1)
 
     counts = gq.joint_case_counts(start, end)
-    assert counts == {"groups": 2, "cases": 2, "closed": 0, "dissolved": 1, "open": 1,
-                      "assisting_units": 3}
+    assert counts == {"groups": 2, "cases": 2, "closed": 0, "dissolved": 1, "open": 1, "assisting_units": 3}
     rows = {(r["unit"], r["role"]): r for r in gq.member_part_counts(start, end)}
     w = rows[("水务集团", "assist")]
     assert (w["parts"], w["done_in_time"], w["done_late"], w["open"]) == (2, 1, 1, 0)
@@ -583,8 +657,11 @@ def test_groups_catalog_is_complete_and_loaded():
 
     po = Path(minsheng.groups.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
     blocks = po.read_text(encoding="utf-8").split("\n\n")[1:]
-    untranslated = [b for b in blocks if not b.startswith("#~")
-                    and ("#, fuzzy" in b or 'msgstr ""' in b.splitlines()[-1:])]
+    untranslated = [
+        b
+        for b in blocks
+        if not b.startswith("#~") and ("#, fuzzy" in b or 'msgstr ""' in b.splitlines()[-1:])
+    ]
     assert untranslated == []
     with translation.override("zh-hans"):
         assert str(GroupState.OPEN.label) == "进行中"
@@ -598,8 +675,12 @@ def test_thread_photos_lose_their_gps_and_device_data(city, now):
     form(city, case)
     tagged = photo_bytes(gps=True)
     assert has_gps(tagged)
-    message = g.post_group_message(city.actor("water"), case.pk, text="现场照片", photos=[
-        SimpleUploadedFile("site.jpg", tagged, content_type="image/jpeg")])
+    message = g.post_group_message(
+        city.actor("water"),
+        case.pk,
+        text="现场照片",
+        photos=[SimpleUploadedFile("site.jpg", tagged, content_type="image/jpeg")],
+    )
     stored = message.photos.get().image.read()
     assert not has_gps(stored)
     assert not Image.open(io.BytesIO(stored)).getexif()

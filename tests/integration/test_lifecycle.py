@@ -36,8 +36,7 @@ def test_whole_loop_routes_signs_dispatches_feeds_back_rates_and_closes(city, no
     case = actions.close_case(city.actor("operator"), case.pk)
 
     assert case.state == State.CLOSED
-    assert events(case) == ["accept", "assign", "sign", "dispatch", "handle", "feedback",
-                            "rate", "close"]
+    assert events(case) == ["accept", "assign", "sign", "dispatch", "handle", "feedback", "rate", "close"]
     clocks = {c.name: c for c in case.current_clocks()}
     assert set(clocks) == {"sign", "dispatch", "feedback", "resolve"}
     assert all(c.met_at is not None and not c.is_late() for c in clocks.values())

@@ -24,8 +24,20 @@ pytestmark = pytest.mark.django_db
 # --- driving cases -------------------------------------------------------------------------
 
 
-def through(city, now, *, sign=30, dispatch=120, feedback=3600, rating=None, close=False,
-            category="road.manhole", point="east.a", channel="hotline", unit="roads"):
+def through(
+    city,
+    now,
+    *,
+    sign=30,
+    dispatch=120,
+    feedback=3600,
+    rating=None,
+    close=False,
+    category="road.manhole",
+    point="east.a",
+    channel="hotline",
+    unit="roads",
+):
     """Accept a case and take it as far as the keyword arguments say, advancing the clock by
     each step's seconds first. ``None`` stops there."""
     case = intake(city, category=category, point=point, channel=channel)
@@ -81,11 +93,11 @@ def approx_duration(value, seconds):
 
 
 def test_sign_and_dispatch_in_time_late_running_past_due_and_pending(city, now):
-    through(city, now, sign=30, dispatch=120, feedback=None)   # both in time
+    through(city, now, sign=30, dispatch=120, feedback=None)  # both in time
     through(city, now, sign=180, dispatch=400, feedback=None)  # both late
-    intake(city)                                               # never signed …
-    now.advance(minutes=2)                                     # … and now past due: missed
-    intake(city)                                               # pending: not counted yet
+    intake(city)  # never signed …
+    now.advance(minutes=2)  # … and now past due: missed
+    intake(city)  # pending: not counted yet
     report = build_report(city.actor("leader"), today_filters(now), now())
     roads = row_of(report, city.units["roads"])
     assert fig(roads, "sign") == (1, 3)
@@ -129,10 +141,8 @@ def test_feedback_within_24_hours_and_resolve_within_limit(city, now):
 
 
 def test_sensor_cases_are_held_to_the_15_minute_response(city, now):
-    through(city, now, sign=10 * 60, dispatch=None, category="water.sewage", channel="sensor",
-            unit="water")
-    through(city, now, sign=20 * 60, dispatch=None, category="water.sewage", channel="sensor",
-            unit="water")
+    through(city, now, sign=10 * 60, dispatch=None, category="water.sewage", channel="sensor", unit="water")
+    through(city, now, sign=20 * 60, dispatch=None, category="water.sewage", channel="sensor", unit="water")
     through(city, now, sign=20, dispatch=None)  # a hotline case has no response clock
     report = build_report(city.actor("leader"), today_filters(now), now())
     water = row_of(report, city.units["water"])
@@ -188,12 +198,14 @@ def test_a_reassigned_clock_already_breached_counts_as_missed(city, now):
 def test_unassigned_cases_count_under_no_unit(city, now):
     intake(city, category="neighbor.dispute", point=None)  # no place: waits for a dispatcher
     now.advance(days=2)
-    report = build_report(city.actor("leader"), period(local_date(now()) - dt.timedelta(days=2),
-                                                       local_date(now())), now())
+    report = build_report(
+        city.actor("leader"), period(local_date(now()) - dt.timedelta(days=2), local_date(now())), now()
+    )
     nobody = row_of(report, None)
     assert fig(nobody, "feedback") == (0, 1)
-    only = build_report(city.actor("leader"),
-                        period(report.filters.start, report.filters.end, unit=NO_UNIT), now())
+    only = build_report(
+        city.actor("leader"), period(report.filters.start, report.filters.end, unit=NO_UNIT), now()
+    )
     assert [r.unit_id for r in only.rows] == [None]
 
 
@@ -210,10 +222,19 @@ def _week_of_cases(city, now):
         dict(sign=15, dispatch=None),
         dict(sign=None),
         dict(sign=900, dispatch=None, category="water.sewage", channel="sensor", unit="water"),
-        dict(sign=40, dispatch=50, feedback=100, category="water.sewage", point="west.b",
-             unit="water", rating="satisfied", close=True),
-        dict(sign=50, dispatch=50, feedback=None, category="neighbor.dispute", point="west.a",
-             unit="sub_west"),
+        dict(
+            sign=40,
+            dispatch=50,
+            feedback=100,
+            category="water.sewage",
+            point="west.b",
+            unit="water",
+            rating="satisfied",
+            close=True,
+        ),
+        dict(
+            sign=50, dispatch=50, feedback=None, category="neighbor.dispute", point="west.a", unit="sub_west"
+        ),
     ]
     reopened = []
     for day in range(4):
@@ -272,7 +293,8 @@ def test_rollup_gives_the_same_figures_as_the_live_count(city, now):
 
 
 def test_today_counted_on_a_second_connection_gives_the_same_figures(
-        transactional_db, city, now, monkeypatch):
+    transactional_db, city, now, monkeypatch
+):
     """A period ending today reads the rollups and counts today side by side: committed
     data only (no test transaction around it), the same figures as one after the other."""
     from django.db import transaction
@@ -282,7 +304,7 @@ def test_today_counted_on_a_second_connection_gives_the_same_figures(
     first = local_date(now())
     _week_of_cases(city, now)
     refresh_rollups(now())
-    through(city, now, sign=30, dispatch=200, feedback=None)   # today, live
+    through(city, now, sign=30, dispatch=200, feedback=None)  # today, live
     through(city, now, sign=None)
     counted_in: list[str] = []
     live_tallies = measures.live_tallies
@@ -311,7 +333,8 @@ def test_today_counted_on_a_second_connection_gives_the_same_figures(
 
 
 def test_a_failing_live_count_on_the_second_connection_fails_the_report(
-        transactional_db, city, now, monkeypatch):
+    transactional_db, city, now, monkeypatch
+):
     from minsheng.stats import measures
 
     first = local_date(now())
@@ -337,7 +360,7 @@ def test_today_is_read_from_its_rollup_while_it_is_fresh_enough(city, now, setti
     first = local_date(now())
     through(city, now, sign=30, dispatch=60, feedback=60, rating="satisfied", close=True)
     now.advance(days=1)
-    through(city, now, sign=200, dispatch=30, feedback=None)     # today: late sign
+    through(city, now, sign=200, dispatch=30, feedback=None)  # today: late sign
     through(city, now, sign=20, dispatch=None)
     refresh_rollups(now())
     built = now()
@@ -349,14 +372,14 @@ def test_today_is_read_from_its_rollup_while_it_is_fresh_enough(city, now, setti
     assert _figures(read) == _figures(build_report(leader, whole, now(), use_rollups=False))
     assert fig(row_of(read, city.units["roads"]), "sign") == (2, 3)
 
-    through(city, now, sign=30, dispatch=None)                   # after the refresh
+    through(city, now, sign=30, dispatch=None)  # after the refresh
     read = build_report(leader, whole, now())
     live = build_report(leader, whole, now(), use_rollups=False)
     assert read.today_as_of == built
-    assert fig(row_of(read, city.units["roads"]), "sign") == (2, 3)   # as of the refresh
+    assert fig(row_of(read, city.units["roads"]), "sign") == (2, 3)  # as of the refresh
     assert fig(row_of(live, city.units["roads"]), "sign") == (3, 4)
 
-    now.advance(minutes=6)                                       # older than allowed
+    now.advance(minutes=6)  # older than allowed
     read = build_report(leader, whole, now())
     assert read.today_as_of is None and read.live_from == today
     assert _figures(read) == _figures(build_report(leader, whole, now(), use_rollups=False))
@@ -366,7 +389,7 @@ def test_today_is_read_from_its_rollup_while_it_is_fresh_enough(city, now, setti
     assert read.today_as_of == now()
     assert _figures(read) == _figures(build_report(leader, whole, now(), use_rollups=False))
 
-    through(city, now, sign=500, dispatch=None)                  # late, still today
+    through(city, now, sign=500, dispatch=None)  # late, still today
     now.advance(days=1)
     refresh_rollups(now())
     yesterday = period(first, today)
@@ -396,7 +419,8 @@ def test_the_worker_rebuilds_today_twice_within_the_age_the_page_accepts(city, n
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite refreshes in the pass")
 def test_on_postgresql_the_worker_refreshes_beside_its_clock_passes(
-        transactional_db, city, now, settings, monkeypatch):
+    transactional_db, city, now, settings, monkeypatch
+):
     """The refresh takes seconds on a big city: it runs in a thread of its own, so that a
     clock falling due meanwhile is not kept waiting behind it."""
     import threading
@@ -425,8 +449,10 @@ def test_on_postgresql_the_worker_refreshes_beside_its_clock_passes(
     worker.start()
     try:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not RollupDay.objects.filter(
-                day=local_date(now()), built_at__isnull=False).exists():
+        while (
+            time.monotonic() < deadline
+            and not RollupDay.objects.filter(day=local_date(now()), built_at__isnull=False).exists()
+        ):
             time.sleep(0.1)
     finally:
         stop.set()
@@ -451,11 +477,9 @@ def test_refresh_is_idempotent_and_rebuilds_only_touched_days(city, now):
     old = through(city, now, sign=30, dispatch=60, feedback=None)
     now.advance(days=3)
     refresh_rollups(now())
-    before = sorted(Rollup.objects.values_list("grain", "period", "gset", "unit_id", "kind",
-                                               "n", "ok"))
+    before = sorted(Rollup.objects.values_list("grain", "period", "gset", "unit_id", "kind", "n", "ok"))
     refresh_rollups(now())
-    after = sorted(Rollup.objects.values_list("grain", "period", "gset", "unit_id", "kind",
-                                              "n", "ok"))
+    after = sorted(Rollup.objects.values_list("grain", "period", "gset", "unit_id", "kind", "n", "ok"))
     assert before == after
     built = dict(RollupDay.objects.values_list("day", "built_at"))
     now.advance(hours=1)
@@ -490,7 +514,10 @@ def test_a_change_to_an_old_day_goes_into_its_summed_month_and_year(city, now):
     now.advance(days=40)  # into January 2027: November, December and 2026 are over
     refresh_rollups(now())
     assert set(RollupPeriod.objects.values_list("grain", "period")) == {
-        ("m", dt.date(2026, 11, 1)), ("m", dt.date(2026, 12, 1)), ("y", dt.date(2026, 1, 1))}
+        ("m", dt.date(2026, 11, 1)),
+        ("m", dt.date(2026, 12, 1)),
+        ("y", dt.date(2026, 1, 1)),
+    }
     leader = city.actor("leader")
     year = period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     before = build_report(leader, year, now())
@@ -507,8 +534,7 @@ def test_a_change_to_an_old_day_goes_into_its_summed_month_and_year(city, now):
     after = build_report(leader, year, now())
     assert fig(row_of(after, city.units["roads"]), "feedback") == (0, 1)
     assert fig(row_of(after, city.units["water"]), "feedback") == (0, 1)
-    approx_duration(row_of(after, city.units["roads"]).percentile("feedback", 0.5),
-                    40 * 86400 + 90)
+    approx_duration(row_of(after, city.units["roads"]).percentile("feedback", 0.5), 40 * 86400 + 90)
     assert refresh_rollups(now()).keys_changed == 0  # nothing new: nothing written
 
 
@@ -527,20 +553,30 @@ def test_refreshstats_command_refreshes_once(city, now):
 def test_periods_are_read_as_signed_years_months_and_days():
     d = dt.date
     assert split_period(d(2025, 12, 30), d(2027, 2, 3)) == [
-        ("d", d(2025, 12, 30), d(2025, 12, 31)), ("y", d(2026, 1, 1), d(2026, 12, 31)),
-        ("m", d(2027, 1, 1), d(2027, 1, 31)), ("d", d(2027, 2, 1), d(2027, 2, 3)),
+        ("d", d(2025, 12, 30), d(2025, 12, 31)),
+        ("y", d(2026, 1, 1), d(2026, 12, 31)),
+        ("m", d(2027, 1, 1), d(2027, 1, 31)),
+        ("d", d(2027, 2, 1), d(2027, 2, 3)),
     ]
     everything = {("y", d(2025, 1, 1))} | {("m", d(2025, m, 1)) for m in range(1, 13)}
     # The last 365 days: the year minus its first day.
     assert plan_terms(d(2025, 1, 2), d(2025, 12, 31), everything) == [
-        (-1, "d", d(2025, 1, 1)), (1, "y", d(2025, 1, 1))]
+        (-1, "d", d(2025, 1, 1)),
+        (1, "y", d(2025, 1, 1)),
+    ]
     # Most of a month: the month minus the days left out.
     assert plan_terms(d(2025, 3, 4), d(2025, 3, 31), everything) == [
-        (-1, "d", d(2025, 3, 1)), (-1, "d", d(2025, 3, 2)), (-1, "d", d(2025, 3, 3)),
-        (1, "m", d(2025, 3, 1))]
+        (-1, "d", d(2025, 3, 1)),
+        (-1, "d", d(2025, 3, 2)),
+        (-1, "d", d(2025, 3, 3)),
+        (1, "m", d(2025, 3, 1)),
+    ]
     # Nothing summed yet: days.
     assert plan_terms(d(2025, 3, 4), d(2025, 3, 6), set()) == [
-        (1, "d", d(2025, 3, 4)), (1, "d", d(2025, 3, 5)), (1, "d", d(2025, 3, 6))]
+        (1, "d", d(2025, 3, 4)),
+        (1, "d", d(2025, 3, 5)),
+        (1, "d", d(2025, 3, 6)),
+    ]
 
 
 def test_the_year_minus_a_fortnight_is_the_sum_of_its_days(city, now):
@@ -577,16 +613,13 @@ def test_a_handler_counts_only_its_own_unit(city, now):
     water = build_report(city.actor("water"), f, now())
     assert fig(water.total, "sign") == (0, 1)
     # Asking for another unit does not widen it.
-    other = build_report(city.actor("roads"), today_filters(now, unit=city.units["water"].pk),
-                         now())
+    other = build_report(city.actor("roads"), today_filters(now, unit=city.units["water"].pk), now())
     assert other.rows == []
 
 
 def test_a_subcentre_counts_its_town_and_units_only(city, now):
-    through(city, now, sign=30, dispatch=None, category="neighbor.dispute", point="west.a",
-            unit="sub_west")
-    through(city, now, sign=30, dispatch=None, category="neighbor.dispute", point="east.a",
-            unit="sub_east")
+    through(city, now, sign=30, dispatch=None, category="neighbor.dispute", point="west.a", unit="sub_west")
+    through(city, now, sign=30, dispatch=None, category="neighbor.dispute", point="east.a", unit="sub_east")
     through(city, now, sign=200, dispatch=None, point="west.b")  # roads, in the west
     report = build_report(city.actor("sub_west"), today_filters(now), now())
     units = {r.unit_id for r in report.rows}
@@ -641,8 +674,7 @@ def test_page_query_count_does_not_grow_with_units_or_cases(city, now):
         Unit.objects.create(code=f"extra-{i}", name=f"额外单位{i}", kind=UnitKind.DEPARTMENT)
     for kw in ({"category": "water.sewage", "unit": "water"}, {}, {"point": "west.b"}):
         for _ in range(3):
-            through(city, now, sign=90, dispatch=60, feedback=60, rating="unsatisfied",
-                    close=True, **kw)
+            through(city, now, sign=90, dispatch=60, feedback=60, rating="unsatisfied", close=True, **kw)
     now.advance(days=2)
     refresh_rollups(now())
     through(city, now, sign=30, dispatch=None)
@@ -667,8 +699,13 @@ def test_audit_lists_the_cases_behind_a_figure(city, now):
     late = through(city, now, sign=200, dispatch=None)
     client = _client_for(city, "leader")
     day = local_date(now()).isoformat()
-    base = {"period": "custom", "start": day, "end": day, "measure": "sign",
-            "unit": str(city.units["roads"].pk)}
+    base = {
+        "period": "custom",
+        "start": day,
+        "end": day,
+        "measure": "sign",
+        "unit": str(city.units["roads"].pk),
+    }
     num = client.get(reverse("stats:audit"), {**base, "part": "num"}).content.decode()
     den = client.get(reverse("stats:audit"), {**base, "part": "den"}).content.decode()
     assert ok.number in num and late.number not in num

@@ -33,8 +33,12 @@ MQTT_URL = os.environ.get("MQTT_URL", "")
 needs_broker = pytest.mark.skipif(not MQTT_URL, reason="set MQTT_URL to run against a broker")
 pytestmark = [pytest.mark.mqtt, pytest.mark.django_db(transaction=True)]
 
-FAST_RULES = {"hold_seconds": 0, "clear_seconds": 1, "silence": False, "quantities": {
-    "flow": {"dry_weather": {"max": 0.5}}}}
+FAST_RULES = {
+    "hold_seconds": 0,
+    "clear_seconds": 1,
+    "silence": False,
+    "quantities": {"flow": {"dry_weather": {"max": 0.5}}},
+}
 
 
 def wait_for(predicate, timeout: float, step: float = 0.02):
@@ -50,11 +54,11 @@ def wait_for(predicate, timeout: float, step: float = 0.02):
 class Ingest:
     """``minsheng sensors`` in a thread: the same loop, a fixed client id."""
 
-    def __init__(self, url: str, prefix: str, client_id: str, shard: Shard | None = None,
-                 **login) -> None:
+    def __init__(self, url: str, prefix: str, client_id: str, shard: Shard | None = None, **login) -> None:
         self.pipeline = Pipeline(shard=shard)
-        self.mqtt = MqttIngest(self.pipeline, BrokerAddress.parse(url), client_id=client_id,
-                               prefix=prefix, **login)
+        self.mqtt = MqttIngest(
+            self.pipeline, BrokerAddress.parse(url), client_id=client_id, prefix=prefix, **login
+        )
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -90,13 +94,15 @@ def test_dry_weather_flow_opens_a_case_a_valve_closes_and_the_alarm_clears(city,
     grant(city.users["water"])
     prefix = f"minsheng-test-{run_id}/sensors"
     ingest = Ingest(MQTT_URL, prefix, f"ingest-{run_id}").start()
-    world = World([SimDevice("yk-01", profile="rain_outfall", has_valve=True,
-                             quantities=("flow", "level"))], seed=1)
+    world = World(
+        [SimDevice("yk-01", profile="rain_outfall", has_valve=True, quantities=("flow", "level"))], seed=1
+    )
     sim = MqttTransport(world, MQTT_URL, prefix=prefix, client_id=f"sim-{run_id}", ack_delay=0.1)
     assert sim.start()
     stop = threading.Event()
-    sim_thread = threading.Thread(target=run, args=(world, sim),
-                                  kwargs={"interval": 0.1, "stop": stop}, daemon=True)
+    sim_thread = threading.Thread(
+        target=run, args=(world, sim), kwargs={"interval": 0.1, "stop": stop}, daemon=True
+    )
     sim_thread.start()
     try:
         assert wait_for(lambda: storage.count(outfall.pk) >= 5, 5)
@@ -118,14 +124,12 @@ def test_dry_weather_flow_opens_a_case_a_valve_closes_and_the_alarm_clears(city,
 
         cmd = actions.send_command(city.actor("water"), "yk-01", "close_valve", note="截污")
         assert cmd.case_id == case.pk
-        cmd = wait_for(lambda: type(cmd).objects.filter(pk=cmd.pk, state=CommandState.ACKED)
-                       .first(), 5)
+        cmd = wait_for(lambda: type(cmd).objects.filter(pk=cmd.pk, state=CommandState.ACKED).first(), 5)
         assert cmd is not None, "the valve command was not acknowledged"
         assert [c["id"] for c in sim.commands] == [cmd.command_id]
         assert cmd.ack["position"] == 0.0
 
-        cleared = wait_for(lambda: Alarm.objects.filter(pk=alarm.pk, state=AlarmState.CLEARED)
-                           .exists(), 5)
+        cleared = wait_for(lambda: Alarm.objects.filter(pk=alarm.pk, state=AlarmState.CLEARED).exists(), 5)
         assert cleared, "the alarm did not clear after the valve closed"
         actions_on_case = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
         for expected in ("alarm_raised", "command_sent", "command_acked", "alarm_cleared"):
@@ -152,9 +156,10 @@ def _publisher(url: str, client_id: str):
 
 
 def _readings(prefix: str, n: int, start: float):
-    return [(f"{prefix}/yk-01/telemetry",
-             json.dumps({"ts": iso(start + i * 0.5), "values": {"flow": 0.01 * i}}))
-            for i in range(n)]
+    return [
+        (f"{prefix}/yk-01/telemetry", json.dumps({"ts": iso(start + i * 0.5), "values": {"flow": 0.01 * i}}))
+        for i in range(n)
+    ]
 
 
 @needs_broker
@@ -204,14 +209,19 @@ def test_ingest_reconnects_after_a_broker_restart_without_losing_messages(city, 
     port = _free_port()
     conf = os.path.join(workdir, "mosquitto.conf")
     with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                f"persistence_location {workdir}/\n")
+        f.write(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"persistence_location {workdir}/\n"
+        )
 
     binary = shutil.which("mosquitto") or "mosquitto"
 
     def broker():
-        proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL,  # noqa: S603
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(  # noqa: S603
+            [binary, "-c", conf],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         assert wait_for(lambda: _listening(port), 5)
         return proc
 
@@ -276,19 +286,26 @@ def test_embedded_broker_checks_device_logins_and_topics(city, run_id):
     url = f"mqtt://127.0.0.1:{port}"
     ingest = device = None
     try:
-        ingest = Ingest(url, prefix, f"ingest-{run_id}", username="minsheng-ingest",
-                        password=service_password("minsheng-ingest")).start()
+        ingest = Ingest(
+            url,
+            prefix,
+            f"ingest-{run_id}",
+            username="minsheng-ingest",
+            password=service_password("minsheng-ingest"),
+        ).start()
         address = BrokerAddress.parse(url)
-        refused = make_client(f"x-{run_id}", clean_session=True, address=address,
-                              username="yk-01", password="wrong")
+        refused = make_client(
+            f"x-{run_id}", clean_session=True, address=address, username="yk-01", password="wrong"
+        )
         refused.connect(address.host, address.port)
         refused.loop_start()
         time.sleep(1.0)
         assert not refused.is_connected()  # a wrong password: no session
         refused.disconnect()
         refused.loop_stop()
-        device = make_client(f"yk-01-{run_id}", clean_session=True, address=address,
-                             username="yk-01", password=password)
+        device = make_client(
+            f"yk-01-{run_id}", clean_session=True, address=address, username="yk-01", password=password
+        )
         commands = []
         device.on_message = lambda _c, _u, m: commands.append(json.loads(m.payload))
         device.connect(address.host, address.port)
@@ -296,11 +313,13 @@ def test_embedded_broker_checks_device_logins_and_topics(city, run_id):
         assert wait_for(device.is_connected, 5)
         device.subscribe(f"{prefix}/yk-01/command", qos=1)
         t = time.time()
-        device.publish(f"{prefix}/yk-01/telemetry",
-                       json.dumps({"ts": iso(t), "values": {"flow": 0.1}}), qos=1)
+        device.publish(
+            f"{prefix}/yk-01/telemetry", json.dumps({"ts": iso(t), "values": {"flow": 0.1}}), qos=1
+        )
         # Not its own topic: the broker drops it.
-        device.publish(f"{prefix}/gw-01/telemetry",
-                       json.dumps({"ts": iso(t), "values": {"level": 0.3}}), qos=1)
+        device.publish(
+            f"{prefix}/gw-01/telemetry", json.dumps({"ts": iso(t), "values": {"level": 0.3}}), qos=1
+        )
         assert wait_for(lambda: storage.count(outfall.pk) == 1, 5)
         time.sleep(0.5)
         assert storage.count(node.pk) == 0
@@ -339,11 +358,16 @@ def test_mosquitto_files_let_devices_in_only_under_their_own_topics(city, run_id
         os.chmod(os.path.join(workdir, name), 0o644)
     conf = os.path.join(workdir, "mosquitto.conf")
     with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
-                f"password_file {workdir}/passwd\nacl_file {workdir}/acl\n")
+        f.write(
+            f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+            f"password_file {workdir}/passwd\nacl_file {workdir}/acl\n"
+        )
     binary = shutil.which("mosquitto") or "mosquitto"
-    proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL,  # noqa: S603
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(  # noqa: S603
+        [binary, "-c", conf],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"mqtt://127.0.0.1:{port}"
     clients = []
     try:
@@ -351,8 +375,7 @@ def test_mosquitto_files_let_devices_in_only_under_their_own_topics(city, run_id
         address = BrokerAddress.parse(url)
 
         def login(user, pw, client_id):
-            c = make_client(client_id, clean_session=True, address=address, username=user,
-                            password=pw)
+            c = make_client(client_id, clean_session=True, address=address, username=user, password=pw)
             c.connect_async(address.host, address.port)
             c.loop_start()
             clients.append(c)
@@ -384,8 +407,7 @@ def test_mosquitto_files_let_devices_in_only_under_their_own_topics(city, run_id
 
 
 @needs_broker
-def test_two_shards_share_the_devices_each_reading_stored_once_and_commands_reach_shard_1(
-        city, run_id):
+def test_two_shards_share_the_devices_each_reading_stored_once_and_commands_reach_shard_1(city, run_id):
     """Two ingest shards (0/2 and 1/2) at one broker, each subscribed to its own devices'
     topics: every reading is stored once and judged by the shard that owns the device; an
     anomaly at a shard-1 device opens a case; a valve command to it, published by shard 0,
@@ -394,23 +416,28 @@ def test_two_shards_share_the_devices_each_reading_stored_once_and_commands_reac
     outfall, *_others = four_devices(city, rules=FAST_RULES)
     grant(city.users["water"])
     prefix = f"minsheng-test-{run_id}/sensors"
-    shards = [Ingest(MQTT_URL, prefix, Shard(i, 2).client_id(f"ingest-{run_id}"),
-                     shard=Shard(i, 2)).start() for i in range(2)]
+    shards = [
+        Ingest(MQTT_URL, prefix, Shard(i, 2).client_id(f"ingest-{run_id}"), shard=Shard(i, 2)).start()
+        for i in range(2)
+    ]
     ids = ("yk-01", "gw-01", "yk-04", "bz-01")
-    world = World([SimDevice(d, profile="rain_outfall", has_valve=d.startswith("yk"),
-                             quantities=("flow", "level")) for d in ids], seed=3)
+    world = World(
+        [
+            SimDevice(d, profile="rain_outfall", has_valve=d.startswith("yk"), quantities=("flow", "level"))
+            for d in ids
+        ],
+        seed=3,
+    )
     sim = MqttTransport(world, MQTT_URL, prefix=prefix, client_id=f"sim-{run_id}", ack_delay=0.1)
     assert sim.start()
     try:
         assert wait_for(lambda: all(len(s.mqtt._subscribed) == 2 for s in shards), 5)
         start = time.time() - 300
-        quiet = [(world.devices[d], start + i, {"flow": 0.0, "level": 0.1})
-                 for i in range(40) for d in ids]
+        quiet = [(world.devices[d], start + i, {"flow": 0.0, "level": 0.1}) for i in range(40) for d in ids]
         sim.send(quiet)
         assert wait_for(lambda: storage.count() >= 160, 10), storage.count()
         time.sleep(0.5)  # anything more would show up now
-        assert {d: storage.count(Device.objects.get(device_id=d).pk) for d in ids} == {
-            d: 40 for d in ids}
+        assert {d: storage.count(Device.objects.get(device_id=d).pk) for d in ids} == {d: 40 for d in ids}
         # Each shard stored its own two devices' readings and saw no other device's.
         assert [s.pipeline.stored for s in shards] == [80, 80]
         assert all(not s.pipeline.counters.total for s in shards)
@@ -426,8 +453,7 @@ def test_two_shards_share_the_devices_each_reading_stored_once_and_commands_reac
         assert shards[0].pipeline.alarms_raised == 0
 
         cmd = actions.send_command(city.actor("water"), "yk-01", "close_valve")
-        acked = wait_for(lambda: type(cmd).objects.filter(pk=cmd.pk, state=CommandState.ACKED)
-                         .first(), 5)
+        acked = wait_for(lambda: type(cmd).objects.filter(pk=cmd.pk, state=CommandState.ACKED).first(), 5)
         assert acked is not None, "the valve command to a shard-1 device was not acknowledged"
         assert [c["id"] for c in sim.commands] == [cmd.command_id]  # published once
         assert acked.ack["position"] == 0.0

@@ -46,10 +46,21 @@ pytestmark = pytest.mark.django_db
 
 S = State
 # The table columns, in the order of TRANSITIONS; "approve" is approve_extension.
-COLUMNS = {"assign": "assign", "sign": "sign", "return": "return", "dispatch": "dispatch",
-           "handle": "handle", "feedback": "feedback", "rate": "rate", "close": "close",
-           "reopen": "reopen", "extend": "extend", "approve": "approve_extension",
-           "supervise": "supervise", "merge": "merge"}
+COLUMNS = {
+    "assign": "assign",
+    "sign": "sign",
+    "return": "return",
+    "dispatch": "dispatch",
+    "handle": "handle",
+    "feedback": "feedback",
+    "rate": "rate",
+    "close": "close",
+    "reopen": "reopen",
+    "extend": "extend",
+    "approve": "approve_extension",
+    "supervise": "supervise",
+    "merge": "merge",
+}
 
 # --- the expected outcomes ---------------------------------------------------------------
 # The states the case is prepared in for each column: assign, sign, return, supervise and
@@ -119,12 +130,20 @@ norole        404    404  404    404      404    404      404  404   404    404 
 # close) but does not do the village's own work.
 
 ROLE_OF_ROW = {
-    "operator": Role.OPERATOR, "dispatcher": Role.CITY_DISPATCHER,
-    "sub_east": Role.SUBCENTRE_DISPATCHER, "sub_west": Role.SUBCENTRE_DISPATCHER,
-    "roads": Role.HANDLER, "water": Role.HANDLER, "village_ea": Role.HANDLER,
-    "field_roads": Role.FIELD_WORKER, "field_roads2": Role.FIELD_WORKER,
-    "field_ea": Role.FIELD_WORKER, "leader": Role.LEADER, "admin": Role.ADMIN,
-    "requester": None, "norole": None,
+    "operator": Role.OPERATOR,
+    "dispatcher": Role.CITY_DISPATCHER,
+    "sub_east": Role.SUBCENTRE_DISPATCHER,
+    "sub_west": Role.SUBCENTRE_DISPATCHER,
+    "roads": Role.HANDLER,
+    "water": Role.HANDLER,
+    "village_ea": Role.HANDLER,
+    "field_roads": Role.FIELD_WORKER,
+    "field_roads2": Role.FIELD_WORKER,
+    "field_ea": Role.FIELD_WORKER,
+    "leader": Role.LEADER,
+    "admin": Role.ADMIN,
+    "requester": None,
+    "norole": None,
 }
 
 
@@ -142,8 +161,7 @@ def parse(table: str) -> dict[tuple[str, str], str]:
     return out
 
 
-EXPECTED = {"department": parse(DEPARTMENT), "subcentre": parse(SUBCENTRE),
-            "village": parse(VILLAGE)}
+EXPECTED = {"department": parse(DEPARTMENT), "subcentre": parse(SUBCENTRE), "village": parse(VILLAGE)}
 
 
 def test_the_tables_cover_every_role_and_every_action():
@@ -175,10 +193,19 @@ SCENARIOS = {
 
 # The state each column's case is prepared in (see the note above the tables).
 PREPARED_STATE = {
-    "assign": S.ASSIGNED, "sign": S.ASSIGNED, "return": S.ASSIGNED, "dispatch": S.SIGNED,
-    "handle": S.DISPATCHED, "feedback": S.DISPATCHED, "rate": S.FEEDBACK,
-    "close": S.FEEDBACK, "reopen": S.RATED, "extend": S.SIGNED,
-    "approve_extension": S.SIGNED, "supervise": S.ASSIGNED, "merge": S.ASSIGNED,
+    "assign": S.ASSIGNED,
+    "sign": S.ASSIGNED,
+    "return": S.ASSIGNED,
+    "dispatch": S.SIGNED,
+    "handle": S.DISPATCHED,
+    "feedback": S.DISPATCHED,
+    "rate": S.FEEDBACK,
+    "close": S.FEEDBACK,
+    "reopen": S.RATED,
+    "extend": S.SIGNED,
+    "approve_extension": S.SIGNED,
+    "supervise": S.ASSIGNED,
+    "merge": S.ASSIGNED,
 }
 
 
@@ -202,8 +229,9 @@ def new_case(city, scenario: Scenario) -> Case:
 
     case = intake(city, category=scenario.category, point="east.a")
     if scenario.holder == "village_ea":
-        case = actions.assign_case(city.actor("sub_east"), case.pk,
-                                   unit_id=city.units["gr-east.a"].pk, note="请村里处理")
+        case = actions.assign_case(
+            city.actor("sub_east"), case.pk, unit_id=city.units["gr-east.a"].pk, note="请村里处理"
+        )
     assert case.state == S.ASSIGNED
     assert case.owner_unit == city.actor(scenario.holder).unit
     return case
@@ -223,8 +251,7 @@ def bring_to(city, scenario: Scenario, case: Case, state: State, *, extension: b
         elif step == S.FEEDBACK:
             actions.feedback_case(holder, case.pk, note="已处理完毕")
         elif step == S.RATED:
-            actions.rate_case(city.actor("operator"), case.pk, rating="unsatisfied",
-                              note="还是没解决")
+            actions.rate_case(city.actor("operator"), case.pk, rating="unsatisfied", note="还是没解决")
     case.refresh_from_db()
     assert case.state == state
     return case
@@ -259,10 +286,14 @@ def attempt(actor: Actor, action: str, case_id: int, kwargs: dict) -> tuple[str,
 
 def snapshot(case_id: int) -> tuple:
     case = Case.objects.get(pk=case_id)
-    return (case.state, case.version, case.owner_unit_id,
-            CaseEvent.objects.filter(case_id=case_id).count(),
-            OutboxMessage.objects.filter(case_id=case_id).count(),
-            CaseClock.objects.filter(case_id=case_id).count())
+    return (
+        case.state,
+        case.version,
+        case.owner_unit_id,
+        CaseEvent.objects.filter(case_id=case_id).count(),
+        OutboxMessage.objects.filter(case_id=case_id).count(),
+        CaseClock.objects.filter(case_id=case_id).count(),
+    )
 
 
 def try_one(actor: Actor, action: str, case: Case, state: State, kwargs: dict) -> str:
@@ -275,13 +306,18 @@ def try_one(actor: Actor, action: str, case: Case, state: State, kwargs: dict) -
             to_state = TRANSITIONS[action][1]
             last = CaseEvent.objects.filter(case=case).order_by("-at", "-id").first()
             wrong = [
-                what for what, good in (
+                what
+                for what, good in (
                     ("state", result.state == (to_state or state)),
                     ("version", result.version == before[1] + 1),
                     ("event", last.action == action),
-                    ("event actor", last.actor_id == (actor.user.pk if actor.user else None)
-                     and last.actor_label == actor.label),
-                ) if not good
+                    (
+                        "event actor",
+                        last.actor_id == (actor.user.pk if actor.user else None)
+                        and last.actor_label == actor.label,
+                    ),
+                )
+                if not good
             ]
             if wrong:
                 outcome = f"ok but wrong {', '.join(wrong)}"
@@ -412,11 +448,16 @@ def test_action_outside_its_states_is_409_and_changes_nothing(city, now, action,
     case = case_in_state(city, state)
     other = case_in_state(city, S.ASSIGNED)
     kwargs = {
-        "assign": {"unit_id": city.units["water"].pk}, "return": {"note": "不是我们的"},
-        "dispatch": {"people": ["field_roads"]}, "handle": {"note": "处理"},
-        "feedback": {"note": "反馈"}, "rate": {"rating": "satisfied"},
-        "reopen": {"note": "重办"}, "extend": {"days": 2, "note": "延期"},
-        "supervise": {"note": "督办"}, "merge": {"into": other.pk},
+        "assign": {"unit_id": city.units["water"].pk},
+        "return": {"note": "不是我们的"},
+        "dispatch": {"people": ["field_roads"]},
+        "handle": {"note": "处理"},
+        "feedback": {"note": "反馈"},
+        "rate": {"rating": "satisfied"},
+        "reopen": {"note": "重办"},
+        "extend": {"days": 2, "note": "延期"},
+        "supervise": {"note": "督办"},
+        "merge": {"into": other.pk},
     }.get(action, {})
     before = snapshot(case.pk)
     # The system actor passes every scope and right, so only the state can refuse.
@@ -431,10 +472,21 @@ def test_action_outside_its_states_is_409_and_changes_nothing(city, now, action,
 # --- visibility: list, count and detail for every person ---------------------------------
 
 # Eight cases around the city, and who sees which.
-ALL = {"roads_east", "roads_west", "water_west", "sub_west", "village_ea", "village_eb",
-       "unplaced", "returned_east"}
+ALL = {
+    "roads_east",
+    "roads_west",
+    "water_west",
+    "sub_west",
+    "village_ea",
+    "village_eb",
+    "unplaced",
+    "returned_east",
+}
 SEES = {
-    "operator": ALL, "dispatcher": ALL, "leader": ALL, "admin": ALL,
+    "operator": ALL,
+    "dispatcher": ALL,
+    "leader": ALL,
+    "admin": ALL,
     "sub_east": {"roads_east", "village_ea", "village_eb", "returned_east"},
     "sub_west": {"roads_west", "water_west", "sub_west"},
     "roads": {"roads_east", "roads_west"},
@@ -499,7 +551,12 @@ def test_the_api_lists_counts_and_opens_exactly_their_cases(client, city, people
         want = 200 if name in SEES[person] else 404
         assert (detail.status_code, events.status_code) == (want, want), name
     # The filters narrow the person's own cases; they never widen them.
-    for query in ("?state=assigned", f"?unit={city.units['roads'].pk}",
-                  "?category=road.manhole", "?overdue=false", "?overdue=true"):
+    for query in (
+        "?state=assigned",
+        f"?unit={city.units['roads'].pk}",
+        "?category=road.manhole",
+        "?overdue=false",
+        "?overdue=true",
+    ):
         got = {ids_of[i["id"]] for i in client.get("/api/v1/cases" + query).json()["items"]}
         assert got <= SEES[person], query

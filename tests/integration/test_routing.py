@@ -28,13 +28,18 @@ def _actor(username):
 
 def _report(text, point=SHUIDONGDAI, channel="rider", **kw):
     lat, lng = point if point else (None, None)
-    return actions.accept_case(_actor("operator"), Intake(
-        channel=channel, text=text, lat=lat, lng=lng, requester_phone=kw.pop("phone", ""), **kw))
+    return actions.accept_case(
+        _actor("operator"),
+        Intake(channel=channel, text=text, lat=lat, lng=lng, requester_phone=kw.pop("phone", ""), **kw),
+    )
 
 
 def test_riders_manhole_report_routes_itself_and_a_second_report_merges(zero_touch, now):
-    first = _report("晚上送餐路过，人行道上的窨井盖破了一个角，下面黑洞洞的，很危险",
-                    address="当湖街道水洞埭社区新华路口", phone="13857301234")
+    first = _report(
+        "晚上送餐路过，人行道上的窨井盖破了一个角，下面黑洞洞的，很危险",
+        address="当湖街道水洞埭社区新华路口",
+        phone="13857301234",
+    )
     assert first.state == State.ASSIGNED
     assert first.matter.code == "road.manhole"
     assert first.owner_unit.name == "住建局"
@@ -44,8 +49,9 @@ def test_riders_manhole_report_routes_itself_and_a_second_report_merges(zero_tou
     assert {"sign", "feedback", "resolve"} <= running
 
     now.advance(minutes=20)
-    second = _report("新华路口那个井盖坏了，有人差点踩空", address="当湖街道水洞埭社区新华路口",
-                     phone="13900001111")
+    second = _report(
+        "新华路口那个井盖坏了，有人差点踩空", address="当湖街道水洞埭社区新华路口", phone="13900001111"
+    )
     assert second.state == State.CLOSED and second.merged_into_id == first.pk
     assert CaseEvent.objects.filter(case=first, action="merged_in").exists()
 
@@ -78,8 +84,9 @@ def test_point_outside_the_city_goes_to_the_dispatcher_with_the_reason(zero_touc
 
 
 def test_address_alone_places_the_case(zero_touch, now):
-    case = _report("路灯不亮了好几天了", point=None, channel="hotline",
-                   address="浙江省嘉兴市平湖市当湖街道水洞埭社区")
+    case = _report(
+        "路灯不亮了好几天了", point=None, channel="hotline", address="浙江省嘉兴市平湖市当湖街道水洞埭社区"
+    )
     assert case.place is not None and case.place.name == "水洞埭社区"
     assert case.routing["place"]["method"] == "address"
 

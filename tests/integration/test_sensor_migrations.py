@@ -26,22 +26,32 @@ def migrate(target):
 def test_readings_survive_the_rebuild_and_its_undoing(city):
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes("sensors")
     lat, lng = city.POINTS["east.a"]
-    device = actions.register_device("yk-01", name="东湖雨水排口", kind=DeviceKind.OUTFALL,
-                                     lat=lat, lng=lng, owner_unit=city.units["water"])
+    device = actions.register_device(
+        "yk-01",
+        name="东湖雨水排口",
+        kind=DeviceKind.OUTFALL,
+        lat=lat,
+        lng=lng,
+        owner_unit=city.units["water"],
+    )
     apps = migrate(BEFORE)
     try:
         Reading = apps.get_model("sensors", "Reading")
         t0 = dt.datetime(2026, 11, 20, 8, tzinfo=dt.UTC)
-        Reading.objects.bulk_create([
-            Reading(device_id=device.pk, ts=t0 + dt.timedelta(minutes=i), flow=float(i), level=0.1)
-            for i in range(5)])
+        Reading.objects.bulk_create(
+            [
+                Reading(device_id=device.pk, ts=t0 + dt.timedelta(minutes=i), flow=float(i), level=0.1)
+                for i in range(5)
+            ]
+        )
 
         migrate(AFTER)
         assert storage.count(device.pk) == 5
         assert [v["flow"] for _t, v in storage.readings(device.pk)] == [0.0, 1.0, 2.0, 3.0, 4.0]
         # The key still stores a redelivered reading once.
-        storage.write([(device.pk, t0, {"flow": 9.0}), (device.pk, t0 + dt.timedelta(hours=1),
-                                                        {"flow": 7.0})])
+        storage.write(
+            [(device.pk, t0, {"flow": 9.0}), (device.pk, t0 + dt.timedelta(hours=1), {"flow": 7.0})]
+        )
         assert storage.count(device.pk) == 6
         assert storage.readings(device.pk)[0][1]["flow"] == 0.0
 

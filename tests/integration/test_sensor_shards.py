@@ -36,12 +36,19 @@ def four_devices(city, rules=None):
     outfall, node = make_devices(city, rules=rules)
     dtype = DeviceType.objects.get(code="outfall-rain")
     lat, lng = city.POINTS["east.a"]
-    other = actions.register_device("yk-04", name="南湖雨水排口", kind=DeviceKind.OUTFALL,
-                                    lat=lat, lng=lng, device_type=dtype)
+    other = actions.register_device(
+        "yk-04", name="南湖雨水排口", kind=DeviceKind.OUTFALL, lat=lat, lng=lng, device_type=dtype
+    )
     lat, lng = city.POINTS["west.b"]
-    node0 = actions.register_device("bz-01", name="北站管网节点", kind=DeviceKind.SEWAGE_NODE,
-                                    lat=lat, lng=lng, owner_unit=city.units["roads"],
-                                    quantities=["flow", "level"])
+    node0 = actions.register_device(
+        "bz-01",
+        name="北站管网节点",
+        kind=DeviceKind.SEWAGE_NODE,
+        lat=lat,
+        lng=lng,
+        owner_unit=city.units["roads"],
+        quantities=["flow", "level"],
+    )
     assert [shard_of(d.device_id, 2) for d in (outfall, node, other, node0)] == [1, 1, 0, 0]
     return outfall, node, other, node0
 
@@ -63,8 +70,14 @@ def test_a_sharded_pipeline_loads_and_accepts_only_its_devices(city, now):
     assert one.accept("yk-01", reading, clock.now().timestamp()) is not None
     # The registry reloads: a new device of shard 1 joins it, a deactivated one leaves.
     lat, lng = city.POINTS["east.a"]
-    actions.register_device("yk-02", name="新排口", kind=DeviceKind.OUTFALL, lat=lat, lng=lng,
-                            device_type=DeviceType.objects.get(code="outfall-rain"))
+    actions.register_device(
+        "yk-02",
+        name="新排口",
+        kind=DeviceKind.OUTFALL,
+        lat=lat,
+        lng=lng,
+        device_type=DeviceType.objects.get(code="outfall-rain"),
+    )
     Device.objects.filter(device_id="gw-01").update(active=False)
     version = one.registry_version
     one.load()
@@ -79,8 +92,11 @@ def test_http_batches_are_handed_to_the_shard_that_owns_each_device(city, now, s
     gateway = Gateway.objects.create(code="gw", name="网关")
     Device.objects.filter(pk__in=[outfall.pk, other.pk]).update(gateway=gateway)
     key = credentials.issue_api_key(gateway=gateway)
-    readings = [{"device": d, "ts": at(s).isoformat(), "values": {"flow": 8.0}}
-                for s in (-20, -10) for d in ("yk-01", "yk-04")]
+    readings = [
+        {"device": d, "ts": at(s).isoformat(), "values": {"flow": 8.0}}
+        for s in (-20, -10)
+        for d in ("yk-01", "yk-04")
+    ]
     assert post(Client(), {"readings": readings}, key).json()["accepted"] == 4
     assert storage.count(outfall.pk) == 2 and storage.count(other.pk) == 2
     assert sorted(InboundBatch.objects.values_list("shard", "shards")) == [(0, 2), (1, 2)]
@@ -131,8 +147,13 @@ class Recorder:
 
 
 def mqtt_side(shard: Shard) -> tuple[MqttIngest, Recorder]:
-    ingest = MqttIngest(loaded(shard), BrokerAddress.parse("mqtt://127.0.0.1:1"),
-                        client_id=shard.client_id("t"), prefix="p", overlap=False)
+    ingest = MqttIngest(
+        loaded(shard),
+        BrokerAddress.parse("mqtt://127.0.0.1:1"),
+        client_id=shard.client_id("t"),
+        prefix="p",
+        overlap=False,
+    )
     ingest.client = recorder = Recorder()
     ingest.connected.set()
     return ingest, recorder
@@ -161,8 +182,12 @@ def test_work_over_all_devices_runs_in_shard_0_and_per_device_work_in_each(city,
     grant(city.users["water"])
     cmd = actions.send_command(city.actor("water"), "yk-01", "close_valve", timeout_s=30)
     actions.claim_pending_commands()
-    storage.write([(outfall.pk, clock.now() - dt.timedelta(minutes=90), {"flow": 1.0}),
-                   (other.pk, clock.now() - dt.timedelta(minutes=90), {"flow": 2.0})])
+    storage.write(
+        [
+            (outfall.pk, clock.now() - dt.timedelta(minutes=90), {"flow": 1.0}),
+            (other.pk, clock.now() - dt.timedelta(minutes=90), {"flow": 2.0}),
+        ]
+    )
     one, zero = loaded(ONE), loaded(ZERO)
     now.advance(minutes=31)  # the command is overdue, every device silent for 31 minutes
     one.tick(clock.now())

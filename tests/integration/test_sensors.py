@@ -43,34 +43,52 @@ from minsheng.sensors.models import (
 
 pytestmark = pytest.mark.django_db
 
-RAIN_RULES = {"hold_seconds": 0, "clear_seconds": 60, "quantities": {
-    "flow": {"dry_weather": {"max": 0.5}}, "level": {"threshold": {}}}}
+RAIN_RULES = {
+    "hold_seconds": 0,
+    "clear_seconds": 60,
+    "quantities": {"flow": {"dry_weather": {"max": 0.5}}, "level": {"threshold": {}}},
+}
 
 
 def make_devices(city, *, rules=None, hold=None):
     """A rain outfall with an interception valve in 东城A村 (owned by 水务集团 through the
     matter) and a pipe node of 住建局 without a valve; the matter sensor cases go under."""
-    Matter.objects.get_or_create(code="water.outfall", defaults={
-        "name": "排口流量或水质异常", "owner_unit": city.units["water"], "resolve_working_days": 3})
+    Matter.objects.get_or_create(
+        code="water.outfall",
+        defaults={"name": "排口流量或水质异常", "owner_unit": city.units["water"], "resolve_working_days": 3},
+    )
     dtype = DeviceType.objects.create(
-        code="outfall-rain", name="雨水排口", kind=DeviceKind.OUTFALL, has_valve=True,
-        quantities=["flow", "level", "valve"], normal_ranges={"level": [None, 1.0]},
-        rules=rules or RAIN_RULES)
+        code="outfall-rain",
+        name="雨水排口",
+        kind=DeviceKind.OUTFALL,
+        has_valve=True,
+        quantities=["flow", "level", "valve"],
+        normal_ranges={"level": [None, 1.0]},
+        rules=rules or RAIN_RULES,
+    )
     lat, lng = city.POINTS["east.a"]
-    outfall = actions.register_device("yk-01", name="东湖雨水排口", kind=DeviceKind.OUTFALL,
-                                      lat=lat, lng=lng, device_type=dtype)
+    outfall = actions.register_device(
+        "yk-01", name="东湖雨水排口", kind=DeviceKind.OUTFALL, lat=lat, lng=lng, device_type=dtype
+    )
     lat, lng = city.POINTS["west.b"]
-    node = actions.register_device("gw-01", name="西乡管网节点", kind=DeviceKind.SEWAGE_NODE,
-                                   lat=lat, lng=lng, owner_unit=city.units["roads"],
-                                   quantities=["flow", "level"], normal_ranges={"level": [None, 1.5]},
-                                   rules={"hold_seconds": 0, "clear_seconds": 0,
-                                          "quantities": {"level": {"threshold": {}}}})
+    node = actions.register_device(
+        "gw-01",
+        name="西乡管网节点",
+        kind=DeviceKind.SEWAGE_NODE,
+        lat=lat,
+        lng=lng,
+        owner_unit=city.units["roads"],
+        quantities=["flow", "level"],
+        normal_ranges={"level": [None, 1.5]},
+        rules={"hold_seconds": 0, "clear_seconds": 0, "quantities": {"level": {"threshold": {}}}},
+    )
     return outfall, node
 
 
 def grant(user):
-    user.user_permissions.add(Permission.objects.get(codename="send_command",
-                                                     content_type__app_label="sensors"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="send_command", content_type__app_label="sensors")
+    )
 
 
 def at(seconds: float) -> dt.datetime:
@@ -112,14 +130,18 @@ def test_recent_readings_move_into_the_readings_table_and_read_the_same_througho
     straight into the readings table, and the same holds.)"""
     outfall, node = make_devices(city)
     t = clock.now() - dt.timedelta(minutes=30)
-    storage.write([(outfall.pk, t + dt.timedelta(minutes=i), {"flow": float(i)})
-                   for i in range(10)])
+    storage.write([(outfall.pk, t + dt.timedelta(minutes=i), {"flow": float(i)}) for i in range(10)])
     storage.write([(node.pk, t, {"level": 0.5})])
 
     def seen():
-        return (storage.count(), storage.count(outfall.pk), storage.readings(outfall.pk),
-                storage.latest(outfall.pk), storage.last_seen([outfall.pk, node.pk]),
-                storage.series(outfall.pk, t, clock.now(), ["flow"]))
+        return (
+            storage.count(),
+            storage.count(outfall.pk),
+            storage.readings(outfall.pk),
+            storage.latest(outfall.pk),
+            storage.last_seen([outfall.pk, node.pk]),
+            storage.series(outfall.pk, t, clock.now(), ["flow"]),
+        )
 
     before = seen()
     assert before[0] == 11 and before[3] == (t + dt.timedelta(minutes=9), {"flow": 9.0})
@@ -138,8 +160,9 @@ def test_recent_readings_move_into_the_readings_table_and_read_the_same_througho
 def test_series_averages_into_buckets_and_rollups_feed_the_baseline(city, now):
     outfall, _node = make_devices(city)
     start = clock.now() - dt.timedelta(hours=2)
-    storage.write([(outfall.pk, start + dt.timedelta(minutes=i), {"flow": float(i % 10)})
-                   for i in range(120)])
+    storage.write(
+        [(outfall.pk, start + dt.timedelta(minutes=i), {"flow": float(i % 10)}) for i in range(120)]
+    )
     full = storage.series(outfall.pk, start, clock.now(), ["flow"], max_points=500)
     assert len(full["t"]) == 120 and full["flow"][:3] == [0.0, 1.0, 2.0]
     small = storage.series(outfall.pk, start, clock.now(), ["flow"], max_points=12)
@@ -155,12 +178,10 @@ def test_rollup_and_purge_go_device_by_device(city, now, settings, monkeypatch):
     settings.MINSHENG_SENSORS_RETENTION_DAYS = 10
     start = clock.now() - dt.timedelta(hours=1)
     for k, device in enumerate(devices):
-        storage.write([(device.pk, start + dt.timedelta(minutes=i), {"flow": float(k)})
-                       for i in range(3)])
+        storage.write([(device.pk, start + dt.timedelta(minutes=i), {"flow": float(k)}) for i in range(3)])
         storage.write([(device.pk, clock.now() - dt.timedelta(days=20), {"flow": 1.0})])
     assert storage.rollup(start, clock.now()) == 2
-    hours = {pk: stats["flow"] for pk, stats in ReadingHour.objects.values_list("device_id",
-                                                                              "stats")}
+    hours = {pk: stats["flow"] for pk, stats in ReadingHour.objects.values_list("device_id", "stats")}
     assert hours == {devices[0].pk: [0.0, 0.0, 0.0, 3], devices[1].pk: [1.0, 1.0, 1.0, 3]}
     assert storage.purge(clock.now()) == (2, 0)
     assert [storage.count(d.pk) for d in devices] == [3, 3]
@@ -171,20 +192,27 @@ def test_the_hourly_job_runs_beside_the_readings_and_its_baselines_reach_the_det
     """In the ingest process the roll-up and the baselines' reads run in the chores
     thread; the detector gets its same-hour history on a later tick, in its own thread."""
     node = actions.register_device(
-        "gw-09", name="西乡管网节点", kind=DeviceKind.SEWAGE_NODE, lat=city.POINTS["west.b"][0],
-        lng=city.POINTS["west.b"][1], owner_unit=city.units["roads"], quantities=["flow"],
-        rules={"quantities": {"flow": {"baseline": {"k": 8, "min_samples": 3}}}})
+        "gw-09",
+        name="西乡管网节点",
+        kind=DeviceKind.SEWAGE_NODE,
+        lat=city.POINTS["west.b"][0],
+        lng=city.POINTS["west.b"][1],
+        owner_unit=city.units["roads"],
+        quantities=["flow"],
+        rules={"quantities": {"flow": {"baseline": {"k": 8, "min_samples": 3}}}},
+    )
     this_hour = storage.hour_start(clock.now())
-    storage.write_hours([(node.pk, this_hour - dt.timedelta(days=d), {"flow": [40.0 + d, 30.0,
-                                                                              60.0, 60]})
-                         for d in range(1, 6)])
-    storage.write([(node.pk, this_hour - dt.timedelta(minutes=m), {"flow": 10.0})
-                   for m in range(1, 31)])
+    storage.write_hours(
+        [
+            (node.pk, this_hour - dt.timedelta(days=d), {"flow": [40.0 + d, 30.0, 60.0, 60]})
+            for d in range(1, 6)
+        ]
+    )
+    storage.write([(node.pk, this_hour - dt.timedelta(minutes=m), {"flow": 10.0}) for m in range(1, 31)])
     pipeline = Pipeline(chores=Chores())
     try:
         pipeline.load()
-        (check,) = [c for c in pipeline.by_pk[node.pk].detector.checks()
-                    if isinstance(c, BaselineCheck)]
+        (check,) = [c for c in pipeline.by_pk[node.pk].detector.checks() if isinstance(c, BaselineCheck)]
         hour = int((clock.now().timestamp() + pipeline.ctx.utc_offset_s) // 3600) % 24
         assert hour not in check.profile
         pipeline.tick(clock.now())
@@ -202,8 +230,7 @@ def test_the_hourly_job_runs_beside_the_readings_and_its_baselines_reach_the_det
 def test_retention_purges_old_readings(city, now, settings):
     outfall, _node = make_devices(city)
     settings.MINSHENG_SENSORS_RETENTION_DAYS = 10
-    storage.write([(outfall.pk, clock.now() - dt.timedelta(days=d), {"flow": 1.0})
-                   for d in (1, 9, 11, 30)])
+    storage.write([(outfall.pk, clock.now() - dt.timedelta(days=d), {"flow": 1.0}) for d in (1, 9, 11, 30)])
     assert storage.purge(clock.now()) == (2, 0)
     assert storage.count(outfall.pk) == 2
 
@@ -213,8 +240,7 @@ def test_retention_purges_old_readings(city, now, settings):
 
 def test_an_alarm_opens_a_sensor_case_with_the_15_minute_response_clock(city, now):
     outfall, _node = make_devices(city)
-    alarm = actions.raise_alarm(outfall, "dry_weather", "flow", since=at(-60), value=8.2,
-                                detail={"max": 0.5})
+    alarm = actions.raise_alarm(outfall, "dry_weather", "flow", since=at(-60), value=8.2, detail={"max": 0.5})
     case = alarm.case
     assert case.channel == "sensor" and case.matter.code == "water.outfall"
     assert case.owner_unit == city.units["water"] and case.state == State.ASSIGNED
@@ -235,8 +261,9 @@ def test_more_alarms_of_the_device_join_its_open_case(city, now):
     first = actions.raise_alarm(outfall, "dry_weather", "flow", since=at(0), value=8.0)
     again = actions.raise_alarm(outfall, "dry_weather", "flow", since=at(5), value=9.0)
     assert again.pk == first.pk  # already active: nothing new
-    level = actions.raise_alarm(outfall, "threshold", "level", since=at(0), value=1.4,
-                                detail={"high": 1.0, "side": "high"})
+    level = actions.raise_alarm(
+        outfall, "threshold", "level", since=at(0), value=1.4, detail={"high": 1.0, "side": "high"}
+    )
     assert level.case_id == first.case_id
     assert Case.objects.filter(channel="sensor").count() == 1
     attached = CaseEvent.objects.get(case=first.case, action="alarm_attached")
@@ -274,8 +301,9 @@ def test_after_the_case_is_closed_a_new_alarm_opens_a_new_case(city, now):
 
 def test_a_devices_case_goes_to_the_unit_that_owns_it(city, now):
     _outfall, node = make_devices(city)
-    alarm = actions.raise_alarm(node, "threshold", "level", since=at(0), value=1.9,
-                                detail={"high": 1.5, "side": "high"})
+    alarm = actions.raise_alarm(
+        node, "threshold", "level", since=at(0), value=1.9, detail={"high": 1.5, "side": "high"}
+    )
     assert alarm.case.owner_unit == city.units["roads"]
     assert alarm.case.clocks.get(name=ClockName.RESPONSE).unit == city.units["roads"]
 
@@ -287,8 +315,9 @@ def test_pipeline_turns_dry_weather_flow_into_a_case_and_clears_it(city, now):
     now_t = clock.now().timestamp()
 
     def send(seconds, flow):
-        item = pipeline.accept("yk-01", {"ts": at(seconds).isoformat(),
-                                         "values": {"flow": flow, "level": 0.1}}, now_t + seconds)
+        item = pipeline.accept(
+            "yk-01", {"ts": at(seconds).isoformat(), "values": {"flow": flow, "level": 0.1}}, now_t + seconds
+        )
         return pipeline.process([item])
 
     assert send(0, 0.02) == []
@@ -311,8 +340,7 @@ def test_pipeline_turns_dry_weather_flow_into_a_case_and_clears_it(city, now):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_a_writer_thread_the_alarm_waits_for_its_readings_to_be_stored(city, now,
-                                                                         monkeypatch):
+def test_with_a_writer_thread_the_alarm_waits_for_its_readings_to_be_stored(city, now, monkeypatch):
     """The ingest process stores a batch in the writer's thread and raises what the batch
     set off there too, after storing it. If storing failed, the alarm is raised all the same
     and the batch's future fails, so that it is not acknowledged: the broker delivers it
@@ -349,8 +377,7 @@ def test_with_a_writer_thread_the_alarm_waits_for_its_readings_to_be_stored(city
         pipeline.close()
 
 
-def test_a_registry_reload_keeps_the_detector_of_an_unchanged_device_and_rebuilds_a_changed_one(
-        city, now):
+def test_a_registry_reload_keeps_the_detector_of_an_unchanged_device_and_rebuilds_a_changed_one(city, now):
     _outfall, node = make_devices(city)
     pipeline = Pipeline()
     pipeline.load()
@@ -361,7 +388,8 @@ def test_a_registry_reload_keeps_the_detector_of_an_unchanged_device_and_rebuild
     assert pipeline.devices["yk-01"].detector is kept  # hold timers and recent values stay
     assert pipeline.devices["gw-01"].detector is not changed
     assert pipeline.devices["gw-01"].detector.config["quantities"]["level"]["threshold"] == {
-        "hysteresis": 0.2}
+        "hysteresis": 0.2
+    }
 
 
 def test_rain_makes_the_same_flow_expected(city, now):
@@ -371,8 +399,9 @@ def test_rain_makes_the_same_flow_expected(city, now):
     pipeline.load()
     pipeline.refresh_weather(clock.now())
     assert pipeline.ctx.dry is False
-    item = pipeline.accept("yk-01", {"ts": at(0).isoformat(), "values": {"flow": 9.0}},
-                           clock.now().timestamp())
+    item = pipeline.accept(
+        "yk-01", {"ts": at(0).isoformat(), "values": {"flow": 9.0}}, clock.now().timestamp()
+    )
     assert pipeline.process([item]) == []
     assert not Alarm.objects.exists()
 
@@ -392,22 +421,31 @@ def test_broken_mqtt_messages_are_counted_and_never_open_a_case(city, now):
     make_devices(city)
     pipeline = Pipeline()
     pipeline.load()
-    ingest = MqttIngest(pipeline, BrokerAddress.parse("mqtt://127.0.0.1:1"), client_id="t",
-                        prefix="p", overlap=False)
+    ingest = MqttIngest(
+        pipeline, BrokerAddress.parse("mqtt://127.0.0.1:1"), client_id="t", prefix="p", overlap=False
+    )
     good = json.dumps({"ts": at(0).isoformat(), "values": {"flow": 0.1}}).encode()
     future = json.dumps({"ts": at(3600).isoformat(), "values": {"flow": 9.0}}).encode()
     naive = json.dumps({"ts": "2026-11-23T09:00:00", "values": {"flow": 9.0}}).encode()
-    batch = [("p/yk-01/telemetry", good, 1, 0, 0), ("p/nobody/telemetry", good, 2, 0, 0),
-             ("p/yk-01/telemetry", b"{not json", 3, 0, 0), ("p/yk-01/telemetry", future, 4, 0, 0),
-             ("p/yk-01/telemetry", naive, 5, 0, 0), ("p/yk-01/other", good, 6, 0, 0),
-             ("p/yk-01/telemetry", b'{"ts": 5, "values": []}', 7, 0, 0),
-             ("p/yk-01/telemetry", b'{"ts": "' + at(1).isoformat().encode() + b'", "values": {"x": 1}}',
-              8, 0, 0)]
+    batch = [
+        ("p/yk-01/telemetry", good, 1, 0, 0),
+        ("p/nobody/telemetry", good, 2, 0, 0),
+        ("p/yk-01/telemetry", b"{not json", 3, 0, 0),
+        ("p/yk-01/telemetry", future, 4, 0, 0),
+        ("p/yk-01/telemetry", naive, 5, 0, 0),
+        ("p/yk-01/other", good, 6, 0, 0),
+        ("p/yk-01/telemetry", b'{"ts": 5, "values": []}', 7, 0, 0),
+        ("p/yk-01/telemetry", b'{"ts": "' + at(1).isoformat().encode() + b'", "values": {"x": 1}}', 8, 0, 0),
+    ]
     ingest.handle(batch)
     assert storage.count() == 1
     assert dict(pipeline.counters.total) == {
-        ("mqtt", "unknown_device"): 1, ("mqtt", "malformed"): 3, ("mqtt", "future"): 1,
-        ("mqtt", "bad_topic"): 1, ("mqtt", "no_values"): 1}
+        ("mqtt", "unknown_device"): 1,
+        ("mqtt", "malformed"): 3,
+        ("mqtt", "future"): 1,
+        ("mqtt", "bad_topic"): 1,
+        ("mqtt", "no_values"): 1,
+    }
     pipeline.counters.flush()
     assert RejectCounter.objects.get(source="mqtt", reason="malformed").count == 3
     assert not Alarm.objects.exists() and not Case.objects.exists()
@@ -455,8 +493,11 @@ def test_a_command_is_published_acknowledged_and_logged_on_the_case(city, now):
     assert actions.acknowledge_command("gw-01", cmd.command_id) is None  # another device's id
     outfall.refresh_from_db()
     assert outfall.valve_position == 0
-    events = list(CaseEvent.objects.filter(case=alarm.case, action__startswith="command_")
-                  .values_list("action", "actor"))
+    events = list(
+        CaseEvent.objects.filter(case=alarm.case, action__startswith="command_").values_list(
+            "action", "actor"
+        )
+    )
     assert events == [("command_sent", city.users["water"].pk), ("command_acked", None)]
     sent = DeviceEvent.objects.get(command=cmd, action="command_sent")
     assert sent.actor == city.users["water"] and sent.actor_unit == city.units["water"]
@@ -493,16 +534,18 @@ def test_command_api_and_page_form(city, now):
     client = Client()
     token = create_token(city.users["water"])
     url = "/api/v1/sensors/devices/yk-01/commands"
-    r = client.post(url, {"action": "close_valve"}, content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {token}")
+    r = client.post(
+        url, {"action": "close_valve"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["state"] == "pending" and body["sent_by"] == "water"
     r = client.get(f"/api/v1/sensors/commands/{body['id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.json()["action"] == "close_valve"
     roads = create_token(city.users["roads"])
-    r = client.post(url, {"action": "close_valve"}, content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {roads}")
+    r = client.post(
+        url, {"action": "close_valve"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {roads}"
+    )
     assert r.status_code == 403
     web = Client()
     web.force_login(city.users["water"])
@@ -519,8 +562,7 @@ def test_command_api_and_page_form(city, now):
 def post(client, body, key=None):
     headers = {"HTTP_X_API_KEY": key} if key else {}
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post("/api/v1/sensors/readings", data, content_type="application/json",
-                       **headers)
+    return client.post("/api/v1/sensors/readings", data, content_type="application/json", **headers)
 
 
 def test_http_batch_needs_a_valid_key(city, now):
@@ -568,8 +610,13 @@ def test_http_batch_stores_the_good_readings_and_counts_the_rest(city, now):
     body = r.json()
     assert body["accepted"] == 2 and body["rejected"] == 6
     assert [(e["index"], e["reason"]) for e in body["errors"]] == [
-        (2, "unknown_device"), (3, "future"), (4, "malformed"), (5, "not_allowed"),
-        (6, "malformed"), (7, "malformed")]
+        (2, "unknown_device"),
+        (3, "future"),
+        (4, "malformed"),
+        (5, "not_allowed"),
+        (6, "malformed"),
+        (7, "malformed"),
+    ]
     counts = dict(RejectCounter.objects.filter(source="http").values_list("reason", "count"))
     assert counts == {"unknown_device": 1, "future": 1, "malformed": 3, "not_allowed": 1}
     assert storage.count(outfall.pk) == 2 and storage.count(node.pk) == 0
@@ -589,20 +636,28 @@ def test_a_device_key_speaks_only_for_its_device_and_gateways_poll_commands(city
     outfall, _node = make_devices(city)
     key = credentials.issue_api_key(device=outfall)
     client = Client()
-    r = post(client, {"readings": [{"device": "gw-01", "ts": at(0).isoformat(),
-                                    "values": {"level": 1}}]}, key)
+    r = post(
+        client, {"readings": [{"device": "gw-01", "ts": at(0).isoformat(), "values": {"level": 1}}]}, key
+    )
     assert r.json()["errors"][0]["reason"] == "not_allowed"
     grant(city.users["water"])
     cmd = actions.send_command(city.actor("water"), "yk-01", "close_valve")
     r = client.get("/api/v1/sensors/commands/pending", HTTP_X_API_KEY=key)
     assert [c["id"] for c in r.json()] == [cmd.command_id]
     assert client.get("/api/v1/sensors/commands/pending", HTTP_X_API_KEY=key).json() == []
-    r = client.post("/api/v1/sensors/acks", {"device": "yk-01", "id": cmd.command_id, "ok": True,
-                                             "position": 0}, content_type="application/json",
-                    HTTP_X_API_KEY=key)
+    r = client.post(
+        "/api/v1/sensors/acks",
+        {"device": "yk-01", "id": cmd.command_id, "ok": True, "position": 0},
+        content_type="application/json",
+        HTTP_X_API_KEY=key,
+    )
     assert r.status_code == 200 and r.json()["state"] == "acked"
-    r = client.post("/api/v1/sensors/acks", {"device": "gw-01", "id": cmd.command_id},
-                    content_type="application/json", HTTP_X_API_KEY=key)
+    r = client.post(
+        "/api/v1/sensors/acks",
+        {"device": "gw-01", "id": cmd.command_id},
+        content_type="application/json",
+        HTTP_X_API_KEY=key,
+    )
     assert r.status_code == 403
 
 
@@ -612,8 +667,9 @@ def test_a_device_key_speaks_only_for_its_device_and_gateways_poll_commands(city
 def test_device_pages_map_data_and_the_case_panel(city, now):
     outfall, _node = make_devices(city)
     grant(city.users["water"])
-    storage.write([(outfall.pk, clock.now() - dt.timedelta(minutes=m), {"flow": 0.1, "level": 0.2})
-                   for m in range(30)])
+    storage.write(
+        [(outfall.pk, clock.now() - dt.timedelta(minutes=m), {"flow": 0.1, "level": 0.2}) for m in range(30)]
+    )
     alarm = actions.raise_alarm(outfall, "dry_weather", "flow", since=at(-60), value=8.0)
     web = Client()
     web.force_login(city.users["water"])
@@ -639,8 +695,7 @@ def test_device_pages_map_data_and_the_case_panel(city, now):
     token = create_token(city.users["leader"])
     r = Client().get("/api/v1/sensors/devices", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 200 and {d["device_id"] for d in r.json()} == {"yk-01", "gw-01"}
-    r = Client().get("/api/v1/sensors/devices/yk-01/readings?hours=1",
-                     HTTP_AUTHORIZATION=f"Bearer {token}")
+    r = Client().get("/api/v1/sensors/devices/yk-01/readings?hours=1", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert len(r.json()["t"]) == 30
 
 
@@ -654,8 +709,15 @@ def test_the_case_panel_tag_renders_only_for_cases_with_alarms(city, now, rf):
     request.user = city.users["water"]
     tpl = Template("{% load sensors %}[{% sensor_panel case %}]")
     assert "sensor-panel" in tpl.render(TContext({"request": request, "case": alarm.case}))
-    other = Case.objects.create(number="X1", channel="hotline", text="t", title="t",
-                                state="accepted", created_at=clock.now(), updated_at=clock.now())
+    other = Case.objects.create(
+        number="X1",
+        channel="hotline",
+        text="t",
+        title="t",
+        state="accepted",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
     assert tpl.render(TContext({"request": request, "case": other})) == "[]"
 
 

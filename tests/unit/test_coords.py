@@ -123,8 +123,16 @@ def test_out_of_china_box_edges():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("wgs84", "wgs84"), ("WGS-84", "wgs84"), ("gcj02", "gcj02"), ("GCJ_02", "gcj02"),
-     ("amap", "gcj02"), ("bd09", "bd09"), ("BD-09", "bd09"), ("bd09ll", "bd09")],
+    [
+        ("wgs84", "wgs84"),
+        ("WGS-84", "wgs84"),
+        ("gcj02", "gcj02"),
+        ("GCJ_02", "gcj02"),
+        ("amap", "gcj02"),
+        ("bd09", "bd09"),
+        ("BD-09", "bd09"),
+        ("bd09ll", "bd09"),
+    ],
 )
 def test_normalize_crs(name, expected):
     assert normalize_crs(name) == expected

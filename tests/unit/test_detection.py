@@ -24,9 +24,15 @@ WET = Context(dry=False)
 
 
 def detector(quantities: dict, *, hold=60, clear=120, ranges=None, silence=None, active=()):
-    config = merge_rules(DEFAULTS, {"hold_seconds": hold, "clear_seconds": clear,
-                                    "quantities": quantities,
-                                    "silence": silence if silence is not None else {"minutes": 30}})
+    config = merge_rules(
+        DEFAULTS,
+        {
+            "hold_seconds": hold,
+            "clear_seconds": clear,
+            "quantities": quantities,
+            "silence": silence if silence is not None else {"minutes": 30},
+        },
+    )
     return DeviceDetector(7, config, ranges or {}, None, active, started_t=T0)
 
 
@@ -43,8 +49,10 @@ def feed(det, values_at, ctx=DRY, q="flow"):
 
 
 def test_rules_merge_by_key_and_a_device_can_switch_a_type_rule_off():
-    type_rules = {"hold_seconds": 30, "quantities": {"flow": {"dry_weather": {"max": 1.0},
-                                                              "rate": {"max_rise": 5}}}}
+    type_rules = {
+        "hold_seconds": 30,
+        "quantities": {"flow": {"dry_weather": {"max": 1.0}, "rate": {"max_rise": 5}}},
+    }
     device_rules = {"quantities": {"flow": {"dry_weather": {"max": 2.0}, "rate": False}}}
     merged = resolve_rules(type_rules, device_rules)
     assert merged["hold_seconds"] == 30
@@ -75,8 +83,7 @@ def test_a_short_excursion_is_not_an_alarm():
 
 
 def test_clearing_needs_the_band_below_the_bound_held_for_clear_seconds():
-    det = detector({"level": {"threshold": {"band": 0.1}}}, hold=0, clear=120,
-                   ranges={"level": [None, 1.0]})
+    det = detector({"level": {"threshold": {"band": 0.1}}}, hold=0, clear=120, ranges={"level": [None, 1.0]})
     assert feed(det, [(0, 1.2)], q="level") == [(0, True, "threshold")]
     # Just under the bound is not clear (hysteresis); the clear timer needs 0.9 or less.
     assert feed(det, [(10, 0.95), (200, 0.95), (300, 0.98)], q="level") == []
@@ -86,13 +93,11 @@ def test_clearing_needs_the_band_below_the_bound_held_for_clear_seconds():
 
 
 def test_flapping_around_the_bound_raises_once_and_clears_once():
-    det = detector({"level": {"threshold": {"band": 0.1}}}, hold=30, clear=60,
-                   ranges={"level": [None, 1.0]})
+    det = detector({"level": {"threshold": {"band": 0.1}}}, hold=30, clear=60, ranges={"level": [None, 1.0]})
     wobble = [(i * 10, 1.02 if i % 2 else 0.97) for i in range(60)]  # ±, every 10 s
     # Never 30 s above the bound in a row: no alarm at all.
     assert feed(det, wobble, q="level") == []
-    det = detector({"level": {"threshold": {"band": 0.1}}}, hold=30, clear=60,
-                   ranges={"level": [None, 1.0]})
+    det = detector({"level": {"threshold": {"band": 0.1}}}, hold=30, clear=60, ranges={"level": [None, 1.0]})
     high = [(i * 10, 1.2) for i in range(5)]
     wobble = [(50 + i * 10, 1.02 if i % 2 else 0.97) for i in range(60)]  # inside the band
     calm = [(700 + i * 10, 0.5) for i in range(10)]
@@ -103,7 +108,9 @@ def test_flapping_around_the_bound_raises_once_and_clears_once():
 def test_low_bound_too():
     det = detector({"ph": {"threshold": {}}}, hold=0, clear=0, ranges={"ph": [6.0, 9.0]})
     assert feed(det, [(0, 7.0), (10, 5.2), (20, 7.5)], q="ph") == [
-        (10, True, "threshold"), (20, False, "threshold")]
+        (10, True, "threshold"),
+        (20, False, "threshold"),
+    ]
 
 
 def test_replayed_or_out_of_order_readings_do_not_advance_timers():
@@ -115,8 +122,13 @@ def test_replayed_or_out_of_order_readings_do_not_advance_timers():
 
 
 def test_an_alarm_active_in_the_database_can_clear_after_a_restart():
-    det = detector({"level": {"threshold": {}}}, hold=0, clear=0, ranges={"level": [None, 1.0]},
-                   active=[("threshold", "level")])
+    det = detector(
+        {"level": {"threshold": {}}},
+        hold=0,
+        clear=0,
+        ranges={"level": [None, 1.0]},
+        active=[("threshold", "level")],
+    )
     assert feed(det, [(0, 1.5)], q="level") == []  # already active: not raised again
     assert feed(det, [(10, 0.2)], q="level") == [(10, False, "threshold")]
 
@@ -199,8 +211,7 @@ def test_median_and_mad_ignore_a_few_wild_values():
 
 
 def test_flow_far_from_this_hours_normal_raises_and_returns_within_it_clears():
-    det = detector({"flow": {"baseline": {"k": 5, "min_samples": 7, "floor": 1.0}}}, hold=0,
-                   clear=0)
+    det = detector({"flow": {"baseline": {"k": 5, "min_samples": 7, "floor": 1.0}}}, hold=0, clear=0)
     check = next(iter(det.checks()))
     hour = local_hour(T0, DRY.utc_offset_s)
     assert hour == 9

@@ -40,6 +40,7 @@ def on_road(data, road_name, point, town=None):
 
 # --- every name resolves to itself -----------------------------------------------------------
 
+
 def test_every_place_name(gaz, data):
     for p in data["places"]:
         m = gaz.match(p["name"])
@@ -67,6 +68,7 @@ def test_every_road(gaz, data, locator):
 
 
 # --- address noise ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "address",
@@ -114,10 +116,10 @@ def test_abbreviated_names_score_a_little_less(gaz):
 @pytest.mark.parametrize(
     ("address", "name", "low", "high"),
     [
-        ("胜力路12号", "胜利路", 60, 70),          # one typo in a 3-character name
+        ("胜力路12号", "胜利路", 60, 70),  # one typo in a 3-character name
         ("平湖市东胡大道88号", "东湖大道", 70, 80),  # ... in a 4-character one
         ("乍浦镇人民政俯", "乍浦镇人民政府", 80, 90),
-        ("当湖街道胜力路", "胜利路", 65, 80),        # the town agrees: a little more sure
+        ("当湖街道胜力路", "胜利路", 65, 80),  # the town agrees: a little more sure
         ("雅山公圆", "雅山公园", 70, 80),
     ],
 )
@@ -150,12 +152,12 @@ def test_typo_reading_beats_the_town_it_agrees_with(gaz, data):
         "   ",
         "12345",
         "我家楼下的路灯坏了好几天了没人修",
-        "湖边路上有个坑",           # 湖…路 is not a typo of 当湖路
-        "利路",                    # a suffix and one character prove nothing
-        "上海市金山区廊下镇",       # another province-level city
-        "北京市朝阳区建国路88号",   # 建国路 exists here too, but this is Beijing
+        "湖边路上有个坑",  # 湖…路 is not a typo of 当湖路
+        "利路",  # a suffix and one character prove nothing
+        "上海市金山区廊下镇",  # another province-level city
+        "北京市朝阳区建国路88号",  # 建国路 exists here too, but this is Beijing
         "江苏省苏州市吴江区",
-        "嘉兴市海盐县武原街道",      # another county of Jiaxing
+        "嘉兴市海盐县武原街道",  # another county of Jiaxing
         "浙江省杭州市西湖区",
     ],
 )
@@ -165,6 +167,7 @@ def test_no_match(gaz, address):
 
 # --- combinations ----------------------------------------------------------------------------
 
+
 def test_road_crossing_several_towns_lands_in_the_named_one(gaz, data):
     towns = {p["code"]: p for p in data["places"] if p["kind"] in {"town", "street"}}
     checked = 0
@@ -173,8 +176,7 @@ def test_road_crossing_several_towns_lands_in_the_named_one(gaz, data):
         if names.count(road["name"]) > 1:
             continue
         line = shape(road["geometry"])
-        crossed = [c for c, t in towns.items()
-                   if line.intersection(shape(t["boundary"])).length > 0.003]
+        crossed = [c for c, t in towns.items() if line.intersection(shape(t["boundary"])).length > 0.003]
         if len(crossed) < 2:
             continue
         for code in crossed:
@@ -194,11 +196,14 @@ def test_road_without_a_town_resolves_to_the_place_of_its_middle(gaz, data, loca
     assert m.code == locator.locate(mid.y, mid.x).code
 
 
-@pytest.mark.parametrize(("address", "town"), [
-    ("乍浦镇人民路5号", "zhapu"),
-    ("当湖街道人民路5号", "danghu"),
-    ("浙江省嘉兴市平湖市乍浦人民路", "zhapu"),
-])
+@pytest.mark.parametrize(
+    ("address", "town"),
+    [
+        ("乍浦镇人民路5号", "zhapu"),
+        ("当湖街道人民路5号", "danghu"),
+        ("浙江省嘉兴市平湖市乍浦人民路", "zhapu"),
+    ],
+)
 def test_same_named_roads_follow_the_town(gaz, data, address, town):
     m = gaz.match(address)
     assert m.name == "人民路" and m.town_code == town and m.score == 100
@@ -225,10 +230,10 @@ def test_contradiction_lowers_the_score(gaz):
 
 
 def test_landmarks_win_over_the_names_inside_them(gaz):
-    assert gaz.match("乍浦港").name == "乍浦港"          # not the town 乍浦
-    assert gaz.match("平湖市民中心").name == "市民中心"   # not the city 平湖市
+    assert gaz.match("乍浦港").name == "乍浦港"  # not the town 乍浦
+    assert gaz.match("平湖市民中心").name == "市民中心"  # not the city 平湖市
     assert gaz.match("东湖苑12幢301室").name == "东湖苑"  # not the community 东湖社区
-    assert gaz.match("当湖路15号").name == "当湖路"        # not the street 当湖街道
+    assert gaz.match("当湖路15号").name == "当湖路"  # not the street 当湖街道
 
 
 def test_city_alone_and_as_context(gaz):
@@ -260,15 +265,34 @@ def test_works_with_a_small_hand_made_city():
     east = {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
     city = {
         "places": [
-            {"code": "c", "name": "示范市", "kind": "city", "parent": None, "center": [0.5, 1.0],
-             "boundary": sq},
-            {"code": "w", "name": "西镇", "kind": "town", "parent": "c", "center": [0.5, 0.5],
-             "boundary": west},
-            {"code": "e", "name": "东镇", "kind": "town", "parent": "c", "center": [0.5, 1.5],
-             "boundary": east},
+            {
+                "code": "c",
+                "name": "示范市",
+                "kind": "city",
+                "parent": None,
+                "center": [0.5, 1.0],
+                "boundary": sq,
+            },
+            {
+                "code": "w",
+                "name": "西镇",
+                "kind": "town",
+                "parent": "c",
+                "center": [0.5, 0.5],
+                "boundary": west,
+            },
+            {
+                "code": "e",
+                "name": "东镇",
+                "kind": "town",
+                "parent": "c",
+                "center": [0.5, 1.5],
+                "boundary": east,
+            },
         ],
-        "roads": [{"name": "长安路", "geometry": {"type": "LineString",
-                                                 "coordinates": [[0.2, 0.5], [1.8, 0.5]]}}],
+        "roads": [
+            {"name": "长安路", "geometry": {"type": "LineString", "coordinates": [[0.2, 0.5], [1.8, 0.5]]}}
+        ],
         "landmarks": [],
     }
     gaz = Gazetteer.from_city(city)

@@ -63,8 +63,9 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
     messages = entries()[1:]
     assert len(messages) > 300
     fuzzy = [e["msgid"] for e in messages if "fuzzy" in e["flags"]]
-    untranslated = [e["msgid"] for e in messages
-                    if not e["msgstr"] or any(not v.strip() for v in e["msgstr"].values())]
+    untranslated = [
+        e["msgid"] for e in messages if not e["msgstr"] or any(not v.strip() for v in e["msgstr"].values())
+    ]
     assert fuzzy == []
     assert untranslated == []
 
@@ -83,8 +84,9 @@ def test_compiled_catalog_is_current_and_loaded():
     assert mo.exists() and mo.stat().st_size > 0
     with translation.override("zh-hans"):
         assert translation.gettext("Accepted, awaiting assignment") == "已受理，待派单"
-        assert translation.gettext("Someone else has already handled or changed this case.") \
-            .startswith("已被他人处理")
+        assert translation.gettext("Someone else has already handled or changed this case.").startswith(
+            "已被他人处理"
+        )
     # Every msgid of the .po is in the .mo: a stale .mo would answer English.
     with translation.override("zh-hans"):
         for e in entries()[1:]:

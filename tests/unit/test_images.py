@@ -15,8 +15,15 @@ from minsheng.media.images import PhotoRejected, accept_photo
 GPS = {1: "N", 2: (30.0, 44.0, 10.5), 3: "E", 4: (121.0, 1.0, 2.0)}
 
 
-def photo_bytes(fmt: str = "JPEG", size=(64, 32), *, gps: bool = False, orientation: int = 0,
-                mode: str = "RGB", colour=(200, 50, 50)) -> bytes:
+def photo_bytes(
+    fmt: str = "JPEG",
+    size=(64, 32),
+    *,
+    gps: bool = False,
+    orientation: int = 0,
+    mode: str = "RGB",
+    colour=(200, 50, 50),
+) -> bytes:
     image = Image.new(mode, size, colour)
     exif = Image.Exif()
     if gps:
@@ -65,8 +72,7 @@ def test_an_empty_file_is_refused():
 
 
 def test_an_oversized_upload_is_refused_before_decoding():
-    big = SimpleUploadedFile("big.jpg", b"\xff" * (10 * 1024 * 1024 + 1),
-                             content_type="image/jpeg")
+    big = SimpleUploadedFile("big.jpg", b"\xff" * (10 * 1024 * 1024 + 1), content_type="image/jpeg")
     with pytest.raises(PhotoRejected) as refused:
         accept_photo(big)
     assert "10 MB" in refused.value.message
@@ -118,8 +124,7 @@ def test_heic_is_accepted_and_stripped():
 def test_webp_and_png_are_accepted_and_transparency_kept_as_webp():
     cleaned = accept_photo(upload(photo_bytes("WEBP"), "a.webp", "image/webp"))
     assert cleaned.content_type == "image/jpeg"
-    clear = accept_photo(upload(photo_bytes("PNG", mode="RGBA", colour=(0, 0, 0, 0)),
-                                "a.png", "image/png"))
+    clear = accept_photo(upload(photo_bytes("PNG", mode="RGBA", colour=(0, 0, 0, 0)), "a.png", "image/png"))
     assert clear.content_type == "image/webp"
     assert Image.open(io.BytesIO(clear.content)).mode == "RGBA"
 
@@ -139,9 +144,13 @@ def test_the_stored_file_has_no_gps(db, city, settings, tmp_path):
 
     settings.MEDIA_ROOT = str(tmp_path)
     case = intake(city)
-    photo = attach_photo(city.actor("operator"), case.pk,
-                         upload(photo_bytes("JPEG", (64, 48), gps=True)),
-                         client_key="k1", source="report")
+    photo = attach_photo(
+        city.actor("operator"),
+        case.pk,
+        upload(photo_bytes("JPEG", (64, 48), gps=True)),
+        client_key="k1",
+        source="report",
+    )
     with default_storage.open(photo.file.name, "rb") as f:
         stored = f.read()
     assert not has_gps(stored)

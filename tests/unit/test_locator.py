@@ -52,11 +52,12 @@ def assert_tiles(whole, parts):
     assert abs(sum(p.area for p in parts) - whole.area) < AREA_EPS
     assert unary_union(parts).symmetric_difference(whole).area < AREA_EPS
     for i, a in enumerate(parts):
-        for b in parts[i + 1:]:
+        for b in parts[i + 1 :]:
             assert a.intersection(b).area < AREA_EPS
 
 
 # --- the data file ---------------------------------------------------------------------------
+
 
 def test_file_shape_and_size(data):
     assert set(data) == {"note", "crs", "places", "roads", "landmarks"}
@@ -158,6 +159,7 @@ def test_generator_is_deterministic(data):
 
 # --- the locator -----------------------------------------------------------------------------
 
+
 def test_indexes_only_the_lowest_level(data, locator):
     lowest = [p for p in data["places"] if p["kind"] in {"village", "community"}]
     assert len(locator) == len(lowest)
@@ -193,10 +195,10 @@ def test_known_point():
 @pytest.mark.parametrize(
     ("lat", "lng"),
     [
-        (30.55, 121.05),    # Hangzhou Bay, south of 乍浦
-        (30.62, 121.17),    # the sea off 独山港
-        (30.73, 120.85),    # Jiaxing, west of the city
-        (31.23, 121.47),    # Shanghai
+        (30.55, 121.05),  # Hangzhou Bay, south of 乍浦
+        (30.62, 121.17),  # the sea off 独山港
+        (30.73, 120.85),  # Jiaxing, west of the city
+        (31.23, 121.47),  # Shanghai
         (0.0, 0.0),
         (-30.7, -121.0),
         (float("nan"), 121.0),
@@ -249,21 +251,26 @@ def test_rejects_bad_input():
     square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     with pytest.raises(ValueError, match="duplicate"):
-        PlaceLocator.from_geojson([
-            {"code": "a", "name": "A", "kind": "town", "parent": None, "boundary": square},
-            {"code": "a", "name": "A", "kind": "town", "parent": None, "boundary": square},
-        ])
+        PlaceLocator.from_geojson(
+            [
+                {"code": "a", "name": "A", "kind": "town", "parent": None, "boundary": square},
+                {"code": "a", "name": "A", "kind": "town", "parent": None, "boundary": square},
+            ]
+        )
     with pytest.raises(ValueError, match="valid polygon"):
         PlaceLocator.from_geojson(
-            [{"code": "a", "name": "A", "kind": "town", "parent": None, "boundary": bowtie}])
+            [{"code": "a", "name": "A", "kind": "town", "parent": None, "boundary": bowtie}]
+        )
 
 
 def test_a_town_without_villages_is_its_own_lowest_level():
     sq = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
-    loc = PlaceLocator.from_geojson([
-        {"code": "c", "name": "C", "kind": "city", "parent": None},
-        {"code": "t", "name": "T", "kind": "town", "parent": "c", "boundary": sq},
-    ])
+    loc = PlaceLocator.from_geojson(
+        [
+            {"code": "c", "name": "C", "kind": "city", "parent": None},
+            {"code": "t", "name": "T", "kind": "town", "parent": "c", "boundary": sq},
+        ]
+    )
     found = loc.locate(0.5, 0.5)
     assert found == LocatedPlace("t", "T", "town", "t", "T")
     assert found.village_code is None

@@ -21,8 +21,10 @@ def test_a_devices_shard_is_the_same_everywhere_and_for_ever():
 
 @pytest.mark.parametrize("count", [2, 3, 4, 8])
 def test_ten_thousand_devices_spread_evenly(count):
-    for ids in ([f"bench-{i:05d}" for i in range(10_000)],
-                [f"PH-{i % 7}-{i * 7919 % 100_003}" for i in range(10_000)]):
+    for ids in (
+        [f"bench-{i:05d}" for i in range(10_000)],
+        [f"PH-{i % 7}-{i * 7919 % 100_003}" for i in range(10_000)],
+    ):
         sizes = Counter(shard_of(d, count) for d in ids)
         assert set(sizes) == set(range(count))
         fair = 10_000 / count  # ±10%: about 4 standard deviations of chance at 8 shards

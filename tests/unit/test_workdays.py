@@ -104,9 +104,7 @@ def test_negative_days_are_refused():
         add_working_days(local(2026, 11, 23), -1)
 
 
-def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday_with_a_warning(
-    monkeypatch, caplog
-):
+def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday_with_a_warning(monkeypatch, caplog):
     monkeypatch.setattr(workdays, "_warned_years", set())
     caplog.set_level(logging.WARNING, logger="minsheng.core.workdays")
     # 2099 is far beyond any published schedule. Thursday 1 Oct 2099 would be National

@@ -53,20 +53,14 @@ class Role(models.TextChoices):
 class Profile(models.Model):
     """What a user is in the loop: one role, and the unit it works for."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
-    unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                name="profile_role_valid", condition=models.Q(role__in=Role.values)
-            ),
+            models.CheckConstraint(name="profile_role_valid", condition=models.Q(role__in=Role.values)),
         ]
 
     def __str__(self) -> str:
@@ -80,9 +74,7 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A personal API token; only its SHA-256 is stored, the token is shown once."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     prefix = models.CharField(max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

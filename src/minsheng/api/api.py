@@ -41,8 +41,9 @@ api = NinjaAPI(
 @api.exception_handler(CaseError)
 def _case_error(request: HttpRequest, exc: CaseError):
     if isinstance(exc, Invalid):
-        body: dict[str, Any] = {"detail": [{"loc": ["body", *exc.field.split(".")],
-                                            "msg": exc.message, "type": "value_error"}]}
+        body: dict[str, Any] = {
+            "detail": [{"loc": ["body", *exc.field.split(".")], "msg": exc.message, "type": "value_error"}]
+        }
     elif isinstance(exc, Conflict):
         body = {"detail": exc.message, "state": exc.state, "version": exc.version}
     else:
@@ -77,16 +78,28 @@ def create_case(request: HttpRequest, payload: CaseIn):
     actor = _actor(request)
     requester = payload.requester
     data = actions.Intake(
-        channel=payload.channel, text=payload.text, lat=payload.lat, lng=payload.lng,
-        address=payload.address, category=payload.category, urgent=payload.urgent,
+        channel=payload.channel,
+        text=payload.text,
+        lat=payload.lat,
+        lng=payload.lng,
+        address=payload.address,
+        category=payload.category,
+        urgent=payload.urgent,
         crs=payload.crs,
         requester_name=requester.name if requester else "",
         requester_phone=requester.phone if requester else "",
     )
     key = request.headers.get("Idempotency-Key") or None
     if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or "\x00" in key):
-        raise ValidationError([{"loc": ["header", "Idempotency-Key"], "type": "value_error",
-                                "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters, no NUL"}])
+        raise ValidationError(
+            [
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "type": "value_error",
+                    "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters, no NUL",
+                }
+            ]
+        )
     case = actions.accept_case(actor, data, idempotency_key=key)
     return 201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
 
@@ -143,9 +156,17 @@ def case_events(request: HttpRequest, case_id: int):
     case = get_visible_case(_actor(request), case_id)
     events = CaseEvent.objects.filter(case=case).select_related("actor_unit")
     return [
-        {"id": e.pk, "at": e.at, "action": e.action, "actor": e.actor_label,
-         "unit": e.actor_unit.name if e.actor_unit else None, "from_state": e.from_state,
-         "to_state": e.to_state, "note": e.note, "data": e.data}
+        {
+            "id": e.pk,
+            "at": e.at,
+            "action": e.action,
+            "actor": e.actor_label,
+            "unit": e.actor_unit.name if e.actor_unit else None,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "note": e.note,
+            "data": e.data,
+        }
         for e in events
     ]
 
@@ -153,8 +174,9 @@ def case_events(request: HttpRequest, case_id: int):
 def _call_action(actor: Actor, case_id: int, action: str, body: ActionIn) -> Case:
     common = {"expected_version": body.version}
     if action == "assign":
-        return actions.assign_case(actor, case_id, unit_id=body.unit, category=body.category,
-                                   note=body.note, **common)
+        return actions.assign_case(
+            actor, case_id, unit_id=body.unit, category=body.category, note=body.note, **common
+        )
     if action == "dispatch":
         return actions.dispatch_case(actor, case_id, people=body.people, note=body.note, **common)
     if action == "rate":
@@ -166,8 +188,7 @@ def _call_action(actor: Actor, case_id: int, action: str, body: ActionIn) -> Cas
             raise Invalid("days", "days is required")
         return actions.request_extension(actor, case_id, days=body.days, note=body.note, **common)
     if action == "approve_extension":
-        return actions.approve_extension(actor, case_id, approved=body.approved, note=body.note,
-                                         **common)
+        return actions.approve_extension(actor, case_id, approved=body.approved, note=body.note, **common)
     if action == "merge":
         if body.into is None:
             raise Invalid("into", "into is required")
@@ -183,8 +204,15 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn):
     """Every action of the loop: assign, sign, return, dispatch, handle, feedback, rate,
     close, reopen, extend, approve_extension, supervise, merge."""
     if action not in ACTIONS:
-        raise ValidationError([{"loc": ["path", "action"], "type": "value_error",
-                                "msg": f"unknown action; one of: {', '.join(ACTIONS)}"}])
+        raise ValidationError(
+            [
+                {
+                    "loc": ["path", "action"],
+                    "type": "value_error",
+                    "msg": f"unknown action; one of: {', '.join(ACTIONS)}",
+                }
+            ]
+        )
     actor = _actor(request)
     case = _call_action(actor, case_id, action, payload)
     return case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")

@@ -31,14 +31,24 @@ def case_detail(actor: Actor, case: Case, *, via: str) -> dict[str, Any]:
         "category": case.matter.code if case.matter else None,
         "category_name": case.matter.name if case.matter else None,
         "owner_unit": (
-            {"id": case.owner_unit.pk, "code": case.owner_unit.code,
-             "name": case.owner_unit.name, "kind": case.owner_unit.kind}
-            if case.owner_unit else None
+            {
+                "id": case.owner_unit.pk,
+                "code": case.owner_unit.code,
+                "name": case.owner_unit.name,
+                "kind": case.owner_unit.kind,
+            }
+            if case.owner_unit
+            else None
         ),
         "place": (
-            {"code": case.place.code, "name": case.place.name, "kind": case.place.kind,
-             "town": case.town.name if case.town else None}
-            if case.place else None
+            {
+                "code": case.place.code,
+                "name": case.place.name,
+                "kind": case.place.kind,
+                "town": case.town.name if case.town else None,
+            }
+            if case.place
+            else None
         ),
         "lat": case.lat,
         "lng": case.lng,
@@ -59,8 +69,14 @@ def case_detail(actor: Actor, case: Case, *, via: str) -> dict[str, Any]:
         "created_at": case.created_at,
         "closed_at": case.closed_at,
         "clocks": [
-            {"name": c.name, "due_at": c.due_at, "met_at": c.met_at, "late": c.is_late(now),
-             "running": c.running, "unit": c.unit.name if c.unit else None}
+            {
+                "name": c.name,
+                "due_at": c.due_at,
+                "met_at": c.met_at,
+                "late": c.is_late(now),
+                "running": c.running,
+                "unit": c.unit.name if c.unit else None,
+            }
             for c in case.current_clocks()
         ],
         "actions": available_actions(actor, case),

@@ -41,7 +41,8 @@ class CaseIn(Input):
     lat: float | None = None
     lng: float | None = None
     crs: Literal["wgs84", "gcj02", "bd09"] = Field(
-        "wgs84", description="coordinate system of lat/lng: wgs84, gcj02 (AMap, Tencent), bd09 (Baidu)")
+        "wgs84", description="coordinate system of lat/lng: wgs84, gcj02 (AMap, Tencent), bd09 (Baidu)"
+    )
     address: str = Field("", max_length=200)
     category: str | None = Field(None, max_length=64)
     urgent: bool = False

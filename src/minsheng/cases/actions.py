@@ -58,12 +58,25 @@ class Intake:
 
 
 def _append_event(
-    case: Case, actor: Actor, action: str, at: dt.datetime, *, from_state: str = "",
-    note: str = "", data: dict[str, Any] | None = None,
+    case: Case,
+    actor: Actor,
+    action: str,
+    at: dt.datetime,
+    *,
+    from_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     return CaseEvent.objects.create(
-        case=case, at=at, action=action, actor=actor.user, actor_label=actor.label,
-        actor_unit=actor.unit, from_state=from_state, to_state=case.state, note=note,
+        case=case,
+        at=at,
+        action=action,
+        actor=actor.user,
+        actor_label=actor.label,
+        actor_unit=actor.unit,
+        from_state=from_state,
+        to_state=case.state,
+        note=note,
         data=data or {},
     )
 
@@ -88,7 +101,8 @@ def _load(actor: Actor, case_id: int, action: str, expected_version: int | None)
         raise Conflict(
             _("This case is %(state)s; that action is not possible now.")
             % {"state": case.get_state_display()},
-            state=case.state, version=case.version,
+            state=case.state,
+            version=case.version,
         )
     refused = group_rules.refusal(actor, case, action)  # an open joint group (一键组群)
     if refused:
@@ -96,14 +110,21 @@ def _load(actor: Actor, case_id: int, action: str, expected_version: int | None)
     if expected_version is not None and expected_version != case.version:
         raise Conflict(
             _("Someone else changed this case meanwhile; reload it and try again."),
-            state=case.state, version=case.version,
+            state=case.state,
+            version=case.version,
         )
     return case
 
 
 def _commit(
-    case: Case, actor: Actor, action: str, at: dt.datetime, *, from_state: str,
-    note: str = "", data: dict[str, Any] | None = None,
+    case: Case,
+    actor: Actor,
+    action: str,
+    at: dt.datetime,
+    *,
+    from_state: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Case:
     _allowed, to_state = TRANSITIONS[action]
     if to_state is not None:
@@ -131,8 +152,7 @@ def _require(value: str, field_name: str, message: str) -> str:
 
 def _tell_requester(case: Case, kind: str, **context: Any) -> None:
     if case.requester_phone:
-        enqueue(kind, case=case, phone=case.requester_phone,
-                context={"number": case.number, **context})
+        enqueue(kind, case=case, phone=case.requester_phone, context={"number": case.number, **context})
 
 
 # --- intake (受理) -------------------------------------------------------------------------
@@ -198,11 +218,21 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
         with transaction.atomic():
             at = clock.now()
             case = Case(
-                number=next_number(at), channel=data.channel, text=text,
-                title=_make_title(text), matter=matter, lat=lat, lng=lng,
-                address=(data.address or "").strip()[:200], urgent=data.urgent,
-                requester_name=(data.requester_name or "").strip()[:64], requester_phone=phone,
-                state=State.ACCEPTED, created_by=user, created_at=at, updated_at=at,
+                number=next_number(at),
+                channel=data.channel,
+                text=text,
+                title=_make_title(text),
+                matter=matter,
+                lat=lat,
+                lng=lng,
+                address=(data.address or "").strip()[:200],
+                urgent=data.urgent,
+                requester_name=(data.requester_name or "").strip()[:64],
+                requester_phone=phone,
+                state=State.ACCEPTED,
+                created_by=user,
+                created_at=at,
+                updated_at=at,
             )
             place = place_case(case)
             decision = categorise(case, matter)
@@ -214,8 +244,7 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
             if data.crs and data.crs != "wgs84" and lat is not None:
                 case.routing["point_given"] = {"lat": data.lat, "lng": data.lng, "crs": data.crs}
             case.save(update_fields=["routing"])
-            _append_event(case, actor, "accept", at, data={"channel": data.channel,
-                                                           "routing": case.routing})
+            _append_event(case, actor, "accept", at, data={"channel": data.channel, "routing": case.routing})
             clocks.start(case, ClockName.FEEDBACK, at)
             clocks.start(case, ClockName.RESOLVE, at)
             if data.channel == Channel.SENSOR:
@@ -227,15 +256,28 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
             certain = decision.certain_duplicate
             if certain is not None:
                 original = Case.objects.select_for_update().get(pk=certain.case_id)
-                return _merge(case, original, router, at,
-                              note=_("Same address and matter within the hour."))
+                return _merge(case, original, router, at, note=_("Same address and matter within the hour."))
             owner, reason = decide_owner(case) if decision.auto else (None, "")
             if owner is not None:
-                return _assign(case, router, owner, at, note=reason, from_state=case.state,
-                               data={"rule": "zero_touch", "confidence": decision.confidence})
+                return _assign(
+                    case,
+                    router,
+                    owner,
+                    at,
+                    note=reason,
+                    from_state=case.state,
+                    data={"rule": "zero_touch", "confidence": decision.confidence},
+                )
             reasons = decision.reasons or [reason]
-            _append_event(case, router, "triage", at, note=" ".join(r for r in reasons if r),
-                          from_state=case.state, data={"reasons": reasons})
+            _append_event(
+                case,
+                router,
+                "triage",
+                at,
+                note=" ".join(r for r in reasons if r),
+                from_state=case.state,
+                data={"reasons": reasons},
+            )
             return case
     except IntegrityError:
         if idempotency_key and user is not None:
@@ -248,8 +290,16 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
 # --- assign (派单) and re-assign ------------------------------------------------------------
 
 
-def _assign(case: Case, actor: Actor, unit: Unit, at: dt.datetime, *, note: str,
-            from_state: str, data: dict[str, Any] | None = None) -> Case:
+def _assign(
+    case: Case,
+    actor: Actor,
+    unit: Unit,
+    at: dt.datetime,
+    *,
+    note: str,
+    from_state: str,
+    data: dict[str, Any] | None = None,
+) -> Case:
     clocks.stop(case, (ClockName.SIGN, ClockName.DISPATCH), at)
     previous = case.owner_unit
     case.owner_unit = unit
@@ -258,14 +308,23 @@ def _assign(case: Case, actor: Actor, unit: Unit, at: dt.datetime, *, note: str,
     # The unit now holding the case is the one held to its feedback and resolve limits.
     case.clocks.filter(
         name__in=(ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE),
-        met_at__isnull=True, stopped_at__isnull=True,
+        met_at__isnull=True,
+        stopped_at__isnull=True,
     ).update(unit=unit)
     clocks.start(case, ClockName.SIGN, at)
-    enqueue("case_assigned", case=case, unit=unit,
-            context={"number": case.number, "title": case.title, "urgent": case.urgent})
+    enqueue(
+        "case_assigned",
+        case=case,
+        unit=unit,
+        context={"number": case.number, "title": case.title, "urgent": case.urgent},
+    )
     alert_on_duty(case, unit, at)  # an urgent case at night also goes to who is on duty
-    payload = {"unit": unit.code, "unit_name": unit.name,
-               "previous_unit": previous.code if previous else None, **(data or {})}
+    payload = {
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "previous_unit": previous.code if previous else None,
+        **(data or {}),
+    }
     return _commit(case, actor, "assign", at, from_state=from_state, note=note, data=payload)
 
 
@@ -275,8 +334,13 @@ def _last_returned_by(case: Case) -> str | None:
 
 
 def assign_case(
-    actor: Actor, case_id: int, *, unit_id: int | None = None, category: str | None = None,
-    note: str = "", expected_version: int | None = None,
+    actor: Actor,
+    case_id: int,
+    *,
+    unit_id: int | None = None,
+    category: str | None = None,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """派单 / 改派: send the case to a unit (by default the owner the list of matters names),
     optionally correcting its category first."""
@@ -289,8 +353,7 @@ def assign_case(
             matter = Matter.objects.filter(code=category, active=True).first()
             if matter is None:
                 raise Invalid("category", _("Unknown category code."))
-            data["recategorised"] = {"from": case.matter.code if case.matter else None,
-                                     "to": matter.code}
+            data["recategorised"] = {"from": case.matter.code if case.matter else None, "to": matter.code}
             case.matter = matter
             clocks.recompute_resolve(case)
         if unit_id is not None:
@@ -302,8 +365,11 @@ def assign_case(
             if unit is None:
                 raise Invalid("unit", reason or _("Choose a unit."))
             if case.state == State.RETURNED and _last_returned_by(case) == unit.code:
-                raise Invalid("unit", _("%(unit)s returned this case; choose another unit or "
-                                        "correct the category.") % {"unit": unit.name})
+                raise Invalid(
+                    "unit",
+                    _("%(unit)s returned this case; choose another unit or correct the category.")
+                    % {"unit": unit.name},
+                )
             if not assignable_units(actor).filter(pk=unit.pk).exists():
                 raise Invalid("unit", _("You cannot assign to that unit."))
         return _assign(case, actor, unit, at, note=note.strip(), from_state=from_state, data=data)
@@ -312,8 +378,7 @@ def assign_case(
 # --- the unit's work ---------------------------------------------------------------------
 
 
-def sign_case(actor: Actor, case_id: int, *, note: str = "",
-              expected_version: int | None = None) -> Case:
+def sign_case(actor: Actor, case_id: int, *, note: str = "", expected_version: int | None = None) -> Case:
     """签收: the unit acknowledges the case; the dispatch clock starts."""
     with transaction.atomic():
         case = _load(actor, case_id, "sign", expected_version)
@@ -324,8 +389,7 @@ def sign_case(actor: Actor, case_id: int, *, note: str = "",
         return _commit(case, actor, "sign", at, from_state=State.ASSIGNED, note=note.strip())
 
 
-def return_case(actor: Actor, case_id: int, *, note: str,
-                expected_version: int | None = None) -> Case:
+def return_case(actor: Actor, case_id: int, *, note: str, expected_version: int | None = None) -> Case:
     """退单: "not ours", with a reason. A village/community returns to its sub-centre;
     anyone else returns to the city dispatcher."""
     with transaction.atomic():
@@ -338,16 +402,25 @@ def return_case(actor: Actor, case_id: int, *, note: str,
         parent = returning.parent if returning else None
         if returning and returning.kind == UnitKind.GRASSROOTS and parent is not None:
             case.owner_unit = parent
-            enqueue("case_returned", case=case, unit=parent,
-                    context={"number": case.number, "reason": reason})
+            enqueue(
+                "case_returned", case=case, unit=parent, context={"number": case.number, "reason": reason}
+            )
         else:
             case.owner_unit = None
-        return _commit(case, actor, "return", at, from_state=from_state, note=reason,
-                       data={"returned_by": returning.code if returning else None})
+        return _commit(
+            case,
+            actor,
+            "return",
+            at,
+            from_state=from_state,
+            note=reason,
+            data={"returned_by": returning.code if returning else None},
+        )
 
 
-def dispatch_case(actor: Actor, case_id: int, *, people: list[str], note: str = "",
-                  expected_version: int | None = None) -> Case:
+def dispatch_case(
+    actor: Actor, case_id: int, *, people: list[str], note: str = "", expected_version: int | None = None
+) -> Case:
     """派遣: people go on site. Names that are field workers' user names (or display
     names) of the unit put the case on their phones."""
     with transaction.atomic():
@@ -357,27 +430,40 @@ def dispatch_case(actor: Actor, case_id: int, *, people: list[str], note: str = 
             raise Invalid("people", _("Name the people or team sent."))
         at = clock.now()
         users = list(
-            get_user_model().objects.filter(
-                profile__unit=case.owner_unit, profile__role=Role.FIELD_WORKER, is_active=True,
-            ).filter(username__in=names)
+            get_user_model()
+            .objects.filter(
+                profile__unit=case.owner_unit,
+                profile__role=Role.FIELD_WORKER,
+                is_active=True,
+            )
+            .filter(username__in=names)
         ) + list(
             get_user_model().objects.filter(
-                profile__unit=case.owner_unit, profile__role=Role.FIELD_WORKER, is_active=True,
+                profile__unit=case.owner_unit,
+                profile__role=Role.FIELD_WORKER,
+                is_active=True,
                 profile__display_name__in=names,
             )
         )
         case.dispatched_people = names
         case.assignees.set(users)
         for u in {u.pk: u for u in users}.values():
-            enqueue("case_dispatched", case=case, user=u,
-                    context={"number": case.number, "title": case.title})
+            enqueue(
+                "case_dispatched", case=case, user=u, context={"number": case.number, "title": case.title}
+            )
         clocks.meet(case, ClockName.DISPATCH, at)
-        return _commit(case, actor, "dispatch", at, from_state=State.SIGNED, note=note.strip(),
-                       data={"people": names, "users": [u.username for u in users]})
+        return _commit(
+            case,
+            actor,
+            "dispatch",
+            at,
+            from_state=State.SIGNED,
+            note=note.strip(),
+            data={"people": names, "users": [u.username for u in users]},
+        )
 
 
-def handle_case(actor: Actor, case_id: int, *, note: str,
-                expected_version: int | None = None) -> Case:
+def handle_case(actor: Actor, case_id: int, *, note: str, expected_version: int | None = None) -> Case:
     """办理: a note on the work done (repeatable)."""
     with transaction.atomic():
         case = _load(actor, case_id, "handle", expected_version)
@@ -386,8 +472,7 @@ def handle_case(actor: Actor, case_id: int, *, note: str,
         return _commit(case, actor, "handle", at, from_state=case.state, note=text)
 
 
-def feedback_case(actor: Actor, case_id: int, *, note: str,
-                  expected_version: int | None = None) -> Case:
+def feedback_case(actor: Actor, case_id: int, *, note: str, expected_version: int | None = None) -> Case:
     """反馈: the outcome, in words for the requester; they are asked to rate it."""
     with transaction.atomic():
         case = _load(actor, case_id, "feedback", expected_version)
@@ -400,8 +485,9 @@ def feedback_case(actor: Actor, case_id: int, *, note: str,
         return _commit(case, actor, "feedback", at, from_state=from_state, note=text)
 
 
-def rate_case(actor: Actor, case_id: int, *, rating: str, note: str = "",
-              expected_version: int | None = None) -> Case:
+def rate_case(
+    actor: Actor, case_id: int, *, rating: str, note: str = "", expected_version: int | None = None
+) -> Case:
     """评价 / 回访: the requester's verdict, given on the public page or taken by phone."""
     with transaction.atomic():
         case = _load(actor, case_id, "rate", expected_version)
@@ -410,12 +496,12 @@ def rate_case(actor: Actor, case_id: int, *, rating: str, note: str = "",
         at = clock.now()
         case.rating = rating
         case.rating_note = note.strip()
-        return _commit(case, actor, "rate", at, from_state=State.FEEDBACK, note=note.strip(),
-                       data={"rating": rating})
+        return _commit(
+            case, actor, "rate", at, from_state=State.FEEDBACK, note=note.strip(), data={"rating": rating}
+        )
 
 
-def close_case(actor: Actor, case_id: int, *, note: str = "",
-               expected_version: int | None = None) -> Case:
+def close_case(actor: Actor, case_id: int, *, note: str = "", expected_version: int | None = None) -> Case:
     """办结. Closing over an unsatisfied rating needs a reason on record."""
     with transaction.atomic():
         case = _load(actor, case_id, "close", expected_version)
@@ -429,19 +515,18 @@ def close_case(actor: Actor, case_id: int, *, note: str = "",
         return _commit(case, actor, "close", at, from_state=from_state, note=note.strip())
 
 
-def reopen_case(actor: Actor, case_id: int, *, note: str,
-                expected_version: int | None = None) -> Case:
+def reopen_case(actor: Actor, case_id: int, *, note: str, expected_version: int | None = None) -> Case:
     """重新办理: after an unsatisfied rating the case goes back to the unit that held it,
     with fresh sign, feedback and resolve clocks."""
     with transaction.atomic():
         case = _load(actor, case_id, "reopen", expected_version)
         if case.rating != Rating.UNSATISFIED or case.merged_into_id:
-            raise Conflict(_("Only a case rated unsatisfied can be reopened."),
-                           state=case.state, version=case.version)
+            raise Conflict(
+                _("Only a case rated unsatisfied can be reopened."), state=case.state, version=case.version
+            )
         reason = _require(note, "note", _("Say why the case is reopened."))
         if case.owner_unit is None:
-            raise Conflict(_("This case has no unit to go back to."), state=case.state,
-                           version=case.version)
+            raise Conflict(_("This case has no unit to go back to."), state=case.state, version=case.version)
         at = clock.now()
         from_state = case.state
         case.reopen_count += 1
@@ -451,17 +536,29 @@ def reopen_case(actor: Actor, case_id: int, *, note: str,
         clocks.start(case, ClockName.SIGN, at)
         clocks.start(case, ClockName.FEEDBACK, at)
         clocks.start(case, ClockName.RESOLVE, at)
-        enqueue("case_reopened", case=case, unit=case.owner_unit,
-                context={"number": case.number, "reason": reason})
-        return _commit(case, actor, "reopen", at, from_state=from_state, note=reason,
-                       data={"reopen_count": case.reopen_count})
+        enqueue(
+            "case_reopened",
+            case=case,
+            unit=case.owner_unit,
+            context={"number": case.number, "reason": reason},
+        )
+        return _commit(
+            case,
+            actor,
+            "reopen",
+            at,
+            from_state=from_state,
+            note=reason,
+            data={"reopen_count": case.reopen_count},
+        )
 
 
 # --- extensions, supervision, duplicates -------------------------------------------------
 
 
-def request_extension(actor: Actor, case_id: int, *, days: int, note: str,
-                      expected_version: int | None = None) -> Case:
+def request_extension(
+    actor: Actor, case_id: int, *, days: int, note: str, expected_version: int | None = None
+) -> Case:
     """延期申请: the unit asks for more working days, with a reason."""
     with transaction.atomic():
         case = _load(actor, case_id, "extend", expected_version)
@@ -469,24 +566,24 @@ def request_extension(actor: Actor, case_id: int, *, days: int, note: str,
             raise Invalid("days", _("Ask for 1 to 30 working days."))
         reason = _require(note, "note", _("Say why more time is needed."))
         if case.extension_requested_days:
-            raise Conflict(_("An extension request is already waiting."),
-                           state=case.state, version=case.version)
+            raise Conflict(
+                _("An extension request is already waiting."), state=case.state, version=case.version
+            )
         at = clock.now()
         case.extension_requested_days = days
         case.extension_reason = reason
-        return _commit(case, actor, "extend", at, from_state=case.state, note=reason,
-                       data={"days": days})
+        return _commit(case, actor, "extend", at, from_state=case.state, note=reason, data={"days": days})
 
 
-def approve_extension(actor: Actor, case_id: int, *, approved: bool = True, note: str = "",
-                      expected_version: int | None = None) -> Case:
+def approve_extension(
+    actor: Actor, case_id: int, *, approved: bool = True, note: str = "", expected_version: int | None = None
+) -> Case:
     """延期审批: approve (the resolve limit moves by the working days asked) or refuse."""
     with transaction.atomic():
         case = _load(actor, case_id, "approve_extension", expected_version)
         days = case.extension_requested_days
         if not days:
-            raise Conflict(_("No extension request is waiting."), state=case.state,
-                           version=case.version)
+            raise Conflict(_("No extension request is waiting."), state=case.state, version=case.version)
         at = clock.now()
         data: dict[str, Any] = {"days": days, "approved": approved}
         if approved:
@@ -496,14 +593,18 @@ def approve_extension(actor: Actor, case_id: int, *, approved: bool = True, note
                 data["resolve_due_at"] = resolve.due_at.isoformat()
         case.extension_requested_days = None
         case.extension_reason = ""
-        enqueue("extension_decided", case=case, unit=case.owner_unit,
-                context={"number": case.number, "approved": approved, "days": days})
-        return _commit(case, actor, "approve_extension", at, from_state=case.state,
-                       note=note.strip(), data=data)
+        enqueue(
+            "extension_decided",
+            case=case,
+            unit=case.owner_unit,
+            context={"number": case.number, "approved": approved, "days": days},
+        )
+        return _commit(
+            case, actor, "approve_extension", at, from_state=case.state, note=note.strip(), data=data
+        )
 
 
-def supervise_case(actor: Actor, case_id: int, *, note: str,
-                   expected_version: int | None = None) -> Case:
+def supervise_case(actor: Actor, case_id: int, *, note: str, expected_version: int | None = None) -> Case:
     """督办: a higher level chases the unit holding the case."""
     with transaction.atomic():
         case = _load(actor, case_id, "supervise", expected_version)
@@ -511,14 +612,20 @@ def supervise_case(actor: Actor, case_id: int, *, note: str,
         at = clock.now()
         case.supervision_count += 1
         if case.owner_unit is not None:
-            enqueue("case_supervised", case=case, unit=case.owner_unit,
-                    context={"number": case.number, "note": text})
-        return _commit(case, actor, "supervise", at, from_state=case.state, note=text,
-                       data={"level": actor.role})
+            enqueue(
+                "case_supervised",
+                case=case,
+                unit=case.owner_unit,
+                context={"number": case.number, "note": text},
+            )
+        return _commit(
+            case, actor, "supervise", at, from_state=case.state, note=text, data={"level": actor.role}
+        )
 
 
-def merge_case(actor: Actor, case_id: int, *, into: int, note: str = "",
-               expected_version: int | None = None) -> Case:
+def merge_case(
+    actor: Actor, case_id: int, *, into: int, note: str = "", expected_version: int | None = None
+) -> Case:
     """合并: a duplicate closes into its original; its requester is told the original's
     number and follows that case."""
     with transaction.atomic():
@@ -539,13 +646,27 @@ def _merge(case: Case, original: Case, actor: Actor, at: dt.datetime, *, note: s
     case.merged_into = original
     case.closed_at = at
     _tell_requester(case, "case_merged", original=original.number, token=original.public_token)
-    result = _commit(case, actor, "merge", at, from_state=from_state, note=note,
-                     data={"into": original.number, "into_id": original.pk})
+    result = _commit(
+        case,
+        actor,
+        "merge",
+        at,
+        from_state=from_state,
+        note=note,
+        data={"into": original.number, "into_id": original.pk},
+    )
     original.version += 1
     original.updated_at = at
     original.save(update_fields=["version", "updated_at"])
-    _append_event(original, actor, "merged_in", at, from_state=original.state, note=note,
-                  data={"duplicate": case.number, "duplicate_id": case.pk})
+    _append_event(
+        original,
+        actor,
+        "merged_in",
+        at,
+        from_state=original.state,
+        note=note,
+        data={"duplicate": case.number, "duplicate_id": case.pk},
+    )
     return result
 
 

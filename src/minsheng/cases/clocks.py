@@ -12,8 +12,12 @@ from .states import ClockName
 
 # Used while a case has no matter yet (the catalog's defaults).
 DEFAULT_LIMITS = Matter(
-    sign_minutes=1, dispatch_minutes=5, feedback_hours=24, resolve_working_days=5,
-    urgent_resolve_hours=24, response_minutes=15,
+    sign_minutes=1,
+    dispatch_minutes=5,
+    feedback_hours=24,
+    resolve_working_days=5,
+    urgent_resolve_hours=24,
+    response_minutes=15,
 )
 
 
@@ -45,7 +49,11 @@ def warn_time(case: Case, started: dt.datetime, due: dt.datetime) -> dt.datetime
 def start(case: Case, name: str, at: dt.datetime) -> CaseClock:
     due = due_for(case, name, at)
     return CaseClock.objects.create(
-        case=case, name=name, unit=case.owner_unit, started_at=at, due_at=due,
+        case=case,
+        name=name,
+        unit=case.owner_unit,
+        started_at=at,
+        due_at=due,
         warn_at=warn_time(case, at, due),
     )
 
@@ -77,9 +85,7 @@ def meet(case: Case, name: str, at: dt.datetime) -> CaseClock | None:
 
 
 def stop(case: Case, names: tuple[str, ...], at: dt.datetime) -> None:
-    case.clocks.filter(name__in=names, met_at__isnull=True, stopped_at__isnull=True).update(
-        stopped_at=at
-    )
+    case.clocks.filter(name__in=names, met_at__isnull=True, stopped_at__isnull=True).update(stopped_at=at)
 
 
 def recompute_resolve(case: Case) -> None:

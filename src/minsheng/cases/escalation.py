@@ -41,8 +41,15 @@ def _event(case: Case, action: str, at: dt.datetime, note: str, data: dict) -> N
     # open form stale.
     actor = Actor.system(_("Clock watch"))
     CaseEvent.objects.create(
-        case=case, at=at, action=action, actor=None, actor_label=actor.label,
-        from_state=case.state, to_state=case.state, note=note, data=data,
+        case=case,
+        at=at,
+        action=action,
+        actor=None,
+        actor_label=actor.label,
+        from_state=case.state,
+        to_state=case.state,
+        note=note,
+        data=data,
     )
 
 
@@ -51,17 +58,32 @@ def warn_clock(clock_: CaseClock, at: dt.datetime) -> None:
     case = clock_.case
     clock_.warned_at = at
     clock_.save(update_fields=["warned_at"])
-    data = {"clock": clock_.name, "due_at": clock_.due_at.isoformat(),
-            "unit": clock_.unit.code if clock_.unit else None}
-    _event(case, "clock_warning", at,
-           _("%(clock)s limit is near (due %(due)s)") % {
-               "clock": clock_.get_name_display(), "due": clock_.due_at.isoformat()},
-           data)
+    data = {
+        "clock": clock_.name,
+        "due_at": clock_.due_at.isoformat(),
+        "unit": clock_.unit.code if clock_.unit else None,
+    }
+    _event(
+        case,
+        "clock_warning",
+        at,
+        _("%(clock)s limit is near (due %(due)s)")
+        % {"clock": clock_.get_name_display(), "due": clock_.due_at.isoformat()},
+        data,
+    )
     target = clock_.unit or escalation_unit(None)
     if target is not None:
-        enqueue("clock_warning", case=case, unit=target,
-                context={"number": case.number, "title": case.title, "clock": clock_.name,
-                         "due_at": clock_.due_at.isoformat()})
+        enqueue(
+            "clock_warning",
+            case=case,
+            unit=target,
+            context={
+                "number": case.number,
+                "title": case.title,
+                "clock": clock_.name,
+                "due_at": clock_.due_at.isoformat(),
+            },
+        )
 
 
 def breach_clock(clock_: CaseClock, at: dt.datetime) -> None:
@@ -70,22 +92,31 @@ def breach_clock(clock_: CaseClock, at: dt.datetime) -> None:
     clock_.breached_at = at
     clock_.save(update_fields=["breached_at"])
     above = escalation_unit(clock_.unit)
-    data = {"clock": clock_.name, "due_at": clock_.due_at.isoformat(),
-            "unit": clock_.unit.code if clock_.unit else None,
-            "escalated_to": above.code if above else None}
-    _event(case, "clock_breach", at,
-           _("%(clock)s limit passed") % {"clock": clock_.get_name_display()}, data)
+    data = {
+        "clock": clock_.name,
+        "due_at": clock_.due_at.isoformat(),
+        "unit": clock_.unit.code if clock_.unit else None,
+        "escalated_to": above.code if above else None,
+    }
+    _event(case, "clock_breach", at, _("%(clock)s limit passed") % {"clock": clock_.get_name_display()}, data)
     Case.objects.filter(pk=case.pk).update(supervision_count=case.supervision_count + 1)
     case.supervision_count += 1
     if above is not None:
-        _event(case, "supervise", at,
-               _("Automatic supervision by %(unit)s: %(clock)s limit passed") % {
-                   "unit": above.name, "clock": clock_.get_name_display()},
-               {"level": above.kind, "unit": above.code, "automatic": True,
-                "clock": clock_.name})
-    context = {"number": case.number, "title": case.title, "clock": clock_.name,
-               "due_at": clock_.due_at.isoformat(),
-               "level": above.name if above else ""}
+        _event(
+            case,
+            "supervise",
+            at,
+            _("Automatic supervision by %(unit)s: %(clock)s limit passed")
+            % {"unit": above.name, "clock": clock_.get_name_display()},
+            {"level": above.kind, "unit": above.code, "automatic": True, "clock": clock_.name},
+        )
+    context = {
+        "number": case.number,
+        "title": case.title,
+        "clock": clock_.name,
+        "due_at": clock_.due_at.isoformat(),
+        "level": above.name if above else "",
+    }
     if clock_.unit is not None:
         enqueue("clock_breach", case=case, unit=clock_.unit, context=context)
     if above is not None:
@@ -95,8 +126,11 @@ def breach_clock(clock_: CaseClock, at: dt.datetime) -> None:
 def _claim(due_field: str, done_field: str, now: dt.datetime, limit: int) -> list[CaseClock]:
     ids = (
         CaseClock.objects.select_for_update(skip_locked=True)
-        .filter(met_at__isnull=True, stopped_at__isnull=True,
-                **{f"{done_field}__isnull": True, f"{due_field}__lte": now})
+        .filter(
+            met_at__isnull=True,
+            stopped_at__isnull=True,
+            **{f"{done_field}__isnull": True, f"{due_field}__lte": now},
+        )
         .order_by(due_field)
         .values_list("pk", flat=True)[:limit]
     )
@@ -136,9 +170,12 @@ def breach_due(now: dt.datetime, limit: int = 500) -> int:
 def next_due(now: dt.datetime) -> dt.datetime | None:
     """The next moment a clock needs the worker (cheap: two partial-index lookups)."""
     running = CaseClock.objects.filter(met_at__isnull=True, stopped_at__isnull=True)
-    warn = (running.filter(warned_at__isnull=True, warn_at__isnull=False)
-            .order_by("warn_at").values_list("warn_at", flat=True).first())
-    due = (running.filter(breached_at__isnull=True)
-           .order_by("due_at").values_list("due_at", flat=True).first())
+    warn = (
+        running.filter(warned_at__isnull=True, warn_at__isnull=False)
+        .order_by("warn_at")
+        .values_list("warn_at", flat=True)
+        .first()
+    )
+    due = running.filter(breached_at__isnull=True).order_by("due_at").values_list("due_at", flat=True).first()
     times = [t for t in (warn, due) if t is not None]
     return min(times) if times else None

@@ -50,9 +50,7 @@ class Case(models.Model):
         "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     dispatched_people = models.JSONField(default=list, blank=True)
-    assignees = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="dispatched_cases"
-    )
+    assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="dispatched_cases")
     feedback_text = models.TextField(blank=True)
     rating = models.CharField(max_length=24, choices=Rating.choices, blank=True)
     rating_note = models.TextField(blank=True)
@@ -67,7 +65,10 @@ class Case(models.Model):
     # it was found, duplicate candidates, and the reasons a human had to look.
     routing = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     public_token = models.CharField(max_length=32, default=_public_token, unique=True)
@@ -84,14 +85,15 @@ class Case(models.Model):
             models.Index(fields=["town", "state"]),
             models.Index(fields=["matter", "state"]),
             # The duplicate search: open cases of one matter near a point.
-            models.Index(fields=["matter", "lat", "lng"], name="case_open_matter_geo",
-                         condition=~models.Q(state="closed")),
+            models.Index(
+                fields=["matter", "lat", "lng"],
+                name="case_open_matter_geo",
+                condition=~models.Q(state="closed"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(name="case_state_valid", condition=models.Q(state__in=State.values)),
-            models.CheckConstraint(
-                name="case_channel_valid", condition=models.Q(channel__in=Channel.values)
-            ),
+            models.CheckConstraint(name="case_channel_valid", condition=models.Q(channel__in=Channel.values)),
             models.CheckConstraint(
                 name="case_rating_valid",
                 condition=models.Q(rating="") | models.Q(rating__in=Rating.values),
@@ -144,22 +146,18 @@ class CaseClock(models.Model):
             # The worker's two scans stay small however many cases are open: only clocks
             # still owing a breach (or a warning) are in these partial indexes.
             models.Index(
-                fields=["due_at"], name="clock_breach_due",
-                condition=models.Q(
-                    met_at__isnull=True, stopped_at__isnull=True, breached_at__isnull=True
-                ),
+                fields=["due_at"],
+                name="clock_breach_due",
+                condition=models.Q(met_at__isnull=True, stopped_at__isnull=True, breached_at__isnull=True),
             ),
             models.Index(
-                fields=["warn_at"], name="clock_warn_due",
-                condition=models.Q(
-                    met_at__isnull=True, stopped_at__isnull=True, warned_at__isnull=True
-                ),
+                fields=["warn_at"],
+                name="clock_warn_due",
+                condition=models.Q(met_at__isnull=True, stopped_at__isnull=True, warned_at__isnull=True),
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                name="clock_name_valid", condition=models.Q(name__in=ClockName.values)
-            ),
+            models.CheckConstraint(name="clock_name_valid", condition=models.Q(name__in=ClockName.values)),
         ]
 
     def __str__(self) -> str:
@@ -186,7 +184,10 @@ class CaseEvent(models.Model):
     at = models.DateTimeField()
     action = models.CharField(max_length=32)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_label = models.CharField(max_length=64, blank=True)

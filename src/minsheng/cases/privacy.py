@@ -20,9 +20,11 @@ def normalize_phone(raw: str) -> str:
         raise ValueError("not a Chinese phone number")
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("not a valid Chinese phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
-        " ", ""
-    ).replace("-", "")
+    return (
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        .replace(" ", "")
+        .replace("-", "")
+    )
 
 
 def mask_phone(phone: str) -> str:

@@ -16,22 +16,23 @@ def place_case(case: Case) -> dict:
     if case.lat is not None and case.lng is not None:
         place = locate_point(case.lat, case.lng)
         if place is None:
-            return {"method": "point", "found": False,
-                    "reason": _("The point is outside every boundary of the city.")}
+            return {
+                "method": "point",
+                "found": False,
+                "reason": _("The point is outside every boundary of the city."),
+            }
         case.place, case.town = place, place.town
         return {"method": "point", "found": True, "code": place.code}
     if case.address:
         match = locate_address(case.address)
         if match is None:
-            return {"method": "address", "found": False,
-                    "reason": _("The address matches no known place.")}
+            return {"method": "address", "found": False, "reason": _("The address matches no known place.")}
         place, lat, lng, info = match
         case.place, case.town = place, place.town
         if lat is not None:
             case.lat, case.lng = lat, lng
         return {"method": "address", "found": True, "code": place.code, **info}
-    return {"method": None, "found": False,
-            "reason": _("No place: no point and no address.")}
+    return {"method": None, "found": False, "reason": _("No place: no point and no address.")}
 
 
 def decide_owner(case: Case) -> tuple[Unit | None, str]:
@@ -42,11 +43,15 @@ def decide_owner(case: Case) -> tuple[Unit | None, str]:
         return None, _("No category yet: a dispatcher classifies it.")
     if matter.owner_unit_id is not None:
         return matter.owner_unit, _("List of matters: %(code)s → %(unit)s") % {
-            "code": matter.code, "unit": matter.owner_unit.name}
+            "code": matter.code,
+            "unit": matter.owner_unit.name,
+        }
     if case.town_id is None:
         return None, _("Territorial matter but the place is unknown: a dispatcher decides.")
     sub = Unit.objects.filter(kind=UnitKind.SUBCENTRE, place_id=case.town_id, active=True).first()
     if sub is None:
         return None, _("No sub-centre for %(town)s.") % {"town": case.town.name}
     return sub, _("List of matters: %(code)s is territorial → %(unit)s") % {
-        "code": matter.code, "unit": sub.name}
+        "code": matter.code,
+        "unit": sub.name,
+    }

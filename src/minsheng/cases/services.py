@@ -35,6 +35,4 @@ def get_visible_case_by_number(actor: Actor, number: str) -> Case:
 def log_phone_view(actor: Actor, case: Case, *, via: str) -> None:
     """Written every time a full phone number is shown to someone."""
     if actor.user is not None:
-        PersonalDataAccess.objects.create(
-            user=actor.user, case=case, via=via, at=clock.now()
-        )
+        PersonalDataAccess.objects.create(user=actor.user, case=case, via=via, at=clock.now())

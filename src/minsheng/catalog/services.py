@@ -17,9 +17,16 @@ from .models import Matter
 DEMO_CATALOG = Path(__file__).parent / "data" / "catalog.json"
 TERRITORY = "territory"
 _LIMIT_FIELDS = (
-    "sign_minutes", "dispatch_minutes", "feedback_hours", "resolve_working_days",
-    "urgent_resolve_hours", "response_minutes", "warn_share", "auto_threshold",
-    "duplicate_radius_m", "duplicate_window_hours",
+    "sign_minutes",
+    "dispatch_minutes",
+    "feedback_hours",
+    "resolve_working_days",
+    "urgent_resolve_hours",
+    "response_minutes",
+    "warn_share",
+    "auto_threshold",
+    "duplicate_radius_m",
+    "duplicate_window_hours",
 )
 
 
@@ -69,8 +76,12 @@ def load_catalog(path: Path | str = DEMO_CATALOG, *, deactivate_missing: bool = 
                 code = slugify(dept_codes.get(m["owner"]) or f"dept-{Unit.objects.count() + 1}")
                 owner = Unit.objects.create(code=code, name=m["owner"], kind=UnitKind.DEPARTMENT)
                 report.new_units.append(owner.name)
-        values: dict[str, Any] = {"name": m["name"], "owner_unit": owner,
-                                  "keywords": list(m.get("keywords", [])), "active": True}
+        values: dict[str, Any] = {
+            "name": m["name"],
+            "owner_unit": owner,
+            "keywords": list(m.get("keywords", [])),
+            "active": True,
+        }
         for key in _LIMIT_FIELDS:
             if key in m or key in defaults:
                 values[key] = m.get(key, defaults.get(key))

@@ -57,9 +57,14 @@ def _load_places(data: dict[str, Any], city_file: Path) -> dict[str, Place]:
             center = p.get("center") or [None, None]
             place, _ = Place.objects.update_or_create(
                 code=p["code"],
-                defaults={"name": p["name"], "kind": p["kind"], "parent": parent,
-                          "center_lat": center[0], "center_lng": center[1],
-                          "boundary": p.get("boundary")},
+                defaults={
+                    "name": p["name"],
+                    "kind": p["kind"],
+                    "parent": parent,
+                    "center_lat": center[0],
+                    "center_lng": center[1],
+                    "boundary": p.get("boundary"),
+                },
             )
             by_code[place.code] = place
             pending.remove(p)
@@ -70,15 +75,27 @@ def _load_places(data: dict[str, Any], city_file: Path) -> dict[str, Place]:
     # to them); features a city added in the admin are kept.
     NamedFeature.objects.filter(extra__source=city_file.name).delete()
     NamedFeature.objects.bulk_create(
-        [NamedFeature(kind=NamedFeature.Kind.ROAD, name=r["name"], geometry=r["geometry"],
-                      aliases=r.get("aliases", []),
-                      extra={"source": city_file.name, "kind": r.get("kind", "")})
-         for r in data.get("roads", [])]
-        + [NamedFeature(kind=NamedFeature.Kind.LANDMARK, name=lm["name"],
-                        geometry=lm["geometry"], aliases=lm.get("aliases", []),
-                        place=by_code.get(lm.get("place") or ""),
-                        extra={"source": city_file.name, "kind": lm.get("kind", "")})
-           for lm in data.get("landmarks", [])]
+        [
+            NamedFeature(
+                kind=NamedFeature.Kind.ROAD,
+                name=r["name"],
+                geometry=r["geometry"],
+                aliases=r.get("aliases", []),
+                extra={"source": city_file.name, "kind": r.get("kind", "")},
+            )
+            for r in data.get("roads", [])
+        ]
+        + [
+            NamedFeature(
+                kind=NamedFeature.Kind.LANDMARK,
+                name=lm["name"],
+                geometry=lm["geometry"],
+                aliases=lm.get("aliases", []),
+                place=by_code.get(lm.get("place") or ""),
+                extra={"source": city_file.name, "kind": lm.get("kind", "")},
+            )
+            for lm in data.get("landmarks", [])
+        ]
     )
     reset_cache()
     return by_code
@@ -87,21 +104,32 @@ def _load_places(data: dict[str, Any], city_file: Path) -> dict[str, Place]:
 def _load_units(places: dict[str, Place]) -> None:
     city = next((p for p in places.values() if p.kind == PlaceKind.CITY), None)
     centre, _ = Unit.objects.update_or_create(
-        code="centre", defaults={"name": f"{city.name if city else ''}社会治理中心",
-                                 "kind": UnitKind.CENTRE, "place": city})
+        code="centre",
+        defaults={"name": f"{city.name if city else ''}社会治理中心", "kind": UnitKind.CENTRE, "place": city},
+    )
     subs: dict[int, Unit] = {}
     for place in places.values():
         if place.kind in TOWN_KINDS:
             subs[place.pk], _ = Unit.objects.update_or_create(
                 code=f"sub-{place.code}",
-                defaults={"name": f"{place.name}分中心", "kind": UnitKind.SUBCENTRE,
-                          "place": place, "parent": centre})
+                defaults={
+                    "name": f"{place.name}分中心",
+                    "kind": UnitKind.SUBCENTRE,
+                    "place": place,
+                    "parent": centre,
+                },
+            )
     for place in places.values():
         if place.kind in GRASSROOTS_KINDS and place.parent_id in subs:
             Unit.objects.update_or_create(
                 code=f"gr-{place.code}",
-                defaults={"name": place.name, "kind": UnitKind.GRASSROOTS, "place": place,
-                          "parent": subs[place.parent_id]})
+                defaults={
+                    "name": place.name,
+                    "kind": UnitKind.GRASSROOTS,
+                    "place": place,
+                    "parent": subs[place.parent_id],
+                },
+            )
 
 
 def _load_accounts() -> list[DemoAccount]:

@@ -39,21 +39,24 @@ def _on_site_case(actor: Actor, case_id: int) -> Case:
     if not (sent or holds(actor, case)):
         raise Forbidden(_("You were not sent to this case."))
     if case.state not in ON_SITE_STATES:
-        raise Conflict(_("This case is %(state)s; that action is not possible now.")
-                       % {"state": case.get_state_display()},
-                       state=case.state, version=case.version)
+        raise Conflict(
+            _("This case is %(state)s; that action is not possible now.")
+            % {"state": case.get_state_display()},
+            state=case.state,
+            version=case.version,
+        )
     return case
 
 
-def arrive(actor: Actor, case_id: int, *, lat: Any, lng: Any,
-           accuracy: Any = None) -> Arrival:
+def arrive(actor: Actor, case_id: int, *, lat: Any, lng: Any, accuracy: Any = None) -> Arrival:
     """到场: record that the person is on site, when and where (the phone's WGS-84
     position and its accuracy in metres), as an ``arrive`` event of the case."""
     try:
         lat_f, lng_f = validate_point(lat, lng)
     except (TypeError, ValueError) as exc:
-        raise Invalid("position", _("Your position is needed: allow location on the phone "
-                                    "and try again.")) from exc
+        raise Invalid(
+            "position", _("Your position is needed: allow location on the phone and try again.")
+        ) from exc
     acc: float | None = None
     if accuracy not in (None, ""):
         try:
@@ -63,15 +66,21 @@ def arrive(actor: Actor, case_id: int, *, lat: Any, lng: Any,
     with transaction.atomic():
         case = _on_site_case(actor, case_id)
         at = clock.now()
-        recent = Arrival.objects.filter(case=case, user=actor.user,
-                                        at__gte=at - ARRIVE_AGAIN_AFTER).first()
+        recent = Arrival.objects.filter(case=case, user=actor.user, at__gte=at - ARRIVE_AGAIN_AFTER).first()
         if recent is not None:
             return recent
-        arrival = Arrival.objects.create(case=case, user=actor.user, at=at, lat=lat_f,
-                                         lng=lng_f, accuracy=acc)
+        arrival = Arrival.objects.create(
+            case=case, user=actor.user, at=at, lat=lat_f, lng=lng_f, accuracy=acc
+        )
         CaseEvent.objects.create(
-            case=case, at=at, action="arrive", actor=actor.user, actor_label=actor.label,
-            actor_unit=actor.unit, from_state=case.state, to_state=case.state,
+            case=case,
+            at=at,
+            action="arrive",
+            actor=actor.user,
+            actor_label=actor.label,
+            actor_unit=actor.unit,
+            from_state=case.state,
+            to_state=case.state,
             data={"lat": lat_f, "lng": lng_f, "accuracy": acc, "at": at.isoformat()},
         )
         return arrival
@@ -85,15 +94,13 @@ def _claim_key(actor: Actor, case: Case, key: str) -> bool:
         raise Invalid("client_key", _("The upload key is not valid."))
     try:
         with transaction.atomic():
-            SubmissionKey.objects.create(user=actor.user, key=key, case=case,
-                                         created_at=clock.now())
+            SubmissionKey.objects.create(user=actor.user, key=key, case=case, created_at=clock.now())
     except IntegrityError:
         return False
     return True
 
 
-def handle_on_site(actor: Actor, case_id: int, *, note: str, photo: Any = None,
-                   client_key: str = "") -> Case:
+def handle_on_site(actor: Actor, case_id: int, *, note: str, photo: Any = None, client_key: str = "") -> Case:
     """办理 from the phone ("mark handled"): the note (``handle_case``) and, if given, a
     photo of the work, together or not at all. A repeat of the same submission returns
     the case without adding anything."""
@@ -104,8 +111,7 @@ def handle_on_site(actor: Actor, case_id: int, *, note: str, photo: Any = None,
         if not _claim_key(actor, case, client_key):
             return case
         if photo is not None:
-            attach_photo(actor, case.pk, photo, client_key=client_key,
-                         source=PhotoSource.FIELD)
+            attach_photo(actor, case.pk, photo, client_key=client_key, source=PhotoSource.FIELD)
         return case_actions.handle_case(actor, case.pk, note=note)
 
 
@@ -129,8 +135,9 @@ def may_manage_roster(actor: Actor, unit: Unit) -> bool:
     return actor.role in ROSTER_ROLES and actor.unit is not None and actor.unit.pk == unit.pk
 
 
-def add_shift(actor: Actor, unit: Unit, *, user_id: int, starts_at: dt.datetime,
-              ends_at: dt.datetime, note: str = "") -> DutyShift:
+def add_shift(
+    actor: Actor, unit: Unit, *, user_id: int, starts_at: dt.datetime, ends_at: dt.datetime, note: str = ""
+) -> DutyShift:
     """排班: put one of the unit's people on duty; a person is never on two overlapping
     shifts of the same unit."""
     if not may_manage_roster(actor, unit):
@@ -139,18 +146,25 @@ def add_shift(actor: Actor, unit: Unit, *, user_id: int, starts_at: dt.datetime,
         raise Invalid("ends_at", _("A shift must end after it starts."))
     if ends_at - starts_at > dt.timedelta(hours=48):
         raise Invalid("ends_at", _("A shift lasts at most 48 hours."))
-    person = get_user_model().objects.filter(pk=user_id, is_active=True,
-                                             profile__unit=unit).first()
+    person = get_user_model().objects.filter(pk=user_id, is_active=True, profile__unit=unit).first()
     if person is None:
         raise Invalid("user", _("Choose a person of this unit."))
     with transaction.atomic():
-        clash = DutyShift.objects.select_for_update().filter(
-            unit=unit, user=person, starts_at__lt=ends_at, ends_at__gt=starts_at).exists()
+        clash = (
+            DutyShift.objects.select_for_update()
+            .filter(unit=unit, user=person, starts_at__lt=ends_at, ends_at__gt=starts_at)
+            .exists()
+        )
         if clash:
             raise Invalid("starts_at", _("This person already has a shift at that time."))
-        return DutyShift.objects.create(unit=unit, user=person, starts_at=starts_at,
-                                        ends_at=ends_at, note=note.strip()[:200],
-                                        created_by=actor.user)
+        return DutyShift.objects.create(
+            unit=unit,
+            user=person,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            note=note.strip()[:200],
+            created_by=actor.user,
+        )
 
 
 def remove_shift(actor: Actor, shift_id: int) -> None:

@@ -23,8 +23,11 @@ from .models import DutyShift
 
 
 def shifts_at(unit: Any, at: dt.datetime) -> QuerySet[DutyShift]:
-    return DutyShift.objects.filter(unit=unit, starts_at__lte=at, ends_at__gt=at) \
-        .select_related("user__profile").order_by("starts_at", "id")
+    return (
+        DutyShift.objects.filter(unit=unit, starts_at__lte=at, ends_at__gt=at)
+        .select_related("user__profile")
+        .order_by("starts_at", "id")
+    )
 
 
 def on_duty(unit: Any, at: dt.datetime) -> list[Any]:
@@ -32,8 +35,9 @@ def on_duty(unit: Any, at: dt.datetime) -> list[Any]:
     if unit is None:
         return []
     ids = list(dict.fromkeys(shifts_at(unit, at).values_list("user_id", flat=True)))
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids, is_active=True)
-             .select_related("profile")}
+    users = {
+        u.pk: u for u in get_user_model().objects.filter(pk__in=ids, is_active=True).select_related("profile")
+    }
     return [users[i] for i in ids if i in users]
 
 
@@ -52,6 +56,10 @@ def alert_on_duty(case: Any, unit: Any, at: dt.datetime) -> list[Any]:
         return []
     people = on_duty(unit, at)
     for user in people:
-        enqueue("urgent_on_duty", case=case, user=user,
-                context={"number": case.number, "title": case.title, "urgent": True})
+        enqueue(
+            "urgent_on_duty",
+            case=case,
+            user=user,
+            context={"number": case.number, "title": case.title, "urgent": True},
+        )
     return people

@@ -13,8 +13,7 @@ class Arrival(models.Model):
     with its accuracy in metres; the case's log has the same as an ``arrive`` event."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="arrivals")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="arrivals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="arrivals")
     at = models.DateTimeField()
     lat = models.FloatField()
     lng = models.FloatField()
@@ -35,20 +34,21 @@ class DutyShift(models.Model):
     24-hour shift). Dispatch suggests them; urgent cases at night go to them."""
 
     unit = models.ForeignKey("accounts.Unit", on_delete=models.CASCADE, related_name="shifts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="shifts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts")
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["unit", "starts_at", "ends_at"])]
         constraints = [
-            models.CheckConstraint(name="shift_ends_after_start",
-                                   condition=models.Q(ends_at__gt=models.F("starts_at"))),
+            models.CheckConstraint(
+                name="shift_ends_after_start", condition=models.Q(ends_at__gt=models.F("starts_at"))
+            ),
         ]
         verbose_name = _("duty shift")
         verbose_name_plural = _("duty shifts")
@@ -61,15 +61,13 @@ class SubmissionKey(models.Model):
     """A form's key from the field worker's phone: a resubmitted "mark handled" (the
     answer was lost on a weak connection) is recognised and not recorded twice."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=64)
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"],
-                                               name="field_submission_key_unique")]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="field_submission_key_unique")]
 
     def __str__(self) -> str:
         return self.key

@@ -49,10 +49,14 @@ def nav_links(case: Any) -> dict[str, str] | None:
     lat, lng = point
     glat, glng = wgs84_to_gcj02(lat, lng)
     label = (case.address or case.title or case.number)[:40]
-    amap = "https://uri.amap.com/marker?" + urlencode({
-        "position": f"{glng:.6f},{glat:.6f}", "name": label, "coordinate": "gaode",
-        "callnative": "1",
-    })
+    amap = "https://uri.amap.com/marker?" + urlencode(
+        {
+            "position": f"{glng:.6f},{glat:.6f}",
+            "name": label,
+            "coordinate": "gaode",
+            "callnative": "1",
+        }
+    )
     geo = f"geo:{lat:.6f},{lng:.6f}?q={lat:.6f},{lng:.6f}({quote(label)})"
     return {"amap": amap, "geo": geo}
 

@@ -78,7 +78,8 @@ def tasks(request: HttpRequest) -> HttpResponse:
     if actor.role != Role.FIELD_WORKER:
         return render(request, "field/not_field.html", status=403)
     open_cases = list(
-        visible_cases(actor).filter(state__in=actions.ON_SITE_STATES)
+        visible_cases(actor)
+        .filter(state__in=actions.ON_SITE_STATES)
         .select_related("place", "town", "matter")[:200]
     )
     where = _position(request, actor)
@@ -87,16 +88,14 @@ def tasks(request: HttpRequest) -> HttpResponse:
 
 
 def _task_case(actor: Actor, pk: int) -> Case:
-    case = (visible_cases(actor).select_related("place", "town", "matter", "owner_unit")
-            .filter(pk=pk).first())
+    case = visible_cases(actor).select_related("place", "town", "matter", "owner_unit").filter(pk=pk).first()
     if case is None:
         raise Http404(_("No such case."))
     return case
 
 
 @login_required
-def task(request: HttpRequest, pk: int, *, error: CaseError | None = None,
-         status: int = 200) -> HttpResponse:
+def task(request: HttpRequest, pk: int, *, error: CaseError | None = None, status: int = 200) -> HttpResponse:
     actor = _actor(request)
     case = _task_case(actor, pk)
     arrival = Arrival.objects.filter(case=case, user=request.user).order_by("-at").first()
@@ -114,8 +113,7 @@ def task(request: HttpRequest, pk: int, *, error: CaseError | None = None,
     return render(request, "field/task.html", context, status=status)
 
 
-def _answer(request: HttpRequest, pk: int, done: str, *, extra: dict | None = None
-            ) -> HttpResponse:
+def _answer(request: HttpRequest, pk: int, done: str, *, extra: dict | None = None) -> HttpResponse:
     url = reverse("field:task", args=[pk])
     messages.success(request, done)  # shown by the page the script or the redirect opens
     if _wants_json(request):
@@ -127,8 +125,9 @@ def _refuse(request: HttpRequest, pk: int, exc: CaseError) -> HttpResponse:
     if isinstance(exc, NotFound):
         raise Http404(exc.message) from exc
     if _wants_json(request):
-        return JsonResponse({"ok": False, "message": exc.message,
-                             "field": getattr(exc, "field", "")}, status=exc.status)
+        return JsonResponse(
+            {"ok": False, "message": exc.message, "field": getattr(exc, "field", "")}, status=exc.status
+        )
     return task(request, pk, error=exc, status=exc.status)
 
 
@@ -137,9 +136,13 @@ def _refuse(request: HttpRequest, pk: int, exc: CaseError) -> HttpResponse:
 def arrive(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     try:
-        arrival = actions.arrive(actor, pk, lat=request.POST.get("lat"),
-                                 lng=request.POST.get("lng"),
-                                 accuracy=request.POST.get("accuracy"))
+        arrival = actions.arrive(
+            actor,
+            pk,
+            lat=request.POST.get("lat"),
+            lng=request.POST.get("lng"),
+            accuracy=request.POST.get("accuracy"),
+        )
     except CaseError as exc:
         return _refuse(request, pk, exc)
     request.session[POSITION_KEY] = [arrival.lat, arrival.lng]
@@ -152,9 +155,13 @@ def arrive(request: HttpRequest, pk: int) -> HttpResponse:
 def handle(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     try:
-        actions.handle_on_site(actor, pk, note=request.POST.get("note", ""),
-                               photo=request.FILES.get("photo"),
-                               client_key=request.POST.get("client_key", ""))
+        actions.handle_on_site(
+            actor,
+            pk,
+            note=request.POST.get("note", ""),
+            photo=request.FILES.get("photo"),
+            client_key=request.POST.get("client_key", ""),
+        )
     except CaseError as exc:
         return _refuse(request, pk, exc)
     return _answer(request, pk, _("Marked handled. The unit will report the result."))
@@ -168,8 +175,9 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if upload is None:
             raise Invalid("photo", _("Choose a photo first."))
-        stored = actions.add_site_photo(actor, pk, photo=upload,
-                                        client_key=request.POST.get("client_key", ""))
+        stored = actions.add_site_photo(
+            actor, pk, photo=upload, client_key=request.POST.get("client_key", "")
+        )
     except CaseError as exc:
         return _refuse(request, pk, exc)
     return _answer(request, pk, _("Photo added."), extra={"photo": stored.pk})
@@ -202,8 +210,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     add a shift (24 hours from 08:00 by default)."""
     actor = _actor(request)
     unit = _roster_unit(request, actor)
-    units = Unit.objects.filter(active=True).order_by("kind", "name") \
-        if actor.role == Role.ADMIN else None
+    units = Unit.objects.filter(active=True).order_by("kind", "name") if actor.role == Role.ADMIN else None
     if unit is None or not actions.may_manage_roster(actor, unit):
         if actor.role == Role.ADMIN:
             return render(request, "field/roster.html", {"unit": None, "units": units})
@@ -221,9 +228,14 @@ def roster(request: HttpRequest) -> HttpResponse:
                 if starts is None:
                     raise Invalid("day", _("Give the day and time the shift starts."))
                 user_raw = request.POST.get("user", "")
-                actions.add_shift(actor, unit, user_id=int(user_raw) if user_raw.isdigit() else 0,
-                                  starts_at=starts, ends_at=starts + dt.timedelta(hours=hours),
-                                  note=request.POST.get("note", ""))
+                actions.add_shift(
+                    actor,
+                    unit,
+                    user_id=int(user_raw) if user_raw.isdigit() else 0,
+                    starts_at=starts,
+                    ends_at=starts + dt.timedelta(hours=hours),
+                    note=request.POST.get("note", ""),
+                )
                 messages.success(request, _("Shift added."))
         except (CaseError, ValueError) as exc:
             error = exc if isinstance(exc, CaseError) else None
@@ -234,14 +246,31 @@ def roster(request: HttpRequest) -> HttpResponse:
                 target += f"?unit={unit.pk}"
             return redirect(target)
     now = clock.now()
-    shifts = DutyShift.objects.filter(unit=unit, ends_at__gt=now - dt.timedelta(days=1)) \
-        .select_related("user__profile").order_by("starts_at")[:200]
-    people = get_user_model().objects.filter(profile__unit=unit, is_active=True) \
-        .select_related("profile").order_by("username")
+    shifts = (
+        DutyShift.objects.filter(unit=unit, ends_at__gt=now - dt.timedelta(days=1))
+        .select_related("user__profile")
+        .order_by("starts_at")[:200]
+    )
+    people = (
+        get_user_model()
+        .objects.filter(profile__unit=unit, is_active=True)
+        .select_related("profile")
+        .order_by("username")
+    )
     today = timezone.localdate(now)
-    return render(request, "field/roster.html", {
-        "unit": unit, "units": units, "shifts": shifts, "people": people,
-        "now_on_duty": on_duty(unit, now), "now": now, "error": error,
-        "posted": request.POST if error else None,
-        "default_day": (today + dt.timedelta(days=1)).isoformat(),
-    }, status=status)
+    return render(
+        request,
+        "field/roster.html",
+        {
+            "unit": unit,
+            "units": units,
+            "shifts": shifts,
+            "people": people,
+            "now_on_duty": on_duty(unit, now),
+            "now": now,
+            "error": error,
+            "posted": request.POST if error else None,
+            "default_day": (today + dt.timedelta(days=1)).isoformat(),
+        },
+        status=status,
+    )

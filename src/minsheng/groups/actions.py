@@ -58,8 +58,9 @@ from .photos import check_photos
 from .rules import MEMBER_ROLES
 
 # A group may be formed while the case is still being worked on (not after its feedback).
-FORMABLE_STATES = frozenset({State.ACCEPTED, State.RETURNED, State.ASSIGNED, State.SIGNED,
-                             State.DISPATCHED, State.HANDLING})
+FORMABLE_STATES = frozenset(
+    {State.ACCEPTED, State.RETURNED, State.ASSIGNED, State.SIGNED, State.DISPATCHED, State.HANDLING}
+)
 # ... and changed until the consolidated feedback is written.
 CHANGEABLE_STATES = frozenset({State.ASSIGNED, State.SIGNED, State.DISPATCHED, State.HANDLING})
 HOURS_MAX = 720
@@ -88,16 +89,22 @@ def manages(actor: Actor, group: JointGroup) -> bool:
     """The dispatching level that formed the group (and the city desk, always)."""
     if actor.is_system or actor.role in CITY_DESK:
         return True
-    return (actor.role == Role.SUBCENTRE_DISPATCHER and actor.unit is not None
-            and group.formed_unit_id == actor.unit.pk)
+    return (
+        actor.role == Role.SUBCENTRE_DISPATCHER
+        and actor.unit is not None
+        and group.formed_unit_id == actor.unit.pk
+    )
 
 
 def acting_member(actor: Actor, group: JointGroup) -> GroupMember | None:
     """The member whose part the actor works on (their unit's, if it is in the group)."""
     if actor.unit is None or actor.role not in MEMBER_ROLES:
         return None
-    return (group.members.filter(unit_id=actor.unit.pk, removed_at__isnull=True)
-            .select_related("unit", "sign_clock", "handle_clock").first())
+    return (
+        group.members.filter(unit_id=actor.unit.pk, removed_at__isnull=True)
+        .select_related("unit", "sign_clock", "handle_clock")
+        .first()
+    )
 
 
 def lead_choices(actor: Actor) -> QuerySet[Unit]:
@@ -117,8 +124,7 @@ def assist_choices(actor: Actor) -> QuerySet[Unit]:
 
 
 def latest_group(case: Case) -> JointGroup | None:
-    return case.joint_groups.select_related("lead_unit", "formed_unit").order_by(
-        "-formed_at", "-id").first()
+    return case.joint_groups.select_related("lead_unit", "formed_unit").order_by("-formed_at", "-id").first()
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -138,16 +144,21 @@ def _lock(actor: Actor, case_id: int) -> Case:
 
 def _check_version(case: Case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
-        raise Conflict(_("Someone else changed this case meanwhile; reload it and try again."),
-                       state=case.state, version=case.version)
+        raise Conflict(
+            _("Someone else changed this case meanwhile; reload it and try again."),
+            state=case.state,
+            version=case.version,
+        )
 
 
 def _open_group(case: Case) -> JointGroup:
-    group = (JointGroup.objects.filter(case=case, state=GroupState.OPEN)
-             .select_related("lead_unit", "formed_unit").first())
+    group = (
+        JointGroup.objects.filter(case=case, state=GroupState.OPEN)
+        .select_related("lead_unit", "formed_unit")
+        .first()
+    )
     if group is None:
-        raise Conflict(_("No joint group is open on this case."), state=case.state,
-                       version=case.version)
+        raise Conflict(_("No joint group is open on this case."), state=case.state, version=case.version)
     return group
 
 
@@ -162,11 +173,25 @@ def _text(value: str, field: str, message: str, *, required: bool = True) -> str
     return value
 
 
-def _event(case: Case, actor: Actor, action: str, at: dt.datetime, *, note: str = "",
-           data: dict[str, Any] | None = None) -> CaseEvent:
+def _event(
+    case: Case,
+    actor: Actor,
+    action: str,
+    at: dt.datetime,
+    *,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
     return CaseEvent.objects.create(
-        case=case, at=at, action=action, actor=actor.user, actor_label=actor.label,
-        actor_unit=actor.unit, from_state=case.state, to_state=case.state, note=note,
+        case=case,
+        at=at,
+        action=action,
+        actor=actor.user,
+        actor_label=actor.label,
+        actor_unit=actor.unit,
+        from_state=case.state,
+        to_state=case.state,
+        note=note,
         data=data or {},
     )
 
@@ -185,18 +210,23 @@ def _hours(case: Case, hours: int | None) -> int:
     return hours
 
 
-def _member_clock(case: Case, name: str, unit: Unit, at: dt.datetime,
-                  due: dt.datetime) -> CaseClock:
-    return CaseClock.objects.create(case=case, name=name, unit=unit, started_at=at, due_at=due,
-                                    warn_at=clocks.warn_time(case, at, due))
+def _member_clock(case: Case, name: str, unit: Unit, at: dt.datetime, due: dt.datetime) -> CaseClock:
+    return CaseClock.objects.create(
+        case=case, name=name, unit=unit, started_at=at, due_at=due, warn_at=clocks.warn_time(case, at, due)
+    )
 
 
-def _add_assist(case: Case, group: JointGroup, unit: Unit, task: str, at: dt.datetime,
-                hours: int) -> GroupMember:
+def _add_assist(
+    case: Case, group: JointGroup, unit: Unit, task: str, at: dt.datetime, hours: int
+) -> GroupMember:
     sign_due = at + dt.timedelta(minutes=clocks.limits(case).sign_minutes)
     handle_due = at + dt.timedelta(hours=hours)
     return GroupMember.objects.create(
-        group=group, unit=unit, role=MemberRole.ASSIST, task=task, joined_at=at,
+        group=group,
+        unit=unit,
+        role=MemberRole.ASSIST,
+        task=task,
+        joined_at=at,
         due_at=handle_due,
         sign_clock=_member_clock(case, ClockName.MEMBER_SIGN, unit, at, sign_due),
         handle_clock=_member_clock(case, ClockName.MEMBER_HANDLE, unit, at, handle_due),
@@ -205,14 +235,12 @@ def _add_assist(case: Case, group: JointGroup, unit: Unit, task: str, at: dt.dat
 
 def _stop_member_clocks(member: GroupMember, at: dt.datetime) -> None:
     ids = [i for i in (member.sign_clock_id, member.handle_clock_id) if i]
-    CaseClock.objects.filter(pk__in=ids, met_at__isnull=True, stopped_at__isnull=True).update(
-        stopped_at=at)
+    CaseClock.objects.filter(pk__in=ids, met_at__isnull=True, stopped_at__isnull=True).update(stopped_at=at)
 
 
 def _meet(clock_id: int | None, at: dt.datetime) -> None:
     if clock_id:
-        CaseClock.objects.filter(pk=clock_id, met_at__isnull=True,
-                                 stopped_at__isnull=True).update(met_at=at)
+        CaseClock.objects.filter(pk=clock_id, met_at__isnull=True, stopped_at__isnull=True).update(met_at=at)
 
 
 def _assists(raw: Iterable[AssistIn | dict[str, Any]]) -> list[AssistIn]:
@@ -222,13 +250,15 @@ def _assists(raw: Iterable[AssistIn | dict[str, Any]]) -> list[AssistIn]:
             out.append(item)
             continue
         unit_id = item.get("unit_id")
-        out.append(AssistIn(unit_id=unit_id if isinstance(unit_id, int) else -1,
-                            task=str(item.get("task") or "")))
+        out.append(
+            AssistIn(unit_id=unit_id if isinstance(unit_id, int) else -1, task=str(item.get("task") or ""))
+        )
     return out
 
 
-def _check_assists(actor: Actor, specs: list[AssistIn], taken: set[int],
-                   field: str) -> list[tuple[Unit, str]]:
+def _check_assists(
+    actor: Actor, specs: list[AssistIn], taken: set[int], field: str
+) -> list[tuple[Unit, str]]:
     choices = {u.pk: u for u in assist_choices(actor).filter(pk__in=[s.unit_id for s in specs])}
     out = []
     for i, spec in enumerate(specs):
@@ -236,21 +266,23 @@ def _check_assists(actor: Actor, specs: list[AssistIn], taken: set[int],
         if unit is None:
             raise Invalid(f"{field}.{i}.unit_id", _("You cannot ask that unit to assist."))
         if unit.pk in taken:
-            raise Invalid(f"{field}.{i}.unit_id",
-                          _("%(unit)s is already in the group.") % {"unit": unit.name})
-        task = _text(spec.task, f"{field}.{i}.task",
-                     _("Write the task of %(unit)s.") % {"unit": unit.name})
+            raise Invalid(
+                f"{field}.{i}.unit_id", _("%(unit)s is already in the group.") % {"unit": unit.name}
+            )
+        task = _text(spec.task, f"{field}.{i}.task", _("Write the task of %(unit)s.") % {"unit": unit.name})
         taken.add(unit.pk)
         out.append((unit, task))
     return out
 
 
-def _tell_members(kind: str, case: Case, members: Iterable[GroupMember], *,
-                  skip_unit: int | None = None, **context: Any) -> None:
+def _tell_members(
+    kind: str, case: Case, members: Iterable[GroupMember], *, skip_unit: int | None = None, **context: Any
+) -> None:
     for m in members:
         if m.unit_id != skip_unit:
-            enqueue(kind, case=case, unit=m.unit,
-                    context={"number": case.number, "title": case.title, **context})
+            enqueue(
+                kind, case=case, unit=m.unit, context={"number": case.number, "title": case.title, **context}
+            )
 
 
 def _active(group: JointGroup) -> list[GroupMember]:
@@ -261,8 +293,14 @@ def _active(group: JointGroup) -> list[GroupMember]:
 
 
 def form_joint_group(
-    actor: Actor, case_id: int, *, lead_unit_id: int | None, assists: Sequence[AssistIn | dict],
-    lead_task: str, note: str = "", hours: int | None = None,
+    actor: Actor,
+    case_id: int,
+    *,
+    lead_unit_id: int | None,
+    assists: Sequence[AssistIn | dict],
+    lead_task: str,
+    note: str = "",
+    hours: int | None = None,
     expected_version: int | None = None,
 ) -> JointGroup:
     """一键组群: one action makes a lead unit and assisting units, each with its task and
@@ -273,12 +311,16 @@ def form_joint_group(
         if not may_form(actor, case):
             raise Forbidden(_("Only a dispatcher forms a joint group on this case."))
         if case.state not in FORMABLE_STATES or case.merged_into_id:
-            raise Conflict(_("This case is %(state)s; a joint group is formed only while it is "
-                             "being worked on.") % {"state": case.get_state_display()},
-                           state=case.state, version=case.version)
+            raise Conflict(
+                _("This case is %(state)s; a joint group is formed only while it is being worked on.")
+                % {"state": case.get_state_display()},
+                state=case.state,
+                version=case.version,
+            )
         if JointGroup.objects.filter(case=case, state=GroupState.OPEN).exists():
-            raise Conflict(_("A joint group is already open on this case."), state=case.state,
-                           version=case.version)
+            raise Conflict(
+                _("A joint group is already open on this case."), state=case.state, version=case.version
+            )
         _check_version(case, expected_version)
         lead = lead_choices(actor).filter(pk=lead_unit_id).first() if lead_unit_id else None
         if lead is None:
@@ -292,39 +334,82 @@ def form_joint_group(
         note = _text(note, "note", "", required=False)
         if case.owner_unit_id != lead.pk:
             if case.state in (State.DISPATCHED, State.HANDLING) and case.owner_unit:
-                raise Invalid("lead_unit_id", _(
-                    "People of %(unit)s are already on site: make %(unit)s the lead, or "
-                    "add the other unit as assisting.") % {"unit": case.owner_unit.name})
+                raise Invalid(
+                    "lead_unit_id",
+                    _(
+                        "People of %(unit)s are already on site: make %(unit)s the lead, or "
+                        "add the other unit as assisting."
+                    )
+                    % {"unit": case.owner_unit.name},
+                )
             # 派单 to the lead first: its own event, clocks and notice, as any assignment.
             case_actions.assign_case(
-                actor, case.pk, unit_id=lead.pk, expected_version=case.version,
+                actor,
+                case.pk,
+                unit_id=lead.pk,
+                expected_version=case.version,
                 note=_("Lead unit of a joint group.") + (f" {note}" if note else ""),
             )
             case = Case.objects.select_related("matter", "owner_unit").get(pk=case.pk)
         at = clock.now()
         group = JointGroup.objects.create(
-            case=case, lead_unit=lead, formed_by=actor.user, formed_unit=actor.unit,
-            formed_at=at, note=note,
+            case=case,
+            lead_unit=lead,
+            formed_by=actor.user,
+            formed_unit=actor.unit,
+            formed_at=at,
+            note=note,
         )
         feedback = clocks.running(case, ClockName.FEEDBACK)
         already_signed = case.state in (State.SIGNED, State.DISPATCHED, State.HANDLING)
         lead_member = GroupMember.objects.create(
-            group=group, unit=lead, role=MemberRole.LEAD, task=lead_task, joined_at=at,
+            group=group,
+            unit=lead,
+            role=MemberRole.LEAD,
+            task=lead_task,
+            joined_at=at,
             due_at=feedback.due_at if feedback else at + dt.timedelta(hours=hours),
             signed_at=at if already_signed else None,
         )
         members = [lead_member] + [_add_assist(case, group, u, t, at, hours) for u, t in chosen]
         _bump(case, at)
-        _event(case, actor, "group_formed", at, note=note, data={
-            "group": group.pk, "lead": lead.code, "lead_name": lead.name, "lead_task": lead_task,
-            "assists": [{"unit": m.unit.code, "unit_name": m.unit.name, "task": m.task,
-                         "due_at": m.due_at.isoformat()} for m in members[1:]],
-        })
+        _event(
+            case,
+            actor,
+            "group_formed",
+            at,
+            note=note,
+            data={
+                "group": group.pk,
+                "lead": lead.code,
+                "lead_name": lead.name,
+                "lead_task": lead_task,
+                "assists": [
+                    {
+                        "unit": m.unit.code,
+                        "unit_name": m.unit.name,
+                        "task": m.task,
+                        "due_at": m.due_at.isoformat(),
+                    }
+                    for m in members[1:]
+                ],
+            },
+        )
         names = [m.unit.name for m in members[1:]]
         for m in members:
-            enqueue("joint_group_formed", case=case, unit=m.unit, context={
-                "number": case.number, "title": case.title, "lead": lead.name,
-                "members": names, "role": m.role, "task": m.task})
+            enqueue(
+                "joint_group_formed",
+                case=case,
+                unit=m.unit,
+                context={
+                    "number": case.number,
+                    "title": case.title,
+                    "lead": lead.name,
+                    "members": names,
+                    "role": m.role,
+                    "task": m.task,
+                },
+            )
         return group
 
 
@@ -338,8 +423,9 @@ def _member_or_403(actor: Actor, group: JointGroup) -> GroupMember:
     return member
 
 
-def sign_part(actor: Actor, case_id: int, *, note: str = "",
-              expected_version: int | None = None) -> JointGroup:
+def sign_part(
+    actor: Actor, case_id: int, *, note: str = "", expected_version: int | None = None
+) -> JointGroup:
     """签收 of a member's part (its sign clock is met). The lead signs the case itself:
     for the lead, this is the case's signature."""
     with transaction.atomic():
@@ -347,8 +433,7 @@ def sign_part(actor: Actor, case_id: int, *, note: str = "",
         group = _open_group(case)
         member = _member_or_403(actor, group)
         if member.settled or member.signed_at is not None:
-            raise Conflict(_("Your unit's part is already signed."), state=case.state,
-                           version=case.version)
+            raise Conflict(_("Your unit's part is already signed."), state=case.state, version=case.version)
         _check_version(case, expected_version)
         note = _text(note, "note", "", required=False)
         if member.is_lead:
@@ -358,13 +443,20 @@ def sign_part(actor: Actor, case_id: int, *, note: str = "",
         member.signed_at, member.signed_by = at, actor.user
         member.save(update_fields=["signed_at", "signed_by"])
         _meet(member.sign_clock_id, at)
-        _event(case, actor, "group_part_signed", at, note=note,
-               data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name})
+        _event(
+            case,
+            actor,
+            "group_part_signed",
+            at,
+            note=note,
+            data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name},
+        )
         return group
 
 
-def mark_part_done(actor: Actor, case_id: int, *, note: str,
-                   expected_version: int | None = None) -> JointGroup:
+def mark_part_done(
+    actor: Actor, case_id: int, *, note: str, expected_version: int | None = None
+) -> JointGroup:
     """A member's part is done, with what it did (its handle clock is met). The lead is
     told; the case closes only once every part is done or waived."""
     with transaction.atomic():
@@ -372,29 +464,48 @@ def mark_part_done(actor: Actor, case_id: int, *, note: str,
         group = _open_group(case)
         member = _member_or_403(actor, group)
         if member.settled:
-            raise Conflict(_("Your unit's part is already done or waived."), state=case.state,
-                           version=case.version)
+            raise Conflict(
+                _("Your unit's part is already done or waived."), state=case.state, version=case.version
+            )
         if member.signed_at is None:
-            raise Conflict(_("Sign for your unit's part first."), state=case.state,
-                           version=case.version)
+            raise Conflict(_("Sign for your unit's part first."), state=case.state, version=case.version)
         _check_version(case, expected_version)
         result = _text(note, "note", _("Write what your unit did."))
         at = clock.now()
         member.done_at, member.done_by, member.result = at, actor.user, result
         member.save(update_fields=["done_at", "done_by", "result"])
         _meet(member.handle_clock_id, at)
-        _event(case, actor, "group_part_done", at, note=result,
-               data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name,
-                     "late": at > member.due_at})
+        _event(
+            case,
+            actor,
+            "group_part_done",
+            at,
+            note=result,
+            data={
+                "group": group.pk,
+                "unit": member.unit.code,
+                "unit_name": member.unit.name,
+                "late": at > member.due_at,
+            },
+        )
         if not member.is_lead:
-            enqueue("group_part_done", case=case, unit=group.lead_unit, context={
-                "number": case.number, "title": case.title, "member": member.unit.name,
-                "result": result})
+            enqueue(
+                "group_part_done",
+                case=case,
+                unit=group.lead_unit,
+                context={
+                    "number": case.number,
+                    "title": case.title,
+                    "member": member.unit.name,
+                    "result": result,
+                },
+            )
         return group
 
 
-def request_group_change(actor: Actor, case_id: int, *, note: str,
-                         expected_version: int | None = None) -> ChangeRequest:
+def request_group_change(
+    actor: Actor, case_id: int, *, note: str, expected_version: int | None = None
+) -> ChangeRequest:
     """Instead of returning (退单) a joint case, a member asks the dispatcher to change the
     group: add a unit, take one out, change a task."""
     with transaction.atomic():
@@ -402,22 +513,43 @@ def request_group_change(actor: Actor, case_id: int, *, note: str,
         group = _open_group(case)
         member = _member_or_403(actor, group)
         if group.change_requests.filter(unit=member.unit, status=RequestStatus.PENDING).exists():
-            raise Conflict(_("Your unit's request is already waiting for the dispatcher."),
-                           state=case.state, version=case.version)
+            raise Conflict(
+                _("Your unit's request is already waiting for the dispatcher."),
+                state=case.state,
+                version=case.version,
+            )
         _check_version(case, expected_version)
         reason = _text(note, "note", _("Say what should change in the group, and why."))
         at = clock.now()
-        request = ChangeRequest.objects.create(group=group, unit=member.unit,
-                                               requested_by=actor.user, reason=reason,
-                                               created_at=at)
-        _event(case, actor, "group_change_requested", at, note=reason,
-               data={"group": group.pk, "request": request.pk, "unit": member.unit.code,
-                     "unit_name": member.unit.name})
+        request = ChangeRequest.objects.create(
+            group=group, unit=member.unit, requested_by=actor.user, reason=reason, created_at=at
+        )
+        _event(
+            case,
+            actor,
+            "group_change_requested",
+            at,
+            note=reason,
+            data={
+                "group": group.pk,
+                "request": request.pk,
+                "unit": member.unit.code,
+                "unit_name": member.unit.name,
+            },
+        )
         target = group.formed_unit or Unit.objects.filter(kind=UnitKind.CENTRE).first()
         if target is not None:
-            enqueue("group_change_requested", case=case, unit=target, context={
-                "number": case.number, "title": case.title, "member": member.unit.name,
-                "reason": reason})
+            enqueue(
+                "group_change_requested",
+                case=case,
+                unit=target,
+                context={
+                    "number": case.number,
+                    "title": case.title,
+                    "member": member.unit.name,
+                    "reason": reason,
+                },
+            )
         return request
 
 
@@ -429,41 +561,61 @@ def _manager_or_403(actor: Actor, group: JointGroup) -> None:
         raise Forbidden(_("Only the dispatcher who formed the group may do this."))
 
 
-def waive_part(actor: Actor, case_id: int, *, unit_id: int | None, note: str,
-               expected_version: int | None = None) -> JointGroup:
+def waive_part(
+    actor: Actor, case_id: int, *, unit_id: int | None, note: str, expected_version: int | None = None
+) -> JointGroup:
     """The dispatcher waives an assisting unit's part, with a reason: the case may close
     without it, and its running clocks stop."""
     with transaction.atomic():
         case = _lock(actor, case_id)
         group = _open_group(case)
         _manager_or_403(actor, group)
-        member = (group.members.filter(unit_id=unit_id, removed_at__isnull=True)
-                  .select_related("unit").first()) if unit_id else None
+        member = (
+            (group.members.filter(unit_id=unit_id, removed_at__isnull=True).select_related("unit").first())
+            if unit_id
+            else None
+        )
         if member is None:
             raise Invalid("unit_id", _("That unit is not in the group."))
         if member.is_lead:
-            raise Invalid("unit_id", _("The lead's part ends with its consolidated feedback; "
-                                       "it cannot be waived."))
+            raise Invalid(
+                "unit_id", _("The lead's part ends with its consolidated feedback; it cannot be waived.")
+            )
         if member.settled:
-            raise Conflict(_("That part is already done or waived."), state=case.state,
-                           version=case.version)
+            raise Conflict(_("That part is already done or waived."), state=case.state, version=case.version)
         _check_version(case, expected_version)
         reason = _text(note, "note", _("Say why the part is waived."))
         at = clock.now()
         member.waived_at, member.waived_by, member.waive_reason = at, actor.user, reason
         member.save(update_fields=["waived_at", "waived_by", "waive_reason"])
         _stop_member_clocks(member, at)
-        _event(case, actor, "group_part_waived", at, note=reason,
-               data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name})
-        enqueue("group_part_waived", case=case, unit=member.unit,
-                context={"number": case.number, "title": case.title, "reason": reason})
+        _event(
+            case,
+            actor,
+            "group_part_waived",
+            at,
+            note=reason,
+            data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name},
+        )
+        enqueue(
+            "group_part_waived",
+            case=case,
+            unit=member.unit,
+            context={"number": case.number, "title": case.title, "reason": reason},
+        )
         return group
 
 
 def change_group(
-    actor: Actor, case_id: int, *, add: Sequence[AssistIn | dict] = (),
-    remove: Sequence[int] = (), note: str = "", hours: int | None = None,
-    request_id: int | None = None, expected_version: int | None = None,
+    actor: Actor,
+    case_id: int,
+    *,
+    add: Sequence[AssistIn | dict] = (),
+    remove: Sequence[int] = (),
+    note: str = "",
+    hours: int | None = None,
+    request_id: int | None = None,
+    expected_version: int | None = None,
 ) -> JointGroup:
     """The dispatcher adds assisting units (with tasks and fresh limits) or takes them out
     (their clocks stop; they no longer see the case through the group), optionally
@@ -473,13 +625,15 @@ def change_group(
         group = _open_group(case)
         _manager_or_403(actor, group)
         if case.state not in CHANGEABLE_STATES:
-            raise Conflict(_("The consolidated feedback is already written; the group can no "
-                             "longer change."), state=case.state, version=case.version)
+            raise Conflict(
+                _("The consolidated feedback is already written; the group can no longer change."),
+                state=case.state,
+                version=case.version,
+            )
         _check_version(case, expected_version)
         request = None
         if request_id is not None:
-            request = group.change_requests.filter(pk=request_id,
-                                                   status=RequestStatus.PENDING).first()
+            request = group.change_requests.filter(pk=request_id, status=RequestStatus.PENDING).first()
             if request is None:
                 raise Invalid("request_id", _("No such request is waiting."))
         members = {m.unit_id: m for m in _active(group)}
@@ -489,16 +643,18 @@ def change_group(
             if member is None:
                 raise Invalid("remove", _("That unit is not in the group."))
             if member.is_lead:
-                raise Invalid("remove", _("The lead cannot leave the group; dissolve it and "
-                                          "form a new one instead."))
+                raise Invalid(
+                    "remove", _("The lead cannot leave the group; dissolve it and form a new one instead.")
+                )
             leaving.append(member)
         staying = set(members) - {m.unit_id for m in leaving}
         chosen = _check_assists(actor, _assists(add), set(staying), "add")
         if not leaving and not chosen:
             raise Invalid("add", _("Add or take out at least one unit."))
         if not [u for u in staying if not members[u].is_lead] and not chosen:
-            raise Invalid("remove", _("A joint group keeps at least one assisting unit; "
-                                      "dissolve it instead."))
+            raise Invalid(
+                "remove", _("A joint group keeps at least one assisting unit; dissolve it instead.")
+            )
         note = _text(note, "note", "", required=False)
         hours = _hours(case, hours)
         at = clock.now()
@@ -506,39 +662,71 @@ def change_group(
             member.removed_at, member.removed_by, member.remove_reason = at, actor.user, note
             member.save(update_fields=["removed_at", "removed_by", "remove_reason"])
             _stop_member_clocks(member, at)
-            enqueue("group_member_removed", case=case, unit=member.unit,
-                    context={"number": case.number, "title": case.title, "note": note})
+            enqueue(
+                "group_member_removed",
+                case=case,
+                unit=member.unit,
+                context={"number": case.number, "title": case.title, "note": note},
+            )
         added = [_add_assist(case, group, u, t, at, hours) for u, t in chosen]
         for member in added:
-            enqueue("joint_group_formed", case=case, unit=member.unit, context={
-                "number": case.number, "title": case.title, "lead": group.lead_unit.name,
-                "members": [m.unit.name for m in _active(group) if not m.is_lead],
-                "role": member.role, "task": member.task})
+            enqueue(
+                "joint_group_formed",
+                case=case,
+                unit=member.unit,
+                context={
+                    "number": case.number,
+                    "title": case.title,
+                    "lead": group.lead_unit.name,
+                    "members": [m.unit.name for m in _active(group) if not m.is_lead],
+                    "role": member.role,
+                    "task": member.task,
+                },
+            )
         if request is not None:
             request.status, request.answered_at = RequestStatus.DONE, at
             request.answered_by, request.answer = actor.user, note
             request.save(update_fields=["status", "answered_at", "answered_by", "answer"])
-            enqueue("group_change_answered", case=case, unit=request.unit, context={
-                "number": case.number, "title": case.title, "done": True, "answer": note})
+            enqueue(
+                "group_change_answered",
+                case=case,
+                unit=request.unit,
+                context={"number": case.number, "title": case.title, "done": True, "answer": note},
+            )
         _bump(case, at)
-        _event(case, actor, "group_changed", at, note=note, data={
-            "group": group.pk, "request": request.pk if request else None,
-            "added": [{"unit": m.unit.code, "unit_name": m.unit.name, "task": m.task}
-                      for m in added],
-            "removed": [{"unit": m.unit.code, "unit_name": m.unit.name} for m in leaving],
-        })
+        _event(
+            case,
+            actor,
+            "group_changed",
+            at,
+            note=note,
+            data={
+                "group": group.pk,
+                "request": request.pk if request else None,
+                "added": [{"unit": m.unit.code, "unit_name": m.unit.name, "task": m.task} for m in added],
+                "removed": [{"unit": m.unit.code, "unit_name": m.unit.name} for m in leaving],
+            },
+        )
         return group
 
 
-def decline_group_change(actor: Actor, case_id: int, *, request_id: int | None, note: str,
-                         expected_version: int | None = None) -> ChangeRequest:
+def decline_group_change(
+    actor: Actor, case_id: int, *, request_id: int | None, note: str, expected_version: int | None = None
+) -> ChangeRequest:
     """The dispatcher keeps the group as it is, and says why."""
     with transaction.atomic():
         case = _lock(actor, case_id)
         group = _open_group(case)
         _manager_or_403(actor, group)
-        request = (group.change_requests.filter(pk=request_id, status=RequestStatus.PENDING)
-                   .select_related("unit").first()) if request_id else None
+        request = (
+            (
+                group.change_requests.filter(pk=request_id, status=RequestStatus.PENDING)
+                .select_related("unit")
+                .first()
+            )
+            if request_id
+            else None
+        )
         if request is None:
             raise Invalid("request_id", _("No such request is waiting."))
         _check_version(case, expected_version)
@@ -547,16 +735,31 @@ def decline_group_change(actor: Actor, case_id: int, *, request_id: int | None, 
         request.status, request.answered_at = RequestStatus.DECLINED, at
         request.answered_by, request.answer = actor.user, answer
         request.save(update_fields=["status", "answered_at", "answered_by", "answer"])
-        _event(case, actor, "group_change_declined", at, note=answer,
-               data={"group": group.pk, "request": request.pk, "unit": request.unit.code,
-                     "unit_name": request.unit.name})
-        enqueue("group_change_answered", case=case, unit=request.unit, context={
-            "number": case.number, "title": case.title, "done": False, "answer": answer})
+        _event(
+            case,
+            actor,
+            "group_change_declined",
+            at,
+            note=answer,
+            data={
+                "group": group.pk,
+                "request": request.pk,
+                "unit": request.unit.code,
+                "unit_name": request.unit.name,
+            },
+        )
+        enqueue(
+            "group_change_answered",
+            case=case,
+            unit=request.unit,
+            context={"number": case.number, "title": case.title, "done": False, "answer": answer},
+        )
         return request
 
 
-def dissolve_group(actor: Actor, case_id: int, *, note: str,
-                   expected_version: int | None = None) -> JointGroup:
+def dissolve_group(
+    actor: Actor, case_id: int, *, note: str, expected_version: int | None = None
+) -> JointGroup:
     """The dispatcher ends the group before the case closes (formed by mistake, or one
     unit can do it after all): the assisting parts' clocks stop and the case goes on with
     the lead as an ordinary case (returns and re-assignment possible again)."""
@@ -571,7 +774,8 @@ def dissolve_group(actor: Actor, case_id: int, *, note: str,
         for member in members:
             _stop_member_clocks(member, at)
         group.change_requests.filter(status=RequestStatus.PENDING).update(
-            status=RequestStatus.DECLINED, answered_at=at, answered_by=actor.user, answer=reason)
+            status=RequestStatus.DECLINED, answered_at=at, answered_by=actor.user, answer=reason
+        )
         group.state, group.closed_at = GroupState.DISSOLVED, at
         group.save(update_fields=["state", "closed_at"])
         _bump(case, at)
@@ -583,8 +787,7 @@ def dissolve_group(actor: Actor, case_id: int, *, note: str,
 # --- the shared thread -------------------------------------------------------------------
 
 
-def post_group_message(actor: Actor, case_id: int, *, text: str,
-                       photos: Sequence[Any] = ()) -> GroupMessage:
+def post_group_message(actor: Actor, case_id: int, *, text: str, photos: Sequence[Any] = ()) -> GroupMessage:
     """A message in the group's thread, with up to four photos: every member unit and the
     dispatcher read it on the case page; it is recorded in the case's log and the other
     member units are told."""
@@ -599,19 +802,44 @@ def post_group_message(actor: Actor, case_id: int, *, text: str,
         if not body and not checked:
             raise Invalid("text", _("Write a message or attach a photo."))
         at = clock.now()
-        message = GroupMessage.objects.create(group=group, author=actor.user,
-                                              author_label=actor.label, unit=actor.unit,
-                                              text=body, created_at=at)
+        message = GroupMessage.objects.create(
+            group=group,
+            author=actor.user,
+            author_label=actor.label,
+            unit=actor.unit,
+            text=body,
+            created_at=at,
+        )
         for p in checked:
-            GroupPhoto.objects.create(message=message, image=p.content,
-                                      content_type=p.content_type, width=p.width,
-                                      height=p.height, size=p.size)
-        _event(case, actor, "group_message", at, note=body, data={
-            "group": group.pk, "message": message.pk, "photos": len(checked),
-            "unit": actor.unit.code if actor.unit else None,
-            "unit_name": actor.unit.name if actor.unit else None,
-        })
-        _tell_members("group_message", case, _active(group),
-                      skip_unit=actor.unit.pk if actor.unit else None,
-                      author=actor.label, text=body[:200], photos=len(checked))
+            GroupPhoto.objects.create(
+                message=message,
+                image=p.content,
+                content_type=p.content_type,
+                width=p.width,
+                height=p.height,
+                size=p.size,
+            )
+        _event(
+            case,
+            actor,
+            "group_message",
+            at,
+            note=body,
+            data={
+                "group": group.pk,
+                "message": message.pk,
+                "photos": len(checked),
+                "unit": actor.unit.code if actor.unit else None,
+                "unit_name": actor.unit.name if actor.unit else None,
+            },
+        )
+        _tell_members(
+            "group_message",
+            case,
+            _active(group),
+            skip_unit=actor.unit.pk if actor.unit else None,
+            author=actor.label,
+            text=body[:200],
+            photos=len(checked),
+        )
         return message

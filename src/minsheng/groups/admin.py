@@ -7,8 +7,7 @@ class MemberInline(admin.TabularInline):
     model = GroupMember
     extra = 0
     can_delete = False
-    fields = ("unit", "role", "task", "due_at", "signed_at", "done_at", "waived_at",
-              "removed_at")
+    fields = ("unit", "role", "task", "due_at", "signed_at", "done_at", "waived_at", "removed_at")
     readonly_fields = fields
 
 
@@ -19,8 +18,16 @@ class JointGroupAdmin(admin.ModelAdmin):
     list_display = ("id", "case", "lead_unit", "state", "formed_at", "closed_at")
     list_filter = ("state",)
     inlines = [MemberInline]
-    readonly_fields = ("case", "lead_unit", "formed_by", "formed_unit", "formed_at", "note",
-                       "state", "closed_at")
+    readonly_fields = (
+        "case",
+        "lead_unit",
+        "formed_by",
+        "formed_unit",
+        "formed_at",
+        "note",
+        "state",
+        "closed_at",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -45,8 +52,17 @@ class GroupMessageAdmin(admin.ModelAdmin):
 class ChangeRequestAdmin(admin.ModelAdmin):
     list_display = ("id", "group", "unit", "status", "created_at", "answered_at")
     list_filter = ("status",)
-    readonly_fields = ("group", "unit", "requested_by", "reason", "status", "created_at",
-                       "answered_at", "answered_by", "answer")
+    readonly_fields = (
+        "group",
+        "unit",
+        "requested_by",
+        "reason",
+        "status",
+        "created_at",
+        "answered_at",
+        "answered_by",
+        "answer",
+    )
 
     def has_add_permission(self, request):
         return False

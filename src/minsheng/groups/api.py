@@ -91,29 +91,45 @@ def get_group(request: HttpRequest, case_id: int):
     return _out(_actor(request), case_id)
 
 
-@router.post("/{case_id}/group",
-             response={201: GroupOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict})
+@router.post(
+    "/{case_id}/group", response={201: GroupOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict}
+)
 def form_group(request: HttpRequest, case_id: int, payload: FormGroupIn):
     """一键组群: a lead unit and assisting units, each with its task, in one action."""
     actor = _actor(request)
     actions.form_joint_group(
-        actor, case_id, lead_unit_id=payload.lead_unit_id, assists=_assists(payload.assists),
-        lead_task=payload.lead_task, note=payload.note, hours=payload.hours,
-        expected_version=payload.version)
+        actor,
+        case_id,
+        lead_unit_id=payload.lead_unit_id,
+        assists=_assists(payload.assists),
+        lead_task=payload.lead_task,
+        note=payload.note,
+        hours=payload.hours,
+        expected_version=payload.version,
+    )
     return 201, _out(actor, case_id)
 
 
 GROUP_ACTIONS = ("sign", "done", "request", "waive", "change", "decline", "dissolve", "message")
 
 
-@router.post("/{case_id}/group/{action}",
-             response={200: GroupOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict})
+@router.post(
+    "/{case_id}/group/{action}",
+    response={200: GroupOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+)
 def group_action(request: HttpRequest, case_id: int, action: str, payload: GroupActionIn):
     """A member's part (sign, done, request a change), the dispatcher's decisions (waive,
     change, decline, dissolve), or a message in the thread."""
     if action not in GROUP_ACTIONS:
-        raise ValidationError([{"loc": ["path", "action"], "type": "value_error",
-                                "msg": f"unknown action; one of: {', '.join(GROUP_ACTIONS)}"}])
+        raise ValidationError(
+            [
+                {
+                    "loc": ["path", "action"],
+                    "type": "value_error",
+                    "msg": f"unknown action; one of: {', '.join(GROUP_ACTIONS)}",
+                }
+            ]
+        )
     actor = _actor(request)
     p = payload
     if action == "sign":
@@ -123,14 +139,22 @@ def group_action(request: HttpRequest, case_id: int, action: str, payload: Group
     elif action == "request":
         actions.request_group_change(actor, case_id, note=p.note, expected_version=p.version)
     elif action == "waive":
-        actions.waive_part(actor, case_id, unit_id=p.unit_id, note=p.note,
-                           expected_version=p.version)
+        actions.waive_part(actor, case_id, unit_id=p.unit_id, note=p.note, expected_version=p.version)
     elif action == "change":
-        actions.change_group(actor, case_id, add=_assists(p.add), remove=p.remove, note=p.note,
-                             hours=p.hours, request_id=p.request_id, expected_version=p.version)
+        actions.change_group(
+            actor,
+            case_id,
+            add=_assists(p.add),
+            remove=p.remove,
+            note=p.note,
+            hours=p.hours,
+            request_id=p.request_id,
+            expected_version=p.version,
+        )
     elif action == "decline":
-        actions.decline_group_change(actor, case_id, request_id=p.request_id, note=p.note,
-                                     expected_version=p.version)
+        actions.decline_group_change(
+            actor, case_id, request_id=p.request_id, note=p.note, expected_version=p.version
+        )
     elif action == "dissolve":
         actions.dissolve_group(actor, case_id, note=p.note, expected_version=p.version)
     else:

@@ -55,7 +55,10 @@ class JointGroup(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="joint_groups")
     lead_unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
     formed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     formed_unit = models.ForeignKey(
@@ -69,10 +72,10 @@ class JointGroup(models.Model):
     class Meta:
         ordering = ["-formed_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["case"], condition=models.Q(state="open"),
-                                    name="group_one_open_per_case"),
-            models.CheckConstraint(name="group_state_valid",
-                                   condition=models.Q(state__in=GroupState.values)),
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(state="open"), name="group_one_open_per_case"
+            ),
+            models.CheckConstraint(name="group_state_valid", condition=models.Q(state__in=GroupState.values)),
         ]
         indexes = [models.Index(fields=["formed_at"]), models.Index(fields=["state", "case"])]
         verbose_name = _("joint group")
@@ -108,29 +111,36 @@ class GroupMember(models.Model):
         "cases.CaseClock", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     result = models.TextField(blank=True)
     waived_at = models.DateTimeField(null=True, blank=True)
-    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     waive_reason = models.TextField(blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
-    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     remove_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["group", "-role", "joined_at", "id"]  # lead first ("lead" > "assist")
         constraints = [
-            models.UniqueConstraint(fields=["group", "unit"],
-                                    condition=models.Q(removed_at__isnull=True),
-                                    name="group_member_once"),
-            models.CheckConstraint(name="group_member_role_valid",
-                                   condition=models.Q(role__in=MemberRole.values)),
+            models.UniqueConstraint(
+                fields=["group", "unit"],
+                condition=models.Q(removed_at__isnull=True),
+                name="group_member_once",
+            ),
+            models.CheckConstraint(
+                name="group_member_role_valid", condition=models.Q(role__in=MemberRole.values)
+            ),
         ]
         indexes = [models.Index(fields=["unit", "removed_at"])]
 
@@ -185,11 +195,13 @@ class GroupMessage(models.Model):
     page; each message is also an entry of the case's log."""
 
     group = models.ForeignKey(JointGroup, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     author_label = models.CharField(max_length=64, blank=True)
-    unit = models.ForeignKey("accounts.Unit", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField(blank=True)
     created_at = models.DateTimeField()
 
@@ -229,28 +241,31 @@ class ChangeRequest(models.Model):
     """A member cannot return a joint case; it asks the dispatcher to change the group
     (add a unit, take it out, ...), and the dispatcher changes the group or declines."""
 
-    group = models.ForeignKey(JointGroup, on_delete=models.CASCADE,
-                              related_name="change_requests")
+    group = models.ForeignKey(JointGroup, on_delete=models.CASCADE, related_name="change_requests")
     unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField()
-    status = models.CharField(max_length=16, choices=RequestStatus.choices,
-                              default=RequestStatus.PENDING)
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     answer = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "unit"],
-                                    condition=models.Q(status="pending"),
-                                    name="group_change_one_pending_per_unit"),
-            models.CheckConstraint(name="group_change_status_valid",
-                                   condition=models.Q(status__in=RequestStatus.values)),
+            models.UniqueConstraint(
+                fields=["group", "unit"],
+                condition=models.Q(status="pending"),
+                name="group_change_one_pending_per_unit",
+            ),
+            models.CheckConstraint(
+                name="group_change_status_valid", condition=models.Q(status__in=RequestStatus.values)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -32,9 +32,13 @@ def check_photo(upload: Any) -> CheckedPhoto:
         cleaned = accept_photo(upload)
     except PhotoRejected as exc:
         raise Invalid("photos", exc.message) from exc
-    return CheckedPhoto(content=ContentFile(cleaned.content, name=f"photo.{cleaned.extension}"),
-                        content_type=cleaned.content_type, width=cleaned.width,
-                        height=cleaned.height, size=len(cleaned.content))
+    return CheckedPhoto(
+        content=ContentFile(cleaned.content, name=f"photo.{cleaned.extension}"),
+        content_type=cleaned.content_type,
+        width=cleaned.width,
+        height=cleaned.height,
+        size=len(cleaned.content),
+    )
 
 
 def check_photos(uploads: list[Any]) -> list[CheckedPhoto]:

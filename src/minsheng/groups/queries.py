@@ -36,32 +36,36 @@ def _groups(start: dt.datetime, end: dt.datetime, actor: Actor | None) -> QueryS
     return qs
 
 
-def joint_case_counts(start: dt.datetime, end: dt.datetime, *,
-                      actor: Actor | None = None) -> dict[str, int]:
+def joint_case_counts(start: dt.datetime, end: dt.datetime, *, actor: Actor | None = None) -> dict[str, int]:
     """``{"groups", "cases", "closed", "dissolved", "open", "assisting_units"}`` for the
     groups formed in ``[start, end)`` (one query, plus one for the assisting units)."""
     qs = _groups(start, end, actor)
     row = qs.aggregate(
-        groups=Count("pk"), cases=Count("case_id", distinct=True),
+        groups=Count("pk"),
+        cases=Count("case_id", distinct=True),
         closed=Count("pk", filter=Q(state=GroupState.CLOSED)),
         dissolved=Count("pk", filter=Q(state=GroupState.DISSOLVED)),
         open=Count("pk", filter=Q(state=GroupState.OPEN)),
     )
     row["assisting_units"] = GroupMember.objects.filter(
-        group__in=qs, role=MemberRole.ASSIST, removed_at__isnull=True).count()
+        group__in=qs, role=MemberRole.ASSIST, removed_at__isnull=True
+    ).count()
     return {k: int(v or 0) for k, v in row.items()}
 
 
-def member_parts(start: dt.datetime, end: dt.datetime, *,
-                 actor: Actor | None = None) -> QuerySet[GroupMember]:
+def member_parts(
+    start: dt.datetime, end: dt.datetime, *, actor: Actor | None = None
+) -> QuerySet[GroupMember]:
     """The parts behind :func:`member_part_counts` (for an audit list)."""
     return GroupMember.objects.filter(
-        group__in=_groups(start, end, actor), removed_at__isnull=True,
+        group__in=_groups(start, end, actor),
+        removed_at__isnull=True,
     ).select_related("unit", "group__case")
 
 
-def member_part_counts(start: dt.datetime, end: dt.datetime, *, actor: Actor | None = None,
-                       now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def member_part_counts(
+    start: dt.datetime, end: dt.datetime, *, actor: Actor | None = None, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Rows ``{"unit_id", "unit", "role", "parts", "done_in_time", "done_late", "waived",
     "open", "overdue", "dropped"}``, one per unit and role, most parts first (one query)."""
     now = now or clock.now()
@@ -69,7 +73,8 @@ def member_part_counts(start: dt.datetime, end: dt.datetime, *, actor: Actor | N
     owed = Q(done_at__isnull=True, waived_at__isnull=True)
     pending = owed & Q(group__state=GroupState.OPEN)
     rows = (
-        member_parts(start, end, actor=actor).order_by()
+        member_parts(start, end, actor=actor)
+        .order_by()
         .values("unit_id", "role", unit_name=F("unit__name"))
         .annotate(
             parts=Count("pk"),
@@ -81,9 +86,18 @@ def member_part_counts(start: dt.datetime, end: dt.datetime, *, actor: Actor | N
             dropped=Count("pk", filter=owed & ~Q(group__state=GroupState.OPEN)),
         )
     )
-    out = [{"unit_id": r["unit_id"], "unit": r["unit_name"], "role": r["role"],
-            **{k: r[k] for k in ("parts", "done_in_time", "done_late", "waived", "open",
-                                 "overdue", "dropped")}} for r in rows]
+    out = [
+        {
+            "unit_id": r["unit_id"],
+            "unit": r["unit_name"],
+            "role": r["role"],
+            **{
+                k: r[k]
+                for k in ("parts", "done_in_time", "done_late", "waived", "open", "overdue", "dropped")
+            },
+        }
+        for r in rows
+    ]
     return sorted(out, key=lambda r: (-r["parts"], r["unit"], r["role"]))
 
 
@@ -96,11 +110,10 @@ def member_inbox(actor: Actor) -> QuerySet[GroupMember]:
     if actor.unit is None:
         return GroupMember.objects.none()
     return (
-        GroupMember.objects.filter(unit_id=actor.unit.pk, removed_at__isnull=True,
-                                   group__state=GroupState.OPEN)
+        GroupMember.objects.filter(
+            unit_id=actor.unit.pk, removed_at__isnull=True, group__state=GroupState.OPEN
+        )
         .filter(group__case__in=visible_cases(actor).values("pk"))
-        .select_related("group__case", "group__lead_unit", "group__case__matter", "unit",
-                        "sign_clock")
-        .order_by(F("done_at").asc(nulls_first=True), F("signed_at").asc(nulls_first=True),
-                  "due_at", "id")
+        .select_related("group__case", "group__lead_unit", "group__case__matter", "unit", "sign_clock")
+        .order_by(F("done_at").asc(nulls_first=True), F("signed_at").asc(nulls_first=True), "due_at", "id")
     )

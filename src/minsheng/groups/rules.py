@@ -39,9 +39,9 @@ def member_case_ids(unit_ids: Iterable[int]) -> QuerySet[GroupMember, Any]:
     """Ids of the cases on which one of these units is a member of a group (open or on
     record): a subquery for the scoping rule. A unit taken out of the group no longer
     sees the case through it."""
-    return GroupMember.objects.filter(
-        unit_id__in=list(unit_ids), removed_at__isnull=True
-    ).values("group__case_id")
+    return GroupMember.objects.filter(unit_id__in=list(unit_ids), removed_at__isnull=True).values(
+        "group__case_id"
+    )
 
 
 def open_group(case: Any) -> JointGroup | None:
@@ -71,22 +71,21 @@ def refusals(case: Any) -> dict[str, str]:
     group = open_group(case)
     if group is None:
         return {}
-    bounce = _("A joint group is working on this case: ask the dispatcher to change the "
-               "group instead.")
+    bounce = _("A joint group is working on this case: ask the dispatcher to change the group instead.")
     out = {
         "return": bounce,
-        "assign": _("A joint group is working on this case: change or dissolve the group "
-                    "instead of re-assigning it."),
-        "merge": _("A joint group is working on this case: dissolve the group before "
-                   "merging it."),
+        "assign": _(
+            "A joint group is working on this case: change or dissolve the group instead of re-assigning it."
+        ),
+        "merge": _("A joint group is working on this case: dissolve the group before merging it."),
     }
     open_parts = [
-        m for m in group.members.filter(removed_at__isnull=True).select_related("unit")
-        if not m.settled
+        m for m in group.members.filter(removed_at__isnull=True).select_related("unit") if not m.settled
     ]
     if open_parts:
-        out["close"] = _("The case closes when every part is done or waived: %(units)s not "
-                         "yet.") % {"units": _names(open_parts)}
+        out["close"] = _("The case closes when every part is done or waived: %(units)s not yet.") % {
+            "units": _names(open_parts)
+        }
     return out
 
 

@@ -47,16 +47,28 @@ def _hours(post: QueryDict) -> int | None:
 
 def _form(actor: Actor, pk: int, post: QueryDict, files: Any) -> Any:
     return actions.form_joint_group(
-        actor, pk, lead_unit_id=int_or_none(post.get("lead_unit")), assists=assist_rows(post),
-        lead_task=post.get("lead_task", ""), note=post.get("note", ""), hours=_hours(post),
-        expected_version=_version(post))
+        actor,
+        pk,
+        lead_unit_id=int_or_none(post.get("lead_unit")),
+        assists=assist_rows(post),
+        lead_task=post.get("lead_task", ""),
+        note=post.get("note", ""),
+        hours=_hours(post),
+        expected_version=_version(post),
+    )
 
 
 def _change(actor: Actor, pk: int, post: QueryDict, files: Any) -> Any:
     return actions.change_group(
-        actor, pk, add=assist_rows(post), remove=unit_ids(post, "remove"),
-        note=post.get("note", ""), hours=_hours(post),
-        request_id=int_or_none(post.get("request_id")), expected_version=_version(post))
+        actor,
+        pk,
+        add=assist_rows(post),
+        remove=unit_ids(post, "remove"),
+        note=post.get("note", ""),
+        hours=_hours(post),
+        request_id=int_or_none(post.get("request_id")),
+        expected_version=_version(post),
+    )
 
 
 # Group actions leave the case's version alone (see ``actions``): their forms are checked
@@ -67,14 +79,18 @@ HANDLERS: dict[str, Callable[[Actor, int, QueryDict, Any], Any]] = {
     "done": lambda a, pk, p, f: actions.mark_part_done(a, pk, note=p.get("note", "")),
     "request": lambda a, pk, p, f: actions.request_group_change(a, pk, note=p.get("note", "")),
     "waive": lambda a, pk, p, f: actions.waive_part(
-        a, pk, unit_id=int_or_none(p.get("unit_id")), note=p.get("note", "")),
+        a, pk, unit_id=int_or_none(p.get("unit_id")), note=p.get("note", "")
+    ),
     "change": _change,
     "decline": lambda a, pk, p, f: actions.decline_group_change(
-        a, pk, request_id=int_or_none(p.get("request_id")), note=p.get("note", "")),
+        a, pk, request_id=int_or_none(p.get("request_id")), note=p.get("note", "")
+    ),
     "dissolve": lambda a, pk, p, f: actions.dissolve_group(
-        a, pk, note=p.get("note", ""), expected_version=_version(p)),
+        a, pk, note=p.get("note", ""), expected_version=_version(p)
+    ),
     "message": lambda a, pk, p, f: actions.post_group_message(
-        a, pk, text=p.get("text", ""), photos=f.getlist("photos")),
+        a, pk, text=p.get("text", ""), photos=f.getlist("photos")
+    ),
 }
 DONE = {
     "form": gettext_lazy("Joint group formed; every unit has been told."),
@@ -126,13 +142,16 @@ def group_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("web:case", pk=pk)
 
 
-def _refused(request: HttpRequest, actor: Actor, pk: int, action: str,
-             exc: CaseError) -> HttpResponse:
+def _refused(request: HttpRequest, actor: Actor, pk: int, action: str, exc: CaseError) -> HttpResponse:
     # Any conflict means the page was out of date (a part already signed, a group already
     # formed...): the form it came from may be gone, so say it above the panel.
     stale = isinstance(exc, Conflict)
-    error = {"action": f"group_{action}", "field": getattr(exc, "field", ""),
-             "message": exc.message, "stale": stale}
+    error = {
+        "action": f"group_{action}",
+        "field": getattr(exc, "field", ""),
+        "message": exc.message,
+        "stale": stale,
+    }
     case = _visible(actor, pk)
     ctx = panel_context(actor, case, error=error, posted=request.POST)
     if partial(request):

@@ -44,16 +44,16 @@ def _save_files(cleaned: CleanedPhoto, at: Any) -> tuple[str, str]:
     stem = f"photos/{at:%Y/%m}/{uuid.uuid4().hex}"
     name = default_storage.save(f"{stem}.{cleaned.extension}", ContentFile(cleaned.content))
     try:
-        thumb = default_storage.save(f"{stem}.thumb.{cleaned.extension}",
-                                     ContentFile(cleaned.thumbnail))
+        thumb = default_storage.save(f"{stem}.thumb.{cleaned.extension}", ContentFile(cleaned.thumbnail))
     except Exception:
         default_storage.delete(name)
         raise
     return name, thumb
 
 
-def store_photo(case: Case, actor: Actor, cleaned: CleanedPhoto, *, source: str,
-                client_key: str = "") -> Photo:
+def store_photo(
+    case: Case, actor: Actor, cleaned: CleanedPhoto, *, source: str, client_key: str = ""
+) -> Photo:
     """Store a cleaned photo and append the ``photo`` event; the caller holds the case's
     row lock inside its transaction. Files of a failed insert are removed again."""
     at = clock.now()
@@ -61,16 +61,29 @@ def store_photo(case: Case, actor: Actor, cleaned: CleanedPhoto, *, source: str,
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
-                case=case, uploaded_by=actor.user, source=source, client_key=client_key,
-                file=name, thumbnail=thumb, content_type=cleaned.content_type,
-                width=cleaned.width, height=cleaned.height, size=len(cleaned.content),
-                sha256=cleaned.sha256, created_at=at,
+                case=case,
+                uploaded_by=actor.user,
+                source=source,
+                client_key=client_key,
+                file=name,
+                thumbnail=thumb,
+                content_type=cleaned.content_type,
+                width=cleaned.width,
+                height=cleaned.height,
+                size=len(cleaned.content),
+                sha256=cleaned.sha256,
+                created_at=at,
             )
             CaseEvent.objects.create(
-                case=case, at=at, action="photo", actor=actor.user, actor_label=actor.label,
-                actor_unit=actor.unit, from_state=case.state, to_state=case.state,
-                data={"photo": photo.pk, "source": source, "width": cleaned.width,
-                      "height": cleaned.height},
+                case=case,
+                at=at,
+                action="photo",
+                actor=actor.user,
+                actor_label=actor.label,
+                actor_unit=actor.unit,
+                from_state=case.state,
+                to_state=case.state,
+                data={"photo": photo.pk, "source": source, "width": cleaned.width, "height": cleaned.height},
             )
     except Exception:
         default_storage.delete(name)
@@ -89,8 +102,9 @@ def may_attach(actor: Actor, case: Case) -> bool:
     return can_see(actor, case)
 
 
-def attach_photo(actor: Actor, case_id: int, upload: Any, *, client_key: str = "",
-                 source: str = PhotoSource.FIELD) -> Photo:
+def attach_photo(
+    actor: Actor, case_id: int, upload: Any, *, client_key: str = "", source: str = PhotoSource.FIELD
+) -> Photo:
     """添加照片: check and clean the upload, store it, and log a ``photo`` event. A retry
     with the same ``client_key`` returns the photo stored the first time, without
     storing or logging anything again."""
@@ -112,8 +126,11 @@ def attach_photo(actor: Actor, case_id: int, upload: Any, *, client_key: str = "
             if prior is not None:
                 return prior
             if case.state == State.CLOSED:
-                raise Conflict(_("This case is closed; photos can no longer be added."),
-                               state=case.state, version=case.version)
+                raise Conflict(
+                    _("This case is closed; photos can no longer be added."),
+                    state=case.state,
+                    version=case.version,
+                )
             return store_photo(case, actor, cleaned, source=source, client_key=key)
     except IntegrityError:
         prior = existing(case_id, key)

@@ -9,8 +9,20 @@ class PhotoAdmin(admin.ModelAdmin):
 
     list_display = ("id", "case", "source", "width", "height", "size", "created_at")
     list_filter = ("source",)
-    readonly_fields = ("case", "uploaded_by", "source", "client_key", "file", "thumbnail",
-                       "content_type", "width", "height", "size", "sha256", "created_at")
+    readonly_fields = (
+        "case",
+        "uploaded_by",
+        "source",
+        "client_key",
+        "file",
+        "thumbnail",
+        "content_type",
+        "width",
+        "height",
+        "size",
+        "sha256",
+        "created_at",
+    )
 
     def has_add_permission(self, request):
         return False

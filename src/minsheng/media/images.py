@@ -153,6 +153,11 @@ def accept_photo(upload: Any) -> CleanedPhoto:
     thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
     thumb_content, _type, _ext = _encode(thumb)
     return CleanedPhoto(
-        content=content, thumbnail=thumb_content, content_type=content_type, extension=ext,
-        width=image.width, height=image.height, sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        thumbnail=thumb_content,
+        content_type=content_type,
+        extension=ext,
+        width=image.width,
+        height=image.height,
+        sha256=hashlib.sha256(content).hexdigest(),
     )

@@ -18,7 +18,10 @@ class PhotoSource(models.TextChoices):
 class Photo(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="photos")
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     source = models.CharField(_("source"), max_length=8, choices=PhotoSource.choices)
@@ -38,7 +41,8 @@ class Photo(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "client_key"], name="photo_client_key_unique",
+                fields=["case", "client_key"],
+                name="photo_client_key_unique",
                 condition=~models.Q(client_key=""),
             ),
             models.CheckConstraint(

@@ -41,16 +41,14 @@ def _send(photo: Photo, thumb: bool, *, private: bool = True) -> HttpResponse:
 @require_GET
 def staff_photo(request: HttpRequest, pk: int, thumb: bool = False) -> HttpResponse:
     photo = Photo.objects.filter(pk=pk).first()
-    if photo is None or not visible_cases(Actor.of(request.user)).filter(
-            pk=photo.case_id).exists():
+    if photo is None or not visible_cases(Actor.of(request.user)).filter(pk=photo.case_id).exists():
         raise Http404("no such photo")
     return _send(photo, thumb)
 
 
 @require_GET
 def public_photo(request: HttpRequest, token: str, pk: int, thumb: bool = False) -> HttpResponse:
-    photo = (Photo.objects.select_related("case").filter(pk=pk, source__in=PUBLIC_SOURCES)
-             .first())
+    photo = Photo.objects.select_related("case").filter(pk=pk, source__in=PUBLIC_SOURCES).first()
     given = token.encode()
     real = (photo.case.public_token if photo is not None else "\0" * 22).encode()
     if photo is None or not hmac.compare_digest(given, real):

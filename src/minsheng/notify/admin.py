@@ -57,8 +57,18 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(OutboxMessage)
 class OutboxAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "audience", "recipient", "status", "attempts",
-                    "next_attempt_at", "short_error", "created_at", "sent_at")
+    list_display = (
+        "id",
+        "kind",
+        "audience",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+        "created_at",
+        "sent_at",
+    )
     list_filter = (AttentionFilter, "status", "kind", "audience")
     search_fields = ("kind", "case__number", "unit__name", "last_error")
     list_select_related = ("unit", "user", "case")
@@ -66,9 +76,24 @@ class OutboxAdmin(admin.ModelAdmin):
     actions = ["retry_messages"]
     inlines = [DeliveryInline]
     # The outbox is a record: only the worker and the retry action change it.
-    readonly_fields = ("kind", "audience", "unit", "user", "masked_phone", "case", "context",
-                       "status", "attempts", "next_attempt_at", "last_attempt_at", "last_error",
-                       "created_at", "sent_at", "claimed_until", "claimed_by")
+    readonly_fields = (
+        "kind",
+        "audience",
+        "unit",
+        "user",
+        "masked_phone",
+        "case",
+        "context",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "claimed_until",
+        "claimed_by",
+    )
     exclude = ("phone",)
 
     def has_add_permission(self, request):
@@ -98,9 +123,12 @@ class OutboxAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry now (fresh count of attempts)"))
     def retry_messages(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = delivery.retry(queryset)
-        self.message_user(request, ngettext(
-            "%(count)d message put back in line.", "%(count)d messages put back in line.",
-            count) % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d message put back in line.", "%(count)d messages put back in line.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 class UnitChannelForm(forms.ModelForm):
@@ -128,8 +156,14 @@ class UnitChannelAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send a test message"))
     def send_test(self, request: HttpRequest, queryset: QuerySet) -> None:
-        probe = OutboxMessage(pk=0, kind="test", audience="unit", context={},
-                              created_at=clock.now(), next_attempt_at=clock.now())
+        probe = OutboxMessage(
+            pk=0,
+            kind="test",
+            audience="unit",
+            context={},
+            created_at=clock.now(),
+            next_attempt_at=clock.now(),
+        )
         text = Rendered(title="民声测试消息", body="这是一条测试消息，收到说明本群机器人配置正确。")
         for ch in queryset.select_related("unit"):
             probe.unit = ch.unit
@@ -138,8 +172,9 @@ class UnitChannelAdmin(admin.ModelAdmin):
             except ChannelError as exc:
                 self.message_user(request, f"{ch}: {exc}", messages.ERROR)
             else:
-                self.message_user(request, _("%(channel)s: test message taken.") % {"channel": ch},
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, _("%(channel)s: test message taken.") % {"channel": ch}, messages.SUCCESS
+                )
 
 
 @admin.register(MessageTemplate)
@@ -163,8 +198,10 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 template.title, template.body = DEFAULT_TEMPLATES[template.kind]
                 template.save()
                 count += 1
-        self.message_user(request, ngettext(
-            "%(count)d template reset.", "%(count)d templates reset.", count) % {"count": count})
+        self.message_user(
+            request,
+            ngettext("%(count)d template reset.", "%(count)d templates reset.", count) % {"count": count},
+        )
 
 
 @admin.register(Notification)

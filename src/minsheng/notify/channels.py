@@ -96,8 +96,12 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 def post_json(
-    url: str, payload: Any, *, headers: dict[str, str] | None = None,
-    body: bytes | None = None, timeout: float | None = None,
+    url: str,
+    payload: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float | None = None,
 ) -> tuple[int, bytes]:
     """POST ``payload`` as UTF-8 JSON (or the exact ``body`` given); the status and at most
     64 KiB of the response. Raises :class:`ChannelError` on anything but a 2xx."""
@@ -198,8 +202,9 @@ class DingTalkRobot:
 
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
         payload = {"msgtype": "text", "text": {"content": robot_text(rendered, message)}}
-        _status, raw = post_json(self.signed_url(), payload,
-                                 headers={"X-Minsheng-Message-Id": str(message.pk)})
+        _status, raw = post_json(
+            self.signed_url(), payload, headers={"X-Minsheng-Message-Id": str(message.pk)}
+        )
         _errcode_ok(raw, self.service)
 
 
@@ -240,8 +245,7 @@ class WeComRobot:
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
         content = _truncate_utf8(robot_text(rendered, message), self.MAX_BYTES)
         payload = {"msgtype": "text", "text": {"content": content}}
-        _status, raw = post_json(self.url, payload,
-                                 headers={"X-Minsheng-Message-Id": str(message.pk)})
+        _status, raw = post_json(self.url, payload, headers={"X-Minsheng-Message-Id": str(message.pk)})
         _errcode_ok(raw, self.service)
 
 
@@ -288,20 +292,29 @@ class Webhook:
 
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
         ts = int(time.time())
-        body = json.dumps(webhook_payload(rendered, message, ts), ensure_ascii=False,
-                          separators=(",", ":"), sort_keys=True).encode()
-        post_json(self.url, None, body=body, headers={
-            "X-Minsheng-Signature": webhook_signature(self.secret, body),
-            "X-Minsheng-Timestamp": str(ts),
-            "X-Minsheng-Message-Id": str(message.pk),
-            "X-Minsheng-Event": message.kind,
-        })
+        body = json.dumps(
+            webhook_payload(rendered, message, ts), ensure_ascii=False, separators=(",", ":"), sort_keys=True
+        ).encode()
+        post_json(
+            self.url,
+            None,
+            body=body,
+            headers={
+                "X-Minsheng-Signature": webhook_signature(self.secret, body),
+                "X-Minsheng-Timestamp": str(ts),
+                "X-Minsheng-Message-Id": str(message.pk),
+                "X-Minsheng-Event": message.kind,
+            },
+        )
 
 
 def for_unit_channel(channel: UnitChannel) -> Channel:
     """The channel object for a unit's configured robot or webhook."""
     classes: dict[str, type] = {
-        "dingtalk": DingTalkRobot, "zzd": ZzdRobot, "wecom": WeComRobot, "webhook": Webhook,
+        "dingtalk": DingTalkRobot,
+        "zzd": ZzdRobot,
+        "wecom": WeComRobot,
+        "webhook": Webhook,
     }
     try:
         cls = classes[channel.kind]
@@ -342,19 +355,25 @@ class HttpSms:
     Providers with another shape get a small subclass, chosen by ``MINSHENG_SMS_BACKEND``.
     """
 
-    def __init__(self, url: str | None = None, key: str | None = None,
-                 secret: str | None = None, sign_name: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        key: str | None = None,
+        secret: str | None = None,
+        sign_name: str | None = None,
+    ) -> None:
         self.url = url if url is not None else setting("MINSHENG_SMS_URL", "")
         self.key = key if key is not None else setting("MINSHENG_SMS_KEY", "")
         self.secret = secret if secret is not None else setting("MINSHENG_SMS_SECRET", "")
-        self.sign_name = (sign_name if sign_name is not None
-                          else setting("MINSHENG_SMS_SIGN_NAME", ""))
+        self.sign_name = sign_name if sign_name is not None else setting("MINSHENG_SMS_SIGN_NAME", "")
         if not self.url:
             raise ChannelError("MINSHENG_SMS_URL is not set")
 
     def send_sms(self, phone: str, text: str, *, message_id: int) -> None:
-        body = json.dumps({"phone": phone, "text": text, "sign_name": self.sign_name,
-                           "id": str(message_id)}, ensure_ascii=False).encode()
+        body = json.dumps(
+            {"phone": phone, "text": text, "sign_name": self.sign_name, "id": str(message_id)},
+            ensure_ascii=False,
+        ).encode()
         headers = {"X-Minsheng-Message-Id": str(message_id)}
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
@@ -366,7 +385,8 @@ class HttpSms:
         except (UnicodeDecodeError, ValueError):
             return  # a 2xx without JSON: taken
         refused = isinstance(answer, dict) and (
-            answer.get("ok") is False or answer.get("code", 0) not in (0, "0", "OK", "ok"))
+            answer.get("ok") is False or answer.get("code", 0) not in (0, "0", "OK", "ok")
+        )
         if refused:
             raise ChannelError(f"SMS gateway refused: {answer}")
 
@@ -393,8 +413,7 @@ class SmsChannel:
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
         if not message.phone:
             raise ChannelError("no phone number")
-        (self.gateway or sms_gateway()).send_sms(message.phone, rendered.body,
-                                                 message_id=message.pk)
+        (self.gateway or sms_gateway()).send_sms(message.phone, rendered.body, message_id=message.pk)
 
 
 # --- in-app -----------------------------------------------------------------------------
@@ -418,9 +437,16 @@ class InAppChannel:
 
         at = self.at or clock.now()
         Notification.objects.bulk_create(
-            [Notification(user_id=uid, message=message, title=rendered.title[:200],
-                          body=rendered.body, url=(rendered.path or rendered.url)[:500],
-                          created_at=at)
-             for uid in self.user_ids],
+            [
+                Notification(
+                    user_id=uid,
+                    message=message,
+                    title=rendered.title[:200],
+                    body=rendered.body,
+                    url=(rendered.path or rendered.url)[:500],
+                    created_at=at,
+                )
+                for uid in self.user_ids
+            ],
             ignore_conflicts=True,
         )

@@ -144,7 +144,13 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "urgent_on_duty": ("number", "title", "urgent"),
 }
 COMMON_VARIABLES: tuple[str, ...] = (
-    "city", "kind", "unit", "url", "track_url", "clock_label", "due_at_local",
+    "city",
+    "kind",
+    "unit",
+    "url",
+    "track_url",
+    "clock_label",
+    "due_at_local",
 )
 
 CLOCK_LABELS: dict[str, str] = {

@@ -134,29 +134,37 @@ def _claim(now: dt.datetime, limit: int, token: str, until: dt.datetime) -> list
 
 
 def _release(ids: list[int], token: str) -> None:
-    OutboxMessage.objects.filter(id__in=ids, claimed_by=token).update(
-        claimed_until=None, claimed_by="")
+    OutboxMessage.objects.filter(id__in=ids, claimed_by=token).update(claimed_until=None, claimed_by="")
 
 
 # --- recording --------------------------------------------------------------------------
 
 
-def _row(message_id: int, channel: str, status: str, at: dt.datetime, error: str,
-         attempts: int) -> Delivery:
-    return Delivery(message_id=message_id, channel=channel, status=status, attempts=attempts,
-                    last_error=error[:2000], updated_at=at,
-                    sent_at=at if status == DeliveryStatus.SENT else None)
+def _row(message_id: int, channel: str, status: str, at: dt.datetime, error: str, attempts: int) -> Delivery:
+    return Delivery(
+        message_id=message_id,
+        channel=channel,
+        status=status,
+        attempts=attempts,
+        last_error=error[:2000],
+        updated_at=at,
+        sent_at=at if status == DeliveryStatus.SENT else None,
+    )
 
 
 def _upsert(rows: list[Delivery]) -> None:
     """Insert or update delivery rows in one statement (``ON CONFLICT … DO UPDATE``)."""
     Delivery.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["message", "channel"],
-        update_fields=["status", "attempts", "last_error", "sent_at", "updated_at"])
+        rows,
+        update_conflicts=True,
+        unique_fields=["message", "channel"],
+        update_fields=["status", "attempts", "last_error", "sent_at", "updated_at"],
+    )
 
 
-def record_delivery(message_id: int, channel: str, status: str, at: dt.datetime,
-                    error: str = "", *, attempts: int = 1) -> None:
+def record_delivery(
+    message_id: int, channel: str, status: str, at: dt.datetime, error: str = "", *, attempts: int = 1
+) -> None:
     """Write what ``channel`` did with the message (``attempts``: its count of tries so
     far). For an external channel this runs on its own, committed right after the HTTP
     answer: the commit is what stops a retry from sending there again."""
@@ -166,8 +174,12 @@ def record_delivery(message_id: int, channel: str, status: str, at: dt.datetime,
 def _mark_sent(message: OutboxMessage, at: dt.datetime, token: str, note: str = "") -> bool:
     """Mark the message sent if this worker's lease still holds it; False if not."""
     fields: dict[str, Any] = {
-        "status": OutboxStatus.SENT, "sent_at": at, "last_attempt_at": at,
-        "attempts": F("attempts") + 1, "claimed_until": None, "claimed_by": "",
+        "status": OutboxStatus.SENT,
+        "sent_at": at,
+        "last_attempt_at": at,
+        "attempts": F("attempts") + 1,
+        "claimed_until": None,
+        "claimed_by": "",
     }
     if note:
         fields["last_error"] = note
@@ -179,8 +191,11 @@ def _mark_failed(message: OutboxMessage, at: dt.datetime, token: str, error: str
     lease no longer holds the message."""
     attempts = message.attempts + 1
     fields: dict[str, Any] = {
-        "attempts": attempts, "last_attempt_at": at, "last_error": error[:4000],
-        "claimed_until": None, "claimed_by": "",
+        "attempts": attempts,
+        "last_attempt_at": at,
+        "last_error": error[:4000],
+        "claimed_until": None,
+        "claimed_by": "",
     }
     parked = attempts >= max_attempts()
     if parked:
@@ -190,16 +205,14 @@ def _mark_failed(message: OutboxMessage, at: dt.datetime, token: str, error: str
     if not _held(message, token).update(**fields):
         return "lost"
     if parked:
-        log.warning("outbox #%s (%s) parked after %d attempts: %s",
-                    message.pk, message.kind, attempts, error)
+        log.warning("outbox #%s (%s) parked after %d attempts: %s", message.pk, message.kind, attempts, error)
     return "parked" if parked else "retried"
 
 
 def _held(message: OutboxMessage, token: str) -> QuerySet[OutboxMessage]:
     """The message's row, if this worker's lease still holds it: updating through it is a
     compare-and-set on the lease."""
-    return OutboxMessage.objects.filter(pk=message.pk, claimed_by=token,
-                                        status=OutboxStatus.PENDING)
+    return OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, status=OutboxStatus.PENDING)
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -314,7 +327,8 @@ class _Batch:
         delivered: dict[int, set[str]] = {}
         tries: dict[tuple[int, str], int] = {}
         for mid, key, status, attempts in Delivery.objects.filter(message_id__in=ids).values_list(
-                "message_id", "channel", "status", "attempts"):
+            "message_id", "channel", "status", "attempts"
+        ):
             tries[mid, key] = attempts
             if status == DeliveryStatus.SENT:
                 delivered.setdefault(mid, set()).add(key)
@@ -323,7 +337,8 @@ class _Batch:
             channels.setdefault(ch.unit_id, []).append(ch)
         staff: dict[int, list[int]] = {}
         for unit_id, user_id in Profile.objects.filter(
-                unit_id__in=unit_ids, user__is_active=True).values_list("unit_id", "user_id"):
+            unit_id__in=unit_ids, user__is_active=True
+        ).values_list("unit_id", "user_id"):
             staff.setdefault(unit_id, []).append(user_id)
         return cls(Templates({m.kind for m in messages}), delivered, tries, channels, staff)
 
@@ -344,8 +359,7 @@ class _Batch:
 # --- delivering -------------------------------------------------------------------------
 
 
-def _deliver_one(message: OutboxMessage, batch: _Batch, now: dt.datetime,
-                 token: str) -> tuple[str, str]:
+def _deliver_one(message: OutboxMessage, batch: _Batch, now: dt.datetime, token: str) -> tuple[str, str]:
     """Send one claimed message; returns the outcome ("sent", "retried", "parked" or
     "lost") and the error, if any."""
     rendered = batch.templates.render(message)
@@ -368,16 +382,31 @@ def _deliver_one(message: OutboxMessage, batch: _Batch, now: dt.datetime,
             log.exception("channel %s failed on outbox #%s", channel.key, message.pk)
             failures[channel.key] = f"{type(exc).__name__}: {exc}"
         else:
-            record_delivery(message.pk, channel.key, DeliveryStatus.SENT, max(now, clock.now()),
-                            attempts=batch.tries.get((message.pk, channel.key), 0) + 1)
+            record_delivery(
+                message.pk,
+                channel.key,
+                DeliveryStatus.SENT,
+                max(now, clock.now()),
+                attempts=batch.tries.get((message.pk, channel.key), 0) + 1,
+            )
     at = max(now, clock.now())
     with transaction.atomic():
-        rows = [_row(message.pk, key, DeliveryStatus.FAILED, at, error,
-                     batch.tries.get((message.pk, key), 0) + 1) for key, error in failures.items()]
+        rows = [
+            _row(message.pk, key, DeliveryStatus.FAILED, at, error, batch.tries.get((message.pk, key), 0) + 1)
+            for key, error in failures.items()
+        ]
         if inapp_users and InAppChannel.key not in done:
             InAppChannel(inapp_users, at=at).send(rendered, message)
-            rows.append(_row(message.pk, InAppChannel.key, DeliveryStatus.SENT, at, "",
-                             batch.tries.get((message.pk, InAppChannel.key), 0) + 1))
+            rows.append(
+                _row(
+                    message.pk,
+                    InAppChannel.key,
+                    DeliveryStatus.SENT,
+                    at,
+                    "",
+                    batch.tries.get((message.pk, InAppChannel.key), 0) + 1,
+                )
+            )
         if rows:
             _upsert(rows)
         error = "; ".join(f"{key}: {err}" for key, err in failures.items())
@@ -395,8 +424,7 @@ def _deliver_one(message: OutboxMessage, batch: _Batch, now: dt.datetime,
         return outcome, error
 
 
-def _fail_whole(message: OutboxMessage, now: dt.datetime, token: str,
-                error: str) -> tuple[str, str]:
+def _fail_whole(message: OutboxMessage, now: dt.datetime, token: str, error: str) -> tuple[str, str]:
     """A message that could not even be attempted (rendering crashed, the database
     refused): counts as a failed attempt like any other."""
     outcome = _mark_failed(message, max(now, clock.now()), token, error)
@@ -419,8 +447,11 @@ def deliver_due(now: dt.datetime, *, limit: int = 100, worker_id: str = "") -> D
     result.claimed = len(ids)
     if not ids:
         return result
-    messages = list(OutboxMessage.objects.filter(id__in=ids)
-                    .select_related("unit", "user", "case").order_by("next_attempt_at", "id"))
+    messages = list(
+        OutboxMessage.objects.filter(id__in=ids)
+        .select_related("unit", "user", "case")
+        .order_by("next_attempt_at", "id")
+    )
     batch = _Batch.load(messages)
     started = time.monotonic()
     for index, message in enumerate(messages):
@@ -458,9 +489,11 @@ def retry(messages: Any, now: dt.datetime | None = None) -> int:
     at = now or clock.now()
     # A message a live worker holds right now is left alone: clearing its lease would let a
     # second worker take it too.
-    free = Q(status=OutboxStatus.PARKED) | Q(
-        status=OutboxStatus.PENDING, claimed_until__isnull=True) | Q(
-        status=OutboxStatus.PENDING, claimed_until__lte=at)
+    free = (
+        Q(status=OutboxStatus.PARKED)
+        | Q(status=OutboxStatus.PENDING, claimed_until__isnull=True)
+        | Q(status=OutboxStatus.PENDING, claimed_until__lte=at)
+    )
     return messages.filter(free).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=at,
-        claimed_until=None, claimed_by="")
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=at, claimed_until=None, claimed_by=""
+    )

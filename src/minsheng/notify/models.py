@@ -42,7 +42,10 @@ class OutboxMessage(models.Model):
         "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     phone = models.CharField(max_length=20, blank=True)
@@ -69,11 +72,13 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
         indexes = [
             models.Index(
-                fields=["next_attempt_at"], name="outbox_pending_due",
+                fields=["next_attempt_at"],
+                name="outbox_pending_due",
                 condition=models.Q(status="pending"),
             ),
             models.Index(
-                fields=["created_at"], name="outbox_parked",
+                fields=["created_at"],
+                name="outbox_parked",
                 condition=models.Q(status="parked"),
             ),
         ]
@@ -116,12 +121,8 @@ class Notification(models.Model):
     """An in-app notification behind the bell. Unique per (user, message), so a message
     delivered twice (a worker killed before it recorded the delivery) shows once."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    message = models.ForeignKey(
-        OutboxMessage, on_delete=models.CASCADE, related_name="notifications"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="notifications")
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
@@ -137,8 +138,9 @@ class Notification(models.Model):
         ]
         indexes = [
             # The bell's count on every page: one index-only count per request.
-            models.Index(fields=["user"], name="notification_unread",
-                         condition=models.Q(read_at__isnull=True)),
+            models.Index(
+                fields=["user"], name="notification_unread", condition=models.Q(read_at__isnull=True)
+            ),
             models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
         ]
 
@@ -162,12 +164,15 @@ class UnitChannel(models.Model):
     """
 
     unit = models.ForeignKey(
-        "accounts.Unit", on_delete=models.CASCADE, related_name="notify_channels",
+        "accounts.Unit",
+        on_delete=models.CASCADE,
+        related_name="notify_channels",
         verbose_name=_("unit"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
-    name = models.CharField(_("name"), max_length=64, blank=True,
-                            help_text=_("For people: which group this is."))
+    name = models.CharField(
+        _("name"), max_length=64, blank=True, help_text=_("For people: which group this is.")
+    )
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("secret"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)

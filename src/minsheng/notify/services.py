@@ -26,6 +26,13 @@ def enqueue(
         audience = Audience.REQUESTER
     at = clock.now()
     return OutboxMessage.objects.create(
-        kind=kind, audience=audience, unit=unit, user=user, phone=phone, case=case,
-        context=context or {}, created_at=at, next_attempt_at=at,
+        kind=kind,
+        audience=audience,
+        unit=unit,
+        user=user,
+        phone=phone,
+        case=case,
+        context=context or {},
+        created_at=at,
+        next_attempt_at=at,
     )

@@ -41,8 +41,16 @@ class Receiver:
     ACCESS_TOKEN = "test-access-token"  # noqa: S105 (a stand-in's token, not a secret)
     WECOM_KEY = "00000000-0000-4000-8000-minsheng0test"
 
-    def __init__(self, kind: str, *, secret: str = "", fail_rate: float = 0.0,
-                 seed: int = 1, delay: float = 0.0, sms_key: str = "") -> None:
+    def __init__(
+        self,
+        kind: str,
+        *,
+        secret: str = "",
+        fail_rate: float = 0.0,
+        seed: int = 1,
+        delay: float = 0.0,
+        sms_key: str = "",
+    ) -> None:
         if kind not in KINDS:
             raise ValueError(kind)
         self.kind, self.secret, self.fail_rate, self.delay = kind, secret, fail_rate, delay
@@ -124,11 +132,11 @@ class Receiver:
             return status, answer
         if self._should_fail():
             if self.kind in ("dingtalk", "zzd"):  # DingTalk's rate limit answer
-                return self._refuse(200, "failing on purpose",
-                                    {"errcode": 130101, "errmsg": "send too fast"})
+                return self._refuse(200, "failing on purpose", {"errcode": 130101, "errmsg": "send too fast"})
             if self.kind == "wecom":
-                return self._refuse(200, "failing on purpose",
-                                    {"errcode": 45009, "errmsg": "api freq out of limit"})
+                return self._refuse(
+                    200, "failing on purpose", {"errcode": 45009, "errmsg": "api freq out of limit"}
+                )
             return self._refuse(503, "failing on purpose", {"error": "unavailable"})
         message_id = headers.get("x-minsheng-message-id", "")
         if self.kind in ("webhook", "sms"):
@@ -142,8 +150,7 @@ class Receiver:
             self.refused.append(why)
         return status, answer
 
-    def _check_dingtalk(self, query: dict[str, list[str]],
-                        payload: Any) -> tuple[int, dict[str, Any]]:
+    def _check_dingtalk(self, query: dict[str, list[str]], payload: Any) -> tuple[int, dict[str, Any]]:
         if query.get("access_token") != [self.ACCESS_TOKEN]:
             return self._refuse(200, "token", {"errcode": 300001, "errmsg": "token is not exist"})
         if self.secret:
@@ -153,33 +160,45 @@ class Receiver:
             except (KeyError, IndexError, ValueError):
                 return self._refuse(200, "no sign", {"errcode": 310000, "errmsg": "sign not match"})
             if abs(ts - time.time() * 1000) > 3600 * 1000:
-                return self._refuse(200, "stale timestamp",
-                                    {"errcode": 310000, "errmsg": "invalid timestamp"})
-            expected = base64.b64encode(hmac.new(
-                self.secret.encode(), f"{ts}\n{self.secret}".encode(), hashlib.sha256,
-            ).digest()).decode()
+                return self._refuse(
+                    200, "stale timestamp", {"errcode": 310000, "errmsg": "invalid timestamp"}
+                )
+            expected = base64.b64encode(
+                hmac.new(
+                    self.secret.encode(),
+                    f"{ts}\n{self.secret}".encode(),
+                    hashlib.sha256,
+                ).digest()
+            ).decode()
             if not hmac.compare_digest(expected, sign):
                 return self._refuse(200, "sign", {"errcode": 310000, "errmsg": "sign not match"})
-        if not (isinstance(payload, dict) and payload.get("msgtype") == "text"
-                and isinstance(payload.get("text"), dict)
-                and isinstance(payload["text"].get("content"), str) and payload["text"]["content"]):
+        if not (
+            isinstance(payload, dict)
+            and payload.get("msgtype") == "text"
+            and isinstance(payload.get("text"), dict)
+            and isinstance(payload["text"].get("content"), str)
+            and payload["text"]["content"]
+        ):
             return self._refuse(200, "shape", {"errcode": 40035, "errmsg": "缺少参数 json"})
         return 200, {"errcode": 0, "errmsg": "ok"}
 
     def _check_wecom(self, query: dict[str, list[str]], payload: Any) -> tuple[int, dict[str, Any]]:
         if query.get("key") != [self.WECOM_KEY]:
             return self._refuse(200, "key", {"errcode": 93000, "errmsg": "invalid webhook url"})
-        if not (isinstance(payload, dict) and payload.get("msgtype") == "text"
-                and isinstance(payload.get("text"), dict)
-                and isinstance(payload["text"].get("content"), str)):
+        if not (
+            isinstance(payload, dict)
+            and payload.get("msgtype") == "text"
+            and isinstance(payload.get("text"), dict)
+            and isinstance(payload["text"].get("content"), str)
+        ):
             return self._refuse(200, "shape", {"errcode": 40008, "errmsg": "invalid message type"})
         if len(payload["text"]["content"].encode("utf-8")) > 2048:
-            return self._refuse(200, "too long",
-                                {"errcode": 40058, "errmsg": "content exceed max length 2048"})
+            return self._refuse(
+                200, "too long", {"errcode": 40058, "errmsg": "content exceed max length 2048"}
+            )
         return 200, {"errcode": 0, "errmsg": "ok"}
 
-    def _check_webhook(self, headers: dict[str, str], raw: bytes,
-                       payload: Any) -> tuple[int, dict[str, Any]]:
+    def _check_webhook(self, headers: dict[str, str], raw: bytes, payload: Any) -> tuple[int, dict[str, Any]]:
         given = headers.get("x-minsheng-signature", "")
         expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(given, expected):
@@ -197,8 +216,9 @@ class Receiver:
     def _check_sms(self, headers: dict[str, str], payload: Any) -> tuple[int, dict[str, Any]]:
         if self.sms_key and headers.get("authorization") != f"Bearer {self.sms_key}":
             return self._refuse(401, "auth", {"code": "Unauthorized"})
-        if not (isinstance(payload, dict) and payload.get("phone") and payload.get("text")
-                and payload.get("id")):
+        if not (
+            isinstance(payload, dict) and payload.get("phone") and payload.get("text") and payload.get("id")
+        ):
             return self._refuse(400, "shape", {"code": "BadRequest"})
         return 200, {"code": "OK"}
 

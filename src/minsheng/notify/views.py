@@ -29,9 +29,15 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if only_unread:
         mine = mine.filter(read_at__isnull=True)
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notify/list.html", {
-        "page": page, "only_unread": only_unread, "unread_total": unread_count(request.user),
-    })
+    return render(
+        request,
+        "notify/list.html",
+        {
+            "page": page,
+            "only_unread": only_unread,
+            "unread_total": unread_count(request.user),
+        },
+    )
 
 
 @login_required
@@ -43,7 +49,8 @@ def bell(request: HttpRequest) -> HttpResponse:
 
 def _safe_next(request: HttpRequest, url: str) -> str:
     if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return url
     return ""
 

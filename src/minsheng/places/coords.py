@@ -165,10 +165,21 @@ def bd09_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
 
 
 _ALIASES: Final = {
-    "wgs84": "wgs84", "wgs": "wgs84", "gps": "wgs84", "epsg4326": "wgs84",
-    "gcj02": "gcj02", "gcj": "gcj02", "mars": "gcj02", "amap": "gcj02", "gaode": "gcj02",
-    "tencent": "gcj02", "qq": "gcj02",
-    "bd09": "bd09", "bd09ll": "bd09", "bd": "bd09", "baidu": "bd09",
+    "wgs84": "wgs84",
+    "wgs": "wgs84",
+    "gps": "wgs84",
+    "epsg4326": "wgs84",
+    "gcj02": "gcj02",
+    "gcj": "gcj02",
+    "mars": "gcj02",
+    "amap": "gcj02",
+    "gaode": "gcj02",
+    "tencent": "gcj02",
+    "qq": "gcj02",
+    "bd09": "bd09",
+    "bd09ll": "bd09",
+    "bd": "bd09",
+    "baidu": "bd09",
 }
 
 

@@ -53,8 +53,7 @@ __all__ = ["MIN_SCORE", "Gazetteer", "GazetteerMatch", "normalize_address"]
 MIN_SCORE = 60.0
 
 # Specificity of what a match points at: the more specific, the better the point.
-_LEVEL = {"city": 0, "town": 1, "street": 1, "village": 2, "community": 2,
-          "road": 3, "landmark": 4}
+_LEVEL = {"city": 0, "town": 1, "street": 1, "village": 2, "community": 2, "road": 3, "landmark": 4}
 GRASSROOTS_KINDS = frozenset({"village", "community"})
 
 # Type suffixes, longest first. Places: dropping one gives the everyday short name.
@@ -69,8 +68,27 @@ _NOISE = re.compile(
 )
 
 _OTHER_PROVINCE = re.compile(r"^[\u4e00-\u9fff]{2,7}?(?:省|自治区|特别行政区)")
-_OTHER_CITIES = ("北京", "上海", "天津", "重庆", "香港", "澳门", "台湾", "杭州", "宁波", "温州",
-                 "绍兴", "湖州", "金华", "衢州", "舟山", "台州", "丽水", "苏州", "南京")
+_OTHER_CITIES = (
+    "北京",
+    "上海",
+    "天津",
+    "重庆",
+    "香港",
+    "澳门",
+    "台湾",
+    "杭州",
+    "宁波",
+    "温州",
+    "绍兴",
+    "湖州",
+    "金华",
+    "衢州",
+    "舟山",
+    "台州",
+    "丽水",
+    "苏州",
+    "南京",
+)
 _OTHER_JIAXING = ("南湖", "秀洲", "海宁", "桐乡", "嘉善", "海盐")
 
 
@@ -158,8 +176,13 @@ def _typed_suffix(name: str) -> str:
 class Gazetteer:
     """Matches free-text addresses against one city's names. Immutable once built."""
 
-    def __init__(self, entries: list[_Entry], aliases: list[_Alias], locator: PlaceLocator,
-                 places: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        entries: list[_Entry],
+        aliases: list[_Alias],
+        locator: PlaceLocator,
+        places: dict[str, dict[str, Any]],
+    ) -> None:
         self._entries = entries
         self._aliases = sorted(aliases, key=lambda a: (-len(a.text), a.entry.index))
         self._fuzzy = [a for a in self._aliases if len(a.text) >= 3]
@@ -195,9 +218,17 @@ class Gazetteer:
             if not p.get("boundary"):
                 continue
             lat, lng = p["center"]
-            entry = _Entry(len(entries), "place", p["name"], _LEVEL.get(p["kind"], 2),
-                           p["kind"], p["code"], town_of(p["code"]), (lat, lng),
-                           shape(p["boundary"]))
+            entry = _Entry(
+                len(entries),
+                "place",
+                p["name"],
+                _LEVEL.get(p["kind"], 2),
+                p["kind"],
+                p["code"],
+                town_of(p["code"]),
+                (lat, lng),
+                shape(p["boundary"]),
+            )
             entries.append(entry)
             add_alias(p["name"], entry, 1.0)
             taken.add(normalize_address(p["name"]))
@@ -210,15 +241,24 @@ class Gazetteer:
         for road in data.get("roads", []):
             line = shape(road["geometry"])
             mid = line.interpolate(0.5, normalized=True)
-            entry = _Entry(len(entries), "road", road["name"], _LEVEL["road"], None, None,
-                           None, (mid.y, mid.x), line)
+            entry = _Entry(
+                len(entries), "road", road["name"], _LEVEL["road"], None, None, None, (mid.y, mid.x), line
+            )
             entries.append(entry)
             add_alias(road["name"], entry, 1.0)
         for lm in data.get("landmarks", []):
             lng, lat = lm["geometry"]["coordinates"]
-            entry = _Entry(len(entries), "landmark", lm["name"], _LEVEL["landmark"], None,
-                           lm.get("place"), town_of(lm.get("place")), (lat, lng),
-                           Point(lng, lat))
+            entry = _Entry(
+                len(entries),
+                "landmark",
+                lm["name"],
+                _LEVEL["landmark"],
+                None,
+                lm.get("place"),
+                town_of(lm.get("place")),
+                (lat, lng),
+                Point(lng, lat),
+            )
             entries.append(entry)
             for name in [lm["name"], *lm.get("aliases", [])]:
                 add_alias(name, entry, 1.0)
@@ -236,8 +276,7 @@ class Gazetteer:
         found = self.match_all(address, limit=1, min_score=min_score)
         return found[0] if found else None
 
-    def match_all(self, address: str, limit: int = 5,
-                  min_score: float = MIN_SCORE) -> list[GazetteerMatch]:
+    def match_all(self, address: str, limit: int = 5, min_score: float = MIN_SCORE) -> list[GazetteerMatch]:
         """Up to ``limit`` readings, best first (for "did you mean" lists)."""
         text = _strip_region(normalize_address(address or ""))
         if not text:
@@ -254,8 +293,7 @@ class Gazetteer:
         # A place named only as context of a more specific reading ("当湖街道" in
         # "当湖街道胜力路") is absorbed by it: the road says all the town says, and more.
         # The city is context of everything.
-        absorbed = {o.index for _m, key, consistent in readings for o in consistent
-                    if -key[1] > o.level}
+        absorbed = {o.index for _m, key, consistent in readings for o in consistent if -key[1] > o.level}
         if any(-key[1] > _LEVEL["city"] for _m, key, _c in readings):
             absorbed |= {e.index for e in self._entries if e.place_kind == "city"}
         ranked = sorted((r for r in readings if r[1][3] not in absorbed), key=lambda r: r[1])
@@ -275,8 +313,9 @@ class Gazetteer:
         for alias in self._aliases:
             start = text.find(alias.text)
             while start >= 0:
-                cands.append(_Candidate(alias.entry, 100.0 * alias.weight, start,
-                                        start + len(alias.text), True))
+                cands.append(
+                    _Candidate(alias.entry, 100.0 * alias.weight, start, start + len(alias.text), True)
+                )
                 start = text.find(alias.text, start + 1)
         return cands
 
@@ -285,7 +324,7 @@ class Gazetteer:
         """How many Chinese characters no exact candidate or noise pattern explains."""
         chars = list(text)
         for c in cands:
-            chars[c.start:c.end] = " " * (c.end - c.start)
+            chars[c.start : c.end] = " " * (c.end - c.start)
         rest = _NOISE.sub(" ", "".join(chars))
         return sum(1 for ch in rest if "\u4e00" <= ch <= "\u9fff")
 
@@ -293,9 +332,10 @@ class Gazetteer:
         matched = {c.entry.index for c in exact}
         covered = [False] * len(text)
         for c in exact:
-            covered[c.start:c.end] = [True] * (c.end - c.start)
-        shortlist = process.extract(text, self._fuzzy_texts, scorer=fuzz.partial_ratio,
-                                    score_cutoff=50, limit=24)
+            covered[c.start : c.end] = [True] * (c.end - c.start)
+        shortlist = process.extract(
+            text, self._fuzzy_texts, scorer=fuzz.partial_ratio, score_cutoff=50, limit=24
+        )
         out = []
         for _text, _score, i in shortlist:
             alias = self._fuzzy[i]
@@ -324,14 +364,12 @@ class Gazetteer:
             for b in cands:
                 if b is a:
                     continue
-                contains = b.start <= a.start and a.end <= b.end and (b.end - b.start) > (
-                    a.end - a.start)
+                contains = b.start <= a.start and a.end <= b.end and (b.end - b.start) > (a.end - a.start)
                 if contains:
                     drop = True
                     break
                 overlaps = a.start < b.end and b.start < a.end
-                if overlaps and not a.exact and b.exact and not (
-                        a.start <= b.start and b.end <= a.end):
+                if overlaps and not a.exact and b.exact and not (a.start <= b.start and b.end <= a.end):
                     drop = True
                     break
             if not drop:
@@ -406,9 +444,15 @@ class Gazetteer:
                     return None
                 code, town_code = found.code, found.town_code
         assert code is not None
-        match = GazetteerMatch(code=code, name=e.name, kind=e.kind, score=round(score, 1),
-                               point=point, town_code=town_code,
-                               matched_text=text[c.start:c.end])
+        match = GazetteerMatch(
+            code=code,
+            name=e.name,
+            kind=e.kind,
+            score=round(score, 1),
+            point=point,
+            town_code=town_code,
+            matched_text=text[c.start : c.end],
+        )
         key = (-match.score, -e.level, -(c.end - c.start), e.index)
         return match, key, consistent
 
@@ -447,8 +491,9 @@ def _fuzzy_window(alias: _Alias, text: str) -> tuple[float, int, int, int] | Non
         # A shortened window only for names of four characters or more: "利路" is not
         # evidence of 胜利路, "东湖道" is of 东湖大道.
         lengths = (n - 1, n, n + 1) if n >= 4 else (n, n + 1)
-        windows = [(end - w, end) for end in ends for w in lengths
-                   if w >= len(alias.suffix) + 1 and end - w >= 0]
+        windows = [
+            (end - w, end) for end in ends for w in lengths if w >= len(alias.suffix) + 1 and end - w >= 0
+        ]
     else:
         hint = fuzz.partial_ratio_alignment(alias.text, text)
         if hint is None:

@@ -73,8 +73,9 @@ class PlaceLocator:
 
     __slots__ = ("_bounds", "_by_code", "_geoms", "_results", "_tree")
 
-    def __init__(self, geoms: Sequence[Any], results: Sequence[LocatedPlace],
-                 places_by_code: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, geoms: Sequence[Any], results: Sequence[LocatedPlace], places_by_code: dict[str, dict[str, Any]]
+    ) -> None:
         if len(geoms) != len(results):
             raise ValueError("one result per geometry")
         self._geoms = np.asarray(geoms, dtype=object)
@@ -126,11 +127,15 @@ class PlaceLocator:
                 raise ValueError(f"place {code!r} has no valid polygon boundary ({reason})")
             town = town_of(code)
             geoms.append(geom)
-            results.append(LocatedPlace(
-                code=code, name=p["name"], kind=p["kind"],
-                town_code=town["code"] if town else None,
-                town_name=town["name"] if town else None,
-            ))
+            results.append(
+                LocatedPlace(
+                    code=code,
+                    name=p["name"],
+                    kind=p["kind"],
+                    town_code=town["code"] if town else None,
+                    town_name=town["name"] if town else None,
+                )
+            )
         return cls(geoms, results, by_code)
 
     @classmethod
@@ -168,8 +173,9 @@ class PlaceLocator:
                 return self._results[i]
         return None
 
-    def locate_many(self, lats: Sequence[float] | np.ndarray,
-                    lngs: Sequence[float] | np.ndarray) -> list[LocatedPlace | None]:
+    def locate_many(
+        self, lats: Sequence[float] | np.ndarray, lngs: Sequence[float] | np.ndarray
+    ) -> list[LocatedPlace | None]:
         """Vectorised ``locate`` for bulk work (imports, benchmarks): one tree query."""
         xs = np.asarray(lngs, dtype=float)
         ys = np.asarray(lats, dtype=float)

@@ -42,11 +42,14 @@ def city_dict() -> dict[str, Any]:
     """Places, roads and landmarks from the database, in the city-file shape."""
     roads, landmarks = [], []
     for f in NamedFeature.objects.select_related("place"):
-        row = {"name": f.name, "geometry": f.geometry, "aliases": f.aliases,
-               "place": f.place.code if f.place else None}
+        row = {
+            "name": f.name,
+            "geometry": f.geometry,
+            "aliases": f.aliases,
+            "place": f.place.code if f.place else None,
+        }
         (roads if f.kind == NamedFeature.Kind.ROAD else landmarks).append(row)
-    return {"places": [p for p in place_dicts() if p["boundary"]], "roads": roads,
-            "landmarks": landmarks}
+    return {"places": [p for p in place_dicts() if p["boundary"]], "roads": roads, "landmarks": landmarks}
 
 
 def _center(p: Place) -> list[float] | None:
@@ -64,9 +67,14 @@ def place_dicts() -> list[dict[str, Any]]:
     """The places in the city-file shape that the locator and gazetteer read."""
     rows = Place.objects.select_related("parent").order_by("pk")
     return [
-        {"code": p.code, "name": p.name, "kind": p.kind,
-         "parent": p.parent.code if p.parent else None, "center": _center(p),
-         "boundary": p.boundary}
+        {
+            "code": p.code,
+            "name": p.name,
+            "kind": p.kind,
+            "parent": p.parent.code if p.parent else None,
+            "center": _center(p),
+            "boundary": p.boundary,
+        }
         for p in rows
     ]
 
@@ -85,7 +93,10 @@ def _current() -> _Index:
         city = city_dict()
         loc = PlaceLocator.from_geojson(city["places"])
         _index = _Index(
-            stamp=stamp, checked=now, locator=loc, gazetteer=Gazetteer.from_city(city, loc),
+            stamp=stamp,
+            checked=now,
+            locator=loc,
+            gazetteer=Gazetteer.from_city(city, loc),
             ids=dict(Place.objects.values_list("code", "pk")),
         )
         return _index
@@ -116,8 +127,12 @@ def locate_address(address: str) -> tuple[Place, float | None, float | None, dic
         return None
     place = Place.objects.select_related("parent").get(pk=index.ids[match.code])
     lat, lng = match.point if match.point else (None, None)
-    info = {"matched": match.name, "matched_kind": match.kind, "score": round(match.score, 1),
-            "approximate": True}
+    info = {
+        "matched": match.name,
+        "matched_kind": match.kind,
+        "score": round(match.score, 1),
+        "approximate": True,
+    }
     return place, lat, lng, info
 
 

@@ -59,8 +59,7 @@ def clean_photos(uploads: list[Any]) -> list[CleanedPhoto]:
         try:
             cleaned.append(accept_photo(upload))
         except PhotoRejected as exc:
-            raise Invalid("photos", _("Photo %(i)d: %(why)s") % {"i": i, "why": exc.message}) \
-                from exc
+            raise Invalid("photos", _("Photo %(i)d: %(why)s") % {"i": i, "why": exc.message}) from exc
     return cleaned
 
 
@@ -90,15 +89,24 @@ def submit_report(report: Report, uploads: list[Any], *, key: str = "") -> Case:
     actor = Actor.requester()
     try:
         with transaction.atomic():
-            case = case_actions.accept_case(actor, case_actions.Intake(
-                channel=channel, text=report.text, lat=report.lat, lng=report.lng,
-                address=report.address, requester_name=report.name,
-                requester_phone=report.phone, crs=report.crs or "wgs84",
-                extra={"via": "public_report"},
-            ))
+            case = case_actions.accept_case(
+                actor,
+                case_actions.Intake(
+                    channel=channel,
+                    text=report.text,
+                    lat=report.lat,
+                    lng=report.lng,
+                    address=report.address,
+                    requester_name=report.name,
+                    requester_phone=report.phone,
+                    crs=report.crs or "wgs84",
+                    extra={"via": "public_report"},
+                ),
+            )
             for i, photo in enumerate(cleaned):
-                store_photo(case, actor, photo, source=PhotoSource.REPORT,
-                            client_key=f"{key}:{i}" if key else "")
+                store_photo(
+                    case, actor, photo, source=PhotoSource.REPORT, client_key=f"{key}:{i}" if key else ""
+                )
             if partner is not None:
                 PartnerReport.objects.create(partner=partner, case=case, created_at=clock.now())
             if key:
@@ -111,8 +119,9 @@ def submit_report(report: Report, uploads: list[Any], *, key: str = "") -> Case:
         raise
 
 
-def register_partner(*, phone: str, name: str, kind: str, station: str,
-                     unit_id: int | None = None) -> tuple[ReportingPartner, bool]:
+def register_partner(
+    *, phone: str, name: str, kind: str, station: str, unit_id: int | None = None
+) -> tuple[ReportingPartner, bool]:
     """Register a reporting partner by phone. An already registered number is left as it
     is (registration proves nothing about a number, so it cannot take one over)."""
     try:
@@ -136,15 +145,16 @@ def register_partner(*, phone: str, name: str, kind: str, station: str,
     try:
         with transaction.atomic():
             partner = ReportingPartner.objects.create(
-                phone=normal, name=name, kind=kind, station=station, unit=unit,
-                created_at=clock.now())
+                phone=normal, name=name, kind=kind, station=station, unit=unit, created_at=clock.now()
+            )
     except IntegrityError:
         return ReportingPartner.objects.get(phone=normal), False
     return partner, True
 
 
-def rate_by_requester(case_id: int, *, rating: str, note: str = "",
-                      expected_version: int | None = None) -> Case:
+def rate_by_requester(
+    case_id: int, *, rating: str, note: str = "", expected_version: int | None = None
+) -> Case:
     """评价 on the follow page. "Unsatisfied" needs a reason and sends the case back to
     the unit that held it (``reopen_case``, by the system on the requester's behalf), in
     the same transaction as the rating: the requester's verdict is never recorded without
@@ -153,14 +163,15 @@ def rate_by_requester(case_id: int, *, rating: str, note: str = "",
     with transaction.atomic():
         # The rating first, so that a stale or second rating is a conflict (409) before
         # the missing reason (422); a refusal below rolls it back.
-        case = case_actions.rate_case(Actor.requester(), case_id, rating=rating, note=note,
-                                      expected_version=expected_version)
+        case = case_actions.rate_case(
+            Actor.requester(), case_id, rating=rating, note=note, expected_version=expected_version
+        )
         if rating == Rating.UNSATISFIED and not note:
-            raise Invalid("note", _("Tell us why you are not satisfied, so that it can be "
-                                    "put right."))
+            raise Invalid("note", _("Tell us why you are not satisfied, so that it can be put right."))
         if rating == Rating.UNSATISFIED and case.owner_unit_id is not None:
             case = case_actions.reopen_case(
-                Actor.system(_("Requester's rating")), case.pk,
+                Actor.system(_("Requester's rating")),
+                case.pk,
                 note=_("The requester is not satisfied: %(reason)s") % {"reason": note},
             )
         return case

@@ -47,21 +47,25 @@ def client_address(request: HttpRequest) -> str:
 
 
 def _address_hash(request: HttpRequest) -> str:
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_address(request)}".encode()) \
-        .hexdigest()[:24]
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_address(request)}".encode()).hexdigest()[:24]
 
 
 def over_limit(request: HttpRequest, scope: str, *, phone: str = "") -> bool:
     """Count this attempt, per address and (when given) per phone; True past a limit."""
     ip_rate = getattr(settings, "MINSHENG_PUBLIC_RATE_IP", "20/h")
     phone_rate = getattr(settings, "MINSHENG_PUBLIC_RATE_PHONE", "5/10m")
-    limited = is_ratelimited(request, group=f"public-{scope}-ip", key="ip", rate=ip_rate,
-                             increment=True)
+    limited = is_ratelimited(request, group=f"public-{scope}-ip", key="ip", rate=ip_rate, increment=True)
     if phone:
-        limited = is_ratelimited(
-            request, group=f"public-{scope}-phone", key=lambda _g, _r: phone,
-            rate=phone_rate, increment=True,
-        ) or limited
+        limited = (
+            is_ratelimited(
+                request,
+                group=f"public-{scope}-phone",
+                key=lambda _g, _r: phone,
+                rate=phone_rate,
+                increment=True,
+            )
+            or limited
+        )
     return limited
 
 
@@ -96,8 +100,7 @@ def wait_seconds() -> int:
 
 
 def issue_token(request: HttpRequest) -> str:
-    payload = {"t": clock.now().timestamp(), "n": secrets.token_urlsafe(12),
-               "a": _address_hash(request)}
+    payload = {"t": clock.now().timestamp(), "n": secrets.token_urlsafe(12), "a": _address_hash(request)}
     return signing.dumps(payload, salt=SALT)
 
 

@@ -22,11 +22,16 @@ class ReportingPartner(models.Model):
     phone = models.CharField(_("phone"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=8, choices=PartnerKind.choices)
-    station = models.CharField(_("station"), max_length=100,
-                               help_text=_("The delivery station, company or grid they belong to."))
+    station = models.CharField(
+        _("station"), max_length=100, help_text=_("The delivery station, company or grid they belong to.")
+    )
     unit = models.ForeignKey(
-        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="partners", verbose_name=_("unit"),
+        "accounts.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partners",
+        verbose_name=_("unit"),
         help_text=_("The community or street whose staff look after this partner."),
     )
     verified = models.BooleanField(_("verified"), default=False)
@@ -35,8 +40,9 @@ class ReportingPartner(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(name="partner_kind_valid",
-                                   condition=models.Q(kind__in=PartnerKind.values)),
+            models.CheckConstraint(
+                name="partner_kind_valid", condition=models.Q(kind__in=PartnerKind.values)
+            ),
         ]
         verbose_name = _("reporting partner")
         verbose_name_plural = _("reporting partners")
@@ -49,10 +55,8 @@ class PartnerReport(models.Model):
     """One report by a partner: their history, kept for the station's recognition even if
     the case is later merged or closed."""
 
-    partner = models.ForeignKey(ReportingPartner, on_delete=models.PROTECT,
-                                related_name="reports")
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT,
-                                related_name="partner_report")
+    partner = models.ForeignKey(ReportingPartner, on_delete=models.PROTECT, related_name="reports")
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="partner_report")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -29,8 +29,15 @@ from .models import ReportingPartner
 
 MAP_CACHE_KEY = "public:map.json:v1"
 MAP_SECONDS = 600
-REPORT_FIELD_FOR = {"requester.phone": "phone", "requester.name": "name", "photo": None,
-                    "photos": None, "lat": None, "crs": None, "channel": None}
+REPORT_FIELD_FOR = {
+    "requester.phone": "phone",
+    "requester.name": "name",
+    "photo": None,
+    "photos": None,
+    "lat": None,
+    "crs": None,
+    "channel": None,
+}
 
 
 def _phone_key(raw: str) -> str:
@@ -80,18 +87,32 @@ def report(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         if d["website"]:
             form.add_error(None, _("The report could not be sent."))
-        elif anonymous and limits.needs_friction(request) and not limits.check_token(
-                request, d["wait"])[0]:
-            form.add_error(None, _("Many anonymous reports come from your network just now. "
-                                   "Please wait %(n)d seconds, then send again: your text "
-                                   "is kept.") % {"n": limits.wait_seconds()})
+        elif anonymous and limits.needs_friction(request) and not limits.check_token(request, d["wait"])[0]:
+            form.add_error(
+                None,
+                _(
+                    "Many anonymous reports come from your network just now. "
+                    "Please wait %(n)d seconds, then send again: your text "
+                    "is kept."
+                )
+                % {"n": limits.wait_seconds()},
+            )
             status = 429
         else:
             uploads = request.FILES.getlist("photos")
             try:
-                case = actions.submit_report(actions.Report(
-                    text=d["text"], lat=d["lat"], lng=d["lng"], address=d["address"],
-                    name=d["name"], phone=d["phone"]), uploads, key=d["key"])
+                case = actions.submit_report(
+                    actions.Report(
+                        text=d["text"],
+                        lat=d["lat"],
+                        lng=d["lng"],
+                        address=d["address"],
+                        name=d["name"],
+                        phone=d["phone"],
+                    ),
+                    uploads,
+                    key=d["key"],
+                )
             except CaseError as exc:
                 field = REPORT_FIELD_FOR.get(getattr(exc, "field", ""), getattr(exc, "field", ""))
                 form.add_error(field if field in form.fields else None, exc.message)
@@ -106,14 +127,19 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def sent(request: HttpRequest, token: str) -> HttpResponse:
-    case = Case.objects.filter(public_token=token).only("number", "public_token",
-                                                        "requester_phone").first()
+    case = Case.objects.filter(public_token=token).only("number", "public_token", "requester_phone").first()
     if case is None:
         raise Http404(_("Not found."))
     follow = request.build_absolute_uri(reverse("web:track_token", args=[case.public_token]))
-    response = render(request, "public/sent.html", {
-        "case": case, "follow_url": follow, "has_phone": bool(case.requester_phone),
-    })
+    response = render(
+        request,
+        "public/sent.html",
+        {
+            "case": case,
+            "follow_url": follow,
+            "has_phone": bool(case.requester_phone),
+        },
+    )
     response["Referrer-Policy"] = "same-origin"
     return response
 
@@ -134,16 +160,22 @@ def map_features() -> dict[str, Any]:
     order = {"city": 0, "town": 1, "street": 1, "village": 2, "community": 2}
     for p in sorted(city["places"], key=lambda p: order.get(p["kind"], 3)):
         geometry = p["boundary"]
-        features.append({"type": "Feature",
-                         "geometry": {"type": geometry["type"],
-                                      "coordinates": _round(geometry["coordinates"])},
-                         "properties": {"kind": p["kind"], "name": p["name"]}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": geometry["type"], "coordinates": _round(geometry["coordinates"])},
+                "properties": {"kind": p["kind"], "name": p["name"]},
+            }
+        )
     for r in city["roads"]:
         geometry = r["geometry"]
-        features.append({"type": "Feature",
-                         "geometry": {"type": geometry["type"],
-                                      "coordinates": _round(geometry["coordinates"])},
-                         "properties": {"kind": "road", "name": r["name"]}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": geometry["type"], "coordinates": _round(geometry["coordinates"])},
+                "properties": {"kind": "road", "name": r["name"]},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -153,8 +185,7 @@ def map_json(request: HttpRequest) -> HttpResponse:
     if data is None:
         data = map_features()
         cache.set(MAP_CACHE_KEY, data, MAP_SECONDS)
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False,
-                                                     "separators": (",", ":")})
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
     response["Cache-Control"] = f"public, max-age={MAP_SECONDS}"
     return response
 
@@ -175,8 +206,9 @@ def join(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         if not d["website"]:
             try:
-                actions.register_partner(phone=d["phone"], name=d["name"], kind=d["kind"],
-                                         station=d["station"], unit_id=d["unit"])
+                actions.register_partner(
+                    phone=d["phone"], name=d["name"], kind=d["kind"], station=d["station"], unit_id=d["unit"]
+                )
             except Invalid as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         if not form.errors:
@@ -196,8 +228,9 @@ def _partners_for(actor: Actor):
 @login_required
 def partner_list(request: HttpRequest) -> HttpResponse:
     actor = Actor.of(request.user)
-    partners = _partners_for(actor).annotate(n=Count("reports")) \
-        .order_by("-verified", "station", "name")[:500]
+    partners = (
+        _partners_for(actor).annotate(n=Count("reports")).order_by("-verified", "station", "name")[:500]
+    )
     return render(request, "public/partners.html", {"partners": partners})
 
 
@@ -215,11 +248,18 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404(exc.message) from exc
         return redirect("public:partner", pk=pk)
     reports = list(partner.reports.select_related("case__matter").order_by("-created_at")[:500])
-    visible = set(visible_cases(actor).filter(
-        pk__in=[r.case_id for r in reports]).values_list("pk", flat=True))
-    counts = partner.reports.aggregate(
-        total=Count("pk"), closed=Count("pk", filter=Q(case__state="closed")))
-    return render(request, "public/partner.html", {
-        "partner": partner, "phone": mask_phone(partner.phone), "reports": reports,
-        "visible": visible, "counts": counts,
-    })
+    visible = set(
+        visible_cases(actor).filter(pk__in=[r.case_id for r in reports]).values_list("pk", flat=True)
+    )
+    counts = partner.reports.aggregate(total=Count("pk"), closed=Count("pk", filter=Q(case__state="closed")))
+    return render(
+        request,
+        "public/partner.html",
+        {
+            "partner": partner,
+            "phone": mask_phone(partner.phone),
+            "reports": reports,
+            "visible": visible,
+            "counts": counts,
+        },
+    )

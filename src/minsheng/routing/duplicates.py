@@ -34,9 +34,13 @@ class Candidate:
     certain: bool
 
     def as_dict(self) -> dict:
-        return {"id": self.case_id, "number": self.number,
-                "distance_m": None if self.distance_m is None else round(self.distance_m, 1),
-                "text_score": round(self.text_score, 1), "certain": self.certain}
+        return {
+            "id": self.case_id,
+            "number": self.number,
+            "distance_m": None if self.distance_m is None else round(self.distance_m, 1),
+            "text_score": round(self.text_score, 1),
+            "certain": self.certain,
+        }
 
 
 def _norm(text: str) -> str:
@@ -48,8 +52,9 @@ def text_similarity(a: str, b: str) -> float:
     x, y = _norm(a), _norm(b)
     if not x or not y:
         return 0.0
-    return max(fuzz.ratio(x, y), fuzz.partial_ratio(x, y) * 0.9, fuzz.token_set_ratio(
-        " ".join(x), " ".join(y)) * 0.8)
+    return max(
+        fuzz.ratio(x, y), fuzz.partial_ratio(x, y) * 0.9, fuzz.token_set_ratio(" ".join(x), " ".join(y)) * 0.8
+    )
 
 
 def find_duplicates(case: Case, *, limit: int = 5) -> list[Candidate]:
@@ -69,15 +74,15 @@ def find_duplicates(case: Case, *, limit: int = 5) -> list[Candidate]:
     if case.lat is not None and case.lng is not None and radius:
         dlat = radius / _M_PER_DEG_LAT
         dlng = radius / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(case.lat))))
-        near = qs.filter(lat__range=(case.lat - dlat, case.lat + dlat),
-                         lng__range=(case.lng - dlng, case.lng + dlng))
+        near = qs.filter(
+            lat__range=(case.lat - dlat, case.lat + dlat), lng__range=(case.lng - dlng, case.lng + dlng)
+        )
     elif address:
         near = qs.filter(address=case.address)
     else:
         return []
     out: list[Candidate] = []
-    for other in near.only("pk", "number", "text", "lat", "lng", "address", "created_at",
-                           "channel")[:200]:
+    for other in near.only("pk", "number", "text", "lat", "lng", "address", "created_at", "channel")[:200]:
         dist = None
         if case.lat is not None and other.lat is not None:
             dist = distance_m(case.lat, case.lng, other.lat, other.lng)

@@ -34,12 +34,15 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code, "confidence": round(self.confidence, 4),
+            "code": self.code,
+            "confidence": round(self.confidence, 4),
             "candidates": [{"code": c, "score": round(s, 4)} for c, s in self.candidates],
-            "method": self.method, "model_version": self.model_version,
+            "method": self.method,
+            "model_version": self.model_version,
             "model_threshold": self.model_threshold,
             "duplicates": [d.as_dict() for d in self.duplicates],
-            "reasons": self.reasons, "auto": self.auto,
+            "reasons": self.reasons,
+            "auto": self.auto,
         }
 
 
@@ -47,13 +50,16 @@ def categorise(case: Case, given: Matter | None) -> Decision:
     """The operator's category when given; otherwise the classifier's best guess, which is
     stored on the case either way so that a dispatcher's correction becomes training data."""
     if given is not None:
-        return Decision(code=given.code, confidence=1.0, candidates=[(given.code, 1.0)],
-                        method="given")
+        return Decision(code=given.code, confidence=1.0, candidates=[(given.code, 1.0)], method="given")
     p, model_threshold = classifier.classify(case.text)
-    return Decision(code=p.code, confidence=float(p.confidence),
-                    candidates=[(c, float(s)) for c, s in p.candidates], method=p.method,
-                    model_version=str(getattr(p, "model_version", "")),
-                    model_threshold=model_threshold)
+    return Decision(
+        code=p.code,
+        confidence=float(p.confidence),
+        candidates=[(c, float(s)) for c, s in p.candidates],
+        method=p.method,
+        model_version=str(getattr(p, "model_version", "")),
+        model_threshold=model_threshold,
+    )
 
 
 def decide(case: Case, decision: Decision, place_reason: str | None) -> Decision:
@@ -68,8 +74,8 @@ def decide(case: Case, decision: Decision, place_reason: str | None) -> Decision
         if decision.confidence < threshold:
             decision.reasons.append(
                 _("Low confidence: %(code)s at %(conf).0f%% (threshold %(thr).0f%%).")
-                % {"code": matter.code, "conf": decision.confidence * 100,
-                   "thr": threshold * 100})
+                % {"code": matter.code, "conf": decision.confidence * 100, "thr": threshold * 100}
+            )
     if case.place_id is None:
         decision.reasons.append(place_reason or _("No place: no point and no known address."))
     if matter is not None:
@@ -77,7 +83,8 @@ def decide(case: Case, decision: Decision, place_reason: str | None) -> Decision
         if decision.duplicates and not decision.certain_duplicate:
             decision.reasons.append(
                 _("Possible duplicate of %(numbers)s.")
-                % {"numbers": ", ".join(d.number for d in decision.duplicates)})
+                % {"numbers": ", ".join(d.number for d in decision.duplicates)}
+            )
     if decision.method != "given" and not settings.MINSHENG_AUTO_DISPATCH and not decision.reasons:
         decision.reasons.append(_("Zero-touch dispatch is off: a dispatcher confirms."))
     decision.auto = not decision.reasons

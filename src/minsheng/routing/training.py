@@ -22,8 +22,13 @@ def catalog_from_db() -> dict[str, Any]:
     shipped = load_catalog()
     by_code = {m["code"]: dict(m) for m in shipped["matters"]}
     for m in Matter.objects.filter(active=True).order_by("code"):
-        by_code[m.code] = {**by_code.get(m.code, {}), "code": m.code, "name": m.name,
-                           "keywords": list(m.keywords or []), "auto_threshold": m.auto_threshold}
+        by_code[m.code] = {
+            **by_code.get(m.code, {}),
+            "code": m.code,
+            "name": m.name,
+            "keywords": list(m.keywords or []),
+            "auto_threshold": m.auto_threshold,
+        }
     return {**shipped, "matters": sorted(by_code.values(), key=lambda m: m["code"])}
 
 

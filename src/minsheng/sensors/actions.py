@@ -69,26 +69,56 @@ def command_timeout_s() -> int:
 # --- events ---------------------------------------------------------------------------
 
 
-def _device_event(device: Device, action: str, at: dt.datetime, *, actor: Actor | None = None,
-                  label: str = "", alarm: Alarm | None = None, command: Command | None = None,
-                  case: Case | None = None, data: dict[str, Any] | None = None) -> DeviceEvent:
+def _device_event(
+    device: Device,
+    action: str,
+    at: dt.datetime,
+    *,
+    actor: Actor | None = None,
+    label: str = "",
+    alarm: Alarm | None = None,
+    command: Command | None = None,
+    case: Case | None = None,
+    data: dict[str, Any] | None = None,
+) -> DeviceEvent:
     return DeviceEvent.objects.create(
-        device=device, at=at, action=action, actor=actor.user if actor else None,
+        device=device,
+        at=at,
+        action=action,
+        actor=actor.user if actor else None,
         actor_label=(actor.label if actor else label)[:64],
-        actor_unit=actor.unit if actor else None, alarm=alarm, command=command, case=case,
-        data=data or {})
+        actor_unit=actor.unit if actor else None,
+        alarm=alarm,
+        command=command,
+        case=case,
+        data=data or {},
+    )
 
 
-def _case_event(case: Case, action: str, at: dt.datetime, *, note: str,
-                actor: Actor | None = None, label: str = "",
-                data: dict[str, Any] | None = None) -> CaseEvent:
+def _case_event(
+    case: Case,
+    action: str,
+    at: dt.datetime,
+    *,
+    note: str,
+    actor: Actor | None = None,
+    label: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
     # Like the clock worker's events, these do not bump the case's version: a sensor
     # flapping must not make a person's open form stale.
     return CaseEvent.objects.create(
-        case=case, at=at, action=action, actor=actor.user if actor else None,
+        case=case,
+        at=at,
+        action=action,
+        actor=actor.user if actor else None,
         actor_label=(actor.label if actor else label)[:64],
-        actor_unit=actor.unit if actor else None, from_state=case.state,
-        to_state=case.state, note=note, data=data or {})
+        actor_unit=actor.unit if actor else None,
+        from_state=case.state,
+        to_state=case.state,
+        note=note,
+        data=data or {},
+    )
 
 
 def _device_label(device: Device) -> str:
@@ -101,14 +131,21 @@ def _device_label(device: Device) -> str:
 def default_owner_unit() -> Unit | None:
     """The unit that owns a device nobody named an owner for: the owner of the matter
     sensor cases are filed under (水务集团 in the demo city)."""
-    matter = (Matter.objects.select_related("owner_unit")
-              .filter(code=alarm_matter_code()).first())
+    matter = Matter.objects.select_related("owner_unit").filter(code=alarm_matter_code()).first()
     return matter.owner_unit if matter and matter.owner_unit_id else None
 
 
-def register_device(device_id: str, *, name: str, kind: str, lat: float, lng: float,
-                    device_type: DeviceType | None = None, owner_unit: Unit | None = None,
-                    **fields: Any) -> Device:
+def register_device(
+    device_id: str,
+    *,
+    name: str,
+    kind: str,
+    lat: float,
+    lng: float,
+    device_type: DeviceType | None = None,
+    owner_unit: Unit | None = None,
+    **fields: Any,
+) -> Device:
     """Add a monitoring point to the registry, its place found from its point."""
     if kind not in DeviceKind.values:
         raise Invalid("kind", _("Unknown kind of device."))
@@ -118,11 +155,24 @@ def register_device(device_id: str, *, name: str, kind: str, lat: float, lng: fl
     with transaction.atomic():
         at = clock.now()
         device = Device.objects.create(
-            device_id=device_id, name=name, kind=kind, lat=lat, lng=lng, device_type=device_type,
-            owner_unit=owner, place=locate_point(lat, lng), created_at=at, **fields)
-        _device_event(device, "registered", at, label=_("Registry"),
-                      data={"owner_unit": owner.code,
-                            "place": device.place.code if device.place else None})
+            device_id=device_id,
+            name=name,
+            kind=kind,
+            lat=lat,
+            lng=lng,
+            device_type=device_type,
+            owner_unit=owner,
+            place=locate_point(lat, lng),
+            created_at=at,
+            **fields,
+        )
+        _device_event(
+            device,
+            "registered",
+            at,
+            label=_("Registry"),
+            data={"owner_unit": owner.code, "place": device.place.code if device.place else None},
+        )
         return device
 
 
@@ -136,8 +186,7 @@ def _fmt(value: float | None, quantity: str) -> str:
     return f"{value:.4g} {unit}".strip()
 
 
-def describe(device: Device, rule: str, quantity: str, value: float | None,
-             detail: dict[str, Any]) -> str:
+def describe(device: Device, rule: str, quantity: str, value: float | None, detail: dict[str, Any]) -> str:
     """One line a person understands: what is wrong, with the number."""
     try:
         qlabel = str(Quantity(quantity).label) if quantity else ""
@@ -147,18 +196,32 @@ def describe(device: Device, rule: str, quantity: str, value: float | None,
     if rule == AlarmRule.THRESHOLD:
         if detail.get("side") == "low":
             return _("%(q)s %(v)s is below the normal range (at least %(b)s)") % {
-                "q": qlabel, "v": v, "b": _fmt(detail.get("low"), quantity)}
+                "q": qlabel,
+                "v": v,
+                "b": _fmt(detail.get("low"), quantity),
+            }
         return _("%(q)s %(v)s is above the normal range (at most %(b)s)") % {
-            "q": qlabel, "v": v, "b": _fmt(detail.get("high"), quantity)}
+            "q": qlabel,
+            "v": v,
+            "b": _fmt(detail.get("high"), quantity),
+        }
     if rule == AlarmRule.RATE:
         return _("%(q)s rose suddenly by %(r)s to %(v)s") % {
-            "q": qlabel, "r": _fmt(detail.get("rise"), quantity), "v": v}
+            "q": qlabel,
+            "r": _fmt(detail.get("rise"), quantity),
+            "v": v,
+        }
     if rule == AlarmRule.DRY_WEATHER:
-        return _("%(q)s %(v)s in dry weather, where there should be none: possible "
-                 "illegal discharge") % {"q": qlabel, "v": v}
+        return _("%(q)s %(v)s in dry weather, where there should be none: possible illegal discharge") % {
+            "q": qlabel,
+            "v": v,
+        }
     if rule == AlarmRule.BASELINE:
         return _("%(q)s %(v)s is unusual for this hour (%(z)s robust deviations)") % {
-            "q": qlabel, "v": v, "z": detail.get("z")}
+            "q": qlabel,
+            "v": v,
+            "z": detail.get("z"),
+        }
     if rule == AlarmRule.SILENCE:
         return _("No reading for %(m)s minutes: device offline") % {"m": detail.get("minutes")}
     return f"{rule} {qlabel} {v}".strip()
@@ -167,9 +230,12 @@ def describe(device: Device, rule: str, quantity: str, value: float | None,
 def open_case_of(device: Device) -> Case | None:
     """The device's case that is still open: the newest open case one of its alarms
     opened or joined (following merges to the case that absorbed it)."""
-    ids = (Alarm.objects.filter(device=device, case__isnull=False)
-           .exclude(case__state=State.CLOSED).order_by("-raised_at", "-id")
-           .values_list("case_id", flat=True)[:1])
+    ids = (
+        Alarm.objects.filter(device=device, case__isnull=False)
+        .exclude(case__state=State.CLOSED)
+        .order_by("-raised_at", "-id")
+        .values_list("case_id", flat=True)[:1]
+    )
     case = Case.objects.filter(pk__in=list(ids)).first()
     seen = set()
     while case is not None and case.merged_into_id and case.pk not in seen:
@@ -185,24 +251,47 @@ def _open_case(device: Device, alarm: Alarm, at: dt.datetime) -> Case:
     matter_code = alarm_matter_code()
     category = matter_code if Matter.objects.filter(code=matter_code, active=True).exists() else None
     text = _("%(device)s (%(id)s): %(what)s.") % {
-        "device": device.name, "id": device.device_id, "what": alarm.message}
-    case = case_actions.accept_case(system, case_actions.Intake(
-        channel=Channel.SENSOR, text=text, lat=device.lat, lng=device.lng,
-        address=device.name[:200], category=category,
-        extra={"device": device.device_id, "alarm": alarm.pk}))
+        "device": device.name,
+        "id": device.device_id,
+        "what": alarm.message,
+    }
+    case = case_actions.accept_case(
+        system,
+        case_actions.Intake(
+            channel=Channel.SENSOR,
+            text=text,
+            lat=device.lat,
+            lng=device.lng,
+            address=device.name[:200],
+            category=category,
+            extra={"device": device.device_id, "alarm": alarm.pk},
+        ),
+    )
     while case.merged_into_id:
         case = Case.objects.get(pk=case.merged_into_id)
-    if (case.state in (State.ACCEPTED, State.RETURNED, State.ASSIGNED)
-            and case.owner_unit_id != device.owner_unit_id):
+    if (
+        case.state in (State.ACCEPTED, State.RETURNED, State.ASSIGNED)
+        and case.owner_unit_id != device.owner_unit_id
+    ):
         # The case goes to the unit that owns the device, whatever the matter's default.
         case = case_actions.assign_case(
-            system, case.pk, unit_id=device.owner_unit_id,
-            note=_("The unit that owns device %(id)s.") % {"id": device.device_id})
+            system,
+            case.pk,
+            unit_id=device.owner_unit_id,
+            note=_("The unit that owns device %(id)s.") % {"id": device.device_id},
+        )
     return case
 
 
-def raise_alarm(device: Device, rule: str, quantity: str = "", *, since: dt.datetime,
-                value: float | None = None, detail: dict[str, Any] | None = None) -> Alarm:
+def raise_alarm(
+    device: Device,
+    rule: str,
+    quantity: str = "",
+    *,
+    since: dt.datetime,
+    value: float | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Alarm:
     """告警: record the alarm and put it on a work order: the device's open case if it has
     one (``alarm_attached``), else a new sensor case routed to the device's owner unit
     with the 15-minute response clock. Raising an alarm that is already active returns
@@ -213,8 +302,9 @@ def raise_alarm(device: Device, rule: str, quantity: str = "", *, since: dt.date
     with transaction.atomic():
         # One device's alarms queue here, so that two rules firing together open one case.
         device = Device.objects.select_for_update().get(pk=device.pk)
-        existing = Alarm.objects.filter(device=device, rule=rule, quantity=quantity,
-                                        state=AlarmState.ACTIVE).first()
+        existing = Alarm.objects.filter(
+            device=device, rule=rule, quantity=quantity, state=AlarmState.ACTIVE
+        ).first()
         if existing is not None:
             return existing
         at = clock.now()
@@ -223,16 +313,28 @@ def raise_alarm(device: Device, rule: str, quantity: str = "", *, since: dt.date
         try:
             with transaction.atomic():
                 alarm = Alarm.objects.create(
-                    device=device, rule=rule, quantity=quantity, state=AlarmState.ACTIVE,
-                    condition_since=since, raised_at=at, value=value, detail=detail,
-                    message=message)
+                    device=device,
+                    rule=rule,
+                    quantity=quantity,
+                    state=AlarmState.ACTIVE,
+                    condition_since=since,
+                    raised_at=at,
+                    value=value,
+                    detail=detail,
+                    message=message,
+                )
         except IntegrityError:
-            return Alarm.objects.get(device=device, rule=rule, quantity=quantity,
-                                     state=AlarmState.ACTIVE)
+            return Alarm.objects.get(device=device, rule=rule, quantity=quantity, state=AlarmState.ACTIVE)
         label = _device_label(device)
         case = open_case_of(device)
-        data = {"alarm": alarm.pk, "device": device.device_id, "rule": rule,
-                "quantity": quantity, "value": value, "since": since.isoformat()}
+        data = {
+            "alarm": alarm.pk,
+            "device": device.device_id,
+            "rule": rule,
+            "quantity": quantity,
+            "value": value,
+            "since": since.isoformat(),
+        }
         if case is not None:
             _case_event(case, "alarm_attached", at, note=message, label=label, data=data)
             event = "alarm_attached"
@@ -243,23 +345,33 @@ def raise_alarm(device: Device, rule: str, quantity: str = "", *, since: dt.date
             event = "alarm_raised"
         alarm.case = case
         alarm.save(update_fields=["case"])
-        _device_event(device, event, at, label=label, alarm=alarm, case=case,
-                      data={**data, "case": case.number})
+        _device_event(
+            device, event, at, label=label, alarm=alarm, case=case, data={**data, "case": case.number}
+        )
         if rule == AlarmRule.SILENCE and device.status != DeviceStatus.OFFLINE:
             Device.objects.filter(pk=device.pk).update(status=DeviceStatus.OFFLINE)
         return alarm
 
 
-def clear_alarm(device: Device, rule: str, quantity: str = "", *,
-                since: dt.datetime | None = None, value: float | None = None,
-                detail: dict[str, Any] | None = None) -> Alarm | None:
+def clear_alarm(
+    device: Device,
+    rule: str,
+    quantity: str = "",
+    *,
+    since: dt.datetime | None = None,
+    value: float | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Alarm | None:
     """The condition has been clear long enough: the alarm closes and its case says so.
     The case itself stays open: a person checks the site and closes it."""
     with transaction.atomic():
         # Lock the alarm row only: PostgreSQL refuses FOR UPDATE on a nullable outer join.
-        alarm = (Alarm.objects.select_for_update(of=("self",)).select_related("case", "device")
-                 .filter(device=device, rule=rule, quantity=quantity, state=AlarmState.ACTIVE)
-                 .first())
+        alarm = (
+            Alarm.objects.select_for_update(of=("self",))
+            .select_related("case", "device")
+            .filter(device=device, rule=rule, quantity=quantity, state=AlarmState.ACTIVE)
+            .first()
+        )
         if alarm is None:
             return None
         at = clock.now()
@@ -267,9 +379,14 @@ def clear_alarm(device: Device, rule: str, quantity: str = "", *,
         alarm.cleared_at = at
         alarm.save(update_fields=["state", "cleared_at"])
         label = _device_label(alarm.device)
-        data = {"alarm": alarm.pk, "device": alarm.device.device_id, "rule": rule,
-                "quantity": quantity, "value": value,
-                "clear_since": since.isoformat() if since else None}
+        data = {
+            "alarm": alarm.pk,
+            "device": alarm.device.device_id,
+            "rule": rule,
+            "quantity": quantity,
+            "value": value,
+            "clear_since": since.isoformat() if since else None,
+        }
         with translation.override(settings.LANGUAGE_CODE):
             note = _("Alarm cleared: %(what)s") % {"what": alarm.message}
         case = alarm.case
@@ -277,8 +394,7 @@ def clear_alarm(device: Device, rule: str, quantity: str = "", *,
             case = open_case_of(alarm.device) if case.merged_into_id else case
         if case is not None and case.state != State.CLOSED:
             _case_event(case, "alarm_cleared", at, note=note, label=label, data=data)
-        _device_event(alarm.device, "alarm_cleared", at, label=label, alarm=alarm, case=case,
-                      data=data)
+        _device_event(alarm.device, "alarm_cleared", at, label=label, alarm=alarm, case=case, data=data)
         if rule == AlarmRule.SILENCE:
             Device.objects.filter(pk=alarm.device_id).update(status=DeviceStatus.ONLINE)
         return alarm
@@ -297,13 +413,19 @@ def may_command(actor: Actor, device: Device) -> bool:
         return False
     if actor.role == Role.ADMIN:
         return True
-    return (actor.unit is not None and actor.unit.pk == device.owner_unit_id
-            and user.has_perm(SEND_PERMISSION))
+    return actor.unit is not None and actor.unit.pk == device.owner_unit_id and user.has_perm(SEND_PERMISSION)
 
 
-def send_command(actor: Actor, device_id: str, action: str, *, position: float | None = None,
-                 case_id: int | None = None, note: str = "",
-                 timeout_s: int | None = None) -> Command:
+def send_command(
+    actor: Actor,
+    device_id: str,
+    action: str,
+    *,
+    position: float | None = None,
+    case_id: int | None = None,
+    note: str = "",
+    timeout_s: int | None = None,
+) -> Command:
     """远程指令: queue a valve command for the device. The ingest process publishes it to
     ``…/{device_id}/command`` with its id; the device's acknowledgement is matched by
     :func:`acknowledge_command`, and :func:`expire_commands` fails it when none comes in
@@ -337,12 +459,20 @@ def send_command(actor: Actor, device_id: str, action: str, *, position: float |
             case = open_case_of(device)
         at = clock.now()
         cmd = Command.objects.create(
-            command_id=uuid.uuid4().hex, device=device, action=action, position=position,
-            state=CommandState.PENDING, case=case, sent_by=actor.user,
-            sent_by_label=actor.label[:64], sent_by_unit=actor.unit, note=note.strip()[:200],
-            created_at=at, expires_at=at + dt.timedelta(seconds=timeout_s or command_timeout_s()))
-        data = {"command": cmd.command_id, "device": device.device_id, "action": action,
-                "position": position}
+            command_id=uuid.uuid4().hex,
+            device=device,
+            action=action,
+            position=position,
+            state=CommandState.PENDING,
+            case=case,
+            sent_by=actor.user,
+            sent_by_label=actor.label[:64],
+            sent_by_unit=actor.unit,
+            note=note.strip()[:200],
+            created_at=at,
+            expires_at=at + dt.timedelta(seconds=timeout_s or command_timeout_s()),
+        )
+        data = {"command": cmd.command_id, "device": device.device_id, "action": action, "position": position}
         label = CommandAction(action).label
         text = _("%(action)s sent to %(device)s") % {"action": label, "device": device.name}
         if position is not None and action == CommandAction.SET_POSITION:
@@ -362,12 +492,14 @@ def claim_pending_commands(limit: int = 100) -> list[Command]:
         return []  # a plain read first: the ingest loop asks five times a second
     with transaction.atomic():
         at = clock.now()
-        cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("device").filter(state=CommandState.PENDING)
-                    .order_by("created_at", "id")[:limit])
+        cmds = list(
+            Command.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("device")
+            .filter(state=CommandState.PENDING)
+            .order_by("created_at", "id")[:limit]
+        )
         if cmds:
-            Command.objects.filter(pk__in=[c.pk for c in cmds]).update(
-                state=CommandState.SENT, sent_at=at)
+            Command.objects.filter(pk__in=[c.pk for c in cmds]).update(state=CommandState.SENT, sent_at=at)
             for c in cmds:
                 c.state, c.sent_at = CommandState.SENT, at
         return cmds
@@ -377,48 +509,64 @@ def pending_commands_for(device_ids: list[str], limit: int = 100) -> list[Comman
     """For HTTP gateways that poll: their devices' unpublished commands, marked sent."""
     with transaction.atomic():
         at = clock.now()
-        cmds = list(Command.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("device")
-                    .filter(state=CommandState.PENDING, device__device_id__in=device_ids)
-                    .order_by("created_at", "id")[:limit])
-        Command.objects.filter(pk__in=[c.pk for c in cmds]).update(
-            state=CommandState.SENT, sent_at=at)
+        cmds = list(
+            Command.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("device")
+            .filter(state=CommandState.PENDING, device__device_id__in=device_ids)
+            .order_by("created_at", "id")[:limit]
+        )
+        Command.objects.filter(pk__in=[c.pk for c in cmds]).update(state=CommandState.SENT, sent_at=at)
         return cmds
 
 
 def command_payload(cmd: Command) -> dict[str, Any]:
-    return {"id": cmd.command_id, "action": cmd.action, "position": cmd.position,
-            "ts": (cmd.sent_at or cmd.created_at).isoformat(),
-            "expires": cmd.expires_at.isoformat()}
+    return {
+        "id": cmd.command_id,
+        "action": cmd.action,
+        "position": cmd.position,
+        "ts": (cmd.sent_at or cmd.created_at).isoformat(),
+        "expires": cmd.expires_at.isoformat(),
+    }
 
 
-def acknowledge_command(device_id: str, command_id: str, *, ok: bool = True,
-                        position: float | None = None, message: str = "") -> Command | None:
+def acknowledge_command(
+    device_id: str, command_id: str, *, ok: bool = True, position: float | None = None, message: str = ""
+) -> Command | None:
     """The device answered a command. ``ok`` False is the device refusing (the command
     fails with its reason). An acknowledgement after the deadline is recorded but the
     command stays failed; a repeated one (QoS 1 redelivery) changes nothing."""
     with transaction.atomic():
-        cmd = (Command.objects.select_for_update(of=("self",)).select_related("device", "case")
-               .filter(command_id=command_id, device__device_id=device_id).first())
+        cmd = (
+            Command.objects.select_for_update(of=("self",))
+            .select_related("device", "case")
+            .filter(command_id=command_id, device__device_id=device_id)
+            .first()
+        )
         if cmd is None:
             return None
         at = clock.now()
         device = cmd.device
         label = _device_label(device)
-        data = {"command": cmd.command_id, "device": device.device_id, "ok": ok,
-                "position": position, "message": message[:200]}
+        data = {
+            "command": cmd.command_id,
+            "device": device.device_id,
+            "ok": ok,
+            "position": position,
+            "message": message[:200],
+        }
         if cmd.state == CommandState.ACKED or (cmd.state == CommandState.FAILED and cmd.ack):
             return cmd
         cmd.ack = {"ok": ok, "position": position, "message": message[:200], "at": at.isoformat()}
         if cmd.state == CommandState.FAILED:
-            action, note = "command_late_ack", _("Acknowledged after the deadline; the command "
-                                                 "stays failed.")
+            action, note = "command_late_ack", _("Acknowledged after the deadline; the command stays failed.")
             cmd.save(update_fields=["ack"])
         elif ok:
             cmd.state, cmd.acked_at = CommandState.ACKED, at
             cmd.save(update_fields=["state", "acked_at", "ack"])
-            action, note = "command_acked", _("%(action)s acknowledged by the device") % {
-                "action": cmd.get_action_display()}
+            action, note = (
+                "command_acked",
+                _("%(action)s acknowledged by the device") % {"action": cmd.get_action_display()},
+            )
             if position is not None:
                 Device.objects.filter(pk=device.pk).update(valve_position=position)
         else:
@@ -439,30 +587,38 @@ def expire_commands(now: dt.datetime | None = None, limit: int = 500) -> int:
     if not due.exists():
         return 0  # a plain read first: the ingest loop asks every second
     with transaction.atomic():
-        cmds = list(due.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("device", "case")
-                    .order_by("expires_at")[:limit])
+        cmds = list(
+            due.select_for_update(skip_locked=True, of=("self",))
+            .select_related("device", "case")
+            .order_by("expires_at")[:limit]
+        )
         for cmd in cmds:
             cmd.state, cmd.failed_at = CommandState.FAILED, now
             cmd.reason = str(_("Not acknowledged in time."))
             cmd.save(update_fields=["state", "failed_at", "reason"])
-            data = {"command": cmd.command_id, "device": cmd.device.device_id,
-                    "action": cmd.action}
+            data = {"command": cmd.command_id, "device": cmd.device.device_id, "action": cmd.action}
             note = _("%(action)s to %(device)s failed: not acknowledged in time") % {
-                "action": cmd.get_action_display(), "device": cmd.device.name}
-            _device_event(cmd.device, "command_failed", now, label=_("Command watch"),
-                          command=cmd, case=cmd.case, data=data)
+                "action": cmd.get_action_display(),
+                "device": cmd.device.name,
+            }
+            _device_event(
+                cmd.device,
+                "command_failed",
+                now,
+                label=_("Command watch"),
+                command=cmd,
+                case=cmd.case,
+                data=data,
+            )
             if cmd.case is not None:
-                _case_event(cmd.case, "command_failed", now, note=note,
-                            label=_("Command watch"), data=data)
+                _case_event(cmd.case, "command_failed", now, note=note, label=_("Command watch"), data=data)
         return len(cmds)
 
 
 # --- weather --------------------------------------------------------------------------
 
 
-def record_rain(started_at: dt.datetime, ended_at: dt.datetime | None = None,
-                note: str = "") -> RainPeriod:
+def record_rain(started_at: dt.datetime, ended_at: dt.datetime | None = None, note: str = "") -> RainPeriod:
     """降雨: flow at rain outfalls is expected now, and for a while after."""
     return RainPeriod.objects.create(started_at=started_at, ended_at=ended_at, note=note[:200])
 

@@ -42,8 +42,14 @@ class DeviceAdmin(admin.ModelAdmin):
     list_display = ("device_id", "name", "kind", "owner_unit", "place", "status", "last_seen_at")
     list_filter = ("kind", "status", "owner_unit")
     search_fields = ("device_id", "name")
-    readonly_fields = ("status", "last_seen_at", "last_values", "valve_position",
-                       "mqtt_password_hash", "created_at")
+    readonly_fields = (
+        "status",
+        "last_seen_at",
+        "last_values",
+        "valve_position",
+        "mqtt_password_hash",
+        "created_at",
+    )
     raw_id_fields = ("place",)
 
 
@@ -55,8 +61,7 @@ class AlarmAdmin(ReadOnly):
 
 @admin.register(Command)
 class CommandAdmin(ReadOnly):
-    list_display = ("command_id", "device", "action", "position", "state", "sent_by_label",
-                    "created_at")
+    list_display = ("command_id", "device", "action", "position", "state", "sent_by_label", "created_at")
     list_filter = ("state", "action")
 
 

@@ -79,8 +79,9 @@ def post_readings(request: HttpRequest, payload: BatchIn):
 def _key_devices(key: Any) -> list[str]:
     if key.device_id is not None:
         return [key.device.device_id]
-    return list(Device.objects.filter(gateway_id=key.gateway_id, active=True)
-                .values_list("device_id", flat=True))
+    return list(
+        Device.objects.filter(gateway_id=key.gateway_id, active=True).values_list("device_id", flat=True)
+    )
 
 
 @router.get("/commands/pending", auth=SensorKeyAuth(), response=list[dict[str, Any]])
@@ -104,8 +105,9 @@ def post_ack(request: HttpRequest, payload: AckIn):
     """A device's acknowledgement of a command, sent through its gateway."""
     if payload.device not in _key_devices(request.auth):
         return Status(403, {"detail": "This key does not speak for that device."})
-    cmd = actions.acknowledge_command(payload.device, payload.id, ok=payload.ok,
-                                      position=payload.position, message=payload.message)
+    cmd = actions.acknowledge_command(
+        payload.device, payload.id, ok=payload.ok, position=payload.position, message=payload.message
+    )
     if cmd is None:
         return Status(404, {"detail": "No such command for that device."})
     return command_dict(cmd)
@@ -160,14 +162,18 @@ class CommandIn(Schema):
     note: str = Field("", max_length=200)
 
 
-@router.post("/devices/{device_id}/commands",
-             response={201: dict[str, Any], 403: dict, 404: dict, 422: dict})
+@router.post("/devices/{device_id}/commands", response={201: dict[str, Any], 403: dict, 404: dict, 422: dict})
 def send_command(request: HttpRequest, device_id: str, payload: CommandIn):
     """远程指令: queue a valve command; it is published to the device with an id, and its
     state (sent, acknowledged, failed) is at ``/api/v1/sensors/commands/{id}``."""
-    cmd = actions.send_command(_actor(request), device_id, payload.action,
-                               position=payload.position, case_id=payload.case_id,
-                               note=payload.note)
+    cmd = actions.send_command(
+        _actor(request),
+        device_id,
+        payload.action,
+        position=payload.position,
+        case_id=payload.case_id,
+        note=payload.note,
+    )
     return Status(201, command_dict(cmd))
 
 

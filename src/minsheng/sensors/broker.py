@@ -83,8 +83,9 @@ class MinshengTopicPlugin(BaseTopicPlugin):  # type: ignore[misc,valid-type]
     class Config:
         prefix: str = "minsheng/sensors"
 
-    async def topic_filtering(self, *, session: Any = None, topic: str | None = None,
-                              action: Any = None) -> bool:
+    async def topic_filtering(
+        self, *, session: Any = None, topic: str | None = None, action: Any = None
+    ) -> bool:
         if session is None or topic is None:
             return False
         prefix = self.config.prefix
@@ -101,8 +102,7 @@ class MinshengTopicPlugin(BaseTopicPlugin):  # type: ignore[misc,valid-type]
 class EmbeddedBroker:
     """amqtt in a background thread with its own event loop."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 18830,
-                 prefix: str = "minsheng/sensors") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 18830, prefix: str = "minsheng/sensors") -> None:
         if not AVAILABLE:
             raise RuntimeError("amqtt is not installed")
         self.host, self.port, self.prefix = host, port, prefix

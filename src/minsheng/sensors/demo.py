@@ -32,30 +32,69 @@ HISTORY_STEP = dt.timedelta(minutes=10)
 BASELINE_DAYS = 28
 
 TYPES: list[dict[str, Any]] = [
-    {"code": "outfall-rain", "name": "雨水排口智能监测仪", "kind": DeviceKind.OUTFALL,
-     "quantities": ["flow", "level", "cod", "conductivity", "valve"], "has_valve": True,
-     "normal_ranges": {"level": [None, 1.0], "cod": [None, 100]},
-     "rules": {"hold_seconds": 60, "clear_seconds": 120, "quantities": {
-         "flow": {"dry_weather": {"max": 0.5}},
-         "level": {"threshold": {}}, "cod": {"threshold": {}}}}},
-    {"code": "outfall-overflow", "name": "合流制溢流口监测仪", "kind": DeviceKind.OUTFALL,
-     "quantities": ["flow", "level", "cod", "ph"], "has_valve": False,
-     "normal_ranges": {"level": [None, 1.2], "ph": [6.0, 9.0]},
-     "rules": {"quantities": {
-         "level": {"threshold": {}}, "ph": {"threshold": {}},
-         "flow": {"baseline": {"k": 6, "min_samples": 7, "floor": 2.0}}}}},
-    {"code": "pump-station", "name": "污水泵站监控终端", "kind": DeviceKind.PUMPING_STATION,
-     "quantities": ["flow", "level", "valve"], "has_valve": True,
-     "normal_ranges": {"level": [0.3, 2.2]},
-     "rules": {"quantities": {
-         "level": {"threshold": {"hysteresis": 0.05}},
-         "flow": {"rate": {"max_rise": 120, "window_seconds": 600},
-                  "baseline": {"k": 6, "min_samples": 7, "floor": 5.0}}}}},
-    {"code": "pipe-node", "name": "污水管网液位流量计", "kind": DeviceKind.SEWAGE_NODE,
-     "quantities": ["flow", "level"], "has_valve": False,
-     "normal_ranges": {"level": [None, 1.5]},
-     "rules": {"quantities": {"level": {"threshold": {}},
-                              "flow": {"baseline": {"k": 6, "min_samples": 7, "floor": 2.0}}}}},
+    {
+        "code": "outfall-rain",
+        "name": "雨水排口智能监测仪",
+        "kind": DeviceKind.OUTFALL,
+        "quantities": ["flow", "level", "cod", "conductivity", "valve"],
+        "has_valve": True,
+        "normal_ranges": {"level": [None, 1.0], "cod": [None, 100]},
+        "rules": {
+            "hold_seconds": 60,
+            "clear_seconds": 120,
+            "quantities": {
+                "flow": {"dry_weather": {"max": 0.5}},
+                "level": {"threshold": {}},
+                "cod": {"threshold": {}},
+            },
+        },
+    },
+    {
+        "code": "outfall-overflow",
+        "name": "合流制溢流口监测仪",
+        "kind": DeviceKind.OUTFALL,
+        "quantities": ["flow", "level", "cod", "ph"],
+        "has_valve": False,
+        "normal_ranges": {"level": [None, 1.2], "ph": [6.0, 9.0]},
+        "rules": {
+            "quantities": {
+                "level": {"threshold": {}},
+                "ph": {"threshold": {}},
+                "flow": {"baseline": {"k": 6, "min_samples": 7, "floor": 2.0}},
+            }
+        },
+    },
+    {
+        "code": "pump-station",
+        "name": "污水泵站监控终端",
+        "kind": DeviceKind.PUMPING_STATION,
+        "quantities": ["flow", "level", "valve"],
+        "has_valve": True,
+        "normal_ranges": {"level": [0.3, 2.2]},
+        "rules": {
+            "quantities": {
+                "level": {"threshold": {"hysteresis": 0.05}},
+                "flow": {
+                    "rate": {"max_rise": 120, "window_seconds": 600},
+                    "baseline": {"k": 6, "min_samples": 7, "floor": 5.0},
+                },
+            }
+        },
+    },
+    {
+        "code": "pipe-node",
+        "name": "污水管网液位流量计",
+        "kind": DeviceKind.SEWAGE_NODE,
+        "quantities": ["flow", "level"],
+        "has_valve": False,
+        "normal_ranges": {"level": [None, 1.5]},
+        "rules": {
+            "quantities": {
+                "level": {"threshold": {}},
+                "flow": {"baseline": {"k": 6, "min_samples": 7, "floor": 2.0}},
+            }
+        },
+    },
 ]
 
 # (device_id, name, type code, lat, lng, base flow m³/h)
@@ -77,13 +116,17 @@ def sim_devices(devices: list[Device]) -> list[SimDevice]:
         rules = dict(d.device_type.rules) if d.device_type else {}
         rules.update(d.rules or {})
         level_high = (d.ranges().get("level") or [None, None])[1]
-        out.append(SimDevice(
-            device_id=d.device_id, profile=profile_for(d.kind, rules),
-            base_flow=base.get(d.device_id, 20.0), has_valve=d.valve,
-            overflow_level=float(level_high) if level_high is not None else 1.2,
-            valve=d.valve_position if d.valve_position is not None else 100.0,
-            quantities=tuple(q for q in d.reported_quantities() if q != "valve")
-            or ("flow", "level")))
+        out.append(
+            SimDevice(
+                device_id=d.device_id,
+                profile=profile_for(d.kind, rules),
+                base_flow=base.get(d.device_id, 20.0),
+                has_valve=d.valve,
+                overflow_level=float(level_high) if level_high is not None else 1.2,
+                valve=d.valve_position if d.valve_position is not None else 100.0,
+                quantities=tuple(q for q in d.reported_quantities() if q != "valve") or ("flow", "level"),
+            )
+        )
     return out
 
 
@@ -108,8 +151,7 @@ def _history(devices: list[Device], now: dt.datetime) -> int:
     h = storage.hour_start(now - dt.timedelta(days=BASELINE_DAYS))
     while h < storage.hour_start(start):
         for sim in world.devices.values():
-            values = [world.reading(sim, (h + dt.timedelta(minutes=m)).timestamp())
-                      for m in (5, 25, 45)]
+            values = [world.reading(sim, (h + dt.timedelta(minutes=m)).timestamp()) for m in (5, 25, 45)]
             stats = {}
             for q in values[0]:
                 xs = [v[q] for v in values]
@@ -130,31 +172,59 @@ def load_demo_devices(*, history: bool = True) -> dict[str, int]:
     types = {}
     for t in TYPES:
         types[t["code"]], _ = DeviceType.objects.update_or_create(
-            code=t["code"], defaults={k: v for k, v in t.items() if k != "code"})
-    gateway, _ = Gateway.objects.get_or_create(code="demo-simulator",
-                                               defaults={"name": "演示模拟网关", "owner_unit": owner})
+            code=t["code"], defaults={k: v for k, v in t.items() if k != "code"}
+        )
+    gateway, _ = Gateway.objects.get_or_create(
+        code="demo-simulator", defaults={"name": "演示模拟网关", "owner_unit": owner}
+    )
     now = clock.now()
     devices = []
     for device_id, name, type_code, lat, lng, _base in DEVICES:
         device, _ = Device.objects.update_or_create(
             device_id=device_id,
-            defaults={"name": name, "kind": types[type_code].kind, "device_type": types[type_code],
-                      "lat": lat, "lng": lng, "place": locate_point(lat, lng), "owner_unit": owner,
-                      "gateway": gateway},
-            create_defaults={"name": name, "kind": types[type_code].kind,
-                             "device_type": types[type_code], "lat": lat, "lng": lng,
-                             "place": locate_point(lat, lng), "owner_unit": owner,
-                             "gateway": gateway, "created_at": now})
+            defaults={
+                "name": name,
+                "kind": types[type_code].kind,
+                "device_type": types[type_code],
+                "lat": lat,
+                "lng": lng,
+                "place": locate_point(lat, lng),
+                "owner_unit": owner,
+                "gateway": gateway,
+            },
+            create_defaults={
+                "name": name,
+                "kind": types[type_code].kind,
+                "device_type": types[type_code],
+                "lat": lat,
+                "lng": lng,
+                "place": locate_point(lat, lng),
+                "owner_unit": owner,
+                "gateway": gateway,
+                "created_at": now,
+            },
+        )
         devices.append(device)
     user = get_user_model().objects.filter(username=OPERATOR_USER).first()
     if user is not None:
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="sensors",
-                                                         codename="send_command"))
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label="sensors", codename="send_command")
+        )
     if getattr(settings, "ENV", "development") != "production":
         raw = demo_gateway_key()
         if not SensorKey.objects.filter(key_hash=hash_key(raw)).exists():
-            SensorKey.objects.create(gateway=gateway, name="demo simulator", prefix=raw[:10],
-                                     key_hash=hash_key(raw), created_at=now)
-    readings = _history(list(Device.objects.filter(pk__in=[d.pk for d in devices])
-                             .select_related("device_type")), now) if history else 0
+            SensorKey.objects.create(
+                gateway=gateway,
+                name="demo simulator",
+                prefix=raw[:10],
+                key_hash=hash_key(raw),
+                created_at=now,
+            )
+    readings = (
+        _history(
+            list(Device.objects.filter(pk__in=[d.pk for d in devices]).select_related("device_type")), now
+        )
+        if history
+        else 0
+    )
     return {"devices": len(devices), "readings": readings}

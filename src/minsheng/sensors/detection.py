@@ -92,8 +92,9 @@ def _merge_into(target: dict[str, Any], layer: Mapping[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def resolve_rules(type_rules: Mapping[str, Any] | None,
-                  device_rules: Mapping[str, Any] | None) -> dict[str, Any]:
+def resolve_rules(
+    type_rules: Mapping[str, Any] | None, device_rules: Mapping[str, Any] | None
+) -> dict[str, Any]:
     return merge_rules(DEFAULTS, type_rules, device_rules)
 
 
@@ -174,8 +175,9 @@ class Check:
     __slots__ = ("active", "clear_s", "clear_since", "device", "hold_s", "quantity", "since")
     rule = ""
 
-    def __init__(self, device: int, quantity: str, cfg: Mapping[str, Any],
-                 defaults: Mapping[str, Any]) -> None:
+    def __init__(
+        self, device: int, quantity: str, cfg: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> None:
         self.device = device
         self.quantity = quantity
         self.hold_s = float(cfg.get("hold_seconds", defaults.get("hold_seconds", 60)))
@@ -202,8 +204,16 @@ class Check:
             if t - self.since < self.hold_s:
                 return None
             self.active, self.clear_since = True, None
-            return Finding(self.device, self.rule, self.quantity, True, to_dt(t),
-                           to_dt(self.since), v, self.detail(v, ctx))
+            return Finding(
+                self.device,
+                self.rule,
+                self.quantity,
+                True,
+                to_dt(t),
+                to_dt(self.since),
+                v,
+                self.detail(v, ctx),
+            )
         if not good:
             self.clear_since = None
             return None
@@ -213,16 +223,23 @@ class Check:
             return None
         since = self.clear_since
         self.active, self.since, self.clear_since = False, None, None
-        return Finding(self.device, self.rule, self.quantity, False, to_dt(t), to_dt(since),
-                       v, self.detail(v, ctx))
+        return Finding(
+            self.device, self.rule, self.quantity, False, to_dt(t), to_dt(since), v, self.detail(v, ctx)
+        )
 
 
 class ThresholdCheck(Check):
     __slots__ = ("band", "high", "low")
     rule = "threshold"
 
-    def __init__(self, device: int, quantity: str, cfg: Mapping[str, Any],
-                 defaults: Mapping[str, Any], normal: list[float | None] | None) -> None:
+    def __init__(
+        self,
+        device: int,
+        quantity: str,
+        cfg: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        normal: list[float | None] | None,
+    ) -> None:
         super().__init__(device, quantity, cfg, defaults)
         low, high = [*(normal or []), None, None][:2]
         low = cfg.get("low", low)
@@ -259,8 +276,9 @@ class RateCheck(Check):
     __slots__ = ("max_rise", "recent", "rise", "window_s")
     rule = "rate"
 
-    def __init__(self, device: int, quantity: str, cfg: Mapping[str, Any],
-                 defaults: Mapping[str, Any]) -> None:
+    def __init__(
+        self, device: int, quantity: str, cfg: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> None:
         super().__init__(device, quantity, cfg, defaults)
         self.max_rise = float(cfg["max_rise"])
         self.window_s = float(cfg.get("window_seconds", 300))
@@ -283,16 +301,16 @@ class RateCheck(Check):
         return rise > self.max_rise, rise <= self.max_rise * 0.5
 
     def detail(self, v: float, ctx: Context) -> dict[str, Any]:
-        return {"rise": round(self.rise, 4), "max_rise": self.max_rise,
-                "window_seconds": self.window_s}
+        return {"rise": round(self.rise, 4), "max_rise": self.max_rise, "window_seconds": self.window_s}
 
 
 class DryWeatherCheck(Check):
     __slots__ = ("max",)
     rule = "dry_weather"
 
-    def __init__(self, device: int, quantity: str, cfg: Mapping[str, Any],
-                 defaults: Mapping[str, Any]) -> None:
+    def __init__(
+        self, device: int, quantity: str, cfg: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> None:
         super().__init__(device, quantity, cfg, defaults)
         self.max = float(cfg.get("max", 0.5))
 
@@ -312,8 +330,9 @@ class BaselineCheck(Check):
     __slots__ = ("floor", "k", "min_samples", "profile", "z")
     rule = "baseline"
 
-    def __init__(self, device: int, quantity: str, cfg: Mapping[str, Any],
-                 defaults: Mapping[str, Any]) -> None:
+    def __init__(
+        self, device: int, quantity: str, cfg: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> None:
         super().__init__(device, quantity, cfg, defaults)
         self.k = float(cfg.get("k", 6.0))
         self.min_samples = int(cfg.get("min_samples", 7))
@@ -350,13 +369,27 @@ class DeviceDetector:
     message never advances a hold timer twice.
     """
 
-    __slots__ = ("by_quantity", "config", "device", "last_t", "resumed_since",
-                 "silence_active", "silence_clear_s", "silence_s", "started_t")
+    __slots__ = (
+        "by_quantity",
+        "config",
+        "device",
+        "last_t",
+        "resumed_since",
+        "silence_active",
+        "silence_clear_s",
+        "silence_s",
+        "started_t",
+    )
 
-    def __init__(self, device: int, config: Mapping[str, Any],
-                 ranges: Mapping[str, list[float | None]] | None = None,
-                 quantities: Iterable[str] | None = None,
-                 active: Iterable[tuple[str, str]] = (), started_t: float = 0.0) -> None:
+    def __init__(
+        self,
+        device: int,
+        config: Mapping[str, Any],
+        ranges: Mapping[str, list[float | None]] | None = None,
+        quantities: Iterable[str] | None = None,
+        active: Iterable[tuple[str, str]] = (),
+        started_t: float = 0.0,
+    ) -> None:
         self.device = device
         self.config = config
         self.last_t: float | None = None
@@ -379,10 +412,12 @@ class DeviceDetector:
                 by_q[q] = checks
         self.by_quantity = by_q
         silence = config.get("silence")
-        self.silence_s = (float(silence.get("minutes", 30)) * 60.0
-                          if isinstance(silence, Mapping) else None)
-        self.silence_clear_s = (float(silence.get("clear_seconds", config.get("clear_seconds", 300)))
-                                if isinstance(silence, Mapping) else 0.0)
+        self.silence_s = float(silence.get("minutes", 30)) * 60.0 if isinstance(silence, Mapping) else None
+        self.silence_clear_s = (
+            float(silence.get("clear_seconds", config.get("clear_seconds", 300)))
+            if isinstance(silence, Mapping)
+            else 0.0
+        )
         self.silence_active = False
         self.resumed_since: float | None = None
         for rule, q in active:
@@ -414,8 +449,7 @@ class DeviceDetector:
             if t - self.resumed_since >= self.silence_clear_s:
                 since = self.resumed_since
                 self.silence_active, self.resumed_since = False, None
-                out.append(Finding(self.device, SILENCE, "", False, to_dt(t), to_dt(since),
-                                   None, {}))
+                out.append(Finding(self.device, SILENCE, "", False, to_dt(t), to_dt(since), None, {}))
         for q, checks in self.by_quantity.items():
             v = values.get(q)
             if v is None:
@@ -440,13 +474,29 @@ class DeviceDetector:
             return None
         self.silence_active = True
         self.resumed_since = None
-        return Finding(self.device, SILENCE, "", True, to_dt(now_t), to_dt(ref), None,
-                       {"minutes": round(gap / 60.0, 1),
-                        "last_seen": to_dt(self.last_t).isoformat() if self.last_t else None})
+        return Finding(
+            self.device,
+            SILENCE,
+            "",
+            True,
+            to_dt(now_t),
+            to_dt(ref),
+            None,
+            {
+                "minutes": round(gap / 60.0, 1),
+                "last_seen": to_dt(self.last_t).isoformat() if self.last_t else None,
+            },
+        )
 
 
-def _make_check(name: str, device: int, q: str, cfg: Mapping[str, Any],
-                defaults: Mapping[str, Any], normal: list[float | None] | None) -> Check | None:
+def _make_check(
+    name: str,
+    device: int,
+    q: str,
+    cfg: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    normal: list[float | None] | None,
+) -> Check | None:
     if name == "threshold":
         check = ThresholdCheck(device, q, cfg, defaults, normal)
         return check if check.useful else None

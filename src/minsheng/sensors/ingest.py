@@ -87,12 +87,23 @@ class Rejected(Exception):
         self.detail = detail
 
 
-REASONS = ("unknown_device", "inactive_device", "malformed", "future", "too_old", "no_values",
-           "bad_topic", "not_allowed", "unknown_command", "error")
+REASONS = (
+    "unknown_device",
+    "inactive_device",
+    "malformed",
+    "future",
+    "too_old",
+    "no_values",
+    "bad_topic",
+    "not_allowed",
+    "unknown_command",
+    "error",
+)
 
 
-def parse_reading(obj: Any, now_t: float, *, future_s: float | None = None,
-                  age_s: float | None = None) -> tuple[dt.datetime, float, dict[str, float]]:
+def parse_reading(
+    obj: Any, now_t: float, *, future_s: float | None = None, age_s: float | None = None
+) -> tuple[dt.datetime, float, dict[str, float]]:
     """``{"ts": ISO-8601 with zone, "values": {quantity: number}}`` → (aware time, epoch
     seconds, values). Unknown quantities are dropped (a newer firmware may report more);
     a known one that is not a finite number makes the message malformed. The ingest loop
@@ -138,7 +149,7 @@ def parse_topic(topic: str, prefix: str) -> tuple[str, str]:
     """``{prefix}/{device_id}/{telemetry|ack}`` → (device_id, kind)."""
     if not topic.startswith(prefix + "/"):
         raise Rejected("bad_topic", topic[:100])
-    rest = topic[len(prefix) + 1:].split("/")
+    rest = topic[len(prefix) + 1 :].split("/")
     if len(rest) != 2 or not rest[0] or rest[1] not in ("telemetry", "ack"):
         raise Rejected("bad_topic", topic[:100])
     return rest[0], rest[1]
@@ -169,18 +180,21 @@ class Counters:
         return sum(pending.values())
 
 
-def record_rejects(counts: Counter[tuple[str, str]], last: dict[tuple[str, str], str],
-                   now: dt.datetime) -> None:
+def record_rejects(
+    counts: Counter[tuple[str, str]], last: dict[tuple[str, str], str], now: dt.datetime
+) -> None:
     for (source, reason), n in counts.items():
         detail = last.get((source, reason), "")
         for _attempt in range(2):
             try:
                 with transaction.atomic():
                     updated = RejectCounter.objects.filter(source=source, reason=reason).update(
-                        count=F("count") + n, last_at=now, last_detail=detail)
+                        count=F("count") + n, last_at=now, last_detail=detail
+                    )
                     if not updated:
-                        RejectCounter.objects.create(source=source, reason=reason, count=n,
-                                                     last_at=now, last_detail=detail)
+                        RejectCounter.objects.create(
+                            source=source, reason=reason, count=n, last_at=now, last_detail=detail
+                        )
                 break
             except IntegrityError:
                 continue  # another process (a shard, the web) created the row first: add to it
@@ -212,8 +226,7 @@ class _OwnThread:
     """Work in one thread of its own, in order, on that thread's own database connection."""
 
     def __init__(self, name: str, initializer: Callable[[], None] | None = None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name,
-                                        initializer=initializer)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name, initializer=initializer)
 
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
         return self._pool.submit(fn)
@@ -298,7 +311,8 @@ class _HourlyJob:
                 storage.rollup(*self.roll)
             for (q, weeks), checks in self.wanted.items():
                 self.means[(q, weeks)] = storage.same_hour_means(
-                    [c.device for c in checks], q, self.now, weeks * 7)
+                    [c.device for c in checks], q, self.now, weeks * 7
+                )
             if self.purge:
                 self.purged = storage.purge(self.now)
         except Exception as exc:
@@ -326,9 +340,15 @@ class Pipeline:
     WEATHER_EVERY = 30.0
     COUNTERS_EVERY = 30.0
 
-    def __init__(self, *, source: str = "mqtt", on_alarm: Callable[[Finding, float], None]
-                 | None = None, writer: StorageWriter | None = None,
-                 shard: Shard | None = None, chores: Chores | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        source: str = "mqtt",
+        on_alarm: Callable[[Finding, float], None] | None = None,
+        writer: StorageWriter | None = None,
+        shard: Shard | None = None,
+        chores: Chores | None = None,
+    ) -> None:
         self.source = source
         # With Chores, the hourly roll-up, the purge and the baselines' reads run in a
         # thread of their own (the ingest process); without, in tick() (tests, tools).
@@ -365,32 +385,52 @@ class Pipeline:
         a new detector that starts from the alarms active in the database."""
         started_t = clock.now().timestamp()
         active: dict[int, list[tuple[str, str]]] = {}
-        for pk, rule, q in (Alarm.objects.filter(state=AlarmState.ACTIVE)
-                            .values_list("device_id", "rule", "quantity")):
+        for pk, rule, q in Alarm.objects.filter(state=AlarmState.ACTIVE).values_list(
+            "device_id", "rule", "quantity"
+        ):
             active.setdefault(pk, []).append((rule, q))
         seen: set[str] = set()
         sharded, owns = self.shard.sharded, self.shard.owns
-        for d in (Device.objects.filter(active=True).select_related("device_type")
-                  .only("pk", "device_id", "quantities", "normal_ranges", "rules", "has_valve",
-                        "owner_unit_id", "status", "valve_position", "device_type__rules",
-                        "device_type__quantities", "device_type__normal_ranges",
-                        "device_type__has_valve")):
+        for d in (
+            Device.objects.filter(active=True)
+            .select_related("device_type")
+            .only(
+                "pk",
+                "device_id",
+                "quantities",
+                "normal_ranges",
+                "rules",
+                "has_valve",
+                "owner_unit_id",
+                "status",
+                "valve_position",
+                "device_type__rules",
+                "device_type__quantities",
+                "device_type__normal_ranges",
+                "device_type__has_valve",
+            )
+        ):
             if sharded and not owns(d.device_id):
                 continue
             seen.add(d.device_id)
             # Unchanged if what it was built from is unchanged, compared as stored: the
             # reload runs in the judging thread every minute, for every device.
             dtype = d.device_type
-            signature = (d.rules, d.normal_ranges, d.quantities,
-                         (dtype.rules, dtype.normal_ranges, dtype.quantities) if dtype else None)
+            signature = (
+                d.rules,
+                d.normal_ranges,
+                d.quantities,
+                (dtype.rules, dtype.normal_ranges, dtype.quantities) if dtype else None,
+            )
             old = self.devices.get(d.device_id)
             if old is not None and old.signature == signature and old.pk == d.pk:
                 old.device = d
                 continue
             config = resolve_rules(dtype.rules if dtype else None, d.rules)
             ranges, quantities = d.ranges(), d.reported_quantities()
-            detector = DeviceDetector(d.pk, config, ranges, quantities or None,
-                                      active.get(d.pk, ()), started_t=started_t)
+            detector = DeviceDetector(
+                d.pk, config, ranges, quantities or None, active.get(d.pk, ()), started_t=started_t
+            )
             entry = Entry(d.pk, d.device_id, detector, signature, d)
             if old is not None:
                 detector.last_t = old.detector.last_t
@@ -402,8 +442,7 @@ class Pipeline:
             entry = self.devices.pop(gone)
             self.by_pk.pop(entry.pk, None)
         self.registry_version += 1
-        self._dry_after_s = 3600.0 * float(
-            resolve_rules(None, None).get("dry_after_rain_hours", 24))
+        self._dry_after_s = 3600.0 * float(resolve_rules(None, None).get("dry_after_rain_hours", 24))
         self._next["registry"] = clock.now().timestamp() + self.REGISTRY_EVERY  # just loaded
 
     def freeze(self) -> None:
@@ -415,8 +454,7 @@ class Pipeline:
 
     # intake
 
-    def accept(self, device_id: str, obj: Any, now_t: float,
-               source: str | None = None) -> Item | None:
+    def accept(self, device_id: str, obj: Any, now_t: float, source: str | None = None) -> Item | None:
         """Validate one message; a refused one is counted and ``None`` returned."""
         entry = self.devices.get(device_id)
         try:
@@ -459,8 +497,7 @@ class Pipeline:
                 # The alarms' transactions run in the writer's thread, after the batch is
                 # stored: judging goes on meanwhile instead of waiting for the database
                 # (on SQLite, for the write lock the writer holds).
-                self.last_write = self.writer.then(
-                    self.last_write, lambda: self.apply(findings, received))
+                self.last_write = self.writer.then(self.last_write, lambda: self.apply(findings, received))
             else:
                 self.apply(findings, received)
         return findings
@@ -475,14 +512,16 @@ class Pipeline:
                 continue
             try:
                 if f.raised:
-                    actions.raise_alarm(entry.device, f.rule, f.quantity, since=f.since,
-                                        value=f.value, detail=f.detail)
+                    actions.raise_alarm(
+                        entry.device, f.rule, f.quantity, since=f.since, value=f.value, detail=f.detail
+                    )
                     self.alarms_raised += 1
                     if f.rule == "silence":
                         entry.dirty = True
                 else:
-                    actions.clear_alarm(entry.device, f.rule, f.quantity, since=f.since,
-                                        value=f.value, detail=f.detail)
+                    actions.clear_alarm(
+                        entry.device, f.rule, f.quantity, since=f.since, value=f.value, detail=f.detail
+                    )
                     self.alarms_cleared += 1
             except Exception:
                 log.exception("could not act on %s", f)
@@ -503,8 +542,11 @@ class Pipeline:
         if not InboundBatch.objects.filter(mine, taken_at__isnull=True).exists():
             return 0  # a plain read: no write lock (SQLite) five times a second for nothing
         with transaction.atomic():
-            batches = list(InboundBatch.objects.select_for_update(skip_locked=True)
-                           .filter(mine, taken_at__isnull=True).order_by("id")[:limit])
+            batches = list(
+                InboundBatch.objects.select_for_update(skip_locked=True)
+                .filter(mine, taken_at__isnull=True)
+                .order_by("id")[:limit]
+            )
             if not batches:
                 return 0
             now = clock.now()
@@ -528,15 +570,18 @@ class Pipeline:
         """Split readings of batches made for another shard count: this shard's are
         returned, the others' become new batches for their shards (same transaction)."""
         count = self.shard.count
-        ids = dict(Device.objects.filter(pk__in={r[0] for r in readings})
-                   .values_list("pk", "device_id"))
+        ids = dict(Device.objects.filter(pk__in={r[0] for r in readings}).values_list("pk", "device_id"))
         parts: dict[int, list[Any]] = {}
         for r in readings:
             if r[0] in ids:
                 parts.setdefault(shard_of(ids[r[0]], count), []).append(r)
-        InboundBatch.objects.bulk_create([
-            InboundBatch(created_at=now, shard=i, shards=count, readings=part)
-            for i, part in sorted(parts.items()) if i != self.shard.index])
+        InboundBatch.objects.bulk_create(
+            [
+                InboundBatch(created_at=now, shard=i, shards=count, readings=part)
+                for i, part in sorted(parts.items())
+                if i != self.shard.index
+            ]
+        )
         return parts.get(self.shard.index, [])
 
     # periodic work
@@ -584,13 +629,13 @@ class Pipeline:
         self._rain = [
             (s.timestamp(), e.timestamp() if e else None)
             for s, e in RainPeriod.objects.filter(started_at__lte=now)
-            .exclude(ended_at__lt=since).values_list("started_at", "ended_at")
+            .exclude(ended_at__lt=since)
+            .values_list("started_at", "ended_at")
         ]
         self.ctx.dry = is_dry(now.timestamp(), self._rain, self._dry_after_s)
 
     def check_silence(self, now_t: float) -> None:
-        findings = [f for e in self.devices.values()
-                    if (f := e.detector.check_silence(now_t)) is not None]
+        findings = [f for e in self.devices.values() if (f := e.detector.check_silence(now_t)) is not None]
         if findings:
             self.apply(findings)
 
@@ -601,29 +646,31 @@ class Pipeline:
         dirty = [e for e in self.devices.values() if e.dirty]
         if not dirty:
             return 0
-        fields = [Device._meta.get_field(n) for n in
-                  ("last_seen_at", "last_values", "status", "valve_position")]
+        fields = [
+            Device._meta.get_field(n) for n in ("last_seen_at", "last_values", "status", "valve_position")
+        ]
         rows = []
         for e in dirty:
             e.dirty = False
             d = e.device
             d.last_seen_at = dt.datetime.fromtimestamp(e.last_t or 0, tz=dt.UTC)
             d.last_values = dict(e.last_values)
-            d.status = (DeviceStatus.OFFLINE if e.detector.silence_active
-                        else DeviceStatus.ONLINE)
+            d.status = DeviceStatus.OFFLINE if e.detector.silence_active else DeviceStatus.ONLINE
             if "valve" in e.last_values:
                 d.valve_position = e.last_values["valve"]
             values = (d.last_seen_at, d.last_values, d.status, d.valve_position)
-            rows.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, values,
-                                                                               strict=True)]
-                        + [d.pk])
+            rows.append(
+                [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)] + [d.pk]
+            )
         table = connection.ops.quote_name(Device._meta.db_table)
         sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
 
         def write() -> None:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
-                                   rows)
+                cursor.executemany(
+                    f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
+                    rows,
+                )
 
         if self.writer is not None:
             self.writer.call(write)  # in line with the readings, off the judging thread
@@ -646,16 +693,18 @@ class Pipeline:
         this_hour = storage.hour_start(now)
         if self._rolled_until is None:
             self._rolled_until = this_hour - dt.timedelta(hours=2)
-        roll = ((self._rolled_until - dt.timedelta(hours=1), this_hour)
-                if leads and this_hour > self._rolled_until else None)
+        roll = (
+            (self._rolled_until - dt.timedelta(hours=1), this_hour)
+            if leads and this_hour > self._rolled_until
+            else None
+        )
         hour = int((now.timestamp() + self.ctx.utc_offset_s) // 3600) % 24
         if hour != self._baseline_hour:
             self._baseline_hour = hour
             self._baselines_wanted = set(self.by_pk)
         wanted = self._baseline_requests(self._baselines_wanted)
         self._baselines_wanted = set()
-        purge = leads and (self._purged_at is None
-                           or now - self._purged_at > dt.timedelta(hours=6))
+        purge = leads and (self._purged_at is None or now - self._purged_at > dt.timedelta(hours=6))
         if roll is None and not wanted and not purge:
             return
         job = _HourlyJob(now, hour, roll, wanted, purge)
@@ -682,8 +731,12 @@ class Pipeline:
                 continue
             for c in e.detector.checks():
                 if isinstance(c, BaselineCheck):
-                    weeks = int(e.detector.config.get("quantities", {}).get(c.quantity, {})
-                                .get("baseline", {}).get("weeks", 4))
+                    weeks = int(
+                        e.detector.config.get("quantities", {})
+                        .get(c.quantity, {})
+                        .get("baseline", {})
+                        .get("weeks", 4)
+                    )
                     wanted.setdefault((c.quantity, weeks), []).append(c)
         return wanted
 
@@ -743,22 +796,36 @@ class BrokerAddress:
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
             raise ValueError(f"not an MQTT URL: {url}")
         tls = parts.scheme in ("mqtts", "ssl")
-        return cls(host=parts.hostname or "127.0.0.1", port=parts.port or (8883 if tls else 1883),
-                   tls=tls, username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None)
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
 
     def __str__(self) -> str:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
-def make_client(client_id: str, *, clean_session: bool, address: BrokerAddress,
-                username: str | None = None, password: str | None = None,
-                manual_ack: bool = False) -> Any:
+def make_client(
+    client_id: str,
+    *,
+    clean_session: bool,
+    address: BrokerAddress,
+    username: str | None = None,
+    password: str | None = None,
+    manual_ack: bool = False,
+) -> Any:
     import paho.mqtt.client as mqtt
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                         clean_session=clean_session, protocol=mqtt.MQTTv311,
-                         manual_ack=manual_ack)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean_session,
+        protocol=mqtt.MQTTv311,
+        manual_ack=manual_ack,
+    )
     user = username or address.username
     if user:
         client.username_pw_set(user, password if password is not None else address.password)
@@ -779,10 +846,19 @@ class MqttIngest:
 
     SUBSCRIBE_CHUNK = 500  # topic filters per SUBSCRIBE/UNSUBSCRIBE packet
 
-    def __init__(self, pipeline: Pipeline, address: BrokerAddress, *, client_id: str,
-                 prefix: str | None = None, username: str | None = None,
-                 password: str | None = None, batch_max: int = 5000,
-                 batch_wait: float = 0.02, overlap: bool = True) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        address: BrokerAddress,
+        *,
+        client_id: str,
+        prefix: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        batch_max: int = 5000,
+        batch_wait: float = 0.02,
+        overlap: bool = True,
+    ) -> None:
         self.pipeline = pipeline
         if overlap and pipeline.writer is None:
             pipeline.writer = StorageWriter.for_shard(pipeline.shard)
@@ -808,14 +884,19 @@ class MqttIngest:
         self._sub_lock = threading.Lock()
         self._subscribed: set[str] = set()
         self._synced_version = -1
-        self.client = make_client(client_id, clean_session=False, address=address,
-                                  username=username, password=password, manual_ack=True)
+        self.client = make_client(
+            client_id,
+            clean_session=False,
+            address=address,
+            username=username,
+            password=password,
+            manual_ack=True,
+        )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
-    def _on_connect(self, client: Any, _userdata: Any, flags: Any, reason: Any,
-                    _props: Any = None) -> None:
+    def _on_connect(self, client: Any, _userdata: Any, flags: Any, reason: Any, _props: Any = None) -> None:
         if getattr(reason, "is_failure", False):
             log.error("broker refused the connection: %s", reason)
             return
@@ -828,8 +909,9 @@ class MqttIngest:
         else:
             client.subscribe([(f"{self.prefix}/+/telemetry", 1), (f"{self.prefix}/+/ack", 1)])
         self.connected.set()
-        log.info("connected to %s as %s (session present: %s)", self.address, self.client_id,
-                 self.session_present)
+        log.info(
+            "connected to %s as %s (session present: %s)", self.address, self.client_id, self.session_present
+        )
 
     def _topics(self, device_id: str) -> tuple[str, str]:
         return f"{self.prefix}/{device_id}/telemetry", f"{self.prefix}/{device_id}/ack"
@@ -837,7 +919,7 @@ class MqttIngest:
     def _send_subscriptions(self, devices: Sequence[str], *, subscribe: bool) -> None:
         topics = [t for d in devices for t in self._topics(d)]
         for i in range(0, len(topics), self.SUBSCRIBE_CHUNK):
-            chunk = topics[i:i + self.SUBSCRIBE_CHUNK]
+            chunk = topics[i : i + self.SUBSCRIBE_CHUNK]
             if subscribe:
                 self.client.subscribe([(t, 1) for t in chunk])
             else:
@@ -858,12 +940,12 @@ class MqttIngest:
             self._send_subscriptions(new, subscribe=True)
             self._send_subscriptions(gone, subscribe=False)
         if new or gone:
-            log.info("shard %s: subscribed %d device(s), unsubscribed %d", self.shard,
-                     len(new), len(gone))
+            log.info("shard %s: subscribed %d device(s), unsubscribed %d", self.shard, len(new), len(gone))
         return len(new), len(gone)
 
-    def _on_disconnect(self, _client: Any, _userdata: Any, _flags: Any, reason: Any,
-                       _props: Any = None) -> None:
+    def _on_disconnect(
+        self, _client: Any, _userdata: Any, _flags: Any, reason: Any, _props: Any = None
+    ) -> None:
         self.connected.clear()
         if self.stopping:
             log.info("disconnected from %s", self.address)
@@ -979,9 +1061,12 @@ class MqttIngest:
         position = obj.get("position")
         try:
             cmd = actions.acknowledge_command(
-                device_id, obj["id"], ok=bool(obj.get("ok", True)),
+                device_id,
+                obj["id"],
+                ok=bool(obj.get("ok", True)),
                 position=float(position) if isinstance(position, int | float) else None,
-                message=str(obj.get("message", ""))[:200])
+                message=str(obj.get("message", ""))[:200],
+            )
         except Exception:
             log.exception("could not record the acknowledgement %s", obj)
             return
@@ -1070,10 +1155,11 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
     now = now or clock.now()
     now_t = now.timestamp()
     future_s, age_s = max_future_s(), max_age_s()
-    ids = {it.get("device") for it in items
-           if isinstance(it, dict) and isinstance(it.get("device"), str)}
-    devices = {d.device_id: d for d in Device.objects.filter(device_id__in=ids, active=True)
-               .only("pk", "device_id", "gateway_id")}
+    ids = {it.get("device") for it in items if isinstance(it, dict) and isinstance(it.get("device"), str)}
+    devices = {
+        d.device_id: d
+        for d in Device.objects.filter(device_id__in=ids, active=True).only("pk", "device_id", "gateway_id")
+    }
     rows: list[storage.Row] = []
     shard_ids: list[int] = []
     count = configured_count()
@@ -1088,7 +1174,8 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
             if d is None:
                 raise Rejected("unknown_device", it["device"][:64])
             if (key.device_id is not None and key.device_id != d.pk) or (
-                    key.gateway_id is not None and d.gateway_id != key.gateway_id):
+                key.gateway_id is not None and d.gateway_id != key.gateway_id
+            ):
                 raise Rejected("not_allowed", f"key {key.prefix}… for {d.device_id}")
             ts, _t, values = parse_reading(it, now_t, future_s=future_s, age_s=age_s)
         except Rejected as exc:
@@ -1106,9 +1193,12 @@ def accept_http_batch(key: Any, items: Sequence[Any], now: dt.datetime | None = 
             parts.setdefault(i, []).append([pk, ts.isoformat(), v])
         with transaction.atomic():
             storage.write(rows)
-            InboundBatch.objects.bulk_create([
-                InboundBatch(created_at=now, shard=i, shards=count, readings=part)
-                for i, part in sorted(parts.items())])
+            InboundBatch.objects.bulk_create(
+                [
+                    InboundBatch(created_at=now, shard=i, shards=count, readings=part)
+                    for i, part in sorted(parts.items())
+                ]
+            )
     if counts:
         record_rejects(counts, last, now)
     return BatchResult(len(rows), sum(counts.values()), errors)

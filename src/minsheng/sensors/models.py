@@ -32,8 +32,7 @@ class Quantity(models.TextChoices):
 
 
 QUANTITIES: tuple[str, ...] = tuple(Quantity.values)
-UNITS = {"flow": "m³/h", "level": "m", "cod": "mg/L", "ph": "", "conductivity": "µS/cm",
-         "valve": "%"}
+UNITS = {"flow": "m³/h", "level": "m", "cod": "mg/L", "ph": "", "conductivity": "µS/cm", "valve": "%"}
 
 
 class DeviceType(models.Model):
@@ -47,8 +46,11 @@ class DeviceType(models.Model):
     kind = models.CharField(_("kind"), max_length=24, choices=DeviceKind.choices)
     quantities = models.JSONField(_("quantities"), default=list, blank=True)
     normal_ranges = models.JSONField(
-        _("normal ranges"), default=dict, blank=True,
-        help_text=_('Per quantity, [low, high]; null for no bound, e.g. {"level": [null, 1.2]}.'))
+        _("normal ranges"),
+        default=dict,
+        blank=True,
+        help_text=_('Per quantity, [low, high]; null for no bound, e.g. {"level": [null, 1.2]}.'),
+    )
     has_valve = models.BooleanField(_("has a valve"), default=False)
     rules = models.JSONField(_("detection rules"), default=dict, blank=True)
 
@@ -68,7 +70,8 @@ class Gateway(models.Model):
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=64)
     owner_unit = models.ForeignKey(
-        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -100,28 +103,32 @@ class Device(models.Model):
     name = models.CharField(_("name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=24, choices=DeviceKind.choices)
     device_type = models.ForeignKey(
-        DeviceType, null=True, blank=True, on_delete=models.PROTECT, related_name="devices")
+        DeviceType, null=True, blank=True, on_delete=models.PROTECT, related_name="devices"
+    )
     lat = models.FloatField(_("latitude"))
     lng = models.FloatField(_("longitude"))
     place = models.ForeignKey(
-        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    owner_unit = models.ForeignKey(
-        "accounts.Unit", on_delete=models.PROTECT, related_name="devices")
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner_unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="devices")
     gateway = models.ForeignKey(
-        Gateway, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices")
+        Gateway, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
     # Empty: the type's. Otherwise these replace (quantities) or override (ranges, rules).
     quantities = models.JSONField(_("quantities"), default=list, blank=True)
     normal_ranges = models.JSONField(_("normal ranges"), default=dict, blank=True)
-    has_valve = models.BooleanField(_("has a valve"), null=True, blank=True,
-                                    help_text=_("Empty: as its type."))
+    has_valve = models.BooleanField(
+        _("has a valve"), null=True, blank=True, help_text=_("Empty: as its type.")
+    )
     rules = models.JSONField(_("detection rules"), default=dict, blank=True)
     # The broker login of the device (username = device_id), hashed; see the docs for the
     # Mosquitto password file and ACL exported from these.
     mqtt_password_hash = models.CharField(max_length=256, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField()
-    status = models.CharField(_("status"), max_length=16, choices=DeviceStatus.choices,
-                              default=DeviceStatus.UNKNOWN)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.UNKNOWN
+    )
     last_seen_at = models.DateTimeField(_("last reading"), null=True, blank=True)
     last_values = models.JSONField(default=dict, blank=True)
     valve_position = models.FloatField(_("valve position (% open)"), null=True, blank=True)
@@ -130,10 +137,10 @@ class Device(models.Model):
         ordering = ["device_id"]
         indexes = [models.Index(fields=["owner_unit", "device_id"])]
         constraints = [
-            models.CheckConstraint(name="device_kind_valid",
-                                   condition=models.Q(kind__in=DeviceKind.values)),
-            models.CheckConstraint(name="device_status_valid",
-                                   condition=models.Q(status__in=DeviceStatus.values)),
+            models.CheckConstraint(name="device_kind_valid", condition=models.Q(kind__in=DeviceKind.values)),
+            models.CheckConstraint(
+                name="device_status_valid", condition=models.Q(status__in=DeviceStatus.values)
+            ),
         ]
         verbose_name = _("device")
         verbose_name_plural = _("devices")
@@ -160,8 +167,7 @@ class Device(models.Model):
 class ReadingColumns(models.Model):
     """The columns of a stored reading: the device, the time, a float per quantity."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+",
-                               db_index=False)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
     ts = models.DateTimeField()
     flow = models.FloatField(null=True)
     level = models.FloatField(null=True)
@@ -209,8 +215,7 @@ class ReadingHour(models.Model):
     max, count]``. Kept longer than raw readings; the same-hour baseline (median/MAD over
     the last weeks) is computed from these."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+",
-                               db_index=False)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
     hour = models.DateTimeField()
     n = models.PositiveIntegerField(default=0)
     stats = models.JSONField(default=dict)
@@ -249,27 +254,27 @@ class Alarm(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="alarms")
     rule = models.CharField(_("rule"), max_length=16, choices=AlarmRule.choices)
     quantity = models.CharField(_("quantity"), max_length=16, blank=True)
-    state = models.CharField(_("state"), max_length=8, choices=AlarmState.choices,
-                             default=AlarmState.ACTIVE)
+    state = models.CharField(_("state"), max_length=8, choices=AlarmState.choices, default=AlarmState.ACTIVE)
     condition_since = models.DateTimeField(_("condition since"))
     raised_at = models.DateTimeField(_("raised at"))
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
     value = models.FloatField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=200, blank=True)
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="sensor_alarms")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="sensor_alarms"
+    )
 
     class Meta:
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["device", "rule", "quantity"], name="alarm_one_active",
-                condition=models.Q(state="active")),
-            models.CheckConstraint(name="alarm_rule_valid",
-                                   condition=models.Q(rule__in=AlarmRule.values)),
-            models.CheckConstraint(name="alarm_state_valid",
-                                   condition=models.Q(state__in=AlarmState.values)),
+                fields=["device", "rule", "quantity"],
+                name="alarm_one_active",
+                condition=models.Q(state="active"),
+            ),
+            models.CheckConstraint(name="alarm_rule_valid", condition=models.Q(rule__in=AlarmRule.values)),
+            models.CheckConstraint(name="alarm_state_valid", condition=models.Q(state__in=AlarmState.values)),
         ]
         indexes = [models.Index(fields=["device", "-raised_at"])]
         verbose_name = _("alarm")
@@ -309,15 +314,19 @@ class Command(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="commands")
     action = models.CharField(_("action"), max_length=16, choices=CommandAction.choices)
     position = models.FloatField(_("valve position (% open)"), null=True, blank=True)
-    state = models.CharField(_("state"), max_length=8, choices=CommandState.choices,
-                             default=CommandState.PENDING)
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="sensor_commands")
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=8, choices=CommandState.choices, default=CommandState.PENDING
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="sensor_commands"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sent_by_label = models.CharField(max_length=64, blank=True)
-    sent_by_unit = models.ForeignKey("accounts.Unit", null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    sent_by_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -331,17 +340,21 @@ class Command(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("send_command", "Can send commands to devices of their unit")]
         indexes = [
-            models.Index(fields=["created_at"], name="command_pending",
-                         condition=models.Q(state="pending")),
-            models.Index(fields=["expires_at"], name="command_open_expiry",
-                         condition=models.Q(state__in=["pending", "sent"])),
+            models.Index(fields=["created_at"], name="command_pending", condition=models.Q(state="pending")),
+            models.Index(
+                fields=["expires_at"],
+                name="command_open_expiry",
+                condition=models.Q(state__in=["pending", "sent"]),
+            ),
             models.Index(fields=["device", "-created_at"]),
         ]
         constraints = [
-            models.CheckConstraint(name="command_action_valid",
-                                   condition=models.Q(action__in=CommandAction.values)),
-            models.CheckConstraint(name="command_state_valid",
-                                   condition=models.Q(state__in=CommandState.values)),
+            models.CheckConstraint(
+                name="command_action_valid", condition=models.Q(action__in=CommandAction.values)
+            ),
+            models.CheckConstraint(
+                name="command_state_valid", condition=models.Q(state__in=CommandState.values)
+            ),
         ]
         verbose_name = _("command")
         verbose_name_plural = _("commands")
@@ -358,17 +371,18 @@ class DeviceEvent(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()
     action = models.CharField(max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=64, blank=True)
-    actor_unit = models.ForeignKey("accounts.Unit", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
-    alarm = models.ForeignKey(Alarm, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="events")
-    command = models.ForeignKey(Command, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="events")
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    actor_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    alarm = models.ForeignKey(Alarm, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    command = models.ForeignKey(
+        Command, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -384,10 +398,12 @@ class SensorKey(models.Model):
     SHA-256 is stored; the key is shown once when issued."""
 
     name = models.CharField(_("name"), max_length=64, blank=True)
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="api_keys")
-    gateway = models.ForeignKey(Gateway, null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="api_keys")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    gateway = models.ForeignKey(
+        Gateway, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
     prefix = models.CharField(max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
@@ -398,8 +414,11 @@ class SensorKey(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="sensor_key_one_holder",
-                condition=(models.Q(device__isnull=False, gateway__isnull=True)
-                           | models.Q(device__isnull=True, gateway__isnull=False))),
+                condition=(
+                    models.Q(device__isnull=False, gateway__isnull=True)
+                    | models.Q(device__isnull=True, gateway__isnull=False)
+                ),
+            ),
         ]
         verbose_name = _("sensor API key")
         verbose_name_plural = _("sensor API keys")
@@ -423,8 +442,9 @@ class InboundBatch(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["id"], name="inbound_waiting",
-                                condition=models.Q(taken_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["id"], name="inbound_waiting", condition=models.Q(taken_at__isnull=True))
+        ]
 
     def __str__(self) -> str:
         return f"batch {self.pk} ({len(self.readings)})"
@@ -442,8 +462,7 @@ class RejectCounter(models.Model):
 
     class Meta:
         ordering = ["source", "reason"]
-        constraints = [models.UniqueConstraint(fields=["source", "reason"],
-                                               name="reject_counter_unique")]
+        constraints = [models.UniqueConstraint(fields=["source", "reason"], name="reject_counter_unique")]
 
     def __str__(self) -> str:
         return f"{self.source}/{self.reason}: {self.count}"

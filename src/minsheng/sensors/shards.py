@@ -86,8 +86,13 @@ class Supervisor:
     HEALTHY_AFTER = 300.0
     STOP_WAIT = 30.0
 
-    def __init__(self, commands: list[list[str]], *, env: dict[str, str] | None = None,
-                 log: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        commands: list[list[str]],
+        *,
+        env: dict[str, str] | None = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
         self.commands = commands
         self.env = env
         self.log = log
@@ -132,8 +137,10 @@ class Supervisor:
             self.backoff[i] = min(self.MAX_BACKOFF, wait * 2)
             self.procs[i], self.due[i] = None, now + wait
             self.restarts += 1
-            self.log(f"sensors: shard {i}/{len(self.commands)} (pid {proc.pid}) exited with "
-                     f"{code}; starting it again in {wait:.0f} s")
+            self.log(
+                f"sensors: shard {i}/{len(self.commands)} (pid {proc.pid}) exited with "
+                f"{code}; starting it again in {wait:.0f} s"
+            )
 
     def shutdown(self) -> None:
         running = [p for p in self.procs if p is not None and p.poll() is None]

@@ -67,16 +67,18 @@ def iso(t: float) -> str:
 class World:
     """The simulated devices and their physics; thread-safe."""
 
-    def __init__(self, devices: Iterable[SimDevice], *, seed: int | None = None,
-                 raining: bool = False) -> None:
+    def __init__(
+        self, devices: Iterable[SimDevice], *, seed: int | None = None, raining: bool = False
+    ) -> None:
         self.devices = {d.device_id: d for d in devices}
         self.rng = random.Random(seed)  # noqa: S311  (a simulation, not security)
         self.raining = raining
         self.lock = threading.Lock()
         self.ignore_commands = False
 
-    def inject(self, device_id: str, anomaly: str, duration_s: float | None = None,
-               now_t: float | None = None) -> None:
+    def inject(
+        self, device_id: str, anomaly: str, duration_s: float | None = None, now_t: float | None = None
+    ) -> None:
         if anomaly not in ANOMALIES:
             raise ValueError(f"unknown anomaly {anomaly!r}; one of {', '.join(ANOMALIES)}")
         now_t = time.time() if now_t is None else now_t
@@ -100,12 +102,12 @@ class World:
             if d.anomaly_until is not None and t >= d.anomaly_until:
                 d.anomaly, d.anomaly_until = None, None
             rng = self.rng
-            hour = (dt.datetime.fromtimestamp(t, tz=CST).hour
-                    + dt.datetime.fromtimestamp(t, tz=CST).minute / 60.0)
+            hour = (
+                dt.datetime.fromtimestamp(t, tz=CST).hour + dt.datetime.fromtimestamp(t, tz=CST).minute / 60.0
+            )
             a = d.anomaly
             if d.profile == "rain_outfall":
-                flow = (d.base_flow * (0.6 + 0.4 * rng.random()) if self.raining
-                        else abs(rng.gauss(0.0, 0.03)))
+                flow = d.base_flow * (0.6 + 0.4 * rng.random()) if self.raining else abs(rng.gauss(0.0, 0.03))
                 cod, cond, ph = 40.0 + rng.gauss(0, 4), 250.0 + rng.gauss(0, 15), 7.2
                 if a == "discharge":
                     flow = 8.0 + rng.gauss(0, 0.6)
@@ -126,9 +128,13 @@ class World:
                 cod = 900.0 + rng.gauss(0, 30)
             if d.has_valve:
                 flow *= d.valve / 100.0  # the meter sits behind the gate: closed is zero
-            values = {"flow": round(max(flow, 0.0), 3), "level": round(max(level, 0.0), 3),
-                      "cod": round(max(cod, 0.0), 1), "ph": round(ph + rng.gauss(0, 0.05), 2),
-                      "conductivity": round(max(cond, 0.0), 1)}
+            values = {
+                "flow": round(max(flow, 0.0), 3),
+                "level": round(max(level, 0.0), 3),
+                "cod": round(max(cod, 0.0), 1),
+                "ph": round(ph + rng.gauss(0, 0.05), 2),
+                "conductivity": round(max(cond, 0.0), 1),
+            }
             out = {q: v for q, v in values.items() if q in d.quantities}
             if d.has_valve:
                 out["valve"] = round(d.valve, 1)
@@ -152,8 +158,7 @@ class World:
             elif action == "set_position" and isinstance(payload.get("position"), int | float):
                 d.valve = max(0.0, min(100.0, float(payload["position"])))
             else:
-                return {"id": cid, "ok": False, "message": f"unknown action {action}",
-                        "ts": iso(time.time())}
+                return {"id": cid, "ok": False, "message": f"unknown action {action}", "ts": iso(time.time())}
             if d.valve == 0.0 and d.anomaly == "discharge":
                 # Intercepted: the discharge now goes to the sewer; it stops a while later.
                 d.anomaly_until = time.time() + 120.0
@@ -186,17 +191,26 @@ class MqttTransport:
     their commands. A persistent session and paho's own queue keep QoS 1 messages through
     a broker restart."""
 
-    def __init__(self, world: World, url: str, *, prefix: str, client_id: str,
-                 username: str | None = None, password: str | None = None,
-                 ack_delay: float = 0.2) -> None:
+    def __init__(
+        self,
+        world: World,
+        url: str,
+        *,
+        prefix: str,
+        client_id: str,
+        username: str | None = None,
+        password: str | None = None,
+        ack_delay: float = 0.2,
+    ) -> None:
         from .ingest import BrokerAddress, make_client
 
         self.world = world
         self.prefix = prefix
         self.ack_delay = ack_delay
         self.address = BrokerAddress.parse(url)
-        self.client = make_client(client_id, clean_session=False, address=self.address,
-                                  username=username, password=password)
+        self.client = make_client(
+            client_id, clean_session=False, address=self.address, username=username, password=password
+        )
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
         self.client.on_connect = self._on_connect
@@ -239,8 +253,7 @@ class MqttTransport:
 
     def send(self, readings: Sequence[tuple[SimDevice, float, dict[str, float]]]) -> int:
         for d, t, values in readings:
-            self.client.publish(f"{self.prefix}/{d.device_id}/telemetry", telemetry(d, t, values),
-                                qos=1)
+            self.client.publish(f"{self.prefix}/{d.device_id}/telemetry", telemetry(d, t, values), qos=1)
         return len(readings)
 
     def publish_raw(self, topic: str, payload: bytes, qos: int = 1) -> None:
@@ -267,8 +280,11 @@ class HttpTransport:
         if not self.base.startswith(("http://", "https://")):
             raise ValueError("the simulator only talks HTTP(S)")
         req = urllib.request.Request(  # noqa: S310  (scheme checked above)
-            self.base + path, data=data, method=method,
-            headers={"X-Api-Key": self.key, "Content-Type": "application/json"})
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"X-Api-Key": self.key, "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
             return json.loads(resp.read() or b"null")
 
@@ -279,9 +295,12 @@ class HttpTransport:
         sent = 0
         try:
             for i in range(0, len(readings), 1000):
-                chunk = readings[i:i + 1000]
-                self._call("POST", "/readings", {"readings": [
-                    {"device": d.device_id, "ts": iso(t), "values": v} for d, t, v in chunk]})
+                chunk = readings[i : i + 1000]
+                self._call(
+                    "POST",
+                    "/readings",
+                    {"readings": [{"device": d.device_id, "ts": iso(t), "values": v} for d, t, v in chunk]},
+                )
                 sent += len(chunk)
             if time.monotonic() - self.last_poll > 1.0:
                 self.last_poll = time.monotonic()
@@ -313,9 +332,15 @@ def profile_for(kind: str, rules: dict[str, Any]) -> str:
     return "sewage"
 
 
-def run(world: World, transport: Any, *, interval: float, stop: threading.Event,
-        duration: float | None = None,
-        schedule: Sequence[tuple[float, str, str, float | None]] = ()) -> int:
+def run(
+    world: World,
+    transport: Any,
+    *,
+    interval: float,
+    stop: threading.Event,
+    duration: float | None = None,
+    schedule: Sequence[tuple[float, str, str, float | None]] = (),
+) -> int:
     """Publish readings until ``stop`` (or ``duration`` seconds). ``schedule`` injects
     anomalies: ``(after_seconds, device_id, anomaly, duration_s)``."""
     started = time.time()

@@ -110,8 +110,10 @@ def compact() -> int:
     recent, table = RecentReading._meta.db_table, Reading._meta.db_table
     columns = ", ".join(_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"INSERT OR IGNORE INTO {table} ({columns}) "  # noqa: S608
-                       f"SELECT {columns} FROM {recent} ORDER BY device_id, ts")
+        cursor.execute(
+            f"INSERT OR IGNORE INTO {table} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM {recent} ORDER BY device_id, ts"
+        )
         moved = cursor.rowcount
         cursor.execute(f"DELETE FROM {recent}")  # noqa: S608
     return max(0, moved)
@@ -146,10 +148,22 @@ def _write_sqlite(rows: list[Row]) -> None:
         if ts.tzinfo is not utc:
             ts = ts.astimezone(utc)
         g = v.get
-        params.append((pk, str(ts.replace(tzinfo=None)), g("flow"), g("level"), g("cod"),
-                       g("ph"), g("conductivity"), g("valve")))
-    sql = (f"INSERT OR IGNORE INTO {RecentReading._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
+        params.append(
+            (
+                pk,
+                str(ts.replace(tzinfo=None)),
+                g("flow"),
+                g("level"),
+                g("cod"),
+                g("ph"),
+                g("conductivity"),
+                g("valve"),
+            )
+        )
+    sql = (
+        f"INSERT OR IGNORE INTO {RecentReading._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -171,19 +185,26 @@ def _write_postgresql(rows: list[Row]) -> None:
     names = ", ".join(f"c{i}" for i in range(len(_COLUMNS)))
     select = ", ".join(["c0", "to_timestamp(c1)", *(f"c{i}" for i in range(2, len(_COLUMNS)))])
     unnest = ", ".join(f"%s::{t}" for t in types)
-    sql = (f"INSERT INTO {Reading._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
-           f"SELECT {select} FROM unnest({unnest}) AS u({names}) "
-           "ON CONFLICT (device_id, ts) DO NOTHING")
+    sql = (
+        f"INSERT INTO {Reading._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
+        f"SELECT {select} FROM unnest({unnest}) AS u({names}) "
+        "ON CONFLICT (device_id, ts) DO NOTHING"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         for i in range(0, len(rows), 20_000):
-            cursor.execute(sql, [c[i:i + 20_000] for c in columns])
+            cursor.execute(sql, [c[i : i + 20_000] for c in columns])
 
 
 # --- reading --------------------------------------------------------------------------
 
 
-def _both(device_pk: int | None = None, since: dt.datetime | None = None,
-          until: dt.datetime | None = None, *, inclusive: bool = False) -> list[Any]:
+def _both(
+    device_pk: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    *,
+    inclusive: bool = False,
+) -> list[Any]:
     """The same filter on each table a reading may be in, the readings table first."""
     out = []
     for model in _tables():
@@ -222,22 +243,21 @@ def count(device_pk: int | None = None) -> int:
     stored, *recent = _both(device_pk)
     n = stored.count()
     for qs in recent:
-        twice = qs.filter(Exists(Reading.objects.filter(device_id=OuterRef("device_id"),
-                                                        ts=OuterRef("ts"))))
+        twice = qs.filter(Exists(Reading.objects.filter(device_id=OuterRef("device_id"), ts=OuterRef("ts"))))
         n += qs.count() - twice.count()
     return n
 
 
-def readings(device_pk: int, since: dt.datetime | None = None,
-             until: dt.datetime | None = None) -> list[tuple[dt.datetime, dict[str, float]]]:
+def readings(
+    device_pk: int, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[tuple[dt.datetime, dict[str, float]]]:
     """Raw readings of one device in time order (tests, exports)."""
     rows = _merged(qs.values_list("ts", *QUANTITIES) for qs in _both(device_pk, since, until))
     return [(row[0], _values(row)) for row in rows]
 
 
 def latest(device_pk: int) -> tuple[dt.datetime, dict[str, float]] | None:
-    rows = [qs.order_by("-ts").values_list("ts", *QUANTITIES).first()
-            for qs in _both(device_pk)]
+    rows = [qs.order_by("-ts").values_list("ts", *QUANTITIES).first() for qs in _both(device_pk)]
     found = [r for r in rows if r is not None]
     if not found:
         return None
@@ -250,22 +270,30 @@ def last_seen(device_pks: Sequence[int]) -> dict[int, dt.datetime]:
     out: dict[int, dt.datetime] = {}
     for model in _tables():
         for i in range(0, len(device_pks), 1000):
-            chunk = device_pks[i:i + 1000]
-            for pk, ts in (model.objects.filter(device_id__in=chunk).values("device_id")
-                           .annotate(last=Max("ts")).values_list("device_id", "last")):
+            chunk = device_pks[i : i + 1000]
+            for pk, ts in (
+                model.objects.filter(device_id__in=chunk)
+                .values("device_id")
+                .annotate(last=Max("ts"))
+                .values_list("device_id", "last")
+            ):
                 if pk not in out or ts > out[pk]:
                     out[pk] = ts
     return out
 
 
-def series(device_pk: int, since: dt.datetime, until: dt.datetime,
-           quantities: Sequence[str] | None = None, max_points: int = 2000) -> dict[str, Any]:
+def series(
+    device_pk: int,
+    since: dt.datetime,
+    until: dt.datetime,
+    quantities: Sequence[str] | None = None,
+    max_points: int = 2000,
+) -> dict[str, Any]:
     """A chart's data for ``[since, until]``: ``{"t": [epoch ms…], "flow": [...], …}``,
     averaged into at most ``max_points`` equal time buckets when there are more readings
     than that (a week at one reading a minute is 10,080)."""
     qs = list(quantities or QUANTITIES)
-    rows = _merged(q.values_list("ts", *qs)
-                   for q in _both(device_pk, since, until, inclusive=True))
+    rows = _merged(q.values_list("ts", *qs) for q in _both(device_pk, since, until, inclusive=True))
     out: dict[str, Any] = {"t": [], **{q: [] for q in qs}}
     if not rows:
         return out
@@ -319,19 +347,29 @@ def rollup(since: dt.datetime, until: dt.datetime) -> int:
         aggregates[f"{q}__n"] = Count(q)
     total = 0
     for chunk in _device_chunks():
-        grouped = (Reading.objects.filter(device_id__in=chunk, ts__gte=since, ts__lt=until)
-                   .annotate(h=TruncHour("ts", tzinfo=dt.UTC)).values("device_id", "h")
-                   .annotate(**aggregates).order_by())
+        grouped = (
+            Reading.objects.filter(device_id__in=chunk, ts__gte=since, ts__lt=until)
+            .annotate(h=TruncHour("ts", tzinfo=dt.UTC))
+            .values("device_id", "h")
+            .annotate(**aggregates)
+            .order_by()
+        )
         objs = []
         for g in grouped:
-            stats = {q: [round(g[f"{q}__avg"], 4), g[f"{q}__min"], g[f"{q}__max"],
-                         g[f"{q}__n"]] for q in QUANTITIES if g[f"{q}__n"]}
-            objs.append(ReadingHour(device_id=g["device_id"], hour=g["h"], n=g["n"],
-                                    stats=stats))
+            stats = {
+                q: [round(g[f"{q}__avg"], 4), g[f"{q}__min"], g[f"{q}__max"], g[f"{q}__n"]]
+                for q in QUANTITIES
+                if g[f"{q}__n"]
+            }
+            objs.append(ReadingHour(device_id=g["device_id"], hour=g["h"], n=g["n"], stats=stats))
         if objs:
-            ReadingHour.objects.bulk_create(objs, batch_size=1000, update_conflicts=True,
-                                            unique_fields=["device", "hour"],
-                                            update_fields=["n", "stats"])
+            ReadingHour.objects.bulk_create(
+                objs,
+                batch_size=1000,
+                update_conflicts=True,
+                unique_fields=["device", "hour"],
+                update_fields=["n", "stats"],
+            )
         total += len(objs)
     return total
 
@@ -339,21 +377,33 @@ def rollup(since: dt.datetime, until: dt.datetime) -> int:
 def _device_chunks() -> Iterable[list[int]]:
     pks = list(Device.objects.order_by("pk").values_list("pk", flat=True))
     for i in range(0, len(pks), DEVICE_CHUNK):
-        yield pks[i:i + DEVICE_CHUNK]
+        yield pks[i : i + DEVICE_CHUNK]
 
 
 def write_hours(rows: Iterable[tuple[int, dt.datetime, dict[str, list[float]]]]) -> int:
     """Store ready-made roll-ups (the demo's history; imports from an older system)."""
-    objs = [ReadingHour(device_id=pk, hour=hour_start(h), stats=stats,
-                        n=max((int(s[3]) for s in stats.values()), default=0))
-            for pk, h, stats in rows]
-    ReadingHour.objects.bulk_create(objs, batch_size=1000, update_conflicts=True,
-                                    unique_fields=["device", "hour"], update_fields=["n", "stats"])
+    objs = [
+        ReadingHour(
+            device_id=pk,
+            hour=hour_start(h),
+            stats=stats,
+            n=max((int(s[3]) for s in stats.values()), default=0),
+        )
+        for pk, h, stats in rows
+    ]
+    ReadingHour.objects.bulk_create(
+        objs,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["device", "hour"],
+        update_fields=["n", "stats"],
+    )
     return len(objs)
 
 
-def same_hour_means(device_pks: Sequence[int], quantity: str, at: dt.datetime,
-                    days: int) -> dict[int, list[float]]:
+def same_hour_means(
+    device_pks: Sequence[int], quantity: str, at: dt.datetime, days: int
+) -> dict[int, list[float]]:
     """For each device, the hourly means of ``quantity`` at the same hour as ``at`` on each
     of the ``days`` days before: the history the baseline's median/MAD is taken over."""
     this_hour = hour_start(at)
@@ -363,9 +413,10 @@ def same_hour_means(device_pks: Sequence[int], quantity: str, at: dt.datetime,
     out: dict[int, list[float]] = {pk: [] for pk in device_pks}
     mean = f"stats__{quantity}__0"  # the database takes the one number out of the JSON
     for i in range(0, len(device_pks), 1000):
-        chunk = device_pks[i:i + 1000]
-        for pk, v in (ReadingHour.objects.filter(device_id__in=chunk, hour__in=hours)
-                      .values_list("device_id", mean)):
+        chunk = device_pks[i : i + 1000]
+        for pk, v in ReadingHour.objects.filter(device_id__in=chunk, hour__in=hours).values_list(
+            "device_id", mean
+        ):
             if isinstance(v, int | float) and math.isfinite(v):
                 out[pk].append(float(v))
     return out
@@ -391,8 +442,11 @@ def purge(now: dt.datetime) -> tuple[int, int]:
 def _delete_before(model: Any, cut: dt.datetime, field: str) -> int:
     total = 0
     while True:
-        ids = list(model.objects.filter(**{f"{field}__lt": cut}).order_by(field)
-                   .values_list("pk", flat=True)[:PURGE_CHUNK])
+        ids = list(
+            model.objects.filter(**{f"{field}__lt": cut})
+            .order_by(field)
+            .values_list("pk", flat=True)[:PURGE_CHUNK]
+        )
         if not ids:
             return total
         total += model.objects.filter(pk__in=ids).delete()[0]

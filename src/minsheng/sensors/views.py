@@ -48,8 +48,7 @@ def _device(device_id: str) -> Device:
 def _town_shapes() -> dict[str, Any]:
     """Town/street boundaries as GeoJSON, the map's background."""
     features = [
-        {"type": "Feature", "properties": {"name": p.name, "code": p.code},
-         "geometry": p.boundary}
+        {"type": "Feature", "properties": {"name": p.name, "code": p.code}, "geometry": p.boundary}
         for p in Place.objects.filter(kind__in=TOWN_KINDS).exclude(boundary=None)
     ]
     return {"type": "FeatureCollection", "features": features}
@@ -60,28 +59,35 @@ def device_list(request: HttpRequest) -> HttpResponse:
     """``/sensors/``: the map of monitoring points and the list beside it."""
     actor = _actor(request)
     devices = [device_dict(d, actor) for d in devices_for_map()]
-    return render(request, "sensors/devices.html", {
-        "actor": actor, "devices": devices,
-        "map_cfg": {"shapes": _town_shapes(), "devices": devices,
-                    "url": reverse("sensors:map_data")},
-    })
+    return render(
+        request,
+        "sensors/devices.html",
+        {
+            "actor": actor,
+            "devices": devices,
+            "map_cfg": {"shapes": _town_shapes(), "devices": devices, "url": reverse("sensors:map_data")},
+        },
+    )
 
 
 @login_required
 def map_data(request: HttpRequest) -> JsonResponse:
     """The map's live data, fetched every few seconds."""
     actor = _actor(request)
-    return JsonResponse({"devices": [device_dict(d, actor) for d in devices_for_map()],
-                         "at": clock.now().isoformat()})
+    return JsonResponse(
+        {"devices": [device_dict(d, actor) for d in devices_for_map()], "at": clock.now().isoformat()}
+    )
 
 
-def _chart_context(d: Device, since: dt.datetime, until: dt.datetime,
-                   alarms: list[Alarm]) -> dict[str, Any]:
+def _chart_context(d: Device, since: dt.datetime, until: dt.datetime, alarms: list[Alarm]) -> dict[str, Any]:
     quantities = d.reported_quantities() or [q for q in UNITS if q in d.last_values]
     return {
-        "quantities": [{"code": q, "label": str(Quantity(q).label), "unit": UNITS[q],
-                        "range": d.ranges().get(q)} for q in quantities],
-        "since": int(since.timestamp() * 1000), "until": int(until.timestamp() * 1000),
+        "quantities": [
+            {"code": q, "label": str(Quantity(q).label), "unit": UNITS[q], "range": d.ranges().get(q)}
+            for q in quantities
+        ],
+        "since": int(since.timestamp() * 1000),
+        "until": int(until.timestamp() * 1000),
         "series_url": reverse("sensors:series", args=[d.device_id]),
         "alarms": [alarm_dict(a) for a in alarms],
     }
@@ -96,14 +102,27 @@ def device_page(request: HttpRequest, device_id: str) -> HttpResponse:
     since = now - dt.timedelta(days=CHART_DAYS)
     alarms = list(Alarm.objects.filter(device=d).select_related("case")[:50])
     commands = list(Command.objects.filter(device=d).select_related("device")[:20])
-    events = list(DeviceEvent.objects.filter(device=d).select_related("alarm", "command", "case")
-                  .order_by("-at", "-id")[:30])
+    events = list(
+        DeviceEvent.objects.filter(device=d)
+        .select_related("alarm", "command", "case")
+        .order_by("-at", "-id")[:30]
+    )
     chart = _chart_context(d, since, now, [a for a in alarms if (a.cleared_at or now) >= since])
-    return render(request, "sensors/device.html", {
-        "actor": actor, "device": d, "info": device_dict(d, actor), "alarms": alarms,
-        "commands": commands, "events": events, "chart": chart,
-        "actions": CommandAction.choices, "case": None,
-    })
+    return render(
+        request,
+        "sensors/device.html",
+        {
+            "actor": actor,
+            "device": d,
+            "info": device_dict(d, actor),
+            "alarms": alarms,
+            "commands": commands,
+            "events": events,
+            "chart": chart,
+            "actions": CommandAction.choices,
+            "case": None,
+        },
+    )
 
 
 @login_required
@@ -131,8 +150,7 @@ def case_panel_context(actor: Actor, case: Case) -> dict[str, Any] | None:
     """What the case page shows for a sensor case: the device, its chart around the
     alarm, the alarms on the case, commands and the command form. ``None`` for a case no
     alarm is on."""
-    alarms = list(Alarm.objects.filter(case=case).select_related("device")
-                  .order_by("raised_at", "id"))
+    alarms = list(Alarm.objects.filter(case=case).select_related("device").order_by("raised_at", "id"))
     if not alarms:
         return None
     d = _device(alarms[0].device.device_id)
@@ -144,8 +162,12 @@ def case_panel_context(actor: Actor, case: Case) -> dict[str, Any] | None:
         until = since + dt.timedelta(hours=1)
     commands = Command.objects.filter(device=d).filter(case=case).select_related("device")
     return {
-        "actor": actor, "case": case, "device": d, "info": device_dict(d, actor),
-        "alarms": alarms, "chart": _chart_context(d, since, until, alarms),
+        "actor": actor,
+        "case": case,
+        "device": d,
+        "info": device_dict(d, actor),
+        "alarms": alarms,
+        "chart": _chart_context(d, since, until, alarms),
         "commands": list(commands[:20]),
         "actions": CommandAction.choices,
     }
@@ -166,8 +188,9 @@ def case_panel(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -186,16 +209,22 @@ def send_command(request: HttpRequest, device_id: str) -> HttpResponse:
         messages.error(request, _("Give a valve position from 0 to 100 (% open)."))
         return redirect(back)
     try:
-        cmd = actions.send_command(actor, device_id, request.POST.get("action", ""),
-                                   position=position,
-                                   case_id=int(raw_case) if raw_case.isdigit() else None,
-                                   note=request.POST.get("note", ""))
+        cmd = actions.send_command(
+            actor,
+            device_id,
+            request.POST.get("action", ""),
+            position=position,
+            case_id=int(raw_case) if raw_case.isdigit() else None,
+            note=request.POST.get("note", ""),
+        )
     except CaseError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    messages.success(request, _("%(action)s queued for %(device)s; waiting for the device to "
-                                "acknowledge.") % {"action": cmd.get_action_display(),
-                                                   "device": cmd.device.name})
+    messages.success(
+        request,
+        _("%(action)s queued for %(device)s; waiting for the device to acknowledge.")
+        % {"action": cmd.get_action_display(), "device": cmd.device.name},
+    )
     return redirect(back)
 
 

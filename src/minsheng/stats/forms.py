@@ -38,15 +38,11 @@ def preset_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
 
 class StatsForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
-    start = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
-    town = forms.TypedChoiceField(label=_("Town / street"), required=False, coerce=int,
-                                  empty_value=None)
-    matter = forms.TypedChoiceField(label=_("Matter"), required=False, coerce=int,
-                                    empty_value=None)
+    town = forms.TypedChoiceField(label=_("Town / street"), required=False, coerce=int, empty_value=None)
+    matter = forms.TypedChoiceField(label=_("Matter"), required=False, coerce=int, empty_value=None)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
 
     def __init__(self, data: Any, *, actor: Actor, today: dt.date) -> None:
@@ -58,8 +54,7 @@ class StatsForm(forms.Form):
             self.fields["unit"].choices = [(own.pk, own.name)]
         else:
             units = Unit.objects.filter(active=True).order_by("kind", "code").values_list("pk", "name")
-            self.fields["unit"].choices = [("", _("All units")), *units,
-                                           (NO_UNIT, _("No unit yet"))]
+            self.fields["unit"].choices = [("", _("All units")), *units, (NO_UNIT, _("No unit yet"))]
         towns = Place.objects.filter(kind__in=TOWN_KINDS).order_by("code").values_list("pk", "name")
         self.fields["town"].choices = [("", _("All towns")), *towns]
         matters = Matter.objects.order_by("code").values_list("pk", "name")
@@ -92,8 +87,14 @@ class StatsForm(forms.Form):
         unit = d.get("unit")
         if self.actor.role == Role.HANDLER and self.actor.unit is not None:
             unit = self.actor.unit.pk
-        return Filters(start=d["start"], end=d["end"], unit=unit, town=d.get("town"),
-                       matter=d.get("matter"), channel=d.get("channel") or None)
+        return Filters(
+            start=d["start"],
+            end=d["end"],
+            unit=unit,
+            town=d.get("town"),
+            matter=d.get("matter"),
+            channel=d.get("channel") or None,
+        )
 
 
 def filter_params(f: Filters) -> dict[str, str]:

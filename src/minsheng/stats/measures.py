@@ -82,8 +82,7 @@ from . import buckets
 
 # --- the measures -------------------------------------------------------------------------
 
-CLOCKS = (ClockName.SIGN, ClockName.DISPATCH, ClockName.FEEDBACK, ClockName.RESOLVE,
-          ClockName.RESPONSE)
+CLOCKS = (ClockName.SIGN, ClockName.DISPATCH, ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE)
 GOOD_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
 # Event kinds the rollup counts (besides the clock names).
 EVENT_KINDS = ("rating", "close", "reopen", "return", "assign")
@@ -107,29 +106,73 @@ class Measure:
 
 
 MEASURES: tuple[Measure, ...] = (
-    Measure("sign", _("Signed in time"),
-            _("Sign clocks met within the limit (1 minute by default) / sign clocks met or missed."),
-            "sign", "sign", _("in time"), _("decided")),
-    Measure("dispatch", _("Dispatched in time"),
-            _("Dispatch clocks met within the limit (5 minutes by default) / dispatch clocks met or missed."),
-            "dispatch", "dispatch", _("in time"), _("decided")),
-    Measure("feedback", _("Feedback within 24 h"),
-            _("Feedback clocks met within the limit (24 hours) / feedback clocks met or missed."),
-            "feedback", "feedback", _("in time"), _("decided")),
-    Measure("resolve", _("Resolved in time"),
-            _("Resolve clocks met (closed) within the limit / resolve clocks met or missed."),
-            "resolve", "resolve", _("in time"), _("decided")),
-    Measure("response", _("Sensor 15-min response"),
-            _("Sensor cases signed within 15 minutes of the alarm / sensor response clocks met or missed."),
-            "response", "response", _("in time"), _("decided")),
-    Measure("satisfaction", _("Satisfaction"),
-            _("Ratings satisfied or basically satisfied / all ratings."),
-            "rating", "rating", _("satisfied"), _("rated")),
-    Measure("reopen", _("Reopen rate"),
-            _("Reopenings / closings."), "reopen", "close", _("reopened"), _("closed")),
-    Measure("returns", _("Returns"),
-            _("Cases the unit returned as not its own / cases assigned to it."),
-            "return", "assign", _("returned"), _("assigned"), count_first=True),
+    Measure(
+        "sign",
+        _("Signed in time"),
+        _("Sign clocks met within the limit (1 minute by default) / sign clocks met or missed."),
+        "sign",
+        "sign",
+        _("in time"),
+        _("decided"),
+    ),
+    Measure(
+        "dispatch",
+        _("Dispatched in time"),
+        _("Dispatch clocks met within the limit (5 minutes by default) / dispatch clocks met or missed."),
+        "dispatch",
+        "dispatch",
+        _("in time"),
+        _("decided"),
+    ),
+    Measure(
+        "feedback",
+        _("Feedback within 24 h"),
+        _("Feedback clocks met within the limit (24 hours) / feedback clocks met or missed."),
+        "feedback",
+        "feedback",
+        _("in time"),
+        _("decided"),
+    ),
+    Measure(
+        "resolve",
+        _("Resolved in time"),
+        _("Resolve clocks met (closed) within the limit / resolve clocks met or missed."),
+        "resolve",
+        "resolve",
+        _("in time"),
+        _("decided"),
+    ),
+    Measure(
+        "response",
+        _("Sensor 15-min response"),
+        _("Sensor cases signed within 15 minutes of the alarm / sensor response clocks met or missed."),
+        "response",
+        "response",
+        _("in time"),
+        _("decided"),
+    ),
+    Measure(
+        "satisfaction",
+        _("Satisfaction"),
+        _("Ratings satisfied or basically satisfied / all ratings."),
+        "rating",
+        "rating",
+        _("satisfied"),
+        _("rated"),
+    ),
+    Measure(
+        "reopen", _("Reopen rate"), _("Reopenings / closings."), "reopen", "close", _("reopened"), _("closed")
+    ),
+    Measure(
+        "returns",
+        _("Returns"),
+        _("Cases the unit returned as not its own / cases assigned to it."),
+        "return",
+        "assign",
+        _("returned"),
+        _("assigned"),
+        count_first=True,
+    ),
 )
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
 DURATIONS = CLOCKS
@@ -270,8 +313,7 @@ def missed_q(now: dt.datetime) -> Q:
 
 
 # Dimension → path from a clock row and from an event row. "u" is special for events.
-CASE_DIMS = {"o": "case__owner_unit_id", "t": "case__town_id", "m": "case__matter_id",
-             "c": "case__channel"}
+CASE_DIMS = {"o": "case__owner_unit_id", "t": "case__town_id", "m": "case__matter_id", "c": "case__channel"}
 FILTER_DIMS = {"town": "t", "matter": "m", "channel": "c"}
 
 
@@ -321,9 +363,15 @@ def clock_base(start: dt.datetime, end: dt.datetime) -> QuerySet[CaseClock]:
     return CaseClock.objects.filter(started_at__gte=start, started_at__lt=end, name__in=CLOCKS)
 
 
-def clock_rows(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
-               group: Sequence[str], filters: Filters | None = None,
-               actor: Actor | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def clock_rows(
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    *,
+    group: Sequence[str],
+    filters: Filters | None = None,
+    actor: Actor | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The clocks started in ``[start, end)``, in one pass over them:
 
     * counts, rows ``{dims…, kind, n, ok}``: ``n`` met in time + missed, ``ok`` met in
@@ -333,11 +381,14 @@ def clock_rows(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
 
     One grouped query by (dims, clock, bucket), the bucket empty for clocks not met."""
     qs = _clock_qs(start, end, filters, actor)
-    bucket = When_(When(met_at__isnull=True, then=None),
-                   default=Bucket(Seconds(F("met_at"), F("started_at"))),
-                   output_field=IntegerField())
+    bucket = When_(
+        When(met_at__isnull=True, then=None),
+        default=Bucket(Seconds(F("met_at"), F("started_at"))),
+        output_field=IntegerField(),
+    )
     rows = qs.values(**_dims(group, F("unit_id")), kind=F("name"), b=bucket).annotate(
-        ok=Count("pk", filter=ok_q()), missed=Count("pk", filter=missed_q(now)),
+        ok=Count("pk", filter=ok_q()),
+        missed=Count("pk", filter=missed_q(now)),
         all=Count("pk"),
     )
     dims = [*group, "kind"]
@@ -363,8 +414,9 @@ def clock_rows(start: dt.datetime, end: dt.datetime, now: dt.datetime, *,
     return count_rows, hists
 
 
-def _clock_qs(start: dt.datetime, end: dt.datetime, filters: Filters | None,
-              actor: Actor | None) -> QuerySet[CaseClock]:
+def _clock_qs(
+    start: dt.datetime, end: dt.datetime, filters: Filters | None, actor: Actor | None
+) -> QuerySet[CaseClock]:
     qs = _scoped(clock_base(start, end).filter(_case_filters(filters)), actor)
     qs = qs.filter(_unit_q("unit_id", filters.unit if filters else None))
     own = scope_for(actor).unit if actor is not None else None
@@ -378,16 +430,27 @@ def judged_unit() -> Any:
     (none if the case was never fed back). One step down the partial index
     ``stats_feedback_met`` per event; no need to read the case."""
     feedback = (
-        CaseClock.objects.filter(case_id=OuterRef("case_id"), name=ClockName.FEEDBACK,
-                                 met_at__isnull=False, met_at__lte=OuterRef("at"))
-        .order_by("-met_at").values("unit_id")[:1]
+        CaseClock.objects.filter(
+            case_id=OuterRef("case_id"),
+            name=ClockName.FEEDBACK,
+            met_at__isnull=False,
+            met_at__lte=OuterRef("at"),
+        )
+        .order_by("-met_at")
+        .values("unit_id")[:1]
     )
     return Subquery(feedback, output_field=BigIntegerField())
 
 
-def event_counts(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
-                 filters: Filters | None = None, actor: Actor | None = None,
-                 unit_codes: dict[str, int] | None = None) -> list[dict[str, Any]]:
+def event_counts(
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    group: Sequence[str],
+    filters: Filters | None = None,
+    actor: Actor | None = None,
+    unit_codes: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
     """Rows ``{dims…, kind, n, ok}`` for the events at ``[start, end)`` the event measures
     count (kinds ``rating``, ``close``, ``reopen``, ``return``, ``assign``). Two queries."""
     base = _scoped(
@@ -403,7 +466,8 @@ def event_counts(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
     if own is not None:
         judged = judged.filter(uj=own)
     rows = judged.values(**_dims(group, F("uj")), action_=F("action")).annotate(
-        n=Count("pk"), ok=Count("pk", filter=Q(data__rating__in=list(GOOD_RATINGS))),
+        n=Count("pk"),
+        ok=Count("pk", filter=Q(data__rating__in=list(GOOD_RATINGS))),
     )
     for r in rows:
         action = r.pop("action_")
@@ -417,8 +481,11 @@ def event_counts(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
     codes = unit_codes if unit_codes is not None else _unit_codes()
     ids_to_code = {v: k for k, v in codes.items()}
     coded = base.filter(action__in=("return", "assign")).annotate(
-        code=When_(When(action="return", then=KT("data__returned_by")),
-                   default=KT("data__unit"), output_field=CharField()),
+        code=When_(
+            When(action="return", then=KT("data__returned_by")),
+            default=KT("data__unit"),
+            output_field=CharField(),
+        ),
     )
     for wanted in (unit_filter, own):
         if wanted is None:
@@ -428,8 +495,9 @@ def event_counts(start: dt.datetime, end: dt.datetime, *, group: Sequence[str],
         else:
             coded = coded.filter(code=ids_to_code.get(wanted, "\x00none"))
     group_wo_unit = [d for d in group if d != "u"]
-    rows = coded.values(**_dims(group_wo_unit, None), code_=F("code"),
-                        action_=F("action")).annotate(n=Count("pk"))
+    rows = coded.values(**_dims(group_wo_unit, None), code_=F("code"), action_=F("action")).annotate(
+        n=Count("pk")
+    )
     for r in rows:
         code = r.pop("code_")
         action = r.pop("action_")
@@ -452,8 +520,7 @@ def _unit_codes() -> dict[str, int]:
 PARTS = ("num", "den", "missed")
 
 
-def audit_items(actor: Actor, filters: Filters, measure: str, part: str,
-                now: dt.datetime) -> QuerySet:
+def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt.datetime) -> QuerySet:
     """The clock rows or events a figure counted (``num``: the numerator, ``den``: the
     denominator, ``missed``: denominator minus numerator), computed from the raw tables
     under the reader's scope. A clock measure returns ``CaseClock`` rows, an event measure
@@ -537,8 +604,9 @@ class Tally:
             self.merge_hist(name, h)
 
     def is_empty(self) -> bool:
-        return (not any(n or ok for n, ok in self.counts.values())
-                and not any(any(h.values()) for h in self.hists.values()))
+        return not any(n or ok for n, ok in self.counts.values()) and not any(
+            any(h.values()) for h in self.hists.values()
+        )
 
     def figure(self, m: Measure) -> Figure:
         n_den, ok_den = self.counts.get(m.den_kind, [0, 0])
@@ -550,8 +618,11 @@ class Tally:
         return buckets.percentile(self.hists.get(name, {}), p)
 
 
-def tally_by_unit(count_rows: Iterable[dict[str, Any]], hist_rows: Iterable[dict[str, Any]],
-                  into: dict[int | None, Tally] | None = None) -> dict[int | None, Tally]:
+def tally_by_unit(
+    count_rows: Iterable[dict[str, Any]],
+    hist_rows: Iterable[dict[str, Any]],
+    into: dict[int | None, Tally] | None = None,
+) -> dict[int | None, Tally]:
     """Folds rows keyed by ``u`` (unit id or ``None``) into one tally per unit."""
     out = into if into is not None else {}
     for r in count_rows:
@@ -561,9 +632,14 @@ def tally_by_unit(count_rows: Iterable[dict[str, Any]], hist_rows: Iterable[dict
     return out
 
 
-def live_tallies(actor: Actor | None, filters: Filters, start: dt.datetime,
-                 end: dt.datetime, now: dt.datetime,
-                 into: dict[int | None, Tally] | None = None) -> dict[int | None, Tally]:
+def live_tallies(
+    actor: Actor | None,
+    filters: Filters,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    into: dict[int | None, Tally] | None = None,
+) -> dict[int | None, Tally]:
     """Everything in ``[start, end)`` computed from the raw tables (three queries, and the
     units' codes)."""
     group = ("u",)
@@ -573,7 +649,19 @@ def live_tallies(actor: Actor | None, filters: Filters, start: dt.datetime,
 
 
 __all__ = [
-    "CLOCKS", "DURATIONS", "MEASURES", "NO_UNIT", "PERCENTILES", "Figure", "Filters",
-    "Measure", "Scope", "Tally", "audit_items", "clock_rows",
-    "event_counts", "live_tallies", "scope_for",
+    "CLOCKS",
+    "DURATIONS",
+    "MEASURES",
+    "NO_UNIT",
+    "PERCENTILES",
+    "Figure",
+    "Filters",
+    "Measure",
+    "Scope",
+    "Tally",
+    "audit_items",
+    "clock_rows",
+    "event_counts",
+    "live_tallies",
+    "scope_for",
 ]

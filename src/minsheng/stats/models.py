@@ -87,12 +87,9 @@ class Rollup(_Dims):
         ]
         indexes = [
             models.Index(fields=["unit_id", "gset", "grain", "period"], name="stats_rollup_unit"),
-            models.Index(fields=["matter_id", "gset", "grain", "period"],
-                         name="stats_rollup_matter"),
-            models.Index(fields=["owner_id", "gset", "grain", "period"],
-                         name="stats_rollup_owner"),
-            models.Index(fields=["channel", "gset", "grain", "period"],
-                         name="stats_rollup_channel"),
+            models.Index(fields=["matter_id", "gset", "grain", "period"], name="stats_rollup_matter"),
+            models.Index(fields=["owner_id", "gset", "grain", "period"], name="stats_rollup_owner"),
+            models.Index(fields=["channel", "gset", "grain", "period"], name="stats_rollup_channel"),
         ]
 
     def __str__(self) -> str:

@@ -45,8 +45,12 @@ from .models import (
 )
 from .rollup import latest_state, no_jit, today_rollup_age
 
-KIND_ORDER: dict[str, int] = {UnitKind.CENTRE: 0, UnitKind.SUBCENTRE: 1,
-                              UnitKind.DEPARTMENT: 2, UnitKind.GRASSROOTS: 3}
+KIND_ORDER: dict[str, int] = {
+    UnitKind.CENTRE: 0,
+    UnitKind.SUBCENTRE: 1,
+    UnitKind.DEPARTMENT: 2,
+    UnitKind.GRASSROOTS: 3,
+}
 
 
 @dataclass
@@ -69,8 +73,9 @@ class Row:
 
     @property
     def durations(self) -> list[tuple[str, float, float | None]]:
-        return [(name, p, self.percentile(name, p))
-                for name in measures.DURATIONS for p, _label in PERCENTILES]
+        return [
+            (name, p, self.percentile(name, p)) for name in measures.DURATIONS for p, _label in PERCENTILES
+        ]
 
     @property
     def audit_unit(self) -> str:
@@ -191,10 +196,20 @@ def split_period(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.da
     summed.add((Grain.MONTH.value, end.replace(day=1)))
     out: list[tuple[str, dt.date, dt.date]] = []
     for sign, g, p in sorted(plan_terms(start, end, summed), key=lambda t: (t[2], t[1])):
-        last = (_month_end(p) if g == Grain.MONTH.value
-                else dt.date(p.year, 12, 31) if g == Grain.YEAR.value else p)
-        if (g == Grain.DAY.value and out and out[-1][0] == g and sign > 0
-                and out[-1][2] + dt.timedelta(days=1) == p):
+        last = (
+            _month_end(p)
+            if g == Grain.MONTH.value
+            else dt.date(p.year, 12, 31)
+            if g == Grain.YEAR.value
+            else p
+        )
+        if (
+            g == Grain.DAY.value
+            and out
+            and out[-1][0] == g
+            and sign > 0
+            and out[-1][2] + dt.timedelta(days=1) == p
+        ):
             out[-1] = (g, out[-1][1], p)
         else:
             out.append((g if sign > 0 else f"-{g}", p, last))
@@ -230,8 +245,9 @@ def _terms_q(terms: list[Term], gsets: dict[str, int], sign: int) -> Q:
     return q
 
 
-def rollup_tallies(filters: Filters, scope: Scope, terms: list[Term], gsets: dict[str, int],
-                   into: dict[int | None, Tally]) -> None:
+def rollup_tallies(
+    filters: Filters, scope: Scope, terms: list[Term], gsets: dict[str, int], into: dict[int | None, Tally]
+) -> None:
     """Adds what the rollups hold for ``terms`` (two queries; subtracted terms count
     negative). The rows are read as plain tuples: a year of a big city is tens of
     thousands of histogram rows, and the ORM's per-row work would cost more than the
@@ -240,11 +256,11 @@ def rollup_tallies(filters: Filters, scope: Scope, terms: list[Term], gsets: dic
     where = (plus | minus) & _rollup_filter_q(filters, scope)
 
     def signed(field: str) -> Sum:
-        return Sum(When_(When(minus, then=F(field) * -1), default=F(field),
-                         output_field=BigIntegerField()))
+        return Sum(When_(When(minus, then=F(field) * -1), default=F(field), output_field=BigIntegerField()))
 
-    counts = (Rollup.objects.filter(where).values_list("unit_id", "kind")
-              .annotate(sn=signed("n"), sok=signed("ok")))
+    counts = (
+        Rollup.objects.filter(where).values_list("unit_id", "kind").annotate(sn=signed("n"), sok=signed("ok"))
+    )
     for stored_unit, kind, n, ok in _raw(counts):
         unit_id = stored_unit or None
         tally = into.get(unit_id)
@@ -253,10 +269,11 @@ def rollup_tallies(filters: Filters, scope: Scope, terms: list[Term], gsets: dic
         tally.add_count(kind, n, ok)
     # Each stored bucket row with its sign, not summed per bucket in SQL: the lists per
     # (unit, clock) are summed here, which costs less than a second grouping level.
-    hists = (RollupDuration.objects.filter(where)
-             .annotate(sv=When_(When(minus, then=F("n") * -1), default=F("n"),
-                                output_field=BigIntegerField()))
-             .values_list("unit_id", "name", "bucket", "sv"))
+    hists = (
+        RollupDuration.objects.filter(where)
+        .annotate(sv=When_(When(minus, then=F("n") * -1), default=F("n"), output_field=BigIntegerField()))
+        .values_list("unit_id", "name", "bucket", "sv")
+    )
     for stored_unit, name, hist in _histograms(hists):
         unit_id = stored_unit or None
         tally = into.get(unit_id)
@@ -272,8 +289,11 @@ def _histograms(qs: Any) -> list[tuple[int, str, dict[int, int]]]:
     compiler = qs.query.get_compiler(qs.db)
     inner, params = compiler.as_sql()
     conn = connections[qs.db]
-    lists = ("array_agg(bucket), array_agg(sv)" if conn.vendor == "postgresql"
-             else "group_concat(bucket), group_concat(sv)")
+    lists = (
+        "array_agg(bucket), array_agg(sv)"
+        if conn.vendor == "postgresql"
+        else "group_concat(bucket), group_concat(sv)"
+    )
     # The inner query is the ORM's own, its values passed as parameters.
     outer = f"SELECT unit_id, name, {lists} FROM ({inner}) h GROUP BY unit_id, name"  # noqa: S608
     with conn.cursor() as cur:
@@ -314,8 +334,11 @@ def _raw(qs: Any) -> list[tuple]:
 
 def parallel_live() -> bool:
     """Whether the live part may run on a second connection now."""
-    return (bool(getattr(settings, "MINSHENG_STATS_PARALLEL", True))
-            and connection.vendor == "postgresql" and not connection.in_atomic_block)
+    return (
+        bool(getattr(settings, "MINSHENG_STATS_PARALLEL", True))
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
 
 
 @contextlib.contextmanager
@@ -342,8 +365,9 @@ def reading() -> Iterator[None]:
 class _LiveCount(threading.Thread):
     """Today's live tallies on a connection of the thread's own."""
 
-    def __init__(self, actor: Actor, filters: Filters, start: dt.datetime, end: dt.datetime,
-                 now: dt.datetime) -> None:
+    def __init__(
+        self, actor: Actor, filters: Filters, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    ) -> None:
         super().__init__(name="stats-live", daemon=True)
         self.args = (actor, filters, start, end, now)
         self.tallies: dict[int | None, Tally] = {}
@@ -365,8 +389,14 @@ class _LiveCount(threading.Thread):
         return self.tallies
 
 
-def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None, *,
-                 use_rollups: bool = True, parallel: bool | None = None) -> Report:
+def build_report(
+    actor: Actor,
+    filters: Filters,
+    now: dt.datetime | None = None,
+    *,
+    use_rollups: bool = True,
+    parallel: bool | None = None,
+) -> Report:
     """The table for ``actor``: every figure only over cases they may see. ``parallel``: count
     today on a second connection while the rollups are read (default: on PostgreSQL in
     autocommit, see :func:`parallel_live`)."""
@@ -376,8 +406,9 @@ def build_report(actor: Actor, filters: Filters, now: dt.datetime | None = None,
         return _build_report(actor, filters, now, use_rollups=use_rollups, parallel=parallel)
 
 
-def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
-                  use_rollups: bool, parallel: bool = False) -> Report:
+def _build_report(
+    actor: Actor, filters: Filters, now: dt.datetime | None, *, use_rollups: bool, parallel: bool = False
+) -> Report:
     now = now or clock.now()
     scope = measures.scope_for(actor)
     tallies: dict[int | None, Tally] = {}
@@ -391,16 +422,27 @@ def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
     gsets: dict[str, int | None] = {}
     if complete is not None:
         rolled_end = min(filters.end, complete, today - dt.timedelta(days=1))
-        if (rolled_end == today - dt.timedelta(days=1) and filters.end >= today
-                and (built := today_built_at(today, now)) is not None):
+        if (
+            rolled_end == today - dt.timedelta(days=1)
+            and filters.end >= today
+            and (built := today_built_at(today, now)) is not None
+        ):
             rolled_end, report.today_as_of = today, built
     if rolled_end >= filters.start:
         bits = needed_bits(filters, scope)
-        gsets = {grain.value: gset_for(bits, stored) for grain, stored in (
-            (Grain.DAY, DAY_GSETS), (Grain.MONTH, MONTH_GSETS), (Grain.YEAR, YEAR_GSETS))}
+        gsets = {
+            grain.value: gset_for(bits, stored)
+            for grain, stored in (
+                (Grain.DAY, DAY_GSETS),
+                (Grain.MONTH, MONTH_GSETS),
+                (Grain.YEAR, YEAR_GSETS),
+            )
+        }
         summed = {
-            (g, p) for g, p in RollupPeriod.objects.filter(
-                period__gte=filters.start.replace(month=1, day=1), period__lte=rolled_end,
+            (g, p)
+            for g, p in RollupPeriod.objects.filter(
+                period__gte=filters.start.replace(month=1, day=1),
+                period__lte=rolled_end,
             ).values_list("grain", "period")
             if gsets.get(g) is not None
         }
@@ -409,15 +451,18 @@ def _build_report(actor: Actor, filters: Filters, now: dt.datetime | None, *,
     live: tuple[dt.datetime, dt.datetime] | None = None
     if live_from <= filters.end and live_from <= today:
         report.live_from = live_from
-        live = (measures.day_start(live_from),
-                measures.day_start(min(filters.end, today) + dt.timedelta(days=1)))
+        live = (
+            measures.day_start(live_from),
+            measures.day_start(min(filters.end, today) + dt.timedelta(days=1)),
+        )
     pending: _LiveCount | None = None
     if live is not None and report.rolled and parallel:
         pending = _LiveCount(actor, filters, *live, now)
         pending.start()
     if report.rolled:
-        rollup_tallies(filters, scope, report.rolled,
-                       {g: gs for g, gs in gsets.items() if gs is not None}, tallies)
+        rollup_tallies(
+            filters, scope, report.rolled, {g: gs for g, gs in gsets.items() if gs is not None}, tallies
+        )
     if pending is not None:
         for unit_id, tally in pending.result().items():
             tallies.setdefault(unit_id, Tally()).absorb(tally)
@@ -441,8 +486,9 @@ def today_built_at(today: dt.date, now: dt.datetime) -> dt.datetime | None:
     max_age = today_rollup_age()
     if max_age is None:
         return None
-    built = (RollupDay.objects.filter(day=today, built_at__isnull=False)
-             .values_list("built_at", flat=True).first())
+    built = (
+        RollupDay.objects.filter(day=today, built_at__isnull=False).values_list("built_at", flat=True).first()
+    )
     if built is None or not (now - max_age <= built <= now):
         return None
     return built

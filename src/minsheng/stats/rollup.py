@@ -74,10 +74,22 @@ LAG = dt.timedelta(minutes=10)
 # Actions that only meet, stop or start clocks, or write a counted event: they change the
 # days of those clocks and events only. Any other action may move the case (unit, town,
 # matter) or a limit, and changes every day the case counts on.
-NARROW_ACTIONS = frozenset({
-    "accept", "sign", "dispatch", "handle", "feedback", "rate", "close", "extend", "supervise",
-    "merged_in", "clock_warning", "clock_breach",
-})
+NARROW_ACTIONS = frozenset(
+    {
+        "accept",
+        "sign",
+        "dispatch",
+        "handle",
+        "feedback",
+        "rate",
+        "close",
+        "extend",
+        "supervise",
+        "merged_in",
+        "clock_warning",
+        "clock_breach",
+    }
+)
 COUNTED_ACTIONS = ("rate", "close", "reopen", "return", "assign")
 DIMS = ("u", "o", "t", "m", "c")
 ADVISORY_LOCK = 0x6D73_7374  # "msst": one refresh at a time on PostgreSQL
@@ -111,9 +123,13 @@ def today_rollup_age() -> dt.timedelta | None:
 # --- the entry point ------------------------------------------------------------------------
 
 
-def refresh_rollups(now: dt.datetime | None = None, *, max_days: int | None = None,
-                    min_interval: dt.timedelta | None = None,
-                    rebuild: bool = False) -> RefreshResult:
+def refresh_rollups(
+    now: dt.datetime | None = None,
+    *,
+    max_days: int | None = None,
+    min_interval: dt.timedelta | None = None,
+    rebuild: bool = False,
+) -> RefreshResult:
     """Bring the rollups up to date as of ``now``: mark the days changed since the last
     run, recompute up to ``max_days`` of them (all by default; never-built days oldest
     first, then the most recent), carry the changes into their months and years, and sum
@@ -146,13 +162,18 @@ def _unlock() -> None:
             cur.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])
 
 
-def _refresh(now: dt.datetime, *, max_days: int | None, min_interval: dt.timedelta | None,
-             rebuild: bool) -> RefreshResult:
+def _refresh(
+    now: dt.datetime, *, max_days: int | None, min_interval: dt.timedelta | None, rebuild: bool
+) -> RefreshResult:
     today = measures.local_date(now)
     yesterday = today - dt.timedelta(days=1)
     state, _ = RollupState.objects.get_or_create(pk=1)
-    if (min_interval and not rebuild and state.last_run_at is not None
-            and now - state.last_run_at < min_interval):
+    if (
+        min_interval
+        and not rebuild
+        and state.last_run_at is not None
+        and now - state.last_run_at < min_interval
+    ):
         return RefreshResult(skipped="too soon", complete_through=state.complete_through)
 
     with transaction.atomic():
@@ -163,8 +184,7 @@ def _refresh(now: dt.datetime, *, max_days: int | None, min_interval: dt.timedel
             days = set(_days(first, yesterday)) if first is not None else set()
         else:
             since = state.last_run_at - LAG
-            days = set(_days((state.complete_through or yesterday) + dt.timedelta(days=1),
-                             yesterday))
+            days = set(_days((state.complete_through or yesterday) + dt.timedelta(days=1), yesterday))
             days |= {d for d in touched_days(since, now) if d <= yesterday}
         if today_rollup_age() is not None:
             days.add(today)  # as of this run; the page reads it while it is fresh enough
@@ -186,9 +206,15 @@ def _refresh(now: dt.datetime, *, max_days: int | None, min_interval: dt.timedel
     result.complete_through = complete
     result.months_built, result.years_built = _sum_ended_periods(complete, now)
     if result.days_built:
-        log.info("stats rollups: %d days recomputed (%d keys changed), %d months and %d years "
-                 "summed; complete through %s", result.days_built, result.keys_changed,
-                 result.months_built, result.years_built, complete)
+        log.info(
+            "stats rollups: %d days recomputed (%d keys changed), %d months and %d years "
+            "summed; complete through %s",
+            result.days_built,
+            result.keys_changed,
+            result.months_built,
+            result.years_built,
+            complete,
+        )
     return result
 
 
@@ -219,36 +245,48 @@ def touched_days(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     """The days whose figures may have changed since ``since``."""
     narrow: set[int] = set()
     wide: set[int] = set()
-    for case_id, action in (CaseEvent.objects.filter(at__gte=since)
-                            .values_list("case_id", "action").distinct()):
+    for case_id, action in (
+        CaseEvent.objects.filter(at__gte=since).values_list("case_id", "action").distinct()
+    ):
         (narrow if action in NARROW_ACTIONS else wide).add(case_id)
     narrow -= wide
     stamps: set[dt.datetime] = set()
     for chunk in _chunks(sorted(wide)):
-        stamps.update(CaseClock.objects.filter(case_id__in=chunk)
-                      .values_list("started_at", flat=True))
-        stamps.update(CaseEvent.objects.filter(case_id__in=chunk, action__in=COUNTED_ACTIONS)
-                      .values_list("at", flat=True))
-    changed = (Q(met_at__gte=since) | Q(stopped_at__gte=since) | Q(started_at__gte=since)
-               | Q(breached_at__gte=since))
+        stamps.update(CaseClock.objects.filter(case_id__in=chunk).values_list("started_at", flat=True))
+        stamps.update(
+            CaseEvent.objects.filter(case_id__in=chunk, action__in=COUNTED_ACTIONS).values_list(
+                "at", flat=True
+            )
+        )
+    changed = (
+        Q(met_at__gte=since) | Q(stopped_at__gte=since) | Q(started_at__gte=since) | Q(breached_at__gte=since)
+    )
     for chunk in _chunks(sorted(narrow)):
-        stamps.update(CaseClock.objects.filter(case_id__in=chunk).filter(changed)
-                      .values_list("started_at", flat=True))
-        stamps.update(CaseEvent.objects.filter(case_id__in=chunk, action__in=COUNTED_ACTIONS,
-                                               at__gte=since).values_list("at", flat=True))
+        stamps.update(
+            CaseClock.objects.filter(case_id__in=chunk).filter(changed).values_list("started_at", flat=True)
+        )
+        stamps.update(
+            CaseEvent.objects.filter(
+                case_id__in=chunk, action__in=COUNTED_ACTIONS, at__gte=since
+            ).values_list("at", flat=True)
+        )
     # Running clocks that passed their limit meanwhile (the worker's partial index; a
     # clock it already marked as breached wrote an event and is found above).
     stamps.update(
-        CaseClock.objects.filter(met_at__isnull=True, stopped_at__isnull=True,
-                                 breached_at__isnull=True, due_at__gte=since, due_at__lt=now)
-        .values_list("started_at", flat=True)
+        CaseClock.objects.filter(
+            met_at__isnull=True,
+            stopped_at__isnull=True,
+            breached_at__isnull=True,
+            due_at__gte=since,
+            due_at__lt=now,
+        ).values_list("started_at", flat=True)
     )
     return {measures.local_date(s) for s in stamps}
 
 
 def _chunks(ids: list[Any]) -> Iterator[list[Any]]:
     for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+        yield ids[i : i + CHUNK]
 
 
 def _mark_dirty(days: Iterable[dt.date]) -> None:
@@ -267,13 +305,19 @@ def _mark_dirty(days: Iterable[dt.date]) -> None:
 def _dirty_days(limit: int | None) -> list[dt.date]:
     """Never-built days oldest first (so that ``complete_through`` advances), then the
     rebuilt ones newest first (the days people look at)."""
-    never = list(RollupDay.objects.filter(dirty=True, built_at__isnull=True)
-                 .order_by("day").values_list("day", flat=True)[:limit])
+    never = list(
+        RollupDay.objects.filter(dirty=True, built_at__isnull=True)
+        .order_by("day")
+        .values_list("day", flat=True)[:limit]
+    )
     left = None if limit is None else limit - len(never)
     if left == 0:
         return never
-    again = list(RollupDay.objects.filter(dirty=True, built_at__isnull=False)
-                 .order_by("-day").values_list("day", flat=True)[:left])
+    again = list(
+        RollupDay.objects.filter(dirty=True, built_at__isnull=False)
+        .order_by("-day")
+        .values_list("day", flat=True)[:left]
+    )
     return never + again
 
 
@@ -286,8 +330,9 @@ def _forget_everything() -> None:
 # --- one day -------------------------------------------------------------------------------
 
 
-def day_rows(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
-             ) -> tuple[dict[tuple, list[int]], dict[tuple, int]]:
+def day_rows(
+    day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
+) -> tuple[dict[tuple, list[int]], dict[tuple, int]]:
     """One day's FULL rows, computed from the raw tables: ``{COUNT_KEY: [n, ok]}`` and
     ``{HIST_KEY: n}``."""
     start = measures.day_start(day)
@@ -307,7 +352,8 @@ def day_rows(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = None
 
 def _key(r: dict[str, Any], gset: int) -> tuple:
     return (
-        gset, r["u"] or NONE,
+        gset,
+        r["u"] or NONE,
         (r["o"] or NONE) if gset & OWNER else NONE,
         (r["t"] or NONE) if gset & TOWN else NONE,
         (r["m"] or NONE) if gset & MATTER else NONE,
@@ -325,8 +371,15 @@ def project(full: dict[tuple, Any], gsets: Iterable[int]) -> dict[tuple, Any]:
         for k, v in full.items():
             if k[0] != FULL:
                 continue
-            key = (gset, k[1], k[2] if gset & OWNER else NONE, k[3] if gset & TOWN else NONE,
-                   k[4] if gset & MATTER else NONE, k[5] if gset & CHANNEL else "", *k[6:])
+            key = (
+                gset,
+                k[1],
+                k[2] if gset & OWNER else NONE,
+                k[3] if gset & TOWN else NONE,
+                k[4] if gset & MATTER else NONE,
+                k[5] if gset & CHANNEL else "",
+                *k[6:],
+            )
             if isinstance(v, list):
                 cell = out.setdefault(key, [0, 0])
                 cell[0] += v[0]
@@ -336,8 +389,14 @@ def project(full: dict[tuple, Any], gsets: Iterable[int]) -> dict[tuple, Any]:
     return out
 
 
-def _stored(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
-            period: dt.date, gsets: tuple[int, ...]) -> dict[tuple, Any]:
+def _stored(
+    model: Any,
+    key: tuple[str, ...],
+    sums: tuple[str, ...],
+    grain: Grain,
+    period: dt.date,
+    gsets: tuple[int, ...],
+) -> dict[tuple, Any]:
     qs = model.objects.filter(gset__in=gsets, grain=grain, period=period).values_list(*key, *sums)
     out: dict[tuple, Any] = {}
     width = len(key)
@@ -383,19 +442,25 @@ def build_day(day: dt.date, now: dt.datetime, codes: dict[str, int] | None = Non
         old_full_counts = _stored(Rollup, COUNT_KEY, ("n", "ok"), Grain.DAY, day, (FULL,))
         old_full_hists = _stored(RollupDuration, HIST_KEY, ("n",), Grain.DAY, day, (FULL,))
         fresh = not old_full_counts and not old_full_hists
-        summed = set(RollupPeriod.objects.filter(
-            Q(grain=Grain.MONTH, period=month) | Q(grain=Grain.YEAR, period=year)
-        ).values_list("grain", flat=True))
+        summed = set(
+            RollupPeriod.objects.filter(
+                Q(grain=Grain.MONTH, period=month) | Q(grain=Grain.YEAR, period=year)
+            ).values_list("grain", flat=True)
+        )
         targets = [(Grain.DAY, day, DAY_GSETS)]
         if Grain.MONTH in summed:
             targets.append((Grain.MONTH, month, MONTH_GSETS))
         if Grain.YEAR in summed:
             targets.append((Grain.YEAR, year, YEAR_GSETS))
         sets = {g for _grain, _period, keep in targets for g in keep}
-        d_counts = _diff({**new_full_counts, **project(new_full_counts, sets)},
-                         {**old_full_counts, **project(old_full_counts, sets)})
-        d_hists = _diff({**new_full_hists, **project(new_full_hists, sets)},
-                        {**old_full_hists, **project(old_full_hists, sets)})
+        d_counts = _diff(
+            {**new_full_counts, **project(new_full_counts, sets)},
+            {**old_full_counts, **project(old_full_counts, sets)},
+        )
+        d_hists = _diff(
+            {**new_full_hists, **project(new_full_hists, sets)},
+            {**old_full_hists, **project(old_full_hists, sets)},
+        )
         for grain, period, keep in targets:
             counts = [(*k, *v) for k, v in d_counts.items() if k[0] in keep]
             hists = [(*k, v) for k, v in d_hists.items() if k[0] in keep]
@@ -415,8 +480,9 @@ def no_jit() -> None:
             cur.execute("SET LOCAL jit = off")
 
 
-def _insert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
-            period: dt.date, rows: list[tuple]) -> None:
+def _insert(
+    model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain, period: dt.date, rows: list[tuple]
+) -> None:
     """New rows only (a day built for the first time)."""
     if not rows:
         return
@@ -425,18 +491,21 @@ def _insert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grai
     if connection.vendor == "postgresql":
         # COPY is several times faster than INSERT for the tens of thousands of rows a
         # busy day has.
-        with connection.cursor() as cur, cur.cursor.copy(
-            f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cur,
+            cur.cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in full:
                 copy.write_row(row)
         return
-    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in full],
-                              batch_size=2000)
+    model.objects.bulk_create(
+        [model(**dict(zip(columns, row, strict=True))) for row in full], batch_size=2000
+    )
 
 
-def _upsert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain,
-            period: dt.date, rows: list[tuple]) -> None:
+def _upsert(
+    model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grain, period: dt.date, rows: list[tuple]
+) -> None:
     """Adds ``rows`` (key…, change…) to the stored rows of ``(grain, period)``, creating
     the missing ones, and deletes the rows that fell to zero."""
     if not rows:
@@ -450,7 +519,7 @@ def _upsert(model: Any, key: tuple[str, ...], sums: tuple[str, ...], grain: Grai
     zero: list[int] = []
     with connection.cursor() as cur:
         for i in range(0, len(rows), UPSERT_BATCH):
-            batch = rows[i:i + UPSERT_BATCH]
+            batch = rows[i : i + UPSERT_BATCH]
             sql = (
                 f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from models
                 f"VALUES {', '.join([placeholder] * len(batch))} "
@@ -481,8 +550,11 @@ def _sum_ended_periods(complete: dt.date, now: dt.datetime) -> tuple[int, int]:
         m = _month_end(m) + dt.timedelta(days=1)
     for m in months:
         sum_period(Grain.MONTH, m, now)
-    years = [dt.date(y, 1, 1) for y in range(first.year, complete.year + 1)
-             if dt.date(y, 12, 31) <= complete and (Grain.YEAR.value, dt.date(y, 1, 1)) not in done]
+    years = [
+        dt.date(y, 1, 1)
+        for y in range(first.year, complete.year + 1)
+        if dt.date(y, 12, 31) <= complete and (Grain.YEAR.value, dt.date(y, 1, 1)) not in done
+    ]
     for y in years:
         sum_period(Grain.YEAR, y, now)
     return len(months), len(years)
@@ -495,8 +567,7 @@ def sum_period(grain: Grain, first: dt.date, now: dt.datetime) -> None:
     if grain == Grain.MONTH:
         source, last, available, wanted = Grain.DAY, _month_end(first), DAY_GSETS, MONTH_GSETS
     else:
-        source, last, available, wanted = (Grain.MONTH, dt.date(first.year, 12, 31),
-                                           MONTH_GSETS, YEAR_GSETS)
+        source, last, available, wanted = (Grain.MONTH, dt.date(first.year, 12, 31), MONTH_GSETS, YEAR_GSETS)
     ops = connection.ops
     tail = [source.value, ops.adapt_datefield_value(first), ops.adapt_datefield_value(last)]
     with transaction.atomic():
@@ -506,8 +577,12 @@ def sum_period(grain: Grain, first: dt.date, now: dt.datetime) -> None:
             sums = ("n", "ok") if model is Rollup else ("n",)
             for gset in wanted:
                 src = gset_for(gset, available)
-                kept = {"owner_id": gset & OWNER, "town_id": gset & TOWN,
-                        "matter_id": gset & MATTER, "channel": gset & CHANNEL}
+                kept = {
+                    "owner_id": gset & OWNER,
+                    "town_id": gset & TOWN,
+                    "matter_id": gset & MATTER,
+                    "channel": gset & CHANNEL,
+                }
                 select, group = [], []
                 for col in ("unit_id", "owner_id", "town_id", "matter_id", "channel", *extra):
                     if kept.get(col, True):
@@ -525,8 +600,7 @@ def sum_period(grain: Grain, first: dt.date, now: dt.datetime) -> None:
                 )
                 with connection.cursor() as cur:
                     cur.execute(sql, [grain.value, ops.adapt_datefield_value(first), *tail])
-        RollupPeriod.objects.update_or_create(grain=grain, period=first,
-                                              defaults={"built_at": now})
+        RollupPeriod.objects.update_or_create(grain=grain, period=first, defaults={"built_at": now})
 
 
 def latest_state() -> tuple[dt.date | None, dt.datetime | None]:

@@ -78,9 +78,15 @@ def measure_cell(row: Row, m: Measure) -> Cell:
     f = row.tally.figure(m)
     value = f.value
     text = str(f.numerator) if m.count_first else fmt_rate(value)
-    return Cell(text=text, value=value, numerator=f.numerator, denominator=f.denominator,
-                bar=None if value is None else round(min(1.0, value) * 100, 1),
-                audit={"measure": m.key, "unit": row.audit_unit}, measure=m)
+    return Cell(
+        text=text,
+        value=value,
+        numerator=f.numerator,
+        denominator=f.denominator,
+        bar=None if value is None else round(min(1.0, value) * 100, 1),
+        audit={"measure": m.key, "unit": row.audit_unit},
+        measure=m,
+    )
 
 
 def duration_cell(row: Row, name: str, p: float) -> Cell:
@@ -93,19 +99,27 @@ def duration_cell(row: Row, name: str, p: float) -> Cell:
 def table_rows(report: Report) -> list[TableRow]:
     out = []
     for row in report.all_rows:
-        out.append(TableRow(
-            label=unit_label(row), is_total=row.is_total, unit_param=row.audit_unit,
-            measures=[measure_cell(row, m) for m in MEASURES],
-            durations=[duration_cell(row, name, p) for name in DURATIONS for p, _k in PERCENTILES],
-        ))
+        out.append(
+            TableRow(
+                label=unit_label(row),
+                is_total=row.is_total,
+                unit_param=row.audit_unit,
+                measures=[measure_cell(row, m) for m in MEASURES],
+                durations=[duration_cell(row, name, p) for name in DURATIONS for p, _k in PERCENTILES],
+            )
+        )
     return out
 
 
 def duration_headers() -> list[dict[str, str]]:
     return [
-        {"step": str(DURATION_LABELS[name]), "which": str(PERCENTILE_LABELS[key]),
-         "unit": str(DURATION_UNIT[name][0])}
-        for name in DURATIONS for _p, key in PERCENTILES
+        {
+            "step": str(DURATION_LABELS[name]),
+            "which": str(PERCENTILE_LABELS[key]),
+            "unit": str(DURATION_UNIT[name][0]),
+        }
+        for name in DURATIONS
+        for _p, key in PERCENTILES
     ]
 
 

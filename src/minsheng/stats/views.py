@@ -31,13 +31,18 @@ from .forms import PERIODS, StatsForm, filter_params
 from .measures import MEASURE_BY_KEY, NO_UNIT, PARTS, Filters
 from .report import Report, build_report
 
-STATS_ROLES = frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
-                         Role.ADMIN, Role.HANDLER})
+STATS_ROLES = frozenset(
+    {Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN, Role.HANDLER}
+)
 AUDIT_PAGE = 100
 LOW = 90  # a rate under this many per cent gets a red bar
-EVENT_LABELS = {"rate": gettext_lazy("Rated"), "close": gettext_lazy("Closed"),
-                "reopen": gettext_lazy("Reopened"), "return": gettext_lazy("Returned"),
-                "assign": gettext_lazy("Assigned")}
+EVENT_LABELS = {
+    "rate": gettext_lazy("Rated"),
+    "close": gettext_lazy("Closed"),
+    "reopen": gettext_lazy("Reopened"),
+    "return": gettext_lazy("Returned"),
+    "assign": gettext_lazy("Assigned"),
+}
 
 
 def stats_page(view: Callable) -> Callable:
@@ -73,20 +78,32 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     for r in rows:
         unit = r.unit_param or unit_filter
         unit_part = f"&unit={unit}" if unit != "" else ""
-        r.measures_html = mark_safe("".join(  # noqa: S308 - built by _cell_html, escaped there
-            _cell_html(c, f"{prefix}&measure={c.measure.key}{unit_part}") for c in r.measures
-        ))
-        r.durations_html = mark_safe("".join(  # noqa: S308 - numbers only
-            f"<td>{escape(c.text)}</td>" for c in r.durations
-        ))
+        r.measures_html = mark_safe(  # noqa: S308 - built by _cell_html, escaped there
+            "".join(_cell_html(c, f"{prefix}&measure={c.measure.key}{unit_part}") for c in r.measures)
+        )
+        r.durations_html = mark_safe(  # noqa: S308 - numbers only
+            "".join(f"<td>{escape(c.text)}</td>" for c in r.durations)
+        )
     query = urlencode(request.GET, doseq=True) if request.GET else urlencode(base)
-    return render(request, "stats/index.html", {
-        "actor": actor, "form": form, "filters": filters, "report": report, "rows": rows,
-        "measures": measures.MEASURES, "duration_headers": table.duration_headers(),
-        "periods": PERIODS, "period": form.cleaned_data.get("period", "month")
-        if form.is_bound and form.is_valid() else "month",
-        "query": query, "handler": actor.role == Role.HANDLER,
-    })
+    return render(
+        request,
+        "stats/index.html",
+        {
+            "actor": actor,
+            "form": form,
+            "filters": filters,
+            "report": report,
+            "rows": rows,
+            "measures": measures.MEASURES,
+            "duration_headers": table.duration_headers(),
+            "periods": PERIODS,
+            "period": form.cleaned_data.get("period", "month")
+            if form.is_bound and form.is_valid()
+            else "month",
+            "query": query,
+            "handler": actor.role == Role.HANDLER,
+        },
+    )
 
 
 def _cell_html(c: table.Cell, link: str) -> str:
@@ -105,10 +122,11 @@ def _cell_html(c: table.Cell, link: str) -> str:
             sub += f" · {escape(c.rate_text)}"
     elif c.bar is not None:
         low = " low" if c.bar < LOW else ""
-        bar = (f'<span class="bar{low}" aria-hidden="true">'
-               f'<span style="width: {c.bar}%"></span></span>')
-    return (f'<td data-measure="{key}"><a class="fig" href="{num}">{escape(c.text)}</a>'
-            f'<span class="fig-sub">{sub}</span>{bar}</td>')
+        bar = f'<span class="bar{low}" aria-hidden="true"><span style="width: {c.bar}%"></span></span>'
+    return (
+        f'<td data-measure="{key}"><a class="fig" href="{num}">{escape(c.text)}</a>'
+        f'<span class="fig-sub">{sub}</span>{bar}</td>'
+    )
 
 
 def _export_name(filters: Filters, ext: str) -> str:
@@ -126,10 +144,9 @@ def export_csv(request: HttpRequest, actor: Actor) -> HttpResponse:
     writer.writerow([_("Period"), f"{filters.start:%Y-%m-%d}", f"{filters.end:%Y-%m-%d}"])
     writer.writerow(table.export_header())
     for line in table.export_rows(rows):
-        writer.writerow([
-            ("" if v is None else (table.fmt_rate(v) if i in rates else v))
-            for i, v in enumerate(line)
-        ])
+        writer.writerow(
+            [("" if v is None else (table.fmt_rate(v) if i in rates else v)) for i, v in enumerate(line)]
+        )
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_name(filters, "csv")}"'
     return response
@@ -182,8 +199,7 @@ def audit(request: HttpRequest, actor: Actor) -> HttpResponse:
     key = request.GET.get("measure", "")
     part = request.GET.get("part", "num")
     if key not in MEASURE_BY_KEY or part not in PARTS:
-        return render(request, "stats/forbidden.html", {"actor": actor, "bad_request": True},
-                      status=400)
+        return render(request, "stats/forbidden.html", {"actor": actor, "bad_request": True}, status=400)
     m = MEASURE_BY_KEY[key]
     items = measures.audit_items(actor, filters, key, part, now)
     page = Paginator(items, AUDIT_PAGE).get_page(request.GET.get("page"))
@@ -198,11 +214,22 @@ def audit(request: HttpRequest, actor: Actor) -> HttpResponse:
     back = urlencode(filter_params(filters))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "stats/audit.html", {
-        "actor": actor, "measure": m, "part": part, "filters": filters, "page": page,
-        "rows": rows, "unit_name": unit_name, "back": back, "query": params.urlencode(),
-        "part_label": m.num_label if part == "num" else (m.den_label if part == "den" else _("missed")),
-    })
+    return render(
+        request,
+        "stats/audit.html",
+        {
+            "actor": actor,
+            "measure": m,
+            "part": part,
+            "filters": filters,
+            "page": page,
+            "rows": rows,
+            "unit_name": unit_name,
+            "back": back,
+            "query": params.urlencode(),
+            "part_label": m.num_label if part == "num" else (m.den_label if part == "den" else _("missed")),
+        },
+    )
 
 
 def _audit_row(item: Any, m: measures.Measure, now: Any) -> dict[str, Any]:
@@ -218,11 +245,21 @@ def _audit_row(item: Any, m: measures.Measure, now: Any) -> dict[str, Any]:
         else:
             outcome = _("running past its limit") if item.due_at < now else _("running")
             end = None
-        row.update(unit=item.unit.name if item.unit else _("No unit yet"), start=item.started_at,
-                   due=item.due_at, end=end, outcome=outcome)
+        row.update(
+            unit=item.unit.name if item.unit else _("No unit yet"),
+            start=item.started_at,
+            due=item.due_at,
+            end=end,
+            outcome=outcome,
+        )
     else:
         rating = (item.data or {}).get("rating", "")
         label = Rating(rating).label if rating in Rating.values else rating
-        row.update(at=item.at, action=EVENT_LABELS.get(item.action, item.action), rating=rating,
-                   rating_label=label, note=item.note)
+        row.update(
+            at=item.at,
+            action=EVENT_LABELS.get(item.action, item.action),
+            rating=rating,
+            rating_label=label,
+            note=item.note,
+        )
     return row

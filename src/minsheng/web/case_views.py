@@ -62,16 +62,26 @@ def _visible(actor: Actor, pk: int) -> Case:
         raise Http404(exc.message) from exc
 
 
-def panel_context(actor: Actor, case: Case, *, flash: str = "",
-                  error: dict[str, Any] | None = None, posted: QueryDict | None = None,
-                  ) -> dict[str, Any]:
+def panel_context(
+    actor: Actor,
+    case: Case,
+    *,
+    flash: str = "",
+    error: dict[str, Any] | None = None,
+    posted: QueryDict | None = None,
+) -> dict[str, Any]:
     """Everything the case panel shows, for this person. ``case_detail`` logs the view
     when it shows the full phone number."""
     detail = case_detail(actor, case, via="web")
     allowed = detail["actions"]
     ctx: dict[str, Any] = {
-        "case": case, "d": detail, "allowed": allowed, "flash": flash, "error": error,
-        "posted": posted if error else None, "failed": error["action"] if error else "",
+        "case": case,
+        "d": detail,
+        "allowed": allowed,
+        "flash": flash,
+        "error": error,
+        "posted": posted if error else None,
+        "failed": error["action"] if error else "",
         "events": CaseEvent.objects.filter(case=case).select_related("actor_unit"),
         "ratings": Rating.choices,
     }
@@ -81,10 +91,14 @@ def panel_context(actor: Actor, case: Case, *, flash: str = "",
         ctx["suggested"], ctx["suggested_reason"] = decide_owner(case)
     if "dispatch" in allowed and case.owner_unit_id:
         ctx["field_workers"] = list(
-            get_user_model().objects.filter(
-                profile__unit_id=case.owner_unit_id, profile__role=Role.FIELD_WORKER,
+            get_user_model()
+            .objects.filter(
+                profile__unit_id=case.owner_unit_id,
+                profile__role=Role.FIELD_WORKER,
                 is_active=True,
-            ).select_related("profile").order_by("username")
+            )
+            .select_related("profile")
+            .order_by("username")
         )
     return ctx
 
@@ -113,8 +127,14 @@ def _call(actor: Actor, pk: int, action: str, post: QueryDict) -> Case:
     common: dict[str, Any] = {"expected_version": version if version is not None else 0}
     note = post.get("note", "")
     if action == "assign":
-        return actions.assign_case(actor, pk, unit_id=_int(post.get("unit")),
-                                   category=post.get("category") or None, note=note, **common)
+        return actions.assign_case(
+            actor,
+            pk,
+            unit_id=_int(post.get("unit")),
+            category=post.get("category") or None,
+            note=note,
+            **common,
+        )
     if action == "dispatch":
         people = [p for p in PEOPLE_SPLIT.split(post.get("people", "")) if p.strip()]
         people += [p for p in post.getlist("worker") if p.strip() and p not in people]
@@ -127,8 +147,9 @@ def _call(actor: Actor, pk: int, action: str, post: QueryDict) -> Case:
             raise Invalid("days", _("Ask for 1 to 30 working days."))
         return actions.request_extension(actor, pk, days=days, note=note, **common)
     if action == "approve_extension":
-        return actions.approve_extension(actor, pk, approved=post.get("approved") != "no",
-                                         note=note, **common)
+        return actions.approve_extension(
+            actor, pk, approved=post.get("approved") != "no", note=note, **common
+        )
     if action == "merge":
         number = post.get("into", "").strip().upper()
         try:
@@ -143,8 +164,9 @@ def _call(actor: Actor, pk: int, action: str, post: QueryDict) -> Case:
 
 def _next_url(request: HttpRequest) -> str | None:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                 require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return None
 
@@ -166,8 +188,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _done(request, actor, pk, action, from_row=from_row)
 
 
-def _done(request: HttpRequest, actor: Actor, pk: int, action: str, *,
-          from_row: bool) -> HttpResponse:
+def _done(request: HttpRequest, actor: Actor, pk: int, action: str, *, from_row: bool) -> HttpResponse:
     flash = str(DONE[action])
     try:
         case: Case | None = get_visible_case(actor, pk)
@@ -175,10 +196,17 @@ def _done(request: HttpRequest, actor: Actor, pk: int, action: str, *,
         case = None  # e.g. returned: the unit no longer holds it, so no longer sees it
     if partial(request):
         if from_row:
-            return render(request, "web/_row_result.html",
-                          {"case": case or Case.objects.get(pk=pk), "ok": True,
-                           "message": flash, "colspan": _int(request.POST.get("colspan")) or 8,
-                           "linked": case is not None})
+            return render(
+                request,
+                "web/_row_result.html",
+                {
+                    "case": case or Case.objects.get(pk=pk),
+                    "ok": True,
+                    "message": flash,
+                    "colspan": _int(request.POST.get("colspan")) or 8,
+                    "linked": case is not None,
+                },
+            )
         if case is None:
             messages.success(request, flash)
             response = HttpResponse(status=204)
@@ -192,18 +220,27 @@ def _done(request: HttpRequest, actor: Actor, pk: int, action: str, *,
     return redirect("web:case", pk=pk) if case is not None else redirect("web:home")
 
 
-def _refused(request: HttpRequest, actor: Actor, pk: int, action: str, exc: CaseError, *,
-             from_row: bool) -> HttpResponse:
+def _refused(
+    request: HttpRequest, actor: Actor, pk: int, action: str, exc: CaseError, *, from_row: bool
+) -> HttpResponse:
     posted_version = _int(request.POST.get("version"))
     stale = isinstance(exc, Conflict) and posted_version != exc.version
-    error = {"action": action, "field": getattr(exc, "field", ""), "message": exc.message,
-             "stale": stale}
+    error = {"action": action, "field": getattr(exc, "field", ""), "message": exc.message, "stale": stale}
     case = _visible(actor, pk)
     if partial(request) and from_row:
         # Swapped into the row whatever the status: the person sees why, and a link.
-        return render(request, "web/_row_result.html",
-                      {"case": case, "ok": False, "stale": stale, "message": exc.message,
-                       "colspan": _int(request.POST.get("colspan")) or 8, "linked": True})
+        return render(
+            request,
+            "web/_row_result.html",
+            {
+                "case": case,
+                "ok": False,
+                "stale": stale,
+                "message": exc.message,
+                "colspan": _int(request.POST.get("colspan")) or 8,
+                "linked": True,
+            },
+        )
     ctx = panel_context(actor, case, error=error, posted=request.POST)
     if partial(request):
         return render(request, "web/_case_panel.html", ctx, status=exc.status)

@@ -21,8 +21,7 @@ DUE_SOON = dt.timedelta(minutes=30)
 
 
 def _running(now: dt.datetime):
-    return CaseClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True,
-                                    stopped_at__isnull=True)
+    return CaseClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True, stopped_at__isnull=True)
 
 
 def annotated(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet[Case]:
@@ -45,8 +44,9 @@ def about_to_breach(actor: Actor, now: dt.datetime | None = None) -> QuerySet[Ca
     """Open cases with a running clock past its warning time, due soon, or overdue."""
     now = now or clock.now()
     soon = _running(now).filter(Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON))
-    return annotated(base(actor).filter(state__in=OPEN_STATES).filter(Exists(soon)), now) \
-        .order_by("next_due", "id")
+    return annotated(base(actor).filter(state__in=OPEN_STATES).filter(Exists(soon)), now).order_by(
+        "next_due", "id"
+    )
 
 
 def queue_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
@@ -72,8 +72,12 @@ def inbox_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
     return [
         ("sign", annotated(held.filter(state=State.ASSIGNED)).order_by("-urgent", "created_at")),
         ("dispatch", annotated(held.filter(state=State.SIGNED)).order_by("-urgent", "created_at")),
-        ("feedback", annotated(held.filter(state__in=(State.DISPATCHED, State.HANDLING)))
-         .order_by("-urgent", "created_at")),
+        (
+            "feedback",
+            annotated(held.filter(state__in=(State.DISPATCHED, State.HANDLING))).order_by(
+                "-urgent", "created_at"
+            ),
+        ),
         # Its parts in open joint groups (一键组群), as the lead or assisting: rows are parts.
         ("joint", member_inbox(actor)),
     ]
@@ -89,8 +93,7 @@ def field_cases(actor: Actor) -> tuple[QuerySet[Case], QuerySet[Case]]:
 
 def closing_queue(actor: Actor) -> QuerySet[Case]:
     """Cases whose feedback is given: the requester is to be called back, then closed."""
-    return annotated(base(actor).filter(state__in=(State.FEEDBACK, State.RATED))) \
-        .order_by("updated_at", "id")
+    return annotated(base(actor).filter(state__in=(State.FEEDBACK, State.RATED))).order_by("updated_at", "id")
 
 
 def counts_by_state(actor: Actor) -> dict[str, int]:
@@ -107,7 +110,11 @@ def overdue_count(actor: Actor, now: dt.datetime | None = None) -> int:
 
 def open_by_unit(actor: Actor, limit: int = 12) -> list[dict]:
     rows = (
-        base(actor).filter(state__in=OPEN_STATES).order_by()
-        .values("owner_unit__name").annotate(n=Count("id")).order_by("-n")[:limit]
+        base(actor)
+        .filter(state__in=OPEN_STATES)
+        .order_by()
+        .values("owner_unit__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
     )
     return list(rows)

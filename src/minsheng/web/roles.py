@@ -24,21 +24,25 @@ PAGE_LABELS = {
     "partners": _("Reporting partners"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
-PAGE_URL_NAMES = {"stats": "stats:index", "sensors": "sensors:devices", "duty": "field:roster",
-                  "partners": "public:partners"}
+PAGE_URL_NAMES = {
+    "stats": "stats:index",
+    "sensors": "sensors:devices",
+    "duty": "field:roster",
+    "partners": "public:partners",
+}
 
 # Page → roles that have it in their navigation and may open it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
-    "intake": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
-                         Role.ADMIN}),
+    "intake": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
     "queue": frozenset({Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
     "inbox": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER}),
     "field": frozenset({Role.FIELD_WORKER}),
     "overview": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.ADMIN}),
     "cases": frozenset(Role.values),
     # As the statistics page itself allows (minsheng.stats.views.STATS_ROLES).
-    "stats": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER,
-                        Role.ADMIN, Role.HANDLER}),
+    "stats": frozenset(
+        {Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN, Role.HANDLER}
+    ),
     # Navigation only: these apps' own views check their rights.
     "sensors": frozenset({Role.CITY_DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN}),
     "duty": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),

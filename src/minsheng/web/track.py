@@ -33,26 +33,40 @@ FAILURE_WINDOW = 15 * 60  # seconds
 # What a requester reads for each state: plain words, nothing internal (a return to the
 # dispatcher reads like the first routing).
 PUBLIC_STATE = {
-    State.ACCEPTED: gettext_lazy("We have received your request and are finding the unit "
-                                 "responsible for it."),
-    State.RETURNED: gettext_lazy("We have received your request and are finding the unit "
-                                 "responsible for it."),
+    State.ACCEPTED: gettext_lazy(
+        "We have received your request and are finding the unit responsible for it."
+    ),
+    State.RETURNED: gettext_lazy(
+        "We have received your request and are finding the unit responsible for it."
+    ),
     State.ASSIGNED: gettext_lazy("Your request has been passed to the responsible unit."),
     State.SIGNED: gettext_lazy("The responsible unit has taken up your request."),
     State.DISPATCHED: gettext_lazy("Staff have been sent to deal with it."),
     State.HANDLING: gettext_lazy("Your request is being dealt with."),
-    State.FEEDBACK: gettext_lazy("The unit has reported the result. Please tell us whether "
-                                 "you are satisfied."),
+    State.FEEDBACK: gettext_lazy(
+        "The unit has reported the result. Please tell us whether you are satisfied."
+    ),
     State.RATED: gettext_lazy("Thank you for your rating. The case will be closed shortly."),
     State.CLOSED: gettext_lazy("Your request has been completed."),
 }
 STEPS = [
-    gettext_lazy("Submitted"), gettext_lazy("Passed to unit"), gettext_lazy("Being handled"),
-    gettext_lazy("Result reported"), gettext_lazy("Rated"), gettext_lazy("Completed"),
+    gettext_lazy("Submitted"),
+    gettext_lazy("Passed to unit"),
+    gettext_lazy("Being handled"),
+    gettext_lazy("Result reported"),
+    gettext_lazy("Rated"),
+    gettext_lazy("Completed"),
 ]
 STEP_OF = {
-    State.ACCEPTED: 0, State.RETURNED: 0, State.ASSIGNED: 1, State.SIGNED: 2,
-    State.DISPATCHED: 2, State.HANDLING: 2, State.FEEDBACK: 3, State.RATED: 4, State.CLOSED: 5,
+    State.ACCEPTED: 0,
+    State.RETURNED: 0,
+    State.ASSIGNED: 1,
+    State.SIGNED: 2,
+    State.DISPATCHED: 2,
+    State.HANDLING: 2,
+    State.FEEDBACK: 3,
+    State.RATED: 4,
+    State.CLOSED: 5,
 }
 PUBLIC_EVENTS = {
     "accept": gettext_lazy("Request received"),
@@ -75,8 +89,7 @@ def _client(request: HttpRequest) -> str:
 def find_for_requester(number: str, digits: str) -> Case | None:
     """The case with this number whose phone ends with these digits; ``None`` for a wrong
     number and for wrong digits alike, compared in constant time."""
-    case = Case.objects.filter(number=number).only("pk", "requester_phone", "public_token") \
-        .first()
+    case = Case.objects.filter(number=number).only("pk", "requester_phone", "public_token").first()
     phone = case.requester_phone if case is not None else ""
     tail = phone[-4:] if len(phone) >= 4 else "\0\0\0\0"
     matched = hmac.compare_digest(tail.encode(), digits.encode())
@@ -98,8 +111,7 @@ def track(request: HttpRequest) -> HttpResponse:
                 return redirect("web:track_token", token=case.public_token)
             cache.set(key, cache.get(key, 0) + 1, FAILURE_WINDOW)
             not_found = True
-    return render(request, "web/track.html",
-                  {"form": form, "not_found": not_found, "throttled": throttled})
+    return render(request, "web/track.html", {"form": form, "not_found": not_found, "throttled": throttled})
 
 
 def _public_events(case: Case) -> list[dict]:
@@ -115,8 +127,9 @@ def _public_events(case: Case) -> list[dict]:
 @never_cache
 @csrf_protect
 def track_token(request: HttpRequest, token: str) -> HttpResponse:
-    case = (Case.objects.select_related("matter", "owner_unit", "merged_into")
-            .filter(public_token=token).first())
+    case = (
+        Case.objects.select_related("matter", "owner_unit", "merged_into").filter(public_token=token).first()
+    )
     if case is None:
         raise Http404(_("Not found."))
     rating_form = RatingForm(request.POST or None)
@@ -127,7 +140,8 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 # "Unsatisfied" needs a reason and reopens the case, in one transaction.
                 rate_by_requester(
-                    case.pk, rating=rating_form.cleaned_data["rating"],
+                    case.pk,
+                    rating=rating_form.cleaned_data["rating"],
                     note=rating_form.cleaned_data["note"],
                     expected_version=_int(request.POST.get("version")),
                 )
@@ -148,16 +162,23 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "case": case,
         "words": PUBLIC_STATE.get(case.state, ""),
-        "steps": [{"label": label, "done": i < STEP_OF.get(case.state, 0),
-                   "current": i == STEP_OF.get(case.state, 0)} for i, label in enumerate(STEPS)],
+        "steps": [
+            {
+                "label": label,
+                "done": i < STEP_OF.get(case.state, 0),
+                "current": i == STEP_OF.get(case.state, 0),
+            }
+            for i, label in enumerate(STEPS)
+        ],
         "events": _public_events(case),
         "can_rate": case.state == State.FEEDBACK and not case.merged_into_id,
         "rating_form": rating_form,
         "error": error,
         "thanks": request.GET.get("thanks") == "1",
         # The handling's photos only: never what another requester sent.
-        "photos": list(Photo.objects.filter(case=case, source__in=PUBLIC_SOURCES)
-                       .order_by("created_at", "id")),
+        "photos": list(
+            Photo.objects.filter(case=case, source__in=PUBLIC_SOURCES).order_by("created_at", "id")
+        ),
     }
     response = render(request, "web/track_case.html", context, status=status)
     response["Referrer-Policy"] = "same-origin"

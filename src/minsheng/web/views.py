@@ -87,8 +87,9 @@ def partial(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def render_page(request: HttpRequest, actor: Actor, template: str, context: dict,
-                status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest, actor: Actor, template: str, context: dict, status: int = 200
+) -> HttpResponse:
     return render(request, template, {"actor": actor, **context}, status=status)
 
 
@@ -106,8 +107,15 @@ def _sections(keyed: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for key, qs in keyed:
         count = qs.count()
-        out.append({"key": key, "label": SECTION_LABELS[key], "count": count,
-                    "rows": list(qs[:SECTION_ROWS]), "more": count > SECTION_ROWS})
+        out.append(
+            {
+                "key": key,
+                "label": SECTION_LABELS[key],
+                "count": count,
+                "rows": list(qs[:SECTION_ROWS]),
+                "more": count > SECTION_ROWS,
+            }
+        )
     return out
 
 
@@ -134,14 +142,18 @@ def intake(request: HttpRequest, actor: Actor) -> HttpResponse:
             d = form.cleaned_data
             anonymous = d["anonymous"]
             data = actions.Intake(
-                channel=d["channel"], text=d["text"], lat=d["lat"], lng=d["lng"],
-                address=d["address"], category=d["category"] or None, urgent=d["urgent"],
+                channel=d["channel"],
+                text=d["text"],
+                lat=d["lat"],
+                lng=d["lng"],
+                address=d["address"],
+                category=d["category"] or None,
+                urgent=d["urgent"],
                 requester_name="" if anonymous else d["requester_name"],
                 requester_phone="" if anonymous else d["requester_phone"],
             )
             try:
-                case = actions.accept_case(actor, data,
-                                           idempotency_key=d["idempotency_key"] or None)
+                case = actions.accept_case(actor, data, idempotency_key=d["idempotency_key"] or None)
             except Invalid as exc:
                 field = INTAKE_FIELD_FOR.get(exc.field, exc.field)
                 form.add_error(field if field in form.fields else None, exc.message)
@@ -159,8 +171,11 @@ def intake(request: HttpRequest, actor: Actor) -> HttpResponse:
                 created = get_visible_case(actor, int(new))
             except NotFound:
                 created = None
-    context = {"form": form, "created": created,
-               "closing": _sections([("closing", queries.closing_queue(actor))])[0]}
+    context = {
+        "form": form,
+        "created": created,
+        "closing": _sections([("closing", queries.closing_queue(actor))])[0],
+    }
     return render_page(request, actor, "web/intake.html", context, status=status)
 
 
@@ -179,7 +194,8 @@ def unit_choices(actor: Actor) -> list[tuple[str, list[tuple[int, str]]]]:
 def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     sections = _sections(queries.queue_sections(actor))
     context = {
-        "sections": sections, "tab": _tab(request, sections),
+        "sections": sections,
+        "tab": _tab(request, sections),
         "units": unit_choices(actor),
         "matter_groups": matter_groups(),
     }
@@ -243,18 +259,19 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         qs = qs.filter(matter__code=category)
     q = g.get("q", "").strip()
     if q:
-        qs = qs.filter(number__icontains=q) | qs.filter(title__icontains=q) \
-            | qs.filter(address__icontains=q)
+        qs = qs.filter(number__icontains=q) | qs.filter(title__icontains=q) | qs.filter(address__icontains=q)
     qs = queries.annotated(qs)
     overdue = g.get("overdue") == "1"
     if overdue:
         qs = qs.filter(overdue=True)
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(g.get("page"))
-    units = Unit.objects.filter(
-        pk__in=queries.base(actor).order_by().values("owner_unit_id")
-    ).order_by("kind", "name")
+    units = Unit.objects.filter(pk__in=queries.base(actor).order_by().values("owner_unit_id")).order_by(
+        "kind", "name"
+    )
     context = {
-        "page": page, "states": State.choices, "units": units,
+        "page": page,
+        "states": State.choices,
+        "units": units,
         "matters": Matter.objects.filter(active=True).order_by("code"),
         "f": {"state": state, "unit": unit, "category": category, "q": q, "overdue": overdue},
     }

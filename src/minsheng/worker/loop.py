@@ -58,12 +58,19 @@ def _refresh_rollups(now: dt.datetime, min_interval: dt.timedelta | None) -> Non
     today_age = today_rollup_age()
     if min_interval is not None and today_age is not None:
         min_interval = min(min_interval, today_age / 2)
-    refresh_rollups(now, min_interval=min_interval,
-                    max_days=ROLLUP_MAX_DAYS if min_interval is not None else None)
+    refresh_rollups(
+        now, min_interval=min_interval, max_days=ROLLUP_MAX_DAYS if min_interval is not None else None
+    )
 
 
-def run_pass(now: dt.datetime | None = None, *, limit: int = 500, deliver: bool = True,
-             rollups: bool = False, rollup_interval: dt.timedelta | None = None) -> PassResult:
+def run_pass(
+    now: dt.datetime | None = None,
+    *,
+    limit: int = 500,
+    deliver: bool = True,
+    rollups: bool = False,
+    rollup_interval: dt.timedelta | None = None,
+) -> PassResult:
     """Act on every clock due at ``now`` (in batches of ``limit``), deliver the outbox,
     and (with ``rollups``) bring the statistics' rollups up to date."""
     now = now or clock.now()
@@ -100,14 +107,11 @@ def _rollups_beside(stop: threading.Event, every: float = 5.0) -> None:
         connections.close_all()
 
 
-def run_forever(
-    stop: threading.Event | None = None, *, max_sleep: float = 1.0, limit: int = 500
-) -> None:
+def run_forever(stop: threading.Event | None = None, *, max_sleep: float = 1.0, limit: int = 500) -> None:
     stop = stop or threading.Event()
     log.info("worker %s started", WORKER_ID)
     beside = connection.vendor == "postgresql"
-    refresher = threading.Thread(target=_rollups_beside, args=(stop,), name="stats-refresh",
-                                 daemon=True)
+    refresher = threading.Thread(target=_rollups_beside, args=(stop,), name="stats-refresh", daemon=True)
     if beside:
         refresher.start()
     try:
@@ -125,8 +129,9 @@ def _loop(stop: threading.Event, *, max_sleep: float, limit: int, rollups: bool)
         try:
             result = run_pass(limit=limit, rollups=rollups, rollup_interval=ROLLUP_INTERVAL)
             if result.total:
-                log.info("warned %d, breached %d, delivered %d",
-                         result.warned, result.breached, result.delivered)
+                log.info(
+                    "warned %d, breached %d, delivered %d", result.warned, result.breached, result.delivered
+                )
             upcoming = escalation.next_due(clock.now())
         except Exception:
             log.exception("worker pass failed; retrying")

@@ -8,173 +8,418 @@ import minsheng.cases.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('catalog', '0001_initial'),
-        ('places', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("catalog", "0001_initial"),
+        ("places", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailyCounter',
+            name="DailyCounter",
             fields=[
-                ('day', models.DateField(primary_key=True, serialize=False)),
-                ('last', models.PositiveIntegerField(default=0)),
+                ("day", models.DateField(primary_key=True, serialize=False)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='number')),
-                ('channel', models.CharField(choices=[('hotline', '12345 hotline'), ('app', 'App / web'), ('grid', 'Grid worker'), ('110', '110 non-police transfer'), ('rider', 'Rider'), ('enterprise', 'Enterprise'), ('sensor', 'Sensor')], max_length=16, verbose_name='channel')),
-                ('text', models.TextField(verbose_name='original text')),
-                ('title', models.CharField(max_length=80, verbose_name='title')),
-                ('lat', models.FloatField(blank=True, null=True)),
-                ('lng', models.FloatField(blank=True, null=True)),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('requester_name', models.CharField(blank=True, max_length=64, verbose_name='requester name')),
-                ('requester_phone', models.CharField(blank=True, max_length=20, verbose_name='requester phone')),
-                ('urgent', models.BooleanField(default=False, verbose_name='urgent')),
-                ('state', models.CharField(choices=[('accepted', 'Accepted, awaiting assignment'), ('assigned', 'Assigned, awaiting sign'), ('signed', 'Signed, awaiting dispatch'), ('dispatched', 'People dispatched'), ('handling', 'Being handled'), ('feedback', 'Feedback given, awaiting rating'), ('rated', 'Rated'), ('returned', 'Returned, awaiting re-assignment'), ('closed', 'Closed')], max_length=16, verbose_name='state')),
-                ('dispatched_people', models.JSONField(blank=True, default=list)),
-                ('feedback_text', models.TextField(blank=True)),
-                ('rating', models.CharField(blank=True, choices=[('satisfied', 'Satisfied'), ('basically_satisfied', 'Basically satisfied'), ('unsatisfied', 'Unsatisfied')], max_length=24)),
-                ('rating_note', models.TextField(blank=True)),
-                ('extension_requested_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('extension_reason', models.TextField(blank=True)),
-                ('supervision_count', models.PositiveIntegerField(default=0)),
-                ('reopen_count', models.PositiveIntegerField(default=0)),
-                ('public_token', models.CharField(default=minsheng.cases.models._public_token, max_length=32, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('assignees', models.ManyToManyField(blank=True, related_name='dispatched_cases', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('matter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='catalog.matter')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='cases.case')),
-                ('owner_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='accounts.unit')),
-                ('place', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='places.place')),
-                ('town', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True, verbose_name="number")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("hotline", "12345 hotline"),
+                            ("app", "App / web"),
+                            ("grid", "Grid worker"),
+                            ("110", "110 non-police transfer"),
+                            ("rider", "Rider"),
+                            ("enterprise", "Enterprise"),
+                            ("sensor", "Sensor"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="original text")),
+                ("title", models.CharField(max_length=80, verbose_name="title")),
+                ("lat", models.FloatField(blank=True, null=True)),
+                ("lng", models.FloatField(blank=True, null=True)),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "requester_name",
+                    models.CharField(blank=True, max_length=64, verbose_name="requester name"),
+                ),
+                (
+                    "requester_phone",
+                    models.CharField(blank=True, max_length=20, verbose_name="requester phone"),
+                ),
+                ("urgent", models.BooleanField(default=False, verbose_name="urgent")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("accepted", "Accepted, awaiting assignment"),
+                            ("assigned", "Assigned, awaiting sign"),
+                            ("signed", "Signed, awaiting dispatch"),
+                            ("dispatched", "People dispatched"),
+                            ("handling", "Being handled"),
+                            ("feedback", "Feedback given, awaiting rating"),
+                            ("rated", "Rated"),
+                            ("returned", "Returned, awaiting re-assignment"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("dispatched_people", models.JSONField(blank=True, default=list)),
+                ("feedback_text", models.TextField(blank=True)),
+                (
+                    "rating",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "Satisfied"),
+                            ("basically_satisfied", "Basically satisfied"),
+                            ("unsatisfied", "Unsatisfied"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("rating_note", models.TextField(blank=True)),
+                ("extension_requested_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("extension_reason", models.TextField(blank=True)),
+                ("supervision_count", models.PositiveIntegerField(default=0)),
+                ("reopen_count", models.PositiveIntegerField(default=0)),
+                (
+                    "public_token",
+                    models.CharField(default=minsheng.cases.models._public_token, max_length=32, unique=True),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "assignees",
+                    models.ManyToManyField(
+                        blank=True, related_name="dispatched_cases", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="catalog.matter",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="duplicates",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="places.place",
+                    ),
+                ),
+                (
+                    "town",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseClock',
+            name="CaseClock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('sign', 'Sign'), ('dispatch', 'Dispatch'), ('feedback', 'Feedback'), ('resolve', 'Resolve'), ('response', 'Sensor response')], max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField()),
-                ('met_at', models.DateTimeField(blank=True, null=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('warned_at', models.DateTimeField(blank=True, null=True)),
-                ('breached_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clocks', to='cases.case')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("sign", "Sign"),
+                            ("dispatch", "Dispatch"),
+                            ("feedback", "Feedback"),
+                            ("resolve", "Resolve"),
+                            ("response", "Sensor response"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField()),
+                ("met_at", models.DateTimeField(blank=True, null=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("warned_at", models.DateTimeField(blank=True, null=True)),
+                ("breached_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="clocks", to="cases.case"
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_at', 'id'],
+                "ordering": ["started_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('action', models.CharField(max_length=32)),
-                ('actor_label', models.CharField(blank=True, max_length=64)),
-                ('from_state', models.CharField(blank=True, max_length=16)),
-                ('to_state', models.CharField(blank=True, max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('actor_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("action", models.CharField(max_length=32)),
+                ("actor_label", models.CharField(blank=True, max_length=64)),
+                ("from_state", models.CharField(blank=True, max_length=16)),
+                ("to_state", models.CharField(blank=True, max_length=16)),
+                ("note", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "actor_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IntakeKey',
+            name="IntakeKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=128)),
-                ('created_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=128)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="cases.case"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PersonalDataAccess',
+            name="PersonalDataAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(default='requester_phone', max_length=32)),
-                ('via', models.CharField(max_length=16)),
-                ('at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.case')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(default="requester_phone", max_length=32)),
+                ("via", models.CharField(max_length=16)),
+                ("at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cases.case"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at'],
+                "ordering": ["-at"],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['state', '-created_at'], name='cases_case_state_ee99fb_idx'),
+            model_name="case",
+            index=models.Index(fields=["state", "-created_at"], name="cases_case_state_ee99fb_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['owner_unit', 'state'], name='cases_case_owner_u_083bf2_idx'),
+            model_name="case",
+            index=models.Index(fields=["owner_unit", "state"], name="cases_case_owner_u_083bf2_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['town', 'state'], name='cases_case_town_id_1c99c9_idx'),
+            model_name="case",
+            index=models.Index(fields=["town", "state"], name="cases_case_town_id_1c99c9_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['matter', 'state'], name='cases_case_matter__32297b_idx'),
+            model_name="case",
+            index=models.Index(fields=["matter", "state"], name="cases_case_matter__32297b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['accepted', 'assigned', 'signed', 'dispatched', 'handling', 'feedback', 'rated', 'returned', 'closed'])), name='case_state_valid'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "accepted",
+                            "assigned",
+                            "signed",
+                            "dispatched",
+                            "handling",
+                            "feedback",
+                            "rated",
+                            "returned",
+                            "closed",
+                        ],
+                    )
+                ),
+                name="case_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('channel__in', ['hotline', 'app', 'grid', '110', 'rider', 'enterprise', 'sensor'])), name='case_channel_valid'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("channel__in", ["hotline", "app", "grid", "110", "rider", "enterprise", "sensor"])
+                ),
+                name="case_channel_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('rating', ''), ('rating__in', ['satisfied', 'basically_satisfied', 'unsatisfied']), _connector='OR'), name='case_rating_valid'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rating", ""),
+                    ("rating__in", ["satisfied", "basically_satisfied", "unsatisfied"]),
+                    _connector="OR",
+                ),
+                name="case_rating_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseclock',
-            index=models.Index(condition=models.Q(('met_at__isnull', True), ('stopped_at__isnull', True)), fields=['due_at'], name='clock_running_due'),
+            model_name="caseclock",
+            index=models.Index(
+                condition=models.Q(("met_at__isnull", True), ("stopped_at__isnull", True)),
+                fields=["due_at"],
+                name="clock_running_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='caseclock',
-            constraint=models.CheckConstraint(condition=models.Q(('name__in', ['sign', 'dispatch', 'feedback', 'resolve', 'response'])), name='clock_name_valid'),
+            model_name="caseclock",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name__in", ["sign", "dispatch", "feedback", "resolve", "response"])),
+                name="clock_name_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='cases_casee_case_id_d4909f_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["case", "at"], name="cases_casee_case_id_d4909f_idx"),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['action', 'at'], name='cases_casee_action_40c358_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["action", "at"], name="cases_casee_action_40c358_idx"),
         ),
         migrations.AddConstraint(
-            model_name='intakekey',
-            constraint=models.UniqueConstraint(fields=('user', 'key'), name='intake_key_unique'),
+            model_name="intakekey",
+            constraint=models.UniqueConstraint(fields=("user", "key"), name="intake_key_unique"),
         ),
     ]

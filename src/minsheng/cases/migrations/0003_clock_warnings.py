@@ -4,28 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0002_events_append_only'),
+        ("accounts", "0001_initial"),
+        ("cases", "0002_events_append_only"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='caseclock',
-            name='clock_running_due',
+            model_name="caseclock",
+            name="clock_running_due",
         ),
         migrations.AddField(
-            model_name='caseclock',
-            name='warn_at',
+            model_name="caseclock",
+            name="warn_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='caseclock',
-            index=models.Index(condition=models.Q(('breached_at__isnull', True), ('met_at__isnull', True), ('stopped_at__isnull', True)), fields=['due_at'], name='clock_breach_due'),
+            model_name="caseclock",
+            index=models.Index(
+                condition=models.Q(
+                    ("breached_at__isnull", True), ("met_at__isnull", True), ("stopped_at__isnull", True)
+                ),
+                fields=["due_at"],
+                name="clock_breach_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseclock',
-            index=models.Index(condition=models.Q(('met_at__isnull', True), ('stopped_at__isnull', True), ('warned_at__isnull', True)), fields=['warn_at'], name='clock_warn_due'),
+            model_name="caseclock",
+            index=models.Index(
+                condition=models.Q(
+                    ("met_at__isnull", True), ("stopped_at__isnull", True), ("warned_at__isnull", True)
+                ),
+                fields=["warn_at"],
+                name="clock_warn_due",
+            ),
         ),
     ]

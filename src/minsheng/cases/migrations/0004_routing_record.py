@@ -5,23 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0003_clock_warnings'),
-        ('catalog', '0001_initial'),
-        ('places', '0002_named_features'),
+        ("accounts", "0001_initial"),
+        ("cases", "0003_clock_warnings"),
+        ("catalog", "0001_initial"),
+        ("places", "0002_named_features"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='routing',
+            model_name="case",
+            name="routing",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('state', 'closed'), _negated=True), fields=['matter', 'lat', 'lng'], name='case_open_matter_geo'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("state", "closed"), _negated=True),
+                fields=["matter", "lat", "lng"],
+                name="case_open_matter_geo",
+            ),
         ),
     ]

@@ -4,23 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_routing_record'),
+        ("cases", "0004_routing_record"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='caseclock',
-            name='name',
-            field=models.CharField(choices=[('sign', 'Sign'), ('dispatch', 'Dispatch'), ('feedback', 'Feedback'), ('resolve', 'Resolve'), ('response', 'Sensor response'), ('member_sign', 'Group part sign'), ('member_handle', 'Group part done')], max_length=16),
+            model_name="caseclock",
+            name="name",
+            field=models.CharField(
+                choices=[
+                    ("sign", "Sign"),
+                    ("dispatch", "Dispatch"),
+                    ("feedback", "Feedback"),
+                    ("resolve", "Resolve"),
+                    ("response", "Sensor response"),
+                    ("member_sign", "Group part sign"),
+                    ("member_handle", "Group part done"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.RemoveConstraint(
-            model_name='caseclock',
-            name='clock_name_valid',
+            model_name="caseclock",
+            name="clock_name_valid",
         ),
         migrations.AddConstraint(
-            model_name='caseclock',
-            constraint=models.CheckConstraint(condition=models.Q(('name__in', ['sign', 'dispatch', 'feedback', 'resolve', 'response', 'member_sign', 'member_handle'])), name='clock_name_valid'),
+            model_name="caseclock",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "name__in",
+                        [
+                            "sign",
+                            "dispatch",
+                            "feedback",
+                            "resolve",
+                            "response",
+                            "member_sign",
+                            "member_handle",
+                        ],
+                    )
+                ),
+                name="clock_name_valid",
+            ),
         ),
     ]

@@ -5,38 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Matter',
+            name="Matter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=128, verbose_name='name')),
-                ('keywords', models.JSONField(blank=True, default=list, verbose_name='keywords')),
-                ('sign_minutes', models.PositiveIntegerField(default=1, verbose_name='sign limit (minutes)')),
-                ('dispatch_minutes', models.PositiveIntegerField(default=5, verbose_name='dispatch limit (minutes)')),
-                ('feedback_hours', models.PositiveIntegerField(default=24, verbose_name='feedback limit (hours)')),
-                ('resolve_working_days', models.PositiveIntegerField(default=5, verbose_name='resolve limit (working days)')),
-                ('urgent_resolve_hours', models.PositiveIntegerField(default=24, verbose_name='urgent resolve limit (hours)')),
-                ('response_minutes', models.PositiveIntegerField(default=15, verbose_name='sensor response limit (minutes)')),
-                ('warn_share', models.FloatField(default=0.8, verbose_name='warn at share of limit')),
-                ('auto_threshold', models.FloatField(default=0.85, verbose_name='auto-dispatch confidence threshold')),
-                ('duplicate_radius_m', models.PositiveIntegerField(default=0, verbose_name='duplicate radius (m)')),
-                ('duplicate_window_hours', models.PositiveIntegerField(default=0, verbose_name='duplicate window (hours)')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('owner_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='matters', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=128, verbose_name="name")),
+                ("keywords", models.JSONField(blank=True, default=list, verbose_name="keywords")),
+                ("sign_minutes", models.PositiveIntegerField(default=1, verbose_name="sign limit (minutes)")),
+                (
+                    "dispatch_minutes",
+                    models.PositiveIntegerField(default=5, verbose_name="dispatch limit (minutes)"),
+                ),
+                (
+                    "feedback_hours",
+                    models.PositiveIntegerField(default=24, verbose_name="feedback limit (hours)"),
+                ),
+                (
+                    "resolve_working_days",
+                    models.PositiveIntegerField(default=5, verbose_name="resolve limit (working days)"),
+                ),
+                (
+                    "urgent_resolve_hours",
+                    models.PositiveIntegerField(default=24, verbose_name="urgent resolve limit (hours)"),
+                ),
+                (
+                    "response_minutes",
+                    models.PositiveIntegerField(default=15, verbose_name="sensor response limit (minutes)"),
+                ),
+                ("warn_share", models.FloatField(default=0.8, verbose_name="warn at share of limit")),
+                (
+                    "auto_threshold",
+                    models.FloatField(default=0.85, verbose_name="auto-dispatch confidence threshold"),
+                ),
+                (
+                    "duplicate_radius_m",
+                    models.PositiveIntegerField(default=0, verbose_name="duplicate radius (m)"),
+                ),
+                (
+                    "duplicate_window_hours",
+                    models.PositiveIntegerField(default=0, verbose_name="duplicate window (hours)"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="matters",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'matter',
-                'verbose_name_plural': 'matters',
-                'ordering': ['code'],
+                "verbose_name": "matter",
+                "verbose_name_plural": "matters",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -8,149 +8,370 @@ import minsheng.groups.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0005_member_clocks'),
+        ("accounts", "0001_initial"),
+        ("cases", "0005_member_clocks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GroupMessage',
+            name="GroupMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_label', models.CharField(blank=True, max_length=64)),
-                ('text', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("author_label", models.CharField(blank=True, max_length=64)),
+                ("text", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='GroupPhoto',
+            name="GroupPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.FileField(max_length=200, upload_to=minsheng.groups.models._photo_path)),
-                ('content_type', models.CharField(max_length=32)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('size', models.PositiveIntegerField()),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='groups.groupmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.FileField(max_length=200, upload_to=minsheng.groups.models._photo_path)),
+                ("content_type", models.CharField(max_length=32)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("size", models.PositiveIntegerField()),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="groups.groupmessage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='JointGroup',
+            name="JointGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('formed_at', models.DateTimeField()),
-                ('note', models.TextField(blank=True)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed with the case'), ('dissolved', 'Dissolved')], default='open', max_length=16)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='joint_groups', to='cases.case')),
-                ('formed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('formed_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('lead_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("formed_at", models.DateTimeField()),
+                ("note", models.TextField(blank=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("closed", "Closed with the case"),
+                            ("dissolved", "Dissolved"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="joint_groups",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "formed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "formed_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "lead_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'joint group',
-                'verbose_name_plural': 'joint groups',
-                'ordering': ['-formed_at', '-id'],
+                "verbose_name": "joint group",
+                "verbose_name_plural": "joint groups",
+                "ordering": ["-formed_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='groupmessage',
-            name='group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='groups.jointgroup'),
+            model_name="groupmessage",
+            name="group",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="groups.jointgroup"
+            ),
         ),
         migrations.CreateModel(
-            name='GroupMember',
+            name="GroupMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead unit'), ('assist', 'Assisting unit')], max_length=8)),
-                ('task', models.TextField()),
-                ('joined_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField()),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('result', models.TextField(blank=True)),
-                ('waived_at', models.DateTimeField(blank=True, null=True)),
-                ('waive_reason', models.TextField(blank=True)),
-                ('removed_at', models.DateTimeField(blank=True, null=True)),
-                ('remove_reason', models.TextField(blank=True)),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('handle_clock', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.caseclock')),
-                ('removed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sign_clock', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.caseclock')),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('waived_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='groups.jointgroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "Lead unit"), ("assist", "Assisting unit")], max_length=8
+                    ),
+                ),
+                ("task", models.TextField()),
+                ("joined_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField()),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("result", models.TextField(blank=True)),
+                ("waived_at", models.DateTimeField(blank=True, null=True)),
+                ("waive_reason", models.TextField(blank=True)),
+                ("removed_at", models.DateTimeField(blank=True, null=True)),
+                ("remove_reason", models.TextField(blank=True)),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "handle_clock",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.caseclock",
+                    ),
+                ),
+                (
+                    "removed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sign_clock",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.caseclock",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.unit"
+                    ),
+                ),
+                (
+                    "waived_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="groups.jointgroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group', '-role', 'joined_at', 'id'],
+                "ordering": ["group", "-role", "joined_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ChangeRequest',
+            name="ChangeRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('status', models.CharField(choices=[('pending', 'Waiting for the dispatcher'), ('done', 'Group changed'), ('declined', 'Declined')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answer', models.TextField(blank=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='change_requests', to='groups.jointgroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the dispatcher"),
+                            ("done", "Group changed"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("answer", models.TextField(blank=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.unit"
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="change_requests",
+                        to="groups.jointgroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='jointgroup',
-            index=models.Index(fields=['formed_at'], name='groups_join_formed__1e44a5_idx'),
+            model_name="jointgroup",
+            index=models.Index(fields=["formed_at"], name="groups_join_formed__1e44a5_idx"),
         ),
         migrations.AddIndex(
-            model_name='jointgroup',
-            index=models.Index(fields=['state', 'case'], name='groups_join_state_b52bc8_idx'),
+            model_name="jointgroup",
+            index=models.Index(fields=["state", "case"], name="groups_join_state_b52bc8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='jointgroup',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'open')), fields=('case',), name='group_one_open_per_case'),
+            model_name="jointgroup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "open")), fields=("case",), name="group_one_open_per_case"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='jointgroup',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['open', 'closed', 'dissolved'])), name='group_state_valid'),
+            model_name="jointgroup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["open", "closed", "dissolved"])), name="group_state_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='groupmember',
-            index=models.Index(fields=['unit', 'removed_at'], name='groups_grou_unit_id_92001b_idx'),
+            model_name="groupmember",
+            index=models.Index(fields=["unit", "removed_at"], name="groups_grou_unit_id_92001b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='groupmember',
-            constraint=models.UniqueConstraint(condition=models.Q(('removed_at__isnull', True)), fields=('group', 'unit'), name='group_member_once'),
+            model_name="groupmember",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("removed_at__isnull", True)),
+                fields=("group", "unit"),
+                name="group_member_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='groupmember',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['lead', 'assist'])), name='group_member_role_valid'),
+            model_name="groupmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["lead", "assist"])), name="group_member_role_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='changerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('group', 'unit'), name='group_change_one_pending_per_unit'),
+            model_name="changerequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("group", "unit"),
+                name="group_change_one_pending_per_unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='changerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'done', 'declined'])), name='group_change_status_valid'),
+            model_name="changerequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "done", "declined"])),
+                name="group_change_status_valid",
+            ),
         ),
     ]

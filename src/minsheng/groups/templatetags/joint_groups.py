@@ -32,13 +32,16 @@ def joint_group_panel(context: Any) -> str:
     if data.get("can_form"):
         rows: list[tuple[str, str]] = []
         if context.get("failed") == "group_form" and posted is not None:
-            rows = list(zip(posted.getlist("assist_unit"), posted.getlist("assist_task"),
-                            strict=False))
+            rows = list(zip(posted.getlist("assist_unit"), posted.getlist("assist_task"), strict=False))
         rows += [("", "")] * max(0, FORM_ROWS - len(rows))
         data["form_values"] = rows
     ctx = {
-        **data, "case": case, "d": context.get("d"), "error": context.get("error"),
-        "failed": context.get("failed", ""), "posted": posted,
+        **data,
+        "case": case,
+        "d": context.get("d"),
+        "error": context.get("error"),
+        "failed": context.get("failed", ""),
+        "posted": posted,
     }
     return render_to_string("groups/_panel.html", ctx, request=request)
 
@@ -46,5 +49,6 @@ def joint_group_panel(context: Any) -> str:
 @register.filter
 def part_tone(state: str) -> str:
     """Badge colour of a part's state (the case page's badge classes)."""
-    return {"waiting": "wait", "signed": "work", "done": "done", "waived": "muted",
-            "removed": "muted"}.get(state, "new")
+    return {"waiting": "wait", "signed": "work", "done": "done", "waived": "muted", "removed": "muted"}.get(
+        state, "new"
+    )

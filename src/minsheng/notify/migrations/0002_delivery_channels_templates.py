@@ -6,176 +6,263 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0001_initial'),
-        ('notify', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("cases", "0001_initial"),
+        ("notify", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=64, verbose_name='channel')),
-                ('status', models.CharField(choices=[('sent', 'Sent'), ('failed', 'Failed')], max_length=16, verbose_name='status')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=64, verbose_name="channel")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("sent", "Sent"), ("failed", "Failed")], max_length=16, verbose_name="status"
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'delivery',
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['message_id', 'channel'],
+                "verbose_name": "delivery",
+                "verbose_name_plural": "deliveries",
+                "ordering": ["message_id", "channel"],
             },
         ),
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=48, unique=True, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(verbose_name='body')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=48, unique=True, verbose_name="kind")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(verbose_name="body")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="updated at"),
+                ),
             ],
             options={
-                'verbose_name': 'message template',
-                'verbose_name_plural': 'message templates',
-                'ordering': ['kind'],
+                "verbose_name": "message template",
+                "verbose_name_plural": "message templates",
+                "ordering": ["kind"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='body')),
-                ('url', models.CharField(blank=True, max_length=500, verbose_name='link')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="body")),
+                ("url", models.CharField(blank=True, max_length=500, verbose_name="link")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='UnitChannel',
+            name="UnitChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dingtalk', 'DingTalk group robot'), ('zzd', 'Zhezhengding group robot'), ('wecom', 'WeCom group robot'), ('webhook', 'Webhook (signed JSON POST)')], max_length=16, verbose_name='kind')),
-                ('name', models.CharField(blank=True, help_text='For people: which group this is.', max_length=64, verbose_name='name')),
-                ('url', models.URLField(max_length=500, verbose_name='URL')),
-                ('secret', models.CharField(blank=True, max_length=200, verbose_name='secret')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dingtalk", "DingTalk group robot"),
+                            ("zzd", "Zhezhengding group robot"),
+                            ("wecom", "WeCom group robot"),
+                            ("webhook", "Webhook (signed JSON POST)"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True,
+                        help_text="For people: which group this is.",
+                        max_length=64,
+                        verbose_name="name",
+                    ),
+                ),
+                ("url", models.URLField(max_length=500, verbose_name="URL")),
+                ("secret", models.CharField(blank=True, max_length=200, verbose_name="secret")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'unit channel',
-                'verbose_name_plural': 'unit channels',
-                'ordering': ['unit_id', 'kind', 'id'],
+                "verbose_name": "unit channel",
+                "verbose_name_plural": "unit channels",
+                "ordering": ["unit_id", "kind", "id"],
             },
         ),
         migrations.AlterModelOptions(
-            name='outboxmessage',
-            options={'ordering': ['created_at', 'id'], 'verbose_name': 'outbox message', 'verbose_name_plural': 'outbox messages'},
+            name="outboxmessage",
+            options={
+                "ordering": ["created_at", "id"],
+                "verbose_name": "outbox message",
+                "verbose_name_plural": "outbox messages",
+            },
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='claimed_by',
-            field=models.CharField(blank=True, max_length=120, verbose_name='claimed by'),
+            model_name="outboxmessage",
+            name="claimed_by",
+            field=models.CharField(blank=True, max_length=120, verbose_name="claimed by"),
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='claimed_until',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='claimed until'),
+            model_name="outboxmessage",
+            name="claimed_until",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="claimed until"),
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='last_attempt_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last attempt at'),
+            model_name="outboxmessage",
+            name="last_attempt_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last attempt at"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='attempts',
-            field=models.PositiveIntegerField(default=0, verbose_name='attempts'),
+            model_name="outboxmessage",
+            name="attempts",
+            field=models.PositiveIntegerField(default=0, verbose_name="attempts"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='audience',
-            field=models.CharField(choices=[('unit', 'Unit'), ('user', 'User'), ('requester', 'Requester')], max_length=16, verbose_name='audience'),
+            model_name="outboxmessage",
+            name="audience",
+            field=models.CharField(
+                choices=[("unit", "Unit"), ("user", "User"), ("requester", "Requester")],
+                max_length=16,
+                verbose_name="audience",
+            ),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='created_at',
-            field=models.DateTimeField(verbose_name='created at'),
+            model_name="outboxmessage",
+            name="created_at",
+            field=models.DateTimeField(verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='kind',
-            field=models.CharField(max_length=48, verbose_name='kind'),
+            model_name="outboxmessage",
+            name="kind",
+            field=models.CharField(max_length=48, verbose_name="kind"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='last_error',
-            field=models.TextField(blank=True, verbose_name='last error'),
+            model_name="outboxmessage",
+            name="last_error",
+            field=models.TextField(blank=True, verbose_name="last error"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='next_attempt_at',
-            field=models.DateTimeField(verbose_name='next attempt at'),
+            model_name="outboxmessage",
+            name="next_attempt_at",
+            field=models.DateTimeField(verbose_name="next attempt at"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
+            model_name="outboxmessage",
+            name="sent_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="sent at"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('parked', 'Parked after repeated failures')], default='pending', max_length=16, verbose_name='status'),
+            model_name="outboxmessage",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("sent", "Sent"),
+                    ("parked", "Parked after repeated failures"),
+                ],
+                default="pending",
+                max_length=16,
+                verbose_name="status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(condition=models.Q(('status', 'parked')), fields=['created_at'], name='outbox_parked'),
+            model_name="outboxmessage",
+            index=models.Index(
+                condition=models.Q(("status", "parked")), fields=["created_at"], name="outbox_parked"
+            ),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='notify.outboxmessage'),
+            model_name="delivery",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="notify.outboxmessage",
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='notify.outboxmessage'),
+            model_name="notification",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="notify.outboxmessage",
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL),
+            model_name="notification",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='unitchannel',
-            name='unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notify_channels', to='accounts.unit', verbose_name='unit'),
+            model_name="unitchannel",
+            name="unit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notify_channels",
+                to="accounts.unit",
+                verbose_name="unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('message', 'channel'), name='delivery_once_per_channel'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("message", "channel"), name="delivery_once_per_channel"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['user'], name='notification_unread'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)), fields=["user"], name="notification_unread"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['user', '-created_at'], name='notification_user_recent'),
+            model_name="notification",
+            index=models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('user', 'message'), name='notification_once_per_user'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(fields=("user", "message"), name="notification_once_per_user"),
         ),
     ]

@@ -9,14 +9,16 @@ def seed(apps, schema_editor):
 
     MessageTemplate = apps.get_model("notify", "MessageTemplate")
     have = set(MessageTemplate.objects.values_list("kind", flat=True))
-    MessageTemplate.objects.bulk_create([
-        MessageTemplate(kind=kind, title=title, body=body)
-        for kind, (title, body) in DEFAULT_TEMPLATES.items() if kind not in have
-    ])
+    MessageTemplate.objects.bulk_create(
+        [
+            MessageTemplate(kind=kind, title=title, body=body)
+            for kind, (title, body) in DEFAULT_TEMPLATES.items()
+            if kind not in have
+        ]
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("notify", "0002_delivery_channels_templates"),
     ]

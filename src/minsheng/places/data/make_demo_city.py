@@ -90,60 +90,113 @@ COAST_TO = 20
 # (code, name, kind, seat (lng, lat), [(village code, name, kind), ...]); the first village
 # of each town is its seat and gets the town's centre as its seed.
 TOWNS: list[tuple[str, str, str, tuple[float, float], list[tuple[str, str, str]]]] = [
-    ("danghu", "当湖街道", "street", (121.018, 30.700), [
-        ("donghu", "东湖社区", "community"),
-        ("shuidongdai", "水洞埭社区", "community"),
-        ("nanhetou", "南河头社区", "community"),
-        ("hongni", "虹霓社区", "community"),
-    ]),
-    ("zhongxi", "钟溪街道", "street", (121.062, 30.720), [
-        ("zhongxi", "钟溪社区", "community"),
-        ("zhongdai", "钟埭村", "village"),
-        ("shenjianong", "沈家弄村", "village"),
-    ]),
-    ("caoqiao", "曹桥街道", "street", (120.962, 30.680), [
-        ("caoqiao", "曹桥社区", "community"),
-        ("baofeng", "保丰村", "village"),
-        ("baishou", "百寿村", "village"),
-    ]),
-    ("zhapu", "乍浦镇", "town", (121.078, 30.628), [
-        ("tianfei", "天妃社区", "community"),
-        ("yashan", "雅山社区", "community"),
-        ("jinxing", "金星村", "village"),
-        ("haitang", "海塘村", "village"),
-    ]),
-    ("xindai", "新埭镇", "town", (120.948, 30.747), [
-        ("xindai", "新埭社区", "community"),
-        ("yuqitang", "鱼圻塘村", "village"),
-        ("maokou", "泖口村", "village"),
-    ]),
-    ("xincang", "新仓镇", "town", (121.105, 30.750), [
-        ("xincang", "新仓社区", "community"),
-        ("sanchahe", "三叉河村", "village"),
-        ("luwan", "芦湾村", "village"),
-    ]),
-    ("dushangang", "独山港镇", "town", (121.130, 30.672), [
-        ("quantang", "全塘社区", "community"),
-        ("dali", "大力村", "village"),
-        ("zhaojiaqiao", "赵家桥村", "village"),
-    ]),
-    ("lindai", "林埭镇", "town", (121.012, 30.640), [
-        ("lindai", "林埭社区", "community"),
-        ("qinggang", "青港村", "village"),
-        ("xujiadai", "徐家埭村", "village"),
-    ]),
-    ("guangchen", "广陈镇", "town", (121.008, 30.772), [
-        ("guangchen", "广陈社区", "community"),
-        ("shantang", "山塘村", "village"),
-    ]),
+    (
+        "danghu",
+        "当湖街道",
+        "street",
+        (121.018, 30.700),
+        [
+            ("donghu", "东湖社区", "community"),
+            ("shuidongdai", "水洞埭社区", "community"),
+            ("nanhetou", "南河头社区", "community"),
+            ("hongni", "虹霓社区", "community"),
+        ],
+    ),
+    (
+        "zhongxi",
+        "钟溪街道",
+        "street",
+        (121.062, 30.720),
+        [
+            ("zhongxi", "钟溪社区", "community"),
+            ("zhongdai", "钟埭村", "village"),
+            ("shenjianong", "沈家弄村", "village"),
+        ],
+    ),
+    (
+        "caoqiao",
+        "曹桥街道",
+        "street",
+        (120.962, 30.680),
+        [
+            ("caoqiao", "曹桥社区", "community"),
+            ("baofeng", "保丰村", "village"),
+            ("baishou", "百寿村", "village"),
+        ],
+    ),
+    (
+        "zhapu",
+        "乍浦镇",
+        "town",
+        (121.078, 30.628),
+        [
+            ("tianfei", "天妃社区", "community"),
+            ("yashan", "雅山社区", "community"),
+            ("jinxing", "金星村", "village"),
+            ("haitang", "海塘村", "village"),
+        ],
+    ),
+    (
+        "xindai",
+        "新埭镇",
+        "town",
+        (120.948, 30.747),
+        [
+            ("xindai", "新埭社区", "community"),
+            ("yuqitang", "鱼圻塘村", "village"),
+            ("maokou", "泖口村", "village"),
+        ],
+    ),
+    (
+        "xincang",
+        "新仓镇",
+        "town",
+        (121.105, 30.750),
+        [
+            ("xincang", "新仓社区", "community"),
+            ("sanchahe", "三叉河村", "village"),
+            ("luwan", "芦湾村", "village"),
+        ],
+    ),
+    (
+        "dushangang",
+        "独山港镇",
+        "town",
+        (121.130, 30.672),
+        [
+            ("quantang", "全塘社区", "community"),
+            ("dali", "大力村", "village"),
+            ("zhaojiaqiao", "赵家桥村", "village"),
+        ],
+    ),
+    (
+        "lindai",
+        "林埭镇",
+        "town",
+        (121.012, 30.640),
+        [
+            ("lindai", "林埭社区", "community"),
+            ("qinggang", "青港村", "village"),
+            ("xujiadai", "徐家埭村", "village"),
+        ],
+    ),
+    (
+        "guangchen",
+        "广陈镇",
+        "town",
+        (121.008, 30.772),
+        [
+            ("guangchen", "广陈社区", "community"),
+            ("shantang", "山塘村", "village"),
+        ],
+    ),
 ]
 
 # Roads: (name, kind, waypoints (lng, lat)). Roads are clipped to the city outline. 人民路
 # exists twice on purpose (当湖 and 乍浦), as same-named roads do in real Chinese towns.
 ROADS: list[tuple[str, str, list[tuple[float, float]]]] = [
     ("胜利路", "street", [(120.996, 30.7035), (121.020, 30.7045), (121.046, 30.7060)]),
-    ("东湖大道", "avenue", [(121.018, 30.6880), (121.031, 30.6950), (121.038, 30.7080),
-                          (121.041, 30.7230)]),
+    ("东湖大道", "avenue", [(121.018, 30.6880), (121.031, 30.6950), (121.038, 30.7080), (121.041, 30.7230)]),
     ("新华路", "street", [(121.0115, 30.6850), (121.0125, 30.7000), (121.0135, 30.7160)]),
     ("人民路", "street", [(120.999, 30.6955), (121.015, 30.6950), (121.032, 30.6940)]),
     ("当湖路", "street", [(121.004, 30.7085), (121.018, 30.7095), (121.031, 30.7120)]),
@@ -156,23 +209,23 @@ ROADS: list[tuple[str, str, list[tuple[float, float]]]] = [
     ("人民路", "street", [(121.066, 30.6275), (121.078, 30.6285), (121.092, 30.6280)]),
     ("雅山路", "street", [(121.072, 30.6150), (121.074, 30.6280), (121.077, 30.6420)]),
     ("天妃路", "street", [(121.085, 30.6120), (121.088, 30.6250), (121.087, 30.6380)]),
-    ("乍王公路", "highway", [(121.078, 30.6300), (121.040, 30.6500), (121.000, 30.6620),
-                          (120.962, 30.6800), (120.900, 30.7000)]),
-    ("平廊公路", "highway", [(121.030, 30.7030), (121.062, 30.7210), (121.105, 30.7500),
-                          (121.150, 30.7800)]),
-    ("平善公路", "highway", [(121.005, 30.7120), (120.975, 30.7300), (120.948, 30.7470),
-                          (120.900, 30.7650)]),
-    ("新乍公路", "highway", [(121.105, 30.7500), (121.090, 30.7050), (121.082, 30.6650),
-                          (121.078, 30.6300)]),
+    (
+        "乍王公路",
+        "highway",
+        [(121.078, 30.6300), (121.040, 30.6500), (121.000, 30.6620), (120.962, 30.6800), (120.900, 30.7000)],
+    ),
+    ("平廊公路", "highway", [(121.030, 30.7030), (121.062, 30.7210), (121.105, 30.7500), (121.150, 30.7800)]),
+    ("平善公路", "highway", [(121.005, 30.7120), (120.975, 30.7300), (120.948, 30.7470), (120.900, 30.7650)]),
+    ("新乍公路", "highway", [(121.105, 30.7500), (121.090, 30.7050), (121.082, 30.6650), (121.078, 30.6300)]),
     ("广新公路", "highway", [(121.008, 30.7720), (120.980, 30.7620), (120.948, 30.7470)]),
-    ("平兴公路", "highway", [(121.020, 30.7150), (121.012, 30.7450), (121.008, 30.7720),
-                          (121.000, 30.8100)]),
-    ("林埭路", "highway", [(121.018, 30.6880), (121.015, 30.6650), (121.012, 30.6400),
-                         (121.010, 30.6080)]),
-    ("独山大道", "highway", [(121.050, 30.7050), (121.095, 30.6900), (121.130, 30.6720),
-                          (121.160, 30.6600)]),
-    ("滨海大道", "highway", [(120.985, 30.6250), (121.030, 30.6110), (121.080, 30.6110),
-                          (121.120, 30.6320), (121.155, 30.6560)]),
+    ("平兴公路", "highway", [(121.020, 30.7150), (121.012, 30.7450), (121.008, 30.7720), (121.000, 30.8100)]),
+    ("林埭路", "highway", [(121.018, 30.6880), (121.015, 30.6650), (121.012, 30.6400), (121.010, 30.6080)]),
+    ("独山大道", "highway", [(121.050, 30.7050), (121.095, 30.6900), (121.130, 30.6720), (121.160, 30.6600)]),
+    (
+        "滨海大道",
+        "highway",
+        [(120.985, 30.6250), (121.030, 30.6110), (121.080, 30.6110), (121.120, 30.6320), (121.155, 30.6560)],
+    ),
     ("全塘路", "street", [(121.118, 30.6640), (121.130, 30.6720), (121.142, 30.6810)]),
     ("新仓路", "street", [(121.092, 30.7460), (121.105, 30.7500), (121.120, 30.7560)]),
     ("新埭大街", "street", [(120.936, 30.7430), (120.948, 30.7470), (120.962, 30.7500)]),
@@ -199,8 +252,7 @@ LANDMARKS: list[tuple[str, str, str, tuple[float, float], list[str]]] = [
     ("汤山", "hill", "zhapu.yashan", (-0.0020, -0.0015), []),
     ("九龙山", "scenic", "zhapu.jinxing", (0.0010, -0.0020), ["九龙山景区"]),
     ("雅山公园", "park", "zhapu.yashan", (0.0015, 0.0010), []),
-    ("独山港镇人民政府", "government", "dushangang.quantang", (0.0010, 0.0010),
-     ["独山港镇政府"]),
+    ("独山港镇人民政府", "government", "dushangang.quantang", (0.0010, 0.0010), ["独山港镇政府"]),
     ("独山港码头", "port", "dushangang.dali", (0.0020, -0.0020), []),
     ("新埭镇人民政府", "government", "xindai.xindai", (0.0010, 0.0010), ["新埭镇政府"]),
     ("泖河公园", "park", "xindai.maokou", (0.0010, 0.0010), []),
@@ -248,24 +300,26 @@ KY = 110.574
 
 
 def to_km(geom: Any) -> Any:
-    return shapely.transform(geom, lambda c: np.column_stack(((c[:, 0] - LNG0) * KX,
-                                                               (c[:, 1] - LAT0) * KY)))
+    return shapely.transform(geom, lambda c: np.column_stack(((c[:, 0] - LNG0) * KX, (c[:, 1] - LAT0) * KY)))
 
 
 def to_deg(geom: Any) -> Any:
-    return shapely.transform(geom, lambda c: np.column_stack((c[:, 0] / KX + LNG0,
-                                                               c[:, 1] / KY + LAT0)))
+    return shapely.transform(geom, lambda c: np.column_stack((c[:, 0] / KX + LNG0, c[:, 1] / KY + LAT0)))
 
 
 def voronoi_edges(seeds: list[Point], inside: Polygon) -> list[LineString]:
     """Internal Voronoi edges of ``seeds`` (in degrees), computed in km and clipped."""
     edges = shapely.voronoi_polygons(
-        MultiPoint([to_km(p) for p in seeds]), extend_to=to_km(inside).buffer(50.0),
+        MultiPoint([to_km(p) for p in seeds]),
+        extend_to=to_km(inside).buffer(50.0),
         only_edges=True,
     )
     clipped = to_deg(edges).intersection(inside)
-    return [g for g in shapely.get_parts(shapely.line_merge(clipped))
-            if g.geom_type == "LineString" and g.length > 0]
+    return [
+        g
+        for g in shapely.get_parts(shapely.line_merge(clipped))
+        if g.geom_type == "LineString" and g.length > 0
+    ]
 
 
 def wiggle(line: LineString, amp_km: float, rng: np.random.Generator) -> LineString:
@@ -292,9 +346,8 @@ def faces_of(lines: list[Any], seeds: dict[str, Point]) -> dict[str, Polygon]:
     Snap-rounding all linework together is what makes neighbours share every vertex, so the
     rounded polygons tile without slivers.
     """
-    noded = shapely.union_all(lines, grid_size=10.0 ** -DECIMALS)
-    faces = [round_polygon(f) for f in shapely.get_parts(shapely.polygonize(
-        shapely.get_parts(noded)))]
+    noded = shapely.union_all(lines, grid_size=10.0**-DECIMALS)
+    faces = [round_polygon(f) for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))]
     if len(faces) != len(seeds):
         raise ValueError(f"{len(faces)} faces for {len(seeds)} seeds")
     owner: dict[str, Polygon] = {}
@@ -357,8 +410,7 @@ def build(seed: int) -> dict[str, Any]:
         pts = sample_seeds(town_poly[town_code], seats[town_code], len(villages), rng)
         for (vcode, vname, vkind), p in zip(villages, pts, strict=True):
             seeds.append((town_code, f"{town_code}.{vcode}", vname, vkind, p))
-        village_edges += [wiggle(e, 0.2, rng)
-                          for e in voronoi_edges(pts, town_poly[town_code])]
+        village_edges += [wiggle(e, 0.2, rng) for e in voronoi_edges(pts, town_poly[town_code])]
     village_poly = faces_of(
         [p.exterior for p in town_poly.values()] + village_edges,
         {s[1]: s[4] for s in seeds},
@@ -381,11 +433,11 @@ def build(seed: int) -> dict[str, Any]:
         check_tiling(town_poly[town_code], kids, town_code)
 
     places: list[dict[str, Any]] = []
-    places.append(place_record(CITY["code"], CITY["name"], CITY["kind"], None,
-                               seats["danghu"], city_poly))
+    places.append(place_record(CITY["code"], CITY["name"], CITY["kind"], None, seats["danghu"], city_poly))
     for town_code, tname, tkind, _seat, _v in TOWNS:
-        places.append(place_record(town_code, tname, tkind, CITY["code"], seats[town_code],
-                                   town_poly[town_code]))
+        places.append(
+            place_record(town_code, tname, tkind, CITY["code"], seats[town_code], town_poly[town_code])
+        )
     for town_code, vcode, vname, vkind, p in seeds:
         places.append(place_record(vcode, vname, vkind, town_code, p, village_poly[vcode]))
 
@@ -397,8 +449,7 @@ def build(seed: int) -> dict[str, Any]:
         if line.is_empty or line.geom_type != "LineString":
             raise ValueError(f"road {name} fell outside the city")
         coords = [[_round(x), _round(y)] for x, y in line.coords]
-        roads.append({"name": name, "kind": kind,
-                      "geometry": {"type": "LineString", "coordinates": coords}})
+        roads.append({"name": name, "kind": kind, "geometry": {"type": "LineString", "coordinates": coords}})
 
     landmarks = []
     seed_point = {s[1]: s[4] for s in seeds}
@@ -418,8 +469,7 @@ def build(seed: int) -> dict[str, Any]:
         rec["geometry"] = {"type": "Point", "coordinates": [pt.x, pt.y]}
         landmarks.append(rec)
 
-    return {"note": NOTE, "crs": "WGS84", "places": places, "roads": roads,
-            "landmarks": landmarks}
+    return {"note": NOTE, "crs": "WGS84", "places": places, "roads": roads, "landmarks": landmarks}
 
 
 def outline_of(city_poly: Polygon) -> Polygon:
@@ -427,8 +477,9 @@ def outline_of(city_poly: Polygon) -> Polygon:
     return city_poly.buffer(-0.0005)
 
 
-def place_record(code: str, name: str, kind: str, parent: str | None, center: Point,
-                 poly: Polygon) -> dict[str, Any]:
+def place_record(
+    code: str, name: str, kind: str, parent: str | None, center: Point, poly: Polygon
+) -> dict[str, Any]:
     if not poly.is_valid:
         raise ValueError(f"{code}: invalid polygon ({shapely.is_valid_reason(poly)})")
     if not poly.contains(center) or poly.exterior.distance(center) < 0.001:
@@ -455,13 +506,14 @@ def check_tiling(whole: Polygon, parts: list[Polygon], label: str) -> None:
     if unary_union(parts).symmetric_difference(whole).area > AREA_EPS:
         raise ValueError(f"{label}: parts do not cover the whole exactly")
     for i, a in enumerate(parts):
-        for b in parts[i + 1:]:
+        for b in parts[i + 1 :]:
             if a.intersection(b).area > AREA_EPS:
                 raise ValueError(f"{label}: parts overlap")
 
 
 def dump(data: dict[str, Any]) -> str:
     """One record per line: small, diff-friendly, still valid JSON."""
+
     def one(obj: Any) -> str:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
@@ -469,8 +521,7 @@ def dump(data: dict[str, Any]) -> str:
     for i, key in enumerate(("places", "roads", "landmarks")):
         items = data[key]
         lines.append(f'"{key}":[')
-        lines.extend(one(item) + ("," if j < len(items) - 1 else "") for j, item in
-                     enumerate(items))
+        lines.extend(one(item) + ("," if j < len(items) - 1 else "") for j, item in enumerate(items))
         lines.append("]," if i < 2 else "]")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -486,9 +537,11 @@ def main() -> int:
             continue
         text = dump(data)
         OUT.write_text(text, encoding="utf-8")
-        print(f"seed {BASE_SEED + attempt}: wrote {OUT.name} "
-              f"({len(text.encode()) // 1024} KB, {len(data['places'])} places, "
-              f"{len(data['roads'])} roads, {len(data['landmarks'])} landmarks)")
+        print(
+            f"seed {BASE_SEED + attempt}: wrote {OUT.name} "
+            f"({len(text.encode()) // 1024} KB, {len(data['places'])} places, "
+            f"{len(data['roads'])} roads, {len(data['landmarks'])} landmarks)"
+        )
         return 0
     print(f"no seed passed the checks; last error: {last_error}", file=sys.stderr)
     return 1

@@ -5,29 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('kind', models.CharField(choices=[('city', 'City'), ('town', 'Town'), ('street', 'Street'), ('village', 'Village'), ('community', 'Community')], max_length=16, verbose_name='kind')),
-                ('center_lat', models.FloatField(blank=True, null=True)),
-                ('center_lng', models.FloatField(blank=True, null=True)),
-                ('boundary', models.JSONField(blank=True, null=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "City"),
+                            ("town", "Town"),
+                            ("street", "Street"),
+                            ("village", "Village"),
+                            ("community", "Community"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("center_lat", models.FloatField(blank=True, null=True)),
+                ("center_lng", models.FloatField(blank=True, null=True)),
+                ("boundary", models.JSONField(blank=True, null=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'place',
-                'verbose_name_plural': 'places',
-                'ordering': ['code'],
+                "verbose_name": "place",
+                "verbose_name_plural": "places",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -6,32 +6,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('places', '0001_initial'),
+        ("places", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='place',
-            name='code',
-            field=models.CharField(max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9._-]*$', "Lower-case letters, digits, '.', '_' and '-'.")]),
+            model_name="place",
+            name="code",
+            field=models.CharField(
+                max_length=64,
+                unique=True,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z0-9][a-z0-9._-]*$", "Lower-case letters, digits, '.', '_' and '-'."
+                    )
+                ],
+            ),
         ),
         migrations.CreateModel(
-            name='NamedFeature',
+            name="NamedFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('kind', models.CharField(choices=[('road', 'Road'), ('landmark', 'Landmark')], max_length=16, verbose_name='kind')),
-                ('aliases', models.JSONField(blank=True, default=list, verbose_name='aliases')),
-                ('geometry', models.JSONField(verbose_name='geometry')),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('place', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='features', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("road", "Road"), ("landmark", "Landmark")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("aliases", models.JSONField(blank=True, default=list, verbose_name="aliases")),
+                ("geometry", models.JSONField(verbose_name="geometry")),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "place",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="features",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'named road or landmark',
-                'verbose_name_plural': 'named roads and landmarks',
-                'ordering': ['kind', 'name'],
+                "verbose_name": "named road or landmark",
+                "verbose_name_plural": "named roads and landmarks",
+                "ordering": ["kind", "name"],
             },
         ),
     ]

@@ -5,56 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0003_clock_warnings'),
+        ("accounts", "0001_initial"),
+        ("cases", "0003_clock_warnings"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportingPartner',
+            name="ReportingPartner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(max_length=20, unique=True, verbose_name='phone')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('kind', models.CharField(choices=[('rider', 'Delivery rider'), ('courier', 'Courier'), ('grid', 'Grid worker')], max_length=8, verbose_name='kind')),
-                ('station', models.CharField(help_text='The delivery station, company or grid they belong to.', max_length=100, verbose_name='station')),
-                ('verified', models.BooleanField(default=False, verbose_name='verified')),
-                ('created_at', models.DateTimeField()),
-                ('unit', models.ForeignKey(blank=True, help_text='The community or street whose staff look after this partner.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='partners', to='accounts.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone", models.CharField(max_length=20, unique=True, verbose_name="phone")),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("rider", "Delivery rider"),
+                            ("courier", "Courier"),
+                            ("grid", "Grid worker"),
+                        ],
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "station",
+                    models.CharField(
+                        help_text="The delivery station, company or grid they belong to.",
+                        max_length=100,
+                        verbose_name="station",
+                    ),
+                ),
+                ("verified", models.BooleanField(default=False, verbose_name="verified")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The community or street whose staff look after this partner.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partners",
+                        to="accounts.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reporting partner',
-                'verbose_name_plural': 'reporting partners',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "reporting partner",
+                "verbose_name_plural": "reporting partners",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerReport',
+            name="PartnerReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='partner_report', to='cases.case')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='public.reportingpartner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partner_report",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="public.reportingpartner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReportKey',
+            name="ReportKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="cases.case"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='reportingpartner',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['rider', 'courier', 'grid'])), name='partner_kind_valid'),
+            model_name="reportingpartner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["rider", "courier", "grid"])), name="partner_kind_valid"
+            ),
         ),
     ]

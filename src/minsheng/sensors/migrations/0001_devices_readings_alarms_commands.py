@@ -6,308 +6,679 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0001_initial'),
-        ('places', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("cases", "0001_initial"),
+        ("places", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeviceType',
+            name="DeviceType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('kind', models.CharField(choices=[('outfall', 'Outfall'), ('pumping_station', 'Pumping station'), ('rain_node', 'Rainwater pipe node'), ('sewage_node', 'Sewage pipe node')], max_length=24, verbose_name='kind')),
-                ('quantities', models.JSONField(blank=True, default=list, verbose_name='quantities')),
-                ('normal_ranges', models.JSONField(blank=True, default=dict, help_text='Per quantity, [low, high]; null for no bound, e.g. {"level": [null, 1.2]}.', verbose_name='normal ranges')),
-                ('has_valve', models.BooleanField(default=False, verbose_name='has a valve')),
-                ('rules', models.JSONField(blank=True, default=dict, verbose_name='detection rules')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("outfall", "Outfall"),
+                            ("pumping_station", "Pumping station"),
+                            ("rain_node", "Rainwater pipe node"),
+                            ("sewage_node", "Sewage pipe node"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("quantities", models.JSONField(blank=True, default=list, verbose_name="quantities")),
+                (
+                    "normal_ranges",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Per quantity, [low, high]; null for no bound, e.g. {"level": [null, 1.2]}.',
+                        verbose_name="normal ranges",
+                    ),
+                ),
+                ("has_valve", models.BooleanField(default=False, verbose_name="has a valve")),
+                ("rules", models.JSONField(blank=True, default=dict, verbose_name="detection rules")),
             ],
             options={
-                'verbose_name': 'device type',
-                'verbose_name_plural': 'device types',
-                'ordering': ['code'],
+                "verbose_name": "device type",
+                "verbose_name_plural": "device types",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='RainPeriod',
+            name="RainPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
             ],
             options={
-                'verbose_name': 'rain period',
-                'verbose_name_plural': 'rain periods',
-                'ordering': ['-started_at'],
+                "verbose_name": "rain period",
+                "verbose_name_plural": "rain periods",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('device_id', models.SlugField(max_length=64, unique=True, verbose_name='device id')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('kind', models.CharField(choices=[('outfall', 'Outfall'), ('pumping_station', 'Pumping station'), ('rain_node', 'Rainwater pipe node'), ('sewage_node', 'Sewage pipe node')], max_length=24, verbose_name='kind')),
-                ('lat', models.FloatField(verbose_name='latitude')),
-                ('lng', models.FloatField(verbose_name='longitude')),
-                ('quantities', models.JSONField(blank=True, default=list, verbose_name='quantities')),
-                ('normal_ranges', models.JSONField(blank=True, default=dict, verbose_name='normal ranges')),
-                ('has_valve', models.BooleanField(blank=True, help_text='Empty: as its type.', null=True, verbose_name='has a valve')),
-                ('rules', models.JSONField(blank=True, default=dict, verbose_name='detection rules')),
-                ('mqtt_password_hash', models.CharField(blank=True, max_length=256)),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('unknown', 'Never reported'), ('online', 'Online'), ('offline', 'Offline')], default='unknown', max_length=16, verbose_name='status')),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True, verbose_name='last reading')),
-                ('last_values', models.JSONField(blank=True, default=dict)),
-                ('valve_position', models.FloatField(blank=True, null=True, verbose_name='valve position (% open)')),
-                ('owner_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='accounts.unit')),
-                ('place', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place')),
-                ('device_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='sensors.devicetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("device_id", models.SlugField(max_length=64, unique=True, verbose_name="device id")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("outfall", "Outfall"),
+                            ("pumping_station", "Pumping station"),
+                            ("rain_node", "Rainwater pipe node"),
+                            ("sewage_node", "Sewage pipe node"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("lat", models.FloatField(verbose_name="latitude")),
+                ("lng", models.FloatField(verbose_name="longitude")),
+                ("quantities", models.JSONField(blank=True, default=list, verbose_name="quantities")),
+                ("normal_ranges", models.JSONField(blank=True, default=dict, verbose_name="normal ranges")),
+                (
+                    "has_valve",
+                    models.BooleanField(
+                        blank=True, help_text="Empty: as its type.", null=True, verbose_name="has a valve"
+                    ),
+                ),
+                ("rules", models.JSONField(blank=True, default=dict, verbose_name="detection rules")),
+                ("mqtt_password_hash", models.CharField(blank=True, max_length=256)),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("unknown", "Never reported"), ("online", "Online"), ("offline", "Offline")],
+                        default="unknown",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True, verbose_name="last reading")),
+                ("last_values", models.JSONField(blank=True, default=dict)),
+                (
+                    "valve_position",
+                    models.FloatField(blank=True, null=True, verbose_name="valve position (% open)"),
+                ),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                    ),
+                ),
+                (
+                    "device_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="sensors.devicetype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'device',
-                'verbose_name_plural': 'devices',
-                'ordering': ['device_id'],
+                "verbose_name": "device",
+                "verbose_name_plural": "devices",
+                "ordering": ["device_id"],
             },
         ),
         migrations.CreateModel(
-            name='Command',
+            name="Command",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('command_id', models.CharField(max_length=32, unique=True)),
-                ('action', models.CharField(choices=[('close_valve', 'Close valve'), ('open_valve', 'Open valve'), ('set_position', 'Set valve position')], max_length=16, verbose_name='action')),
-                ('position', models.FloatField(blank=True, null=True, verbose_name='valve position (% open)')),
-                ('state', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sent', 'Sent, awaiting acknowledgement'), ('acked', 'Acknowledged'), ('failed', 'Failed')], default='pending', max_length=8, verbose_name='state')),
-                ('sent_by_label', models.CharField(blank=True, max_length=64)),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField()),
-                ('acked_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('ack', models.JSONField(blank=True, default=dict)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sensor_commands', to='cases.case')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sent_by_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commands', to='sensors.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("command_id", models.CharField(max_length=32, unique=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("close_valve", "Close valve"),
+                            ("open_valve", "Open valve"),
+                            ("set_position", "Set valve position"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "position",
+                    models.FloatField(blank=True, null=True, verbose_name="valve position (% open)"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("sent", "Sent, awaiting acknowledgement"),
+                            ("acked", "Acknowledged"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="state",
+                    ),
+                ),
+                ("sent_by_label", models.CharField(blank=True, max_length=64)),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField()),
+                ("acked_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("ack", models.JSONField(blank=True, default=dict)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sensor_commands",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sent_by_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commands",
+                        to="sensors.device",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'command',
-                'verbose_name_plural': 'commands',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('send_command', 'Can send commands to devices of their unit')],
+                "verbose_name": "command",
+                "verbose_name_plural": "commands",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("send_command", "Can send commands to devices of their unit")],
             },
         ),
         migrations.CreateModel(
-            name='Alarm',
+            name="Alarm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('threshold', 'Outside normal range'), ('rate', 'Sudden change'), ('dry_weather', 'Flow in dry weather'), ('baseline', 'Unusual for the hour'), ('silence', 'Device offline')], max_length=16, verbose_name='rule')),
-                ('quantity', models.CharField(blank=True, max_length=16, verbose_name='quantity')),
-                ('state', models.CharField(choices=[('active', 'Active'), ('cleared', 'Cleared')], default='active', max_length=8, verbose_name='state')),
-                ('condition_since', models.DateTimeField(verbose_name='condition since')),
-                ('raised_at', models.DateTimeField(verbose_name='raised at')),
-                ('cleared_at', models.DateTimeField(blank=True, null=True, verbose_name='cleared at')),
-                ('value', models.FloatField(blank=True, null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('message', models.CharField(blank=True, max_length=200)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sensor_alarms', to='cases.case')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alarms', to='sensors.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("threshold", "Outside normal range"),
+                            ("rate", "Sudden change"),
+                            ("dry_weather", "Flow in dry weather"),
+                            ("baseline", "Unusual for the hour"),
+                            ("silence", "Device offline"),
+                        ],
+                        max_length=16,
+                        verbose_name="rule",
+                    ),
+                ),
+                ("quantity", models.CharField(blank=True, max_length=16, verbose_name="quantity")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("active", "Active"), ("cleared", "Cleared")],
+                        default="active",
+                        max_length=8,
+                        verbose_name="state",
+                    ),
+                ),
+                ("condition_since", models.DateTimeField(verbose_name="condition since")),
+                ("raised_at", models.DateTimeField(verbose_name="raised at")),
+                ("cleared_at", models.DateTimeField(blank=True, null=True, verbose_name="cleared at")),
+                ("value", models.FloatField(blank=True, null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("message", models.CharField(blank=True, max_length=200)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sensor_alarms",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alarms",
+                        to="sensors.device",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'alarm',
-                'verbose_name_plural': 'alarms',
-                'ordering': ['-raised_at', '-id'],
+                "verbose_name": "alarm",
+                "verbose_name_plural": "alarms",
+                "ordering": ["-raised_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DeviceEvent',
+            name="DeviceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('action', models.CharField(max_length=32)),
-                ('actor_label', models.CharField(blank=True, max_length=64)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('actor_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('alarm', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='sensors.alarm')),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.case')),
-                ('command', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='sensors.command')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='sensors.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("action", models.CharField(max_length=32)),
+                ("actor_label", models.CharField(blank=True, max_length=64)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "actor_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "alarm",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="sensors.alarm",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "command",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="sensors.command",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="sensors.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Gateway',
+            name="Gateway",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('owner_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'gateway',
-                'verbose_name_plural': 'gateways',
-                'ordering': ['code'],
+                "verbose_name": "gateway",
+                "verbose_name_plural": "gateways",
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='device',
-            name='gateway',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='devices', to='sensors.gateway'),
+            model_name="device",
+            name="gateway",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="devices",
+                to="sensors.gateway",
+            ),
         ),
         migrations.CreateModel(
-            name='InboundBatch',
+            name="InboundBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('readings', models.JSONField(default=list)),
-                ('taken_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("readings", models.JSONField(default=list)),
+                ("taken_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(condition=models.Q(('taken_at__isnull', True)), fields=['id'], name='inbound_waiting')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("taken_at__isnull", True)), fields=["id"], name="inbound_waiting"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reading',
+            name="Reading",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ts', models.DateTimeField()),
-                ('flow', models.FloatField(null=True)),
-                ('level', models.FloatField(null=True)),
-                ('cod', models.FloatField(null=True)),
-                ('ph', models.FloatField(null=True)),
-                ('conductivity', models.FloatField(null=True)),
-                ('valve', models.FloatField(null=True)),
-                ('device', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sensors.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ts", models.DateTimeField()),
+                ("flow", models.FloatField(null=True)),
+                ("level", models.FloatField(null=True)),
+                ("cod", models.FloatField(null=True)),
+                ("ph", models.FloatField(null=True)),
+                ("conductivity", models.FloatField(null=True)),
+                ("valve", models.FloatField(null=True)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sensors.device",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReadingHour',
+            name="ReadingHour",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('n', models.PositiveIntegerField(default=0)),
-                ('stats', models.JSONField(default=dict)),
-                ('device', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sensors.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("n", models.PositiveIntegerField(default=0)),
+                ("stats", models.JSONField(default=dict)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sensors.device",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RejectCounter',
+            name="RejectCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=8)),
-                ('reason', models.CharField(max_length=32)),
-                ('count', models.BigIntegerField(default=0)),
-                ('last_at', models.DateTimeField()),
-                ('last_detail', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=8)),
+                ("reason", models.CharField(max_length=32)),
+                ("count", models.BigIntegerField(default=0)),
+                ("last_at", models.DateTimeField()),
+                ("last_detail", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['source', 'reason'],
-                'constraints': [models.UniqueConstraint(fields=('source', 'reason'), name='reject_counter_unique')],
+                "ordering": ["source", "reason"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source", "reason"), name="reject_counter_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SensorKey',
+            name="SensorKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=64, verbose_name='name')),
-                ('prefix', models.CharField(max_length=12)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked', models.BooleanField(default=False)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='sensors.device')),
-                ('gateway', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='sensors.gateway')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=64, verbose_name="name")),
+                ("prefix", models.CharField(max_length=12)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked", models.BooleanField(default=False)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="sensors.device",
+                    ),
+                ),
+                (
+                    "gateway",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="sensors.gateway",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sensor API key',
-                'verbose_name_plural': 'sensor API keys',
+                "verbose_name": "sensor API key",
+                "verbose_name_plural": "sensor API keys",
             },
         ),
         migrations.AddIndex(
-            model_name='command',
-            index=models.Index(condition=models.Q(('state', 'pending')), fields=['created_at'], name='command_pending'),
+            model_name="command",
+            index=models.Index(
+                condition=models.Q(("state", "pending")), fields=["created_at"], name="command_pending"
+            ),
         ),
         migrations.AddIndex(
-            model_name='command',
-            index=models.Index(condition=models.Q(('state__in', ['pending', 'sent'])), fields=['expires_at'], name='command_open_expiry'),
+            model_name="command",
+            index=models.Index(
+                condition=models.Q(("state__in", ["pending", "sent"])),
+                fields=["expires_at"],
+                name="command_open_expiry",
+            ),
         ),
         migrations.AddIndex(
-            model_name='command',
-            index=models.Index(fields=['device', '-created_at'], name='sensors_com_device__f22553_idx'),
+            model_name="command",
+            index=models.Index(fields=["device", "-created_at"], name="sensors_com_device__f22553_idx"),
         ),
         migrations.AddConstraint(
-            model_name='command',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['close_valve', 'open_valve', 'set_position'])), name='command_action_valid'),
+            model_name="command",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("action__in", ["close_valve", "open_valve", "set_position"])),
+                name="command_action_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='command',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'sent', 'acked', 'failed'])), name='command_state_valid'),
+            model_name="command",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["pending", "sent", "acked", "failed"])),
+                name="command_state_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='alarm',
-            index=models.Index(fields=['device', '-raised_at'], name='sensors_ala_device__ce5317_idx'),
+            model_name="alarm",
+            index=models.Index(fields=["device", "-raised_at"], name="sensors_ala_device__ce5317_idx"),
         ),
         migrations.AddConstraint(
-            model_name='alarm',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'active')), fields=('device', 'rule', 'quantity'), name='alarm_one_active'),
+            model_name="alarm",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "active")),
+                fields=("device", "rule", "quantity"),
+                name="alarm_one_active",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alarm',
-            constraint=models.CheckConstraint(condition=models.Q(('rule__in', ['threshold', 'rate', 'dry_weather', 'baseline', 'silence'])), name='alarm_rule_valid'),
+            model_name="alarm",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rule__in", ["threshold", "rate", "dry_weather", "baseline", "silence"])),
+                name="alarm_rule_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alarm',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['active', 'cleared'])), name='alarm_state_valid'),
+            model_name="alarm",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["active", "cleared"])), name="alarm_state_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deviceevent',
-            index=models.Index(fields=['device', 'at'], name='sensors_dev_device__7f02a3_idx'),
+            model_name="deviceevent",
+            index=models.Index(fields=["device", "at"], name="sensors_dev_device__7f02a3_idx"),
         ),
         migrations.AddIndex(
-            model_name='device',
-            index=models.Index(fields=['owner_unit', 'device_id'], name='sensors_dev_owner_u_1f2c0a_idx'),
+            model_name="device",
+            index=models.Index(fields=["owner_unit", "device_id"], name="sensors_dev_owner_u_1f2c0a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='device',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['outfall', 'pumping_station', 'rain_node', 'sewage_node'])), name='device_kind_valid'),
+            model_name="device",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["outfall", "pumping_station", "rain_node", "sewage_node"])),
+                name="device_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='device',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['unknown', 'online', 'offline'])), name='device_status_valid'),
+            model_name="device",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["unknown", "online", "offline"])),
+                name="device_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reading',
-            index=models.Index(fields=['ts'], name='reading_ts'),
+            model_name="reading",
+            index=models.Index(fields=["ts"], name="reading_ts"),
         ),
         migrations.AddConstraint(
-            model_name='reading',
-            constraint=models.UniqueConstraint(fields=('device', 'ts'), name='reading_device_ts_unique'),
+            model_name="reading",
+            constraint=models.UniqueConstraint(fields=("device", "ts"), name="reading_device_ts_unique"),
         ),
         migrations.AddIndex(
-            model_name='readinghour',
-            index=models.Index(fields=['hour'], name='reading_hour_hour'),
+            model_name="readinghour",
+            index=models.Index(fields=["hour"], name="reading_hour_hour"),
         ),
         migrations.AddConstraint(
-            model_name='readinghour',
-            constraint=models.UniqueConstraint(fields=('device', 'hour'), name='reading_hour_unique'),
+            model_name="readinghour",
+            constraint=models.UniqueConstraint(fields=("device", "hour"), name="reading_hour_unique"),
         ),
         migrations.AddConstraint(
-            model_name='sensorkey',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('device__isnull', False), ('gateway__isnull', True)), models.Q(('device__isnull', True), ('gateway__isnull', False)), _connector='OR'), name='sensor_key_one_holder'),
+            model_name="sensorkey",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("device__isnull", False), ("gateway__isnull", True)),
+                    models.Q(("device__isnull", True), ("gateway__isnull", False)),
+                    _connector="OR",
+                ),
+                name="sensor_key_one_holder",
+            ),
         ),
     ]

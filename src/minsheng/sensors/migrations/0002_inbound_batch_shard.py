@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sensors', '0001_devices_readings_alarms_commands'),
+        ("sensors", "0001_devices_readings_alarms_commands"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundbatch',
-            name='shard',
+            model_name="inboundbatch",
+            name="shard",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='inboundbatch',
-            name='shards',
+            model_name="inboundbatch",
+            name="shards",
             field=models.PositiveSmallIntegerField(default=1),
         ),
     ]

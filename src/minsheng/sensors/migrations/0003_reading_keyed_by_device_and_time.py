@@ -20,8 +20,9 @@ class CreateModelWithoutRowid(migrations.CreateModel):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.name)
-        if (schema_editor.connection.vendor == "sqlite"
-                and self.allow_migrate_model(schema_editor.connection.alias, model)):
+        if schema_editor.connection.vendor == "sqlite" and self.allow_migrate_model(
+            schema_editor.connection.alias, model
+        ):
             sql, params = schema_editor.table_sql(model)
             schema_editor.execute(f"{sql} WITHOUT ROWID", params or None)
         else:
@@ -41,24 +42,32 @@ def copy_back(apps, schema_editor):
     schema_editor.execute(f"INSERT INTO {old} ({COLUMNS}) SELECT {COLUMNS} FROM {new}")  # noqa: S608
     schema_editor.execute(
         f"INSERT INTO {old} ({COLUMNS}) SELECT {COLUMNS} FROM {recent} r WHERE NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {new} n WHERE n.device_id = r.device_id AND n.ts = r.ts)")
+        f"(SELECT 1 FROM {new} n WHERE n.device_id = r.device_id AND n.ts = r.ts)"
+    )
 
 
 def reading_fields(*key):
     """The columns both tables have (``ReadingColumns``), keyed by ``key``."""
     return [
-        ("pk", models.CompositePrimaryKey(*key, blank=True, editable=False, primary_key=True,
-                                          serialize=False)),
+        (
+            "pk",
+            models.CompositePrimaryKey(*key, blank=True, editable=False, primary_key=True, serialize=False),
+        ),
         ("ts", models.DateTimeField()),
-        *((q, models.FloatField(null=True))
-          for q in ("flow", "level", "cod", "ph", "conductivity", "valve")),
-        ("device", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                                     related_name="+", to="sensors.device")),
+        *((q, models.FloatField(null=True)) for q in ("flow", "level", "cod", "ph", "conductivity", "valve")),
+        (
+            "device",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="sensors.device",
+            ),
+        ),
     ]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("sensors", "0002_inbound_batch_shard"),
     ]

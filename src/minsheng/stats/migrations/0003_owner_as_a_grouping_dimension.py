@@ -11,27 +11,26 @@ def forget_rollups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stats', '0002_keys_without_nulls'),
+        ("stats", "0002_keys_without_nulls"),
     ]
 
     operations = [
         migrations.RunPython(forget_rollups, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='rollup',
-            index=models.Index(fields=['owner_id', 'gset', 'grain', 'period'], name='stats_rollup_owner'),
+            model_name="rollup",
+            index=models.Index(fields=["owner_id", "gset", "grain", "period"], name="stats_rollup_owner"),
         ),
         migrations.AddIndex(
-            model_name='rollup',
-            index=models.Index(fields=['channel', 'gset', 'grain', 'period'], name='stats_rollup_channel'),
+            model_name="rollup",
+            index=models.Index(fields=["channel", "gset", "grain", "period"], name="stats_rollup_channel"),
         ),
         migrations.AddIndex(
-            model_name='rollupduration',
-            index=models.Index(fields=['owner_id', 'gset', 'grain', 'period'], name='stats_dur_owner'),
+            model_name="rollupduration",
+            index=models.Index(fields=["owner_id", "gset", "grain", "period"], name="stats_dur_owner"),
         ),
         migrations.AddIndex(
-            model_name='rollupduration',
-            index=models.Index(fields=['channel', 'gset', 'grain', 'period'], name='stats_dur_channel'),
+            model_name="rollupduration",
+            index=models.Index(fields=["channel", "gset", "grain", "period"], name="stats_dur_channel"),
         ),
     ]

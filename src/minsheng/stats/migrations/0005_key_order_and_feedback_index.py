@@ -6,37 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stats', '0004_fewer_grouping_sets'),
+        ("stats", "0004_fewer_grouping_sets"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='rollup',
-            name='stats_rollup_key',
+            model_name="rollup",
+            name="stats_rollup_key",
         ),
         migrations.RemoveConstraint(
-            model_name='rollupduration',
-            name='stats_dur_key',
+            model_name="rollupduration",
+            name="stats_dur_key",
         ),
         migrations.RemoveIndex(
-            model_name='rollup',
-            name='stats_rollup_town',
+            model_name="rollup",
+            name="stats_rollup_town",
         ),
         migrations.RemoveIndex(
-            model_name='rollupduration',
-            name='stats_dur_town',
+            model_name="rollupduration",
+            name="stats_dur_town",
         ),
         migrations.AddConstraint(
-            model_name='rollup',
-            constraint=models.UniqueConstraint(fields=('gset', 'grain', 'period', 'town_id', 'matter_id', 'channel', 'unit_id', 'owner_id', 'kind'), name='stats_rollup_unique'),
+            model_name="rollup",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "gset",
+                    "grain",
+                    "period",
+                    "town_id",
+                    "matter_id",
+                    "channel",
+                    "unit_id",
+                    "owner_id",
+                    "kind",
+                ),
+                name="stats_rollup_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rollupduration',
-            constraint=models.UniqueConstraint(fields=('gset', 'grain', 'period', 'town_id', 'matter_id', 'channel', 'unit_id', 'owner_id', 'name', 'bucket'), name='stats_dur_unique'),
+            model_name="rollupduration",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "gset",
+                    "grain",
+                    "period",
+                    "town_id",
+                    "matter_id",
+                    "channel",
+                    "unit_id",
+                    "owner_id",
+                    "name",
+                    "bucket",
+                ),
+                name="stats_dur_unique",
+            ),
         ),
-            migrations.RunSQL(
+        migrations.RunSQL(
             "CREATE INDEX IF NOT EXISTS stats_feedback_met ON cases_caseclock (case_id, met_at) "
             "WHERE name = 'feedback'",
             "DROP INDEX IF EXISTS stats_feedback_met",

@@ -107,7 +107,7 @@ def _span(delta: dt.timedelta) -> str:
 
 @register.filter
 def due_words(due: dt.datetime | None) -> str:
-    """"due in 3 minutes" or "overdue by 2 hours", against the application's clock."""
+    """ "due in 3 minutes" or "overdue by 2 hours", against the application's clock."""
     if due is None:
         return ""
     now = clock.now()

@@ -8,8 +8,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=str(DEMO_CATALOG))
-        parser.add_argument("--deactivate-missing", action="store_true",
-                            help="deactivate matters that the file no longer lists")
+        parser.add_argument(
+            "--deactivate-missing",
+            action="store_true",
+            help="deactivate matters that the file no longer lists",
+        )
 
     def handle(self, *args, path: str, deactivate_missing: bool, **options):
         try:

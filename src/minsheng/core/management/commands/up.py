@@ -24,13 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true")
-        parser.add_argument("--no-sensors", action="store_true",
-                            help="neither the sensor ingest nor the device simulator")
-        parser.add_argument("--no-simulator", action="store_true",
-                            help="ingest sensors but do not simulate the demo devices")
+        parser.add_argument(
+            "--no-sensors", action="store_true", help="neither the sensor ingest nor the device simulator"
+        )
+        parser.add_argument(
+            "--no-simulator", action="store_true", help="ingest sensors but do not simulate the demo devices"
+        )
 
-    def _children(self, host: str, port: int, *, worker: bool, sensors: bool,
-                  simulator: bool) -> list[tuple[str, list[str]]]:
+    def _children(
+        self, host: str, port: int, *, worker: bool, sensors: bool, simulator: bool
+    ) -> list[tuple[str, list[str]]]:
         me = [sys.executable, "-m", "minsheng"]
         out = [("web", [*me, "serve", "--host", host, "--port", str(port)])]
         if worker:
@@ -39,17 +42,30 @@ class Command(BaseCommand):
             city_broker = bool(os.environ.get("MQTT_URL"))
             out.append(("sensors", [*me, "sensors", *([] if city_broker else ["--embedded"])]))
             if simulator:
-                out.append(("simulator", [
-                    *me, "simulate-devices", "--demo", "--count", "6",
-                    "--http-url", f"http://{host}:{port}",
-                    *([] if city_broker else ["--embedded"])]))
+                out.append(
+                    (
+                        "simulator",
+                        [
+                            *me,
+                            "simulate-devices",
+                            "--demo",
+                            "--count",
+                            "6",
+                            "--http-url",
+                            f"http://{host}:{port}",
+                            *([] if city_broker else ["--embedded"]),
+                        ],
+                    )
+                )
         return out
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, no_sensors: bool,
-               no_simulator: bool, **options):
+    def handle(
+        self, *args, host: str, port: int, no_worker: bool, no_sensors: bool, no_simulator: bool, **options
+    ):
         procs: list[tuple[str, subprocess.Popen]] = []
-        children = self._children(host, port, worker=not no_worker, sensors=not no_sensors,
-                                  simulator=not no_simulator)
+        children = self._children(
+            host, port, worker=not no_worker, sensors=not no_sensors, simulator=not no_simulator
+        )
         for name, cmd in children:
             procs.append((name, subprocess.Popen(cmd)))  # noqa: S603  (our own entry point)
             self.stdout.write(f"started {name} (pid {procs[-1][1].pid})")

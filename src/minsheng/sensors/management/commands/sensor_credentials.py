@@ -1,9 +1,9 @@
 """``minsheng sensor-credentials``: how devices prove who they are.
 
-    minsheng sensor-credentials password DEVICE_ID      # new broker password (shown once)
-    minsheng sensor-credentials key --device DEVICE_ID  # HTTP API key for one device
-    minsheng sensor-credentials key --gateway CODE      # ... or for a gateway's devices
-    minsheng sensor-credentials mosquitto --out DIR     # password_file + acl_file for Mosquitto
+minsheng sensor-credentials password DEVICE_ID      # new broker password (shown once)
+minsheng sensor-credentials key --device DEVICE_ID  # HTTP API key for one device
+minsheng sensor-credentials key --gateway CODE      # ... or for a gateway's devices
+minsheng sensor-credentials mosquitto --out DIR     # password_file + acl_file for Mosquitto
 """
 
 from __future__ import annotations
@@ -32,9 +32,14 @@ class Command(BaseCommand):
         key.add_argument("--name", default="")
         mq = sub.add_parser("mosquitto", help="password_file and acl_file for Mosquitto")
         mq.add_argument("--out", required=True, help="directory to write passwd and acl into")
-        mq.add_argument("--service-user", action="append", default=[], metavar="USER=PASSWORD",
-                        help="a login of Minsheng's own (the ingest process), repeatable; "
-                             "it may read and write everything under the prefix")
+        mq.add_argument(
+            "--service-user",
+            action="append",
+            default=[],
+            metavar="USER=PASSWORD",
+            help="a login of Minsheng's own (the ingest process), repeatable; "
+            "it may read and write everything under the prefix",
+        )
 
     def handle(self, *args, what, **options):
         if what == "password":
@@ -70,5 +75,4 @@ class Command(BaseCommand):
             (out / "passwd").write_text(passwd, encoding="utf-8")
             os.chmod(out / "passwd", 0o600)
             (out / "acl").write_text(acl, encoding="utf-8")
-            self.stdout.write(f"wrote {out / 'passwd'} ({passwd.count(chr(10))} logins) and "
-                              f"{out / 'acl'}")
+            self.stdout.write(f"wrote {out / 'passwd'} ({passwd.count(chr(10))} logins) and {out / 'acl'}")

@@ -20,15 +20,15 @@ class Command(BaseCommand):
     help = "Refresh the statistics rollups (once, or every --every seconds)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--every", type=float, default=0,
-                            help="repeat every this many seconds (0: once)")
-        parser.add_argument("--max-days", type=int, default=None,
-                            help="recompute at most this many days per run")
-        parser.add_argument("--rebuild", action="store_true",
-                            help="forget the rollups and build them from scratch")
+        parser.add_argument("--every", type=float, default=0, help="repeat every this many seconds (0: once)")
+        parser.add_argument(
+            "--max-days", type=int, default=None, help="recompute at most this many days per run"
+        )
+        parser.add_argument(
+            "--rebuild", action="store_true", help="forget the rollups and build them from scratch"
+        )
 
-    def handle(self, *args: Any, every: float, max_days: int | None, rebuild: bool,
-               **options: Any) -> None:
+    def handle(self, *args: Any, every: float, max_days: int | None, rebuild: bool, **options: Any) -> None:
         stop = threading.Event()
         while True:
             result = refresh_rollups(max_days=max_days, rebuild=rebuild)
