@@ -43,6 +43,22 @@ def test_sign_breach_escalates_to_subcentre_with_event_and_one_notification(city
     assert case.supervision_count == 1
 
 
+def test_every_breach_in_one_pass_counts_as_a_supervision(city, now):
+    case = _village_case(city)  # sign, feedback and resolve clocks running
+    now.advance(days=30)  # all three overdue, acted on in one batch
+    assert run_pass(deliver=False).breached == 3
+
+    breaches = CaseEvent.objects.filter(case=case, action="clock_breach")
+    assert sorted(breaches.values_list("data__clock", flat=True)) == ["feedback", "resolve", "sign"]
+    case.refresh_from_db()
+    assert case.supervision_count == breaches.count() == 3
+
+    # A supervision by hand counts on top of the automatic ones.
+    actions.supervise_case(city.actor("sub_east"), case.pk, note="今天内处理")
+    case.refresh_from_db()
+    assert case.supervision_count == 4
+
+
 def test_warning_comes_at_eighty_percent_and_only_once(city, now):
     case = intake(city)  # road.manhole → roads department, sign limit 1 minute
     now.advance(seconds=47)

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
@@ -99,8 +100,10 @@ def breach_clock(clock_: CaseClock, at: dt.datetime) -> None:
         "escalated_to": above.code if above else None,
     }
     _event(case, "clock_breach", at, _("%(clock)s limit passed") % {"clock": clock_.get_name_display()}, data)
-    Case.objects.filter(pk=case.pk).update(supervision_count=case.supervision_count + 1)
-    case.supervision_count += 1
+    # Counted in the database: each clock of a batch carries its own copy of the case, so
+    # a count taken from that copy would lose the other clocks' breaches.
+    Case.objects.filter(pk=case.pk).update(supervision_count=F("supervision_count") + 1)
+    case.refresh_from_db(fields=["supervision_count"])
     if above is not None:
         _event(
             case,
