@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -23,6 +24,18 @@ SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
 DEBUG = os.environ.get("DEBUG", "0") == "1"
 if ENV == "production" and (SECRET_KEY == DEV_SECRET or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 32+ characters in production.")
+
+if os.environ.get("MINSHENG_CLOCK"):
+    # A moved clock (core.clock) is for tests and demos: checked here so that a typo fails at
+    # start-up, and never allowed in production.
+    from minsheng.core.clock import parse_instant
+
+    try:
+        parse_instant(os.environ["MINSHENG_CLOCK"])
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    if ENV == "production":
+        raise ImproperlyConfigured("MINSHENG_CLOCK moves the clock for tests; it is refused in production.")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 if ENV != "production":
@@ -90,7 +103,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     url = os.environ.get("DATABASE_URL")
     if url and not url.startswith("sqlite"):
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -133,7 +146,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (

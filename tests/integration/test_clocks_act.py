@@ -1,20 +1,18 @@
 """Clocks that act: warnings, breaches, escalation, and a worker that can be killed."""
 
-import datetime as dt
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from django.db import connection
 
 from minsheng.cases import actions
 from minsheng.cases.models import CaseClock, CaseEvent
 from minsheng.notify.models import OutboxMessage
 from minsheng.worker.loop import run_pass
 from tests.common.factories import intake
+from tests.common.processes import child_env
 
 pytestmark = pytest.mark.django_db
 
@@ -102,9 +100,10 @@ def test_clock_met_in_time_never_breaches(city, now):
 @pytest.mark.django_db(transaction=True)
 def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(city, now, tmp_path):
     cases = [intake(city, phone="") for _ in range(120)]
-    # The worker runs on the real clock, so move every sign limit into the past instead.
-    CaseClock.objects.filter(name="sign").update(due_at=now() - dt.timedelta(minutes=5), warn_at=None)
-    env = _worker_env()
+    # The worker runs on this test's clock (core.clock.child_env), two minutes on: every
+    # sign limit (1 minute) is past, the dispatch (5 minutes) and longer ones are not.
+    now.advance(minutes=2)
+    env = child_env()
     cmd = [sys.executable, "-m", "minsheng", "worker", "--batch", "10", "--max-sleep", "0.05"]
     proc = subprocess.Popen(  # noqa: S603  (our own entry point)
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -126,16 +125,3 @@ def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(city, now, tm
     for case in cases:
         assert CaseEvent.objects.filter(case=case, action="clock_breach").count() == 1
         assert OutboxMessage.objects.filter(case=case, kind="clock_breach").count() == 2
-
-
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{settings_dict['NAME']}"
-    else:
-        env["DATABASE_URL"] = (
-            f"postgresql://{settings_dict['USER']}@{settings_dict['HOST']}:"
-            f"{settings_dict['PORT']}/{settings_dict['NAME']}"
-        )
-    return env

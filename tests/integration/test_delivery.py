@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from minsheng.notify.models import (
 from minsheng.notify.services import enqueue
 from minsheng.notify.testing import Receiver
 from tests.common.factories import intake
+from tests.common.processes import child_env
 
 pytestmark = pytest.mark.django_db
 
@@ -370,14 +370,14 @@ def test_concurrent_workers_never_deliver_the_same_message_twice(city, now):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_killing_the_worker_loses_nothing_and_duplicates_nothing_in_app(city):
+def test_killing_the_worker_loses_nothing_and_duplicates_nothing_in_app(city, now):
     """A real worker process, killed mid-run with SIGKILL, then the rest delivered."""
     with Receiver("webhook", secret="w", delay=0.003) as rx:
         _robot(city, rx)
-        messages = _to_roads(city, 300)  # due now, on the real clock
+        messages = _to_roads(city, 300)  # due now, on the test's clock, which the worker runs on
         proc = subprocess.Popen(
             [sys.executable, "-m", "minsheng", "worker", "--max-sleep", "0.05"],
-            env=_worker_env(),
+            env=child_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -398,17 +398,6 @@ def test_killing_the_worker_loses_nothing_and_duplicates_nothing_in_app(city):
     assert sum(counts.values()) - len(messages) <= 1
     pairs = list(Notification.objects.values_list("user_id", "message_id"))
     assert len(pairs) == len(set(pairs)) == len(messages) * len(ROADS_STAFF)
-
-
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    else:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-        env["DATABASE_URL"] = f"postgresql://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return env
 
 
 # --- templates ----------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from minsheng.core import clock
+
 from .conf import setting
 
 
@@ -104,7 +106,8 @@ class Supervisor:
         self.stop = threading.Event()
 
     def _start(self, i: int) -> None:
-        proc = subprocess.Popen(self.commands[i], env=self.env)  # noqa: S603  (our own entry point)
+        # A restarted shard starts at this moment of the supervisor's clock (core.clock).
+        proc = subprocess.Popen(self.commands[i], env=clock.child_env(self.env))  # noqa: S603  (our own entry point)
         self.procs[i], self.started[i] = proc, time.monotonic()
         self.log(f"sensors: shard {i}/{len(self.commands)} started (pid {proc.pid})")
 

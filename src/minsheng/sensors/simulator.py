@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from minsheng.core import clock
+
 log = logging.getLogger("minsheng.sensors.simulator")
 CST = zoneinfo.ZoneInfo("Asia/Shanghai")
 ANOMALIES = ("discharge", "overflow", "spike", "silence", "cod")
@@ -81,7 +83,7 @@ class World:
     ) -> None:
         if anomaly not in ANOMALIES:
             raise ValueError(f"unknown anomaly {anomaly!r}; one of {', '.join(ANOMALIES)}")
-        now_t = time.time() if now_t is None else now_t
+        now_t = clock.timestamp() if now_t is None else now_t
         with self.lock:
             d = self.devices[device_id]
             d.anomaly = anomaly
@@ -150,7 +152,7 @@ class World:
             cid = payload.get("id")
             action = payload.get("action")
             if not d.has_valve:
-                return {"id": cid, "ok": False, "message": "no valve", "ts": iso(time.time())}
+                return {"id": cid, "ok": False, "message": "no valve", "ts": iso(clock.timestamp())}
             if action == "close_valve":
                 d.valve = 0.0
             elif action == "open_valve":
@@ -158,11 +160,16 @@ class World:
             elif action == "set_position" and isinstance(payload.get("position"), int | float):
                 d.valve = max(0.0, min(100.0, float(payload["position"])))
             else:
-                return {"id": cid, "ok": False, "message": f"unknown action {action}", "ts": iso(time.time())}
+                return {
+                    "id": cid,
+                    "ok": False,
+                    "message": f"unknown action {action}",
+                    "ts": iso(clock.timestamp()),
+                }
             if d.valve == 0.0 and d.anomaly == "discharge":
                 # Intercepted: the discharge now goes to the sewer; it stops a while later.
-                d.anomaly_until = time.time() + 120.0
-            return {"id": cid, "ok": True, "position": d.valve, "ts": iso(time.time())}
+                d.anomaly_until = clock.timestamp() + 120.0
+            return {"id": cid, "ok": True, "position": d.valve, "ts": iso(clock.timestamp())}
 
     def due(self, t: float, interval: float) -> list[tuple[SimDevice, dict[str, float]]]:
         """Readings due at ``t``: each device every ``interval`` seconds, spread out."""
@@ -343,12 +350,14 @@ def run(
 ) -> int:
     """Publish readings until ``stop`` (or ``duration`` seconds). ``schedule`` injects
     anomalies: ``(after_seconds, device_id, anomaly, duration_s)``."""
-    started = time.time()
+    # Readings carry the business clock's time (a test's, when a test started us), ticking
+    # on from where it stood even while a test holds its own clock pinned.
+    started, mono = clock.timestamp(), time.monotonic()
     pending = sorted(schedule)
     sent = 0
     tick = min(1.0, max(0.02, interval / 10.0))
     while not stop.is_set():
-        now = time.time()
+        now = started + (time.monotonic() - mono)
         if duration is not None and now - started >= duration:
             break
         while pending and now - started >= pending[0][0]:

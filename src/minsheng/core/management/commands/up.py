@@ -16,6 +16,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from minsheng.core import clock
+
 
 class Command(BaseCommand):
     help = "Serve the web app and run the background worker together (the embedded default)."
@@ -67,7 +69,7 @@ class Command(BaseCommand):
             host, port, worker=not no_worker, sensors=not no_sensors, simulator=not no_simulator
         )
         for name, cmd in children:
-            procs.append((name, subprocess.Popen(cmd)))  # noqa: S603  (our own entry point)
+            procs.append((name, subprocess.Popen(cmd, env=clock.child_env())))  # noqa: S603  (our own entry point)
             self.stdout.write(f"started {name} (pid {procs[-1][1].pid})")
         self.stdout.write(f"Minsheng is up: http://{host}:{port}/  (Ctrl-C stops it)")
 
