@@ -211,23 +211,36 @@ def test_a_handler_never_sees_another_departments_case(city, now):
 
 
 def test_search_filters_and_paginates_within_scope(city, now):
-    for i in range(55):
-        intake(city, text=f"井盖问题 {i}")
-    late = intake(city, category="water.sewage", text="污水冒出")
+    manhole = [intake(city, text=f"井盖问题 {i}") for i in range(55)][-1]  # roads, assigned
+    sewage = intake(city, category="water.sewage", text="污水冒出")  # water, assigned
+    signed = intake(city, category="water.sewage", text="污水井满了")
+    signed = actions.sign_case(city.actor("water"), signed.pk)  # water, signed
     c = client_for(city, "dispatcher")
-    body = text_of(c.get(reverse("web:cases")))
-    assert "共 56 件" in body and "第 1 页，共 2 页" in body
-    body = text_of(c.get(reverse("web:cases") + "?page=2"))
-    assert "第 2 页，共 2 页" in body
-    body = text_of(c.get(reverse("web:cases") + f"?unit={city.units['water'].pk}"))
-    assert late.number in body and "共 1 件" in body
-    body = text_of(c.get(reverse("web:cases") + "?category=water.sewage&state=assigned"))
-    assert late.number in body
-    now.advance(minutes=2)  # every sign clock (1 minute) is now overdue
-    body = text_of(c.get(reverse("web:cases") + "?overdue=1"))
-    assert "共 56 件" in body
-    body = text_of(c.get(reverse("web:cases") + "?state=closed"))
-    assert "没有符合条件的工单" in body
+
+    def search(query: str = "") -> str:
+        return text_of(c.get(reverse("web:cases") + query))
+
+    def listed(body: str) -> set[str]:
+        return {case.number for case in (manhole, sewage, signed) if f">{case.number}<" in body}
+
+    body = search()
+    assert "共 57 件" in body and "第 1 页，共 2 页" in body
+    assert listed(body) == {manhole.number, sewage.number, signed.number}
+    assert "第 2 页，共 2 页" in search("?page=2")
+    body = search(f"?unit={city.units['water'].pk}")
+    assert "共 2 件" in body and listed(body) == {sewage.number, signed.number}
+    body = search("?category=water.sewage")
+    assert "共 2 件" in body and listed(body) == {sewage.number, signed.number}
+    body = search("?state=assigned")
+    assert "共 56 件" in body and listed(body) == {manhole.number, sewage.number}
+    body = search("?category=water.sewage&state=assigned")
+    assert "共 1 件" in body and listed(body) == {sewage.number}
+    now.advance(minutes=2)  # every sign clock (1 minute) not yet met is now overdue
+    fresh = intake(city, text="井盖又坏了")  # its sign clock has just started
+    body = search("?overdue=1")
+    assert "共 56 件" in body and listed(body) == {manhole.number, sewage.number}
+    assert f">{fresh.number}<" not in body
+    assert "没有符合条件的工单" in search("?state=closed")
 
 
 # --- intake ---------------------------------------------------------------------------------
