@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Query, Router
+from ninja import Field, NinjaAPI, Query, Router
 from ninja.errors import ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, SessionAuth
@@ -12,6 +12,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.services import user_for_token
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid
+from minsheng.cases.filters import CaseFilter
 from minsheng.cases.models import Case, CaseEvent, IntakeKey
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.services import get_visible_case
@@ -104,30 +105,29 @@ def create_case(request: HttpRequest, payload: CaseIn):
     return 201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
 
 
-class CaseFilter(Input):
+class CaseQuery(Input):
+    """The API's shape of the one case search (:class:`minsheng.cases.filters.CaseFilter`)."""
+
     state: State | None = None
     unit: int | None = None
     category: str | None = None
     overdue: bool | None = None
-    q: str | None = None
+    q: str | None = Field(None, description="Part of the number, title or address.")
 
 
 @router.get("", response=list[CaseListItem])
 @paginate(PageNumberPagination, page_size=50)
-def list_cases(request: HttpRequest, filters: Query[CaseFilter]):
+def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     """Cases the caller may see, newest first, 50 a page."""
-    qs = visible_cases(_actor(request)).select_related("matter", "owner_unit", "town")
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.unit:
-        qs = qs.filter(owner_unit_id=filters.unit)
-    if filters.category:
-        qs = qs.filter(matter__code=filters.category)
-    if filters.q:
-        qs = qs.filter(number__icontains=filters.q) | qs.filter(title__icontains=filters.q)
-    qs = with_overdue(qs)
-    if filters.overdue is not None:
-        qs = qs.filter(overdue=filters.overdue)
+    filters = CaseFilter(query.model_dump(exclude_none=True), queryset=visible_cases(_actor(request)))
+    if not filters.is_valid():
+        raise ValidationError(
+            [
+                {"loc": ["query", e["field"]], "type": "value_error", "msg": " ".join(e["messages"])}
+                for e in filters.error_list()
+            ]
+        )
+    qs = with_overdue(filters.qs.select_related("matter", "owner_unit", "town"))
     return _Page(qs.order_by("-created_at", "-id"))
 
 

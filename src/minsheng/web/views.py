@@ -19,6 +19,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit
 from minsheng.cases import actions
 from minsheng.cases.errors import Forbidden, Invalid, NotFound
+from minsheng.cases.filters import CaseFilter
 from minsheng.cases.scoping import assignable_units
 from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import State
@@ -246,25 +247,13 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
 @workbench("cases")
 def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Search and filter within what the person may see, 50 a page."""
-    qs = queries.base(actor)
     g = request.GET
-    state = g.get("state", "")
-    if state in State.values:
-        qs = qs.filter(state=state)
-    unit = g.get("unit", "")
-    if unit.isdigit():
-        qs = qs.filter(owner_unit_id=int(unit))
-    category = g.get("category", "")
-    if category:
-        qs = qs.filter(matter__code=category)
-    q = g.get("q", "").strip()
-    if q:
-        qs = qs.filter(number__icontains=q) | qs.filter(title__icontains=q) | qs.filter(address__icontains=q)
-    qs = queries.annotated(qs)
-    overdue = g.get("overdue") == "1"
-    if overdue:
-        qs = qs.filter(overdue=True)
-    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(g.get("page"))
+    filters = CaseFilter(g, queryset=queries.base(actor))
+    # A value the search cannot use is named on the page; no list filtered by half the
+    # question.
+    valid = filters.is_valid()
+    rows = queries.annotated(filters.qs if valid else filters.queryset.none())
+    page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(g.get("page"))
     units = Unit.objects.filter(pk__in=queries.base(actor).order_by().values("owner_unit_id")).order_by(
         "kind", "name"
     )
@@ -273,7 +262,14 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "states": State.choices,
         "units": units,
         "matters": Matter.objects.filter(active=True).order_by("code"),
-        "f": {"state": state, "unit": unit, "category": category, "q": q, "overdue": overdue},
+        "f": {
+            "state": g.get("state", ""),
+            "unit": g.get("unit", ""),
+            "category": g.get("category", ""),
+            "q": g.get("q", "").strip(),
+            "overdue": g.get("overdue") == "1",
+        },
+        "filter_errors": filters.error_list(),
     }
     template = "web/_case_results.html" if partial(request) else "web/cases.html"
-    return render_page(request, actor, template, context)
+    return render_page(request, actor, template, context, status=200 if valid else 422)

@@ -1,0 +1,72 @@
+"""The one case search: every filter the search page and the API offer, in one FilterSet.
+
+Entry points keep their own input (the page's query string, the API's typed query) and
+their own scoping: they hand :class:`CaseFilter` the cases the person may see
+(``visible_cases``) and the values asked for, and list ``.qs`` when it ``is_valid()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.core import clock
+
+from .models import Case, CaseClock
+from .states import State
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (an id), not the decimal that ``NumberFilter`` accepts."""
+
+    field_class = forms.IntegerField
+
+
+class CaseFilter(django_filters.FilterSet):
+    """Search (number, title or address), state, holding unit, category (matter code) and
+    overdue (a running clock past its limit)."""
+
+    q = django_filters.CharFilter(method="search", label=_("Number, title or address"))
+    state = django_filters.ChoiceFilter(choices=State.choices, label=_("State"))
+    unit = IntegerFilter(field_name="owner_unit_id", label=_("Unit"))
+    category = django_filters.CharFilter(field_name="matter__code", label=_("Category"))
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", widget=django_filters.widgets.BooleanWidget, label=_("Overdue only")
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []  # all declared above
+
+    def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value)
+        )
+
+    def filter_overdue(self, queryset: QuerySet[Case], name: str, value: bool | None) -> QuerySet[Case]:
+        if value is None:
+            return queryset
+        late = Exists(
+            CaseClock.objects.filter(
+                case=OuterRef("pk"), met_at__isnull=True, stopped_at__isnull=True, due_at__lt=clock.now()
+            )
+        )
+        return queryset.filter(late if value else ~late)
+
+    def error_list(self) -> list[dict[str, Any]]:
+        """The refused values, each naming its filter: ``{"field", "label", "messages"}``."""
+        return [
+            {
+                "field": name,
+                "label": self.form[name].label if name in self.form.fields else "",
+                "messages": list(errors),
+            }
+            for name, errors in self.errors.items()
+        ]
