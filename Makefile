@@ -4,24 +4,34 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every package, with hashes, for CPython 3.11 on any platform: `make install` installs this and
+# nothing else. uv writes it (`make lock`, `make upgrade`); uv itself lives in $(VENV)/.uv-<version>.
+LOCK := requirements/dev.lock
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv-$(UV_VERSION)/bin/uv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/minsheng
 PYTEST_ARGS ?=
 
 .PHONY: help run install test test-unit test-integration test-functional test-postgres \
-        test-mqtt lint typecheck migrations-check browser bench clean
+        test-mqtt lint typecheck migrations-check browser bench clean lock upgrade lock-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# pip and the build backend come first, from the lock, so that the sdists in the lock (jieba) and
+# Minsheng itself build with the locked setuptools and nothing outside the lock is fetched.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	@awk '/^(pip|setuptools|wheel)==/ {p = 1} p {print} p && !/\\$$/ {p = 0}' $(LOCK) > $(VENV)/bootstrap.lock
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(VENV)/bootstrap.lock
+	$(BIN)/python -m pip install -q --require-hashes --no-deps --no-build-isolation -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation --no-index -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install Minsheng with its development tools
+install: $(STAMP) ## create .venv and install Minsheng with its development tools from requirements/dev.lock
 
 run: install ## set up SQLite with the demo city and serve on http://127.0.0.1:8000
 	$(BIN)/minsheng migrate --no-input -v 0
@@ -51,7 +61,7 @@ test-functional: install browser ## HTTP and browser tests
 test-postgres: install browser ## the whole suite on PostgreSQL (PG_URL names the server)
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests
 
-lint: install ## ruff and the migrations check
+lint: install lock-check ## ruff, the migrations check and the lock check
 	$(BIN)/ruff check src tests bench
 	$(BIN)/minsheng makemigrations --check --dry-run
 
@@ -63,3 +73,25 @@ bench: install ## run the benchmarks in bench/ (results go to docs/PERFORMANCE.m
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var
+
+# The lock's input: pyproject.toml with the dev extra, plus pip and the [build-system] requirements.
+LOCK_INPUT = $(BIN)/python -c 'import tomllib; print("pip", *tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
+UV_COMPILE = $(UV) pip compile --quiet pyproject.toml - --extra dev --universal --python-version 3.11 \
+             --generate-hashes --custom-compile-command 'make lock'
+
+$(UV):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION)
+
+lock: $(UV) ## re-resolve requirements/dev.lock after editing pyproject.toml (other pins stay)
+	@mkdir -p $(dir $(LOCK))
+	$(LOCK_INPUT) | $(UV_COMPILE) -o $(LOCK)
+
+upgrade: $(UV) ## move every pin in requirements/dev.lock to the newest release (PKG=name: one package)
+	@mkdir -p $(dir $(LOCK))
+	$(LOCK_INPUT) | $(UV_COMPILE) $(if $(PKG),--upgrade-package $(PKG),--upgrade) -o $(LOCK)
+
+lock-check: $(UV) ## fail when requirements/dev.lock does not match pyproject.toml (the lock is not touched)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp $(LOCK) "$$tmp/dev.lock" && $(LOCK_INPUT) | $(UV_COMPILE) -o "$$tmp/dev.lock" && \
+	if ! diff -u $(LOCK) "$$tmp/dev.lock"; then echo "$(LOCK) is out of date: run make lock"; exit 1; fi
