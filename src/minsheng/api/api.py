@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI, Query, Router
+from ninja import Field, NinjaAPI, Query, Router, Status
 from ninja.errors import ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, SessionAuth
@@ -102,7 +102,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
             ]
         )
     case = actions.accept_case(actor, data, idempotency_key=key)
-    return 201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
+    return Status(201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api"))
 
 
 class CaseQuery(Input):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from minsheng.accounts.actors import Actor
@@ -107,7 +107,7 @@ def form_group(request: HttpRequest, case_id: int, payload: FormGroupIn):
         hours=payload.hours,
         expected_version=payload.version,
     )
-    return 201, _out(actor, case_id)
+    return Status(201, _out(actor, case_id))
 
 
 GROUP_ACTIONS = ("sign", "done", "request", "waive", "change", "decline", "dissolve", "message")
