@@ -1,6 +1,6 @@
 """JSON API v1 (OpenAPI at /api/v1/docs). It translates HTTP to named actions and back."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Router, Status
@@ -66,11 +66,13 @@ def _validation_error(request: HttpRequest, exc: ValidationError):
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return Actor.of(request.auth if request.auth is not None else request.user)
+    auth = getattr(request, "auth", None)  # set by the API's authentication
+    return Actor.of(auth if auth is not None else request.user)
 
 
 router = Router(tags=["cases"])
-IDEMPOTENCY_KEY_MAX = IntakeKey._meta.get_field("key").max_length
+# IntakeKey.key is a CharField with its max_length set.
+IDEMPOTENCY_KEY_MAX = cast(int, IntakeKey._meta.get_field("key").max_length)
 
 
 @router.post("", response={201: CaseOut, 403: ErrorOut, 422: dict})

@@ -7,6 +7,7 @@ Views, the API, the CLI and the worker only translate input and call these.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,9 +282,9 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
             return case
     except IntegrityError:
         if idempotency_key and user is not None:
-            prior = IntakeKey.objects.filter(user=user, key=idempotency_key).first()
-            if prior is not None:
-                return prior.case
+            earlier = IntakeKey.objects.filter(user=user, key=idempotency_key).first()
+            if earlier is not None:
+                return earlier.case
         raise
 
 
@@ -670,7 +671,7 @@ def _merge(case: Case, original: Case, actor: Actor, at: dt.datetime, *, note: s
     return result
 
 
-ACTION_FUNCTIONS = {
+ACTION_FUNCTIONS: dict[str, Callable[..., Case]] = {
     "assign": assign_case,
     "sign": sign_case,
     "return": return_case,

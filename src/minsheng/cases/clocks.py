@@ -22,7 +22,9 @@ DEFAULT_LIMITS = Matter(
 
 
 def limits(case: Case) -> Matter:
-    return case.matter if case.matter_id else DEFAULT_LIMITS
+    if case.matter_id and case.matter is not None:
+        return case.matter
+    return DEFAULT_LIMITS
 
 
 def due_for(case: Case, name: str, start: dt.datetime) -> dt.datetime:

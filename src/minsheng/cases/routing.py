@@ -41,16 +41,16 @@ def decide_owner(case: Case) -> tuple[Unit | None, str]:
     matter = case.matter
     if matter is None:
         return None, _("No category yet: a dispatcher classifies it.")
-    if matter.owner_unit_id is not None:
-        return matter.owner_unit, _("List of matters: %(code)s → %(unit)s") % {
-            "code": matter.code,
-            "unit": matter.owner_unit.name,
-        }
+    owner = matter.owner_unit
+    if owner is not None:
+        return owner, _("List of matters: %(code)s → %(unit)s") % {"code": matter.code, "unit": owner.name}
     if case.town_id is None:
         return None, _("Territorial matter but the place is unknown: a dispatcher decides.")
     sub = Unit.objects.filter(kind=UnitKind.SUBCENTRE, place_id=case.town_id, active=True).first()
     if sub is None:
-        return None, _("No sub-centre for %(town)s.") % {"town": case.town.name}
+        town = case.town
+        assert town is not None  # town_id is set
+        return None, _("No sub-centre for %(town)s.") % {"town": town.name}
     return sub, _("List of matters: %(code)s is territorial → %(unit)s") % {
         "code": matter.code,
         "unit": sub.name,

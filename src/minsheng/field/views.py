@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minsheng.accounts.actors import Actor
+from minsheng.accounts.actors import Actor, signed_in_user
 from minsheng.accounts.models import Role, Unit
 from minsheng.cases.errors import CaseError, Invalid, NotFound
 from minsheng.cases.models import Case
@@ -65,7 +65,7 @@ def _position(request: HttpRequest, actor: Actor) -> Position | None:
     saved = request.session.get(POSITION_KEY)
     if isinstance(saved, list) and len(saved) == 2:
         return Position(float(saved[0]), float(saved[1]), "last")
-    last = Arrival.objects.filter(user=request.user).order_by("-at", "-id").first()
+    last = Arrival.objects.filter(user=signed_in_user(request)).order_by("-at", "-id").first()
     if last is not None:
         return Position(last.lat, last.lng, "arrival")
     return None
@@ -98,7 +98,7 @@ def _task_case(actor: Actor, pk: int) -> Case:
 def task(request: HttpRequest, pk: int, *, error: CaseError | None = None, status: int = 200) -> HttpResponse:
     actor = _actor(request)
     case = _task_case(actor, pk)
-    arrival = Arrival.objects.filter(case=case, user=request.user).order_by("-at").first()
+    arrival = Arrival.objects.filter(case=case, user=signed_in_user(request)).order_by("-at").first()
     context = {
         "case": case,
         "nav": nav_links(case),

@@ -121,6 +121,7 @@ def _has_alpha(image: Image.Image) -> bool:
     if image.mode != "RGBA":
         return False
     low, _high = image.getchannel("A").getextrema()
+    assert not isinstance(low, tuple)  # one band: its (min, max) are numbers
     return low < 255
 
 

@@ -9,7 +9,7 @@ import hmac
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from minsheng.accounts.actors import Actor
@@ -22,7 +22,7 @@ from .models import Photo, PhotoSource
 PUBLIC_SOURCES = (PhotoSource.FIELD, PhotoSource.GROUP)
 
 
-def _send(photo: Photo, thumb: bool, *, private: bool = True) -> HttpResponse:
+def _send(photo: Photo, thumb: bool, *, private: bool = True) -> FileResponse:
     name = photo.thumbnail.name if thumb else photo.file.name
     try:
         handle = default_storage.open(name, "rb")
@@ -39,7 +39,7 @@ def _send(photo: Photo, thumb: bool, *, private: bool = True) -> HttpResponse:
 
 @login_required
 @require_GET
-def staff_photo(request: HttpRequest, pk: int, thumb: bool = False) -> HttpResponse:
+def staff_photo(request: HttpRequest, pk: int, thumb: bool = False) -> FileResponse:
     photo = Photo.objects.filter(pk=pk).first()
     if photo is None or not visible_cases(Actor.of(request.user)).filter(pk=photo.case_id).exists():
         raise Http404("no such photo")
@@ -47,7 +47,7 @@ def staff_photo(request: HttpRequest, pk: int, thumb: bool = False) -> HttpRespo
 
 
 @require_GET
-def public_photo(request: HttpRequest, token: str, pk: int, thumb: bool = False) -> HttpResponse:
+def public_photo(request: HttpRequest, token: str, pk: int, thumb: bool = False) -> FileResponse:
     photo = Photo.objects.select_related("case").filter(pk=pk, source__in=PUBLIC_SOURCES).first()
     given = token.encode()
     real = (photo.case.public_token if photo is not None else "\0" * 22).encode()

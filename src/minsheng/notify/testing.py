@@ -22,7 +22,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 KINDS = ("dingtalk", "zzd", "wecom", "webhook", "sms")
 
@@ -77,7 +77,8 @@ class Receiver:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
+        # Bound to an AF_INET address: the socket reports its host as a str.
+        host, port = cast(tuple[str, int], self._server.server_address[:2])
         return f"http://{host}:{port}"
 
     @property

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from minsheng.accounts.actors import signed_in_user
 from minsheng.core import clock
 
 from .context_processors import unread_count
@@ -24,7 +25,7 @@ PAGE_SIZE = 30
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    mine = Notification.objects.filter(user=request.user).select_related("message__case")
+    mine = Notification.objects.filter(user=signed_in_user(request)).select_related("message__case")
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
         mine = mine.filter(read_at__isnull=True)
@@ -72,5 +73,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=clock.now())
+    Notification.objects.filter(user=signed_in_user(request), read_at__isnull=True).update(
+        read_at=clock.now()
+    )
     return redirect(_safe_next(request, request.POST.get("next", "")) or "notify:list")

@@ -40,7 +40,8 @@ def _stamp() -> tuple[Any, ...]:
 
 def city_dict() -> dict[str, Any]:
     """Places, roads and landmarks from the database, in the city-file shape."""
-    roads, landmarks = [], []
+    roads: list[dict[str, Any]] = []
+    landmarks: list[dict[str, Any]] = []
     for f in NamedFeature.objects.select_related("place"):
         row = {
             "name": f.name,

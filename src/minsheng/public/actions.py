@@ -24,7 +24,7 @@ from minsheng.media.models import PhotoSource
 
 from .models import PartnerKind, PartnerReport, ReportingPartner, ReportKey
 
-CHANNEL_OF_KIND = {
+CHANNEL_OF_KIND: dict[str, Channel] = {
     PartnerKind.RIDER: Channel.RIDER,
     PartnerKind.COURIER: Channel.RIDER,
     PartnerKind.GRID: Channel.GRID,

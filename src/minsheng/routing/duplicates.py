@@ -84,7 +84,7 @@ def find_duplicates(case: Case, *, limit: int = 5) -> list[Candidate]:
     out: list[Candidate] = []
     for other in near.only("pk", "number", "text", "lat", "lng", "address", "created_at", "channel")[:200]:
         dist = None
-        if case.lat is not None and other.lat is not None:
+        if case.lat is not None and case.lng is not None and other.lat is not None and other.lng is not None:
             dist = distance_m(case.lat, case.lng, other.lat, other.lng)
             if radius and dist > radius:
                 continue

@@ -47,7 +47,7 @@ def examples_from_db() -> list[tuple[str, str]]:
     for case_id, data in corrected.values_list("case_id", "data").iterator():
         if case_id in out:
             continue
-        text = Case.objects.filter(pk=case_id).values_list("text", flat=True).first()
-        if text:
-            out[case_id] = (text, data["recategorised"]["to"])
+        case_text = Case.objects.filter(pk=case_id).values_list("text", flat=True).first()
+        if case_text:
+            out[case_id] = (case_text, data["recategorised"]["to"])
     return list(out.values())

@@ -40,8 +40,14 @@ class SensorKeyAuth(APIKeyHeader):
         return credentials.key_for(key or "")
 
 
+def _auth(request: HttpRequest) -> Any:
+    """What the operation's authentication returned (django-ninja sets ``request.auth``)."""
+    return getattr(request, "auth", None)
+
+
 def _actor(request: HttpRequest) -> Actor:
-    actor = Actor.of(request.auth if request.auth is not None else request.user)
+    auth = _auth(request)
+    actor = Actor.of(auth if auth is not None else request.user)
     if actor.role is None:
         raise Forbidden("You have no role in Minsheng.")
     return actor
@@ -72,7 +78,7 @@ def post_readings(request: HttpRequest, payload: BatchIn):
     "values": {"flow": 12.3}}, …]}`` (at most 10,000). Each reading is judged alone: the
     good ones are stored (a repeated ``(device, ts)`` once), the others counted and listed
     by index with the reason."""
-    result = accept_http_batch(request.auth, payload.readings)
+    result = accept_http_batch(_auth(request), payload.readings)
     return {"accepted": result.accepted, "rejected": result.rejected, "errors": result.errors}
 
 
@@ -88,7 +94,7 @@ def _key_devices(key: Any) -> list[str]:
 def pending_commands(request: HttpRequest):
     """Commands for the key's devices that no one has delivered yet; they count as sent
     from now, and fail if not acknowledged in time."""
-    cmds = actions.pending_commands_for(_key_devices(request.auth))
+    cmds = actions.pending_commands_for(_key_devices(_auth(request)))
     return [{"device": c.device.device_id, **actions.command_payload(c)} for c in cmds]
 
 
@@ -103,7 +109,7 @@ class AckIn(Schema):
 @router.post("/acks", auth=SensorKeyAuth(), response={200: dict, 403: dict, 404: dict})
 def post_ack(request: HttpRequest, payload: AckIn):
     """A device's acknowledgement of a command, sent through its gateway."""
-    if payload.device not in _key_devices(request.auth):
+    if payload.device not in _key_devices(_auth(request)):
         return Status(403, {"detail": "This key does not speak for that device."})
     cmd = actions.acknowledge_command(
         payload.device, payload.id, ok=payload.ok, position=payload.position, message=payload.message

@@ -37,7 +37,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 
 from minsheng.core import clock
 
@@ -328,6 +328,13 @@ def _utc_offset_s() -> float:
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     offset = clock.now().astimezone(tz).utcoffset()
     return offset.total_seconds() if offset else 0.0
+
+
+def _device_column(name: str) -> Field:
+    """A field of ``Device`` stored in its own column (not a relation's reverse side)."""
+    f = Device._meta.get_field(name)
+    assert isinstance(f, Field)
+    return f
 
 
 class Pipeline:
@@ -646,9 +653,7 @@ class Pipeline:
         dirty = [e for e in self.devices.values() if e.dirty]
         if not dirty:
             return 0
-        fields = [
-            Device._meta.get_field(n) for n in ("last_seen_at", "last_values", "status", "valve_position")
-        ]
+        fields = [_device_column(n) for n in ("last_seen_at", "last_values", "status", "valve_position")]
         rows = []
         for e in dirty:
             e.dirty = False

@@ -51,18 +51,24 @@ class StatsForm(forms.Form):
         self.today = today
         own = actor.unit if actor.role == Role.HANDLER else None
         if own is not None:
-            self.fields["unit"].choices = [(own.pk, own.name)]
+            self._choice_field("unit").choices = [(own.pk, own.name)]
         else:
             units = Unit.objects.filter(active=True).order_by("kind", "code").values_list("pk", "name")
-            self.fields["unit"].choices = [("", _("All units")), *units, (NO_UNIT, _("No unit yet"))]
+            self._choice_field("unit").choices = [("", _("All units")), *units, (NO_UNIT, _("No unit yet"))]
         towns = Place.objects.filter(kind__in=TOWN_KINDS).order_by("code").values_list("pk", "name")
-        self.fields["town"].choices = [("", _("All towns")), *towns]
+        self._choice_field("town").choices = [("", _("All towns")), *towns]
         matters = Matter.objects.order_by("code").values_list("pk", "name")
-        self.fields["matter"].choices = [("", _("All matters")), *matters]
-        self.fields["channel"].choices = [("", _("All channels")), *Channel.choices]
+        self._choice_field("matter").choices = [("", _("All matters")), *matters]
+        self._choice_field("channel").choices = [("", _("All channels")), *Channel.choices]
+
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         period = data.get("period") or "month"
         data["period"] = period
         if period == "custom":

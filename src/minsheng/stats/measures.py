@@ -528,14 +528,14 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
     m = MEASURE_BY_KEY[measure]
     start, end = day_start(filters.start), day_start(filters.end + dt.timedelta(days=1))
     if m.is_clock:
-        qs = _clock_qs(start, end, filters, actor).filter(name=m.key)
+        clocks = _clock_qs(start, end, filters, actor).filter(name=m.key)
         if part == "num":
-            qs = qs.filter(ok_q())
+            clocks = clocks.filter(ok_q())
         elif part == "missed":
-            qs = qs.filter(missed_q(now))
+            clocks = clocks.filter(missed_q(now))
         else:
-            qs = qs.filter(ok_q() | missed_q(now))
-        return qs.select_related("case", "unit").order_by("started_at", "pk")
+            clocks = clocks.filter(ok_q() | missed_q(now))
+        return clocks.select_related("case", "unit").order_by("started_at", "pk")
     base = _scoped(
         CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(_case_filters(filters)),
         actor,

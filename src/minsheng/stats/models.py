@@ -28,9 +28,9 @@ FULL = TOWN | MATTER | CHANNEL | OWNER
 # "this month" read); months add a channel set and the sub-centre's view (OWNER | TOWN,
 # which also answers a town filter); years keep the small sets only (a year with another
 # filter reads its twelve months). Measured: docs/stats.md.
-DAY_GSETS = (0, FULL)
-MONTH_GSETS = (0, CHANNEL, OWNER | TOWN, FULL)
-YEAR_GSETS = (0, CHANNEL, OWNER | TOWN)
+DAY_GSETS: tuple[int, ...] = (0, FULL)
+MONTH_GSETS: tuple[int, ...] = (0, CHANNEL, OWNER | TOWN, FULL)
+YEAR_GSETS: tuple[int, ...] = (0, CHANNEL, OWNER | TOWN)
 GSETS = tuple(sorted(set(DAY_GSETS) | set(MONTH_GSETS) | set(YEAR_GSETS)))
 # Smallest first (typical row counts), to pick among the sets that would do.
 GSET_ORDER = (0, OWNER, TOWN, OWNER | TOWN, CHANNEL, MATTER, TOWN | MATTER | CHANNEL, FULL)

@@ -79,7 +79,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
         unit = r.unit_param or unit_filter
         unit_part = f"&unit={unit}" if unit != "" else ""
         r.measures_html = mark_safe(  # noqa: S308 - built by _cell_html, escaped there
-            "".join(_cell_html(c, f"{prefix}&measure={c.measure.key}{unit_part}") for c in r.measures)
+            "".join(_cell_html(c, prefix, unit_part) for c in r.measures)
         )
         r.durations_html = mark_safe(  # noqa: S308 - numbers only
             "".join(f"<td>{escape(c.text)}</td>" for c in r.durations)
@@ -106,12 +106,13 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
 
 
-def _cell_html(c: table.Cell, link: str) -> str:
+def _cell_html(c: table.Cell, prefix: str, unit_part: str) -> str:
     """One measure cell. Written here rather than in the template: a big city's table has
     well over a thousand of them, and the template engine would take longer than the
     figures themselves."""
     assert c.measure is not None
     key = c.measure.key
+    link = f"{prefix}&measure={key}{unit_part}"
     if not (c.denominator or c.numerator):
         return f'<td data-measure="{key}"><span class="muted">—</span></td>'
     num, den = escape(f"{link}&part=num"), escape(f"{link}&part=den")

@@ -18,7 +18,7 @@ def matter_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     groups: dict[str, list[tuple[str, str]]] = {}
     territorial: list[tuple[str, str]] = []
     for m in Matter.objects.filter(active=True).select_related("owner_unit").order_by("code"):
-        if m.owner_unit_id is None:
+        if m.owner_unit is None:
             territorial.append((m.code, m.name))
         else:
             groups.setdefault(m.owner_unit.name, []).append((m.code, m.name))

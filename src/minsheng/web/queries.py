@@ -4,6 +4,7 @@ never show a case its reader may not see; these helpers only filter and annotate
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
@@ -13,7 +14,11 @@ from minsheng.cases.models import Case, CaseClock
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import OPEN_STATES, State
 from minsheng.core import clock
+from minsheng.groups.models import GroupMember
 from minsheng.groups.queries import member_inbox
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A running clock due within this long counts as "about to breach" even before its
 # warning share is reached (short limits such as the 1-minute sign clock).
@@ -24,7 +29,17 @@ def _running(now: dt.datetime):
     return CaseClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True, stopped_at__isnull=True)
 
 
-def annotated(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet[Case]:
+class RowAnnotations(TypedDict):
+    """What :func:`annotated` adds to each case."""
+
+    overdue: bool
+    next_due: dt.datetime | None
+    next_clock: str | None
+
+
+def annotated(
+    qs: QuerySet[Case], now: dt.datetime | None = None
+) -> QuerySet[WithAnnotations[Case, RowAnnotations]]:
     """Adds ``overdue`` (a running clock is past due), ``next_due`` and ``next_clock``
     (the running clock due first), and loads what list rows show."""
     now = now or clock.now()
@@ -52,7 +67,7 @@ def about_to_breach(actor: Actor, now: dt.datetime | None = None) -> QuerySet[Ca
 def queue_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
     """The dispatcher's queue: keys and querysets, in the order the page shows them."""
     mine = base(actor)
-    sections = [
+    sections: list[tuple[str, QuerySet[Case]]] = [
         ("unassigned", annotated(mine.filter(state=State.ACCEPTED)).order_by("-urgent", "created_at")),
         ("returned", annotated(mine.filter(state=State.RETURNED)).order_by("-urgent", "updated_at")),
     ]
@@ -65,7 +80,7 @@ def queue_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
     return sections
 
 
-def inbox_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
+def inbox_sections(actor: Actor) -> list[tuple[str, QuerySet[Case] | QuerySet[GroupMember]]]:
     """The unit's inbox: what waits for a signature, for people, for feedback."""
     held = base(actor)
     held = held.filter(owner_unit=actor.unit) if actor.unit is not None else held.none()

@@ -49,7 +49,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "partners": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
 }
 
-HOME_PAGE = {
+HOME_PAGE: dict[str, str] = {
     Role.OPERATOR: "intake",
     Role.CITY_DISPATCHER: "queue",
     Role.SUBCENTRE_DISPATCHER: "queue",

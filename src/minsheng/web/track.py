@@ -9,6 +9,7 @@ number exists; failed look-ups are counted per address and slowed down past a li
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,12 +28,15 @@ from minsheng.public.actions import rate_by_requester
 
 from .forms import RatingForm, TrackForm
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 MAX_FAILURES = 20  # per client address
 FAILURE_WINDOW = 15 * 60  # seconds
 
 # What a requester reads for each state: plain words, nothing internal (a return to the
 # dispatcher reads like the first routing).
-PUBLIC_STATE = {
+PUBLIC_STATE: dict[str, StrPromise] = {
     State.ACCEPTED: gettext_lazy(
         "We have received your request and are finding the unit responsible for it."
     ),
@@ -57,7 +61,7 @@ STEPS = [
     gettext_lazy("Rated"),
     gettext_lazy("Completed"),
 ]
-STEP_OF = {
+STEP_OF: dict[str, int] = {
     State.ACCEPTED: 0,
     State.RETURNED: 0,
     State.ASSIGNED: 1,

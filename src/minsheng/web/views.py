@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required as django_login_required
 from django.core.paginator import Paginator
@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django_htmx.middleware import HtmxDetails
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit
@@ -45,6 +46,17 @@ SECTION_ROWS = 25
 PAGE_SIZE = 50
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware (installed for every request) leaves it."""
+
+    htmx: HtmxDetails
+
+
+def htmx_of(request: HttpRequest) -> HtmxDetails:
+    """``request.htmx``: what the HTMX headers say about the request."""
+    return cast(HtmxHttpRequest, request).htmx
+
+
 def login_required(view: Callable) -> Callable:
     """Django's ``login_required``, except that an HTMX request whose session has expired
     is sent to the sign-in page as a whole page, not swapped into a panel."""
@@ -52,9 +64,10 @@ def login_required(view: Callable) -> Callable:
 
     @wraps(view)
     def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.htmx and not request.user.is_authenticated:
+        htmx = htmx_of(request)
+        if htmx and not request.user.is_authenticated:
             response = HttpResponse(status=204)
-            back = request.htmx.current_url_abs_path or reverse("web:home")
+            back = htmx.current_url_abs_path or reverse("web:home")
             response["HX-Redirect"] = f"{reverse('web:login')}?{urlencode({'next': back})}"
             return response
         return guarded(request, *args, **kwargs)
@@ -85,7 +98,8 @@ def workbench(page: str) -> Callable:
 
 def partial(request: HttpRequest) -> bool:
     """An HTMX request for a fragment (not htmx restoring a page missing from its cache)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
+    htmx = htmx_of(request)
+    return bool(htmx) and not htmx.history_restore_request
 
 
 def render_page(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.conf import settings
@@ -20,6 +20,9 @@ from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
 from minsheng.sensors.presenters import EVENT_LABELS as SENSOR_EVENT_LABELS
 
 from ..roles import nav_for, url_name
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 register = template.Library()
 
@@ -49,7 +52,7 @@ EVENT_LABELS = {
 }
 
 # Badge colour families per state (CSS classes ``badge-<tone>``).
-STATE_TONE = {
+STATE_TONE: dict[str, str] = {
     State.ACCEPTED: "new",
     State.ASSIGNED: "wait",
     State.SIGNED: "wait",
@@ -64,6 +67,7 @@ STATE_TONE = {
 
 @register.inclusion_tag("web/_badge.html")
 def state_badge(state: str) -> dict[str, Any]:
+    label: StrPromise | str
     try:
         label = State(state).label
     except ValueError:

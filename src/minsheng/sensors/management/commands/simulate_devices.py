@@ -99,7 +99,11 @@ class Command(BaseCommand):
         from minsheng.places.models import Place
 
         city = Place.objects.filter(kind=PlaceKind.CITY).first()
-        lat0, lng0 = (city.center_lat, city.center_lng) if city and city.center_lat else (30.7, 121.0)
+        lat0, lng0 = (
+            (city.center_lat, city.center_lng)
+            if city and city.center_lat and city.center_lng is not None
+            else (30.7, 121.0)
+        )
         dtype = DeviceType.objects.filter(kind=DeviceKind.SEWAGE_NODE).first()
         rng = random.Random(7)  # noqa: S311
         made = []
