@@ -375,6 +375,7 @@ def test_killing_the_worker_loses_nothing_and_duplicates_nothing_in_app(city, no
     with Receiver("webhook", secret="w", delay=0.003) as rx:
         _robot(city, rx)
         messages = _to_roads(city, 300)  # due now, on the test's clock, which the worker runs on
+        started = time.monotonic()
         proc = subprocess.Popen(
             [sys.executable, "-m", "minsheng", "worker", "--max-sleep", "0.05"],
             env=child_env(),
@@ -388,8 +389,10 @@ def test_killing_the_worker_loses_nothing_and_duplicates_nothing_in_app(city, no
         proc.wait()
         seen = sum(rx.counts().values())
         assert 0 < seen < len(messages), "the kill should land mid-run"
-        # The dead worker's lease runs out; another pass takes the rest.
-        later = clock.now() + dt.timedelta(seconds=delivery.lease_seconds() + 1)
+        # The dead worker's clock ran on from ours while it lived; once its last lease
+        # runs out, another pass takes the rest.
+        ran = time.monotonic() - started
+        later = clock.now() + dt.timedelta(seconds=ran + delivery.lease_seconds() + 1)
         while deliver_due(later, limit=500).claimed:
             pass
         counts = rx.counts()
