@@ -15,7 +15,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/minsheng
 PYTEST_ARGS ?=
 
 .PHONY: help run install test test-unit test-integration test-functional test-postgres \
-        test-mqtt lint typecheck migrations-check browser bench clean lock upgrade lock-check
+        test-mqtt test-moved-clock lint typecheck migrations-check browser faketime bench clean lock upgrade lock-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,13 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 	  else echo "chromium is missing: install Debian's 'chromium' package to run the browser tests"; fi; \
 	fi
 
+faketime: ## install Debian's libfaketime for the moved-clock run (needs root)
+	@if ! command -v faketime >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime) >/dev/null; \
+	  else echo "faketime is missing: install Debian's 'faketime' package"; exit 1; fi; \
+	fi
+
 test: install browser ## run every test (SQLite; browser tests in headless Chromium)
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests
 
@@ -61,8 +68,17 @@ test-functional: install browser ## HTTP and browser tests
 test-postgres: install browser ## the whole suite on PostgreSQL (PG_URL names the server)
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests
 
-lint: install lock-check ## ruff, the migrations check and the lock check
+# The unit and integration tiers with the machine's clock moved (libfaketime; the monotonic
+# clock stays true). MOVED_AT=2027-02-08T10:00:00+08:00 picks the moment; by default
+# tests/moved_clock/when.py picks one inside a holiday a year or more ahead.
+test-moved-clock: install faketime ## the unit and integration tiers on a moved clock (MOVED_AT=ISO instant)
+	@at="$$($(BIN)/python tests/moved_clock/when.py)" && \
+	TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=tests/moved_clock \
+	  faketime "$$at" $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests/unit tests/integration
+
+lint: install lock-check ## ruff (lint and format), the migrations check and the lock check
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/minsheng makemigrations --check --dry-run
 
 typecheck: install ## mypy with django-stubs
