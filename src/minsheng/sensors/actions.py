@@ -621,7 +621,3 @@ def expire_commands(now: dt.datetime | None = None, limit: int = 500) -> int:
 def record_rain(started_at: dt.datetime, ended_at: dt.datetime | None = None, note: str = "") -> RainPeriod:
     """降雨: flow at rain outfalls is expected now, and for a while after."""
     return RainPeriod.objects.create(started_at=started_at, ended_at=ended_at, note=note[:200])
-
-
-def end_rain(at: dt.datetime) -> int:
-    return RainPeriod.objects.filter(ended_at__isnull=True, started_at__lte=at).update(ended_at=at)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
@@ -214,9 +214,6 @@ class Filters:
     town: int | None = None
     matter: int | None = None
     channel: str | None = None
-
-    def with_unit(self, unit: int | None) -> Filters:
-        return replace(self, unit=unit)
 
 
 def local_tz() -> dt.tzinfo:
