@@ -22,7 +22,7 @@ from minsheng.cases.errors import Forbidden, NotFound
 from minsheng.core import clock
 
 from . import actions, credentials, storage
-from .ingest import accept_http_batch
+from .ingest.http import accept_http_batch
 from .models import QUANTITIES, Command, Device
 from .presenters import command_dict, device_dict, devices_for_map
 

@@ -209,7 +209,7 @@ class MqttTransport:
         password: str | None = None,
         ack_delay: float = 0.2,
     ) -> None:
-        from .ingest import BrokerAddress, make_client
+        from .ingest.mqtt import BrokerAddress, make_client
 
         self.world = world
         self.prefix = prefix

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from minsheng.sensors import credentials
-from minsheng.sensors.ingest import topic_prefix
+from minsheng.sensors.ingest.mqtt import topic_prefix
 from minsheng.sensors.models import Device, Gateway
 
 

@@ -22,7 +22,7 @@ from minsheng.sensors import actions, broker, simulator
 from minsheng.sensors.conf import setting
 from minsheng.sensors.credentials import demo_gateway_key, service_password
 from minsheng.sensors.demo import sim_devices
-from minsheng.sensors.ingest import topic_prefix
+from minsheng.sensors.ingest.mqtt import topic_prefix
 from minsheng.sensors.models import Device, DeviceKind, DeviceType
 
 from .sensors import embedded_port
