@@ -27,8 +27,8 @@ from minsheng.classify import (
     normalize,
     train,
 )
-from minsheng.classify.corpus import generate
 from minsheng.classify.text import has_signal
+from tools.corpus import generate
 
 
 @pytest.fixture

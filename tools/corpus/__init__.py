@@ -1,0 +1,2 @@
+"""The generator of the classifier's shipped corpus (``python -m tools.corpus.generate``);
+see ``generate.py``."""
