@@ -18,9 +18,10 @@ draw by hand but easy to guarantee by construction:
    the next seed if a check fails.
 
 The output is deterministic for a given seed and GEOS version; the committed JSON is the
-reference copy. Run it from the repository root::
+reference copy. It is written where the runtime reads it (``minsheng/places/data/``). Run it
+from the repository root::
 
-    python src/minsheng/places/data/make_demo_city.py
+    python -m tools.demo_city.make_demo_city
 
 The geography is ILLUSTRATIVE: names are real or plausible, the layout follows Pinghu's
 broad shape, but no boundary, road or landmark position is surveyed data.
@@ -31,7 +32,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,9 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping
 from shapely.ops import unary_union
 
-OUT = Path(__file__).with_name("demo_city.json")
+from minsheng.places.locator import DEMO_CITY_PATH
+
+OUT = DEMO_CITY_PATH
 BASE_SEED = 20240517
 # The committed JSON was produced with this GEOS; another version may round a Voronoi vertex
 # differently, so byte-for-byte reproduction is only checked against this one.
