@@ -30,6 +30,17 @@ def now():
 
 
 @pytest.fixture(autouse=True)
+def _holiday_schedules_read_afresh():
+    """Each test reads the city's holiday schedules from its own database: a schedule one
+    test saved (and rolled back) is never remembered by the next."""
+    from minsheng.core import workdays
+
+    workdays.forget()
+    yield
+    workdays.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for attackers, not for building test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "minsheng.notify.context_processors.unread",
+                "minsheng.web.context_processors.calendar_notices",
             ],
         },
     },

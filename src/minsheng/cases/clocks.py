@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from minsheng.catalog.models import Matter
-from minsheng.core.workdays import add_working_days
+from minsheng.core.workdays import CITY_TZ, add_working_days, count_working_days
 
 from .models import Case, CaseClock
 from .states import ClockName
@@ -96,3 +97,36 @@ def recompute_resolve(case: Case) -> None:
     clock_ = running(case, ClockName.RESOLVE)
     if clock_ is not None:
         move_due(case, clock_, due_for(case, ClockName.RESOLVE, clock_.started_at))
+
+
+def follow_calendar(year: int) -> Callable[[], int]:
+    """A holiday schedule for ``year`` is about to arrive or change: the running resolve
+    limits counted in working days that reach into that year are recounted, keeping each one's
+    number of working days (extensions included) and its start. Returns the step to run once
+    the new schedule is in force; it moves the limits and says how many moved."""
+    lo = dt.datetime(year - 1, 12, 1, tzinfo=CITY_TZ)
+    hi = dt.datetime(year + 1, 1, 1, tzinfo=CITY_TZ)
+    running_ = (
+        CaseClock.objects.filter(
+            name=ClockName.RESOLVE,
+            met_at__isnull=True,
+            stopped_at__isnull=True,
+            due_at__gte=lo,
+            started_at__lt=hi,
+            case__urgent=False,
+        )
+        .select_related("case", "case__matter")
+        .order_by("id")
+    )
+    counted = [(c, count_working_days(c.started_at, c.due_at)) for c in running_]
+
+    def move() -> int:
+        moved = 0
+        for c, n in counted:
+            due = add_working_days(c.started_at, n)
+            if due != c.due_at:
+                move_due(c.case, c, due)
+                moved += 1
+        return moved
+
+    return move

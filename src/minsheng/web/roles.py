@@ -22,6 +22,7 @@ PAGE_LABELS = {
     "sensors": _("Sensors"),
     "duty": _("Duty roster"),
     "partners": _("Reporting partners"),
+    "calendar": _("Holidays"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
 PAGE_URL_NAMES = {
@@ -47,7 +48,10 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "sensors": frozenset({Role.CITY_DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN}),
     "duty": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
     "partners": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
+    # The holiday schedule: the centre and administrators keep it, leaders may read it.
+    "calendar": frozenset({Role.CITY_DISPATCHER, Role.ADMIN, Role.LEADER}),
 }
+CALENDAR_EDITORS = frozenset({Role.CITY_DISPATCHER, Role.ADMIN})
 
 HOME_PAGE: dict[str, str] = {
     Role.OPERATOR: "intake",

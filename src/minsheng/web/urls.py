@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import case_views, track, views
+from . import calendar_views, case_views, track, views
 
 app_name = "web"
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
     path("cases/<int:pk>/", case_views.case_page, name="case"),
     path("cases/<int:pk>/act/<slug:action>/", case_views.case_action, name="case_action"),
     path("cases/number/<str:number>/", case_views.case_by_number, name="case_by_number"),
+    path("calendar/", calendar_views.calendar_index, name="calendar"),
+    path("calendar/<int:year>/", calendar_views.calendar_year, name="calendar_year"),
     path("track/", track.track, name="track"),
     path("track/<str:token>/", track.track_token, name="track_token"),
 ]
