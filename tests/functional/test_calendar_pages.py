@@ -56,7 +56,8 @@ def test_the_centre_sees_the_missing_schedule_and_enters_it(city, december):
 def test_a_bad_line_is_named_and_nothing_is_saved(city, december):
     c = client_for(city, "admin")
     response = c.post(
-        reverse("web:calendar_year", args=[2027]), {"notice": "", "days": "休 2027-02-05 至 2027-02-11 春节\n放假"}
+        reverse("web:calendar_year", args=[2027]),
+        {"notice": "", "days": "休 2027-02-05 至 2027-02-11 春节\n放假"},
     )
     assert response.status_code == 422
     body = response.content.decode()
