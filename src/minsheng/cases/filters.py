@@ -11,12 +11,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.core import clock
-
-from .models import Case, CaseClock
+from .models import Case, case_overdue
 from .states import State
 
 
@@ -53,11 +51,7 @@ class CaseFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Case], name: str, value: bool | None) -> QuerySet[Case]:
         if value is None:
             return queryset
-        late = Exists(
-            CaseClock.objects.filter(
-                case=OuterRef("pk"), met_at__isnull=True, stopped_at__isnull=True, due_at__lt=clock.now()
-            )
-        )
+        late = case_overdue()
         return queryset.filter(late if value else ~late)
 
     def error_list(self) -> list[dict[str, Any]]:

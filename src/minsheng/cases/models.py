@@ -122,6 +122,32 @@ class Case(models.Model):
         return sorted(latest.values(), key=lambda c: order.index(c.name))
 
 
+def late_q(at: dt.datetime) -> models.Q:
+    """Late (超时), in a query: met after its due time, stopped after it, or still running
+    past it at ``at``. The same rule as :meth:`CaseClock.is_late` for one clock."""
+    return (
+        models.Q(met_at__isnull=False, met_at__gt=models.F("due_at"))
+        | models.Q(met_at__isnull=True, stopped_at__isnull=False, stopped_at__gt=models.F("due_at"))
+        | models.Q(met_at__isnull=True, stopped_at__isnull=True, due_at__lt=at)
+    )
+
+
+class ClockQuerySet(models.QuerySet["CaseClock"]):
+    def running(self) -> ClockQuerySet:
+        """Neither met nor stopped."""
+        return self.filter(met_at__isnull=True, stopped_at__isnull=True)
+
+    def overdue(self, at: dt.datetime | None = None) -> ClockQuerySet:
+        """Overdue (超期): running and past its due time, the running part of :func:`late_q`."""
+        return self.running().filter(due_at__lt=at or clock.now())
+
+
+def case_overdue(at: dt.datetime | None = None) -> models.Exists:
+    """For a query on cases (filter or annotate): one of the case's clocks is overdue.
+    The one definition of an overdue case, for pages, the API and the search."""
+    return models.Exists(CaseClock.objects.overdue(at).filter(case=models.OuterRef("pk")))
+
+
 class CaseClock(models.Model):
     """One time limit a unit is held to on a case. A clock is met, stopped (the case left
     the unit before it was met, e.g. re-assigned), or still running."""
@@ -139,6 +165,8 @@ class CaseClock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClockQuerySet.as_manager()
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -168,7 +196,7 @@ class CaseClock(models.Model):
         return self.met_at is None and self.stopped_at is None
 
     def is_late(self, at: dt.datetime | None = None) -> bool:
-        """Met after the due time, or still running past it."""
+        """Met after the due time, or still running past it (see :func:`late_q`)."""
         if self.met_at is not None:
             return self.met_at > self.due_at
         if self.stopped_at is not None:

@@ -74,7 +74,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
-from minsheng.cases.models import CaseClock, CaseEvent
+from minsheng.cases.models import CaseClock, CaseEvent, late_q
 from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids, visible_cases
 from minsheng.cases.states import ClockName, Rating
 
@@ -301,14 +301,6 @@ def ok_q() -> Q:
     return Q(met_at__isnull=False, met_at__lte=F("due_at"))
 
 
-def missed_q(now: dt.datetime) -> Q:
-    return (
-        Q(met_at__isnull=False, met_at__gt=F("due_at"))
-        | Q(met_at__isnull=True, stopped_at__isnull=False, stopped_at__gt=F("due_at"))
-        | Q(met_at__isnull=True, stopped_at__isnull=True, due_at__lt=now)
-    )
-
-
 # Dimension → path from a clock row and from an event row. "u" is special for events.
 CASE_DIMS = {"o": "case__owner_unit_id", "t": "case__town_id", "m": "case__matter_id", "c": "case__channel"}
 FILTER_DIMS = {"town": "t", "matter": "m", "channel": "c"}
@@ -385,7 +377,7 @@ def clock_rows(
     )
     rows = qs.values(**_dims(group, F("unit_id")), kind=F("name"), b=bucket).annotate(
         ok=Count("pk", filter=ok_q()),
-        missed=Count("pk", filter=missed_q(now)),
+        missed=Count("pk", filter=late_q(now)),
         all=Count("pk"),
     )
     dims = [*group, "kind"]
@@ -529,9 +521,9 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
         if part == "num":
             clocks = clocks.filter(ok_q())
         elif part == "missed":
-            clocks = clocks.filter(missed_q(now))
+            clocks = clocks.filter(late_q(now))
         else:
-            clocks = clocks.filter(ok_q() | missed_q(now))
+            clocks = clocks.filter(ok_q() | late_q(now))
         return clocks.select_related("case", "unit").order_by("started_at", "pk")
     base = _scoped(
         CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(_case_filters(filters)),

@@ -273,13 +273,9 @@ def touched_days(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     # Running clocks that passed their limit meanwhile (the worker's partial index; a
     # clock it already marked as breached wrote an event and is found above).
     stamps.update(
-        CaseClock.objects.filter(
-            met_at__isnull=True,
-            stopped_at__isnull=True,
-            breached_at__isnull=True,
-            due_at__gte=since,
-            due_at__lt=now,
-        ).values_list("started_at", flat=True)
+        CaseClock.objects.overdue(now)
+        .filter(breached_at__isnull=True, due_at__gte=since)
+        .values_list("started_at", flat=True)
     )
     return {measures.local_date(s) for s in stamps}
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
-from minsheng.cases.models import Case, CaseClock
+from minsheng.cases.models import Case, CaseClock, case_overdue
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import OPEN_STATES, State
 from minsheng.core import clock
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 DUE_SOON = dt.timedelta(minutes=30)
 
 
-def _running(now: dt.datetime):
-    return CaseClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True, stopped_at__isnull=True)
+def _running():
+    return CaseClock.objects.running().filter(case=OuterRef("pk"))
 
 
 class RowAnnotations(TypedDict):
@@ -40,12 +40,12 @@ class RowAnnotations(TypedDict):
 def annotated(
     qs: QuerySet[Case], now: dt.datetime | None = None
 ) -> QuerySet[WithAnnotations[Case, RowAnnotations]]:
-    """Adds ``overdue`` (a running clock is past due), ``next_due`` and ``next_clock``
-    (the running clock due first), and loads what list rows show."""
+    """Adds ``overdue`` (:func:`~minsheng.cases.models.case_overdue`), ``next_due`` and
+    ``next_clock`` (the running clock due first), and loads what list rows show."""
     now = now or clock.now()
-    first = _running(now).order_by("due_at")
+    first = _running().order_by("due_at")
     return qs.select_related("matter", "owner_unit", "town", "place").annotate(
-        overdue=Exists(_running(now).filter(due_at__lt=now)),
+        overdue=case_overdue(now),
         next_due=Subquery(first.values("due_at")[:1]),
         next_clock=Subquery(first.values("name")[:1]),
     )
@@ -58,7 +58,7 @@ def base(actor: Actor) -> QuerySet[Case]:
 def about_to_breach(actor: Actor, now: dt.datetime | None = None) -> QuerySet[Case]:
     """Open cases with a running clock past its warning time, due soon, or overdue."""
     now = now or clock.now()
-    soon = _running(now).filter(Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON))
+    soon = _running().filter(Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON))
     return annotated(base(actor).filter(state__in=OPEN_STATES).filter(Exists(soon)), now).order_by(
         "next_due", "id"
     )
@@ -118,9 +118,7 @@ def counts_by_state(actor: Actor) -> dict[str, int]:
 
 
 def overdue_count(actor: Actor, now: dt.datetime | None = None) -> int:
-    now = now or clock.now()
-    late = _running(now).filter(due_at__lt=now)
-    return base(actor).filter(state__in=OPEN_STATES).filter(Exists(late)).count()
+    return base(actor).filter(state__in=OPEN_STATES).filter(case_overdue(now)).count()
 
 
 def open_by_unit(actor: Actor, limit: int = 12) -> list[dict]:
