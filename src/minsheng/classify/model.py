@@ -29,10 +29,10 @@ import joblib
 import numpy as np
 import sklearn
 from scipy import sparse
-from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from .calibration import fit_temperature, oof_summary, softmax, tune_thresholds, two_way_folds
 from .keywords import (
     FALLBACK_CODE,
     KeywordRules,
@@ -90,83 +90,6 @@ def load_corpus(part: str = "train") -> list[dict[str, str]]:
 
 def corpus_examples(part: str) -> list[tuple[str, str]]:
     return [(row["text"], row["code"]) for row in load_corpus(part)]
-
-
-# --- calibration helpers -------------------------------------------------------------------
-def two_way_folds(
-    groups: Sequence[str], frames: Sequence[str], k: int, seed: int = 0
-) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-    """Cross-validation splits that hold out phrasings and frames at once.
-
-    Phrasing groups and frames (the register's sentence around the phrasing) are each dealt
-    into ``k`` folds at random; cell (a, b) is tested by a model trained on the lines whose
-    phrasing is not in fold a *and* whose frame is not in fold b. Every line is tested once,
-    always on a phrasing and a frame its model never saw: that is how the held-out part of
-    the corpus is built, and how a new request differs from the ones we trained on. Holding
-    out phrasings only (plain GroupKFold) gave optimistic confidence and thresholds too low.
-    """
-    rng = np.random.default_rng(seed)
-
-    def deal(labels: Sequence[str]) -> np.ndarray:
-        names = sorted(set(labels))
-        fold_of = dict(zip(names, rng.permutation(len(names)) % k, strict=True))
-        return np.array([fold_of[x] for x in labels])
-
-    pf, ff = deal(groups), deal(frames)
-    for a in range(k):
-        for b in range(k):
-            test = np.flatnonzero((pf == a) & (ff == b))
-            train = np.flatnonzero((pf != a) & (ff != b))
-            if len(test) and len(train):
-                yield train, test
-
-
-def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    z = scores / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
-    """The temperature that minimises the log loss of softmax(scores / T) on out-of-fold
-    scores (Guo et al. 2017, temperature scaling); one parameter, ranking unchanged."""
-    idx = np.arange(len(y))
-
-    def nll(log_t: float) -> float:
-        p = _softmax(scores, math.exp(log_t))
-        return float(-np.log(np.clip(p[idx, y], 1e-12, None)).mean())
-
-    res = minimize_scalar(nll, bounds=(math.log(0.01), math.log(10.0)), method="bounded")
-    return float(math.exp(res.x))
-
-
-def tune_thresholds(
-    probs: np.ndarray,
-    y: np.ndarray,
-    classes: Sequence[str],
-    floors: dict[str, float],
-    target: float,
-    cap: float,
-) -> dict[str, float]:
-    """Per matter, the lowest threshold at or above the catalog's floor at which the
-    out-of-fold predictions of that matter reach ``target`` precision; ``cap`` when no
-    threshold does (the matter is then hardly ever routed automatically)."""
-    pred = probs.argmax(axis=1)
-    conf = probs.max(axis=1)
-    out: dict[str, float] = {}
-    for k, code in enumerate(classes):
-        floor = floors[code]
-        mask = pred == k
-        conf_k, right_k = conf[mask], (y[mask] == k)
-        chosen = cap
-        for t in sorted({floor, *[float(c) for c in conf_k if floor <= c <= cap]}):
-            sel = conf_k >= t
-            if not sel.any() or right_k[sel].mean() >= target:
-                chosen = t
-                break
-        out[code] = max(floor, math.ceil(min(chosen, cap) * 10_000) / 10_000)
-    return out
 
 
 # --- the classifier ------------------------------------------------------------------------
@@ -271,11 +194,6 @@ class Classifier:
             fired |= kw.any(axis=1)
         return scores, fired
 
-    def probabilities(self, texts: Sequence[object]) -> np.ndarray:
-        """Calibrated probabilities, one row per text, columns in ``classes`` order."""
-        scores, _ = self._scores([normalize(t) for t in texts])
-        return _softmax(scores, self._s.temperature)
-
     def _no_signal(self) -> Prediction:
         fb = self._s.fallback
         return Prediction(fb, 0.0, [(fb, 0.0)], self.version, self.method)
@@ -288,7 +206,7 @@ class Classifier:
         if not norm:
             return []
         scores, fired = self._scores(norm)
-        probs = _softmax(scores, self._s.temperature)
+        probs = softmax(scores, self._s.temperature)
         classes = self._s.classes
         out: list[Prediction] = []
         for text, row, any_feature in zip(norm, probs, fired, strict=True):
@@ -322,162 +240,38 @@ class Classifier:
         cfg = config or Config()
         catalog = catalog if catalog is not None else load_catalog()
         matters = catalog_matters(catalog)
-        codes = [m["code"] for m in matters]
-        known = set(codes)
-        texts: list[str] = []
-        labels: list[str] = []
-        groups: list[str] = []
-        frames: list[str] = []
-        dropped: Counter[str] = Counter()
-        n_corpus = 0
-        if use_corpus:
-            for row in load_corpus("train"):
-                if row["code"] in known:
-                    texts.append(row["text"])
-                    labels.append(row["code"])
-                    groups.append(row.get("group") or f"corpus/{len(groups)}")
-                    frames.append(row.get("frame") or groups[-1])
-                    n_corpus += 1
-        n_extra = 0
-        for i, (text, code) in enumerate(examples):
-            if code not in known:
-                dropped[code] += 1
-                continue
-            texts.append(text)
-            labels.append(code)
-            groups.append(f"extra/{i}")
-            frames.append(f"extra/{i}")
-            n_extra += 1
-        if dropped:
-            log.warning(
-                "classifier training: %d examples with codes outside the catalog dropped: %s",
-                sum(dropped.values()),
-                ", ".join(sorted(dropped)),
-            )
-        # the catalog's own words: short documents, always on the training side of a fold
-        kw_texts: list[str] = []
-        kw_labels: list[str] = []
-        for m in matters:
-            for w in [m.get("name", ""), *m.get("keywords", [])]:
-                if isinstance(w, str) and w.strip():
-                    kw_texts.append(w)
-                    kw_labels.append(m["code"])
-        if len(set(labels) | set(kw_labels)) < 2:
-            raise ValueError("training needs at least two matters with examples or keywords")
+        data = _TrainingData.gather(matters, examples, use_corpus=use_corpus)
+        problem = _Problem.build(data, catalog, len(matters), cfg)
 
-        norm = [normalize(t) for t in texts]
-        kw_norm = [normalize(t) for t in kw_texts]
-        classes = sorted(set(labels) | set(kw_labels))
-        index = {c: i for i, c in enumerate(classes)}
-        y = np.array([index[c] for c in labels], dtype=np.int64)
-        y_kw = np.array([index[c] for c in kw_labels], dtype=np.int64)
-
-        rules = KeywordRules(catalog)
-        vec = TfidfVectorizer(
-            analyzer="char",
-            ngram_range=(cfg.ngram_min, cfg.ngram_max),
-            min_df=cfg.min_df,
-            sublinear_tf=True,
-            lowercase=False,
-            dtype=np.float32,
-        )
-        vec.fit(norm + kw_norm)
-        wvec = None
-        if cfg.words:
-            wvec = TfidfVectorizer(
-                tokenizer=words,
-                token_pattern=None,
-                ngram_range=(1, 2),
-                min_df=cfg.min_df,
-                sublinear_tf=True,
-                lowercase=False,
-                dtype=np.float32,
-            )
-            wvec.fit(norm + kw_norm)
-        n_feat = len(vec.vocabulary_) + (len(wvec.vocabulary_) if wvec is not None else 0)
-
-        def features(batch: list[str]) -> sparse.csr_matrix:
-            x = vec.transform(batch)
-            if wvec is not None:
-                x = sparse.hstack([x, wvec.transform(batch)]).tocsr()
-            k = sparse.csr_matrix(rules.matrix(batch) * cfg.keyword_weight) if cfg.keyword_weight else None
-            return sparse.hstack([x, k]).tocsr() if k is not None else x
-
-        X = (
-            features(norm)
-            if norm
-            else sparse.csr_matrix((0, n_feat + (len(codes) if cfg.keyword_weight else 0)))
-        )
-        X_kw = features(kw_norm)
-
-        def fit(rows: np.ndarray) -> LinearSVC:
-            svm = LinearSVC(C=cfg.C)
-            svm.fit(sparse.vstack([X[rows], X_kw]).tocsr(), np.concatenate([y[rows], y_kw]))
-            return svm
-
-        # out-of-fold scores, phrasings and frames held out → temperature and thresholds
-        temperature, thresholds, oof_report = 1.0, {}, {}
         catalog_default, floors_given = catalog_thresholds(catalog)
         default_threshold = max(catalog_default, cfg.min_threshold)
-        floors = {c: max(floors_given.get(c, catalog_default), cfg.min_threshold) for c in classes}
-        if len(y) >= 50 and min(len(set(groups)), len(set(frames))) >= cfg.folds:
-            oof = np.zeros((len(y), len(classes)))
-            for tr, te in two_way_folds(groups, frames, cfg.folds):
-                coef, icpt = _full_linear(fit(tr), len(classes))
-                oof[te] = np.asarray(X[te] @ coef.T) + icpt
-            temperature = fit_temperature(oof, y)
-            probs = _softmax(oof, temperature)
-            thresholds = tune_thresholds(probs, y, classes, floors, cfg.target_precision, cfg.max_threshold)
-            oof_report = _summary(probs, y, classes, thresholds)
-        else:
-            thresholds = dict(floors)
-            log.warning(
-                "classifier training: too few examples for cross-validation; confidence is uncalibrated"
-            )
-        counts = np.bincount(y, minlength=len(classes)) if len(y) else np.zeros(len(classes), dtype=int)
-        unseen = [c for c, n in zip(classes, counts, strict=True) if n < cfg.min_examples_for_auto]
-        for code in unseen:
-            thresholds[code] = NEVER
-        if unseen:
-            log.warning(
-                "classifier training: %d matters have fewer than %d examples and are never routed "
-                "automatically: %s",
-                len(unseen),
-                cfg.min_examples_for_auto,
-                ", ".join(unseen),
-            )
+        floors = {c: max(floors_given.get(c, catalog_default), cfg.min_threshold) for c in problem.classes}
+        temperature, thresholds, oof_report = _calibrate(problem, data, floors, cfg)
+        _hold_back_unseen(thresholds, problem, cfg)
 
-        coef_full, intercept = _full_linear(fit(np.arange(len(y))), len(classes))
-        if FALLBACK_CODE in index:
-            fallback = FALLBACK_CODE
-        else:  # a city without the demo's catch-all matter: its most frequent one
-            fallback = classes[int(np.bincount(np.concatenate([y, y_kw])).argmax())]
+        coef_full, intercept = problem.fit(np.arange(len(problem.y)))
+        n_feat = problem.features.n_features
         state = _State(
-            vectorizer=vec,
-            word_vectorizer=wvec,
+            vectorizer=problem.features.vectorizer,
+            word_vectorizer=problem.features.word_vectorizer,
             coef=np.ascontiguousarray(coef_full[:, :n_feat], dtype=np.float32),
             kw_coef=np.ascontiguousarray(coef_full[:, n_feat:], dtype=np.float64),
             intercept=intercept,
-            classes=classes,
+            classes=problem.classes,
             temperature=temperature,
-            rules=rules,
+            rules=problem.features.rules,
             keyword_weight=cfg.keyword_weight,
             default_threshold=default_threshold,
             thresholds=thresholds,
-            fallback=fallback,
+            fallback=problem.fallback(),
             config=asdict(cfg),
         )
         meta: dict[str, Any] = {
             "version": "unpublished",
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "catalog_version": catalog.get("version") if isinstance(catalog, dict) else None,
-            "training_size": {
-                "corpus": n_corpus,
-                "extra": n_extra,
-                "catalog_words": len(kw_texts),
-                "dropped": sum(dropped.values()),
-            },
-            "classes": len(classes),
+            "training_size": data.sizes(),
+            "classes": len(problem.classes),
             "features": n_feat,
             "temperature": round(temperature, 4),
             "default_threshold": default_threshold,
@@ -491,14 +285,7 @@ class Classifier:
         model = cls(state, meta)
         model.meta["training_seconds"] = round(time.perf_counter() - started, 2)
         if use_corpus:
-            held = [(t, c) for t, c in corpus_examples("heldout") if c in known]
-            if held:
-                model.meta["heldout"] = evaluate(model, held)
-                model.meta["heldout_at_catalog_threshold"] = {
-                    k: v
-                    for k, v in evaluate(model, held, threshold=catalog_default).items()
-                    if k in ("threshold", "coverage", "precision", "covered")
-                }
+            model.meta.update(_heldout_scores(model, {m["code"] for m in matters}, catalog_default))
         model.meta["training_seconds_with_evaluation"] = round(time.perf_counter() - started, 2)
         return model
 
@@ -553,17 +340,216 @@ def _full_linear(svm: LinearSVC, n_classes: int) -> tuple[np.ndarray, np.ndarray
     return coef, icpt
 
 
-def _summary(probs: np.ndarray, y: np.ndarray, classes: Sequence[str], thresholds: dict[str, float]) -> dict:
-    pred = probs.argmax(axis=1)
-    conf = probs.max(axis=1)
-    th = np.array([thresholds[classes[k]] for k in pred])
-    covered = conf >= th
-    right = pred == y
+# --- training steps ------------------------------------------------------------------------
+@dataclass
+class _TrainingData:
+    """What a model learns from: labelled texts, each with the phrasing group and the frame
+    it is built on (the two-way folds hold both out), and the catalog's own words (matter
+    names and keywords as short documents, always on the training side of a fold)."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
+    kw_texts: list[str] = field(default_factory=list)
+    kw_labels: list[str] = field(default_factory=list)
+    n_corpus: int = 0
+    n_extra: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def gather(
+        cls, matters: list[dict[str, Any]], examples: Iterable[tuple[str, str]], *, use_corpus: bool
+    ) -> _TrainingData:
+        """The shipped corpus's training part (when ``use_corpus``), then ``examples``, then
+        the catalog's words; codes outside the catalog are dropped with a warning."""
+        known = {m["code"] for m in matters}
+        data = cls()
+        if use_corpus:
+            for row in load_corpus("train"):
+                if row["code"] in known:
+                    group = row.get("group") or f"corpus/{len(data.groups)}"
+                    data._add(row["text"], row["code"], group, row.get("frame") or group)
+                    data.n_corpus += 1
+        for i, (text, code) in enumerate(examples):
+            if code not in known:
+                data.dropped[code] += 1
+                continue
+            data._add(text, code, f"extra/{i}", f"extra/{i}")
+            data.n_extra += 1
+        if data.dropped:
+            log.warning(
+                "classifier training: %d examples with codes outside the catalog dropped: %s",
+                sum(data.dropped.values()),
+                ", ".join(sorted(data.dropped)),
+            )
+        for m in matters:
+            for w in [m.get("name", ""), *m.get("keywords", [])]:
+                if isinstance(w, str) and w.strip():
+                    data.kw_texts.append(w)
+                    data.kw_labels.append(m["code"])
+        if len(set(data.labels) | set(data.kw_labels)) < 2:
+            raise ValueError("training needs at least two matters with examples or keywords")
+        return data
+
+    def _add(self, text: str, code: str, group: str, frame: str) -> None:
+        self.texts.append(text)
+        self.labels.append(code)
+        self.groups.append(group)
+        self.frames.append(frame)
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "corpus": self.n_corpus,
+            "extra": self.n_extra,
+            "catalog_words": len(self.kw_texts),
+            "dropped": sum(self.dropped.values()),
+        }
+
+
+@dataclass
+class _Features:
+    """The fitted feature extractors: character n-grams (TF-IDF), optionally jieba word
+    n-grams, and the catalog's keyword block (weighted, one column per matter)."""
+
+    vectorizer: TfidfVectorizer
+    word_vectorizer: TfidfVectorizer | None
+    rules: KeywordRules
+    keyword_weight: float
+
+    @classmethod
+    def fit(cls, documents: list[str], catalog: dict[str, Any], cfg: Config) -> _Features:
+        rules = KeywordRules(catalog)
+        vec = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(cfg.ngram_min, cfg.ngram_max),
+            min_df=cfg.min_df,
+            sublinear_tf=True,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        vec.fit(documents)
+        wvec = None
+        if cfg.words:
+            wvec = TfidfVectorizer(
+                tokenizer=words,
+                token_pattern=None,
+                ngram_range=(1, 2),
+                min_df=cfg.min_df,
+                sublinear_tf=True,
+                lowercase=False,
+                dtype=np.float32,
+            )
+            wvec.fit(documents)
+        return cls(vec, wvec, rules, cfg.keyword_weight)
+
+    @property
+    def n_features(self) -> int:
+        """Columns of the n-gram part (the keyword block follows them)."""
+        words_n = len(self.word_vectorizer.vocabulary_) if self.word_vectorizer is not None else 0
+        return len(self.vectorizer.vocabulary_) + words_n
+
+    def transform(self, batch: list[str]) -> sparse.csr_matrix:
+        x = self.vectorizer.transform(batch)
+        if self.word_vectorizer is not None:
+            x = sparse.hstack([x, self.word_vectorizer.transform(batch)]).tocsr()
+        if not self.keyword_weight:
+            return x
+        k = sparse.csr_matrix(self.rules.matrix(batch) * self.keyword_weight)
+        return sparse.hstack([x, k]).tocsr()
+
+
+@dataclass
+class _Problem:
+    """The training matrices: the examples (``x``, ``y``: split by the folds) and the
+    catalog's words (``x_kw``, ``y_kw``: in every fit), with classes in index order."""
+
+    features: _Features
+    classes: list[str]
+    x: sparse.csr_matrix
+    y: np.ndarray
+    x_kw: sparse.csr_matrix
+    y_kw: np.ndarray
+    C: float
+
+    @classmethod
+    def build(cls, data: _TrainingData, catalog: dict[str, Any], n_matters: int, cfg: Config) -> _Problem:
+        norm = [normalize(t) for t in data.texts]
+        kw_norm = [normalize(t) for t in data.kw_texts]
+        classes = sorted(set(data.labels) | set(data.kw_labels))
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[c] for c in data.labels], dtype=np.int64)
+        y_kw = np.array([index[c] for c in data.kw_labels], dtype=np.int64)
+        features = _Features.fit(norm + kw_norm, catalog, cfg)
+        width = features.n_features + (n_matters if cfg.keyword_weight else 0)
+        x = features.transform(norm) if norm else sparse.csr_matrix((0, width))
+        return cls(features, classes, x, y, features.transform(kw_norm), y_kw, cfg.C)
+
+    def fit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights and intercepts (``_full_linear``) of a LinearSVC fitted on the examples
+        ``rows`` and all of the catalog's words."""
+        svm = LinearSVC(C=self.C)
+        svm.fit(sparse.vstack([self.x[rows], self.x_kw]).tocsr(), np.concatenate([self.y[rows], self.y_kw]))
+        return _full_linear(svm, len(self.classes))
+
+    def fallback(self) -> str:
+        """The matter of a text without signal: the demo's catch-all, or for a city without
+        it, its most frequent matter."""
+        if FALLBACK_CODE in self.classes:
+            return FALLBACK_CODE
+        return self.classes[int(np.bincount(np.concatenate([self.y, self.y_kw])).argmax())]
+
+
+def _calibrate(
+    problem: _Problem, data: _TrainingData, floors: dict[str, float], cfg: Config
+) -> tuple[float, dict[str, float], dict[str, Any]]:
+    """Temperature, per-matter thresholds and their cross-validation summary, from
+    out-of-fold scores with phrasings and frames held out (``two_way_folds``). With too few
+    examples: temperature 1, the floors as thresholds, and a warning."""
+    y, classes = problem.y, problem.classes
+    if len(y) < 50 or min(len(set(data.groups)), len(set(data.frames))) < cfg.folds:
+        log.warning("classifier training: too few examples for cross-validation; confidence is uncalibrated")
+        return 1.0, dict(floors), {}
+    oof = np.zeros((len(y), len(classes)))
+    for tr, te in two_way_folds(data.groups, data.frames, cfg.folds):
+        coef, icpt = problem.fit(tr)
+        oof[te] = np.asarray(problem.x[te] @ coef.T) + icpt
+    temperature = fit_temperature(oof, y)
+    probs = softmax(oof, temperature)
+    thresholds = tune_thresholds(probs, y, classes, floors, cfg.target_precision, cfg.max_threshold)
+    return temperature, thresholds, oof_summary(probs, y, classes, thresholds)
+
+
+def _hold_back_unseen(thresholds: dict[str, float], problem: _Problem, cfg: Config) -> None:
+    """A matter with fewer than ``min_examples_for_auto`` examples gets a threshold no
+    confidence reaches: its confidence was never checked against held-back data."""
+    classes, y = problem.classes, problem.y
+    counts = np.bincount(y, minlength=len(classes)) if len(y) else np.zeros(len(classes), dtype=int)
+    unseen = [c for c, n in zip(classes, counts, strict=True) if n < cfg.min_examples_for_auto]
+    for code in unseen:
+        thresholds[code] = NEVER
+    if unseen:
+        log.warning(
+            "classifier training: %d matters have fewer than %d examples and are never routed "
+            "automatically: %s",
+            len(unseen),
+            cfg.min_examples_for_auto,
+            ", ".join(unseen),
+        )
+
+
+def _heldout_scores(model: Classifier, known: set[str], catalog_default: float) -> dict[str, Any]:
+    """The model's scores on the shipped held-out part, for ``meta`` (nothing when no
+    held-out line has a matter of the catalog)."""
+    held = [(t, c) for t, c in corpus_examples("heldout") if c in known]
+    if not held:
+        return {}
+    keep = ("threshold", "coverage", "precision", "covered")
     return {
-        "n": len(y),
-        "top1": round(float(right.mean()), 4),
-        "coverage": round(float(covered.mean()), 4),
-        "precision": round(float(right[covered].mean()), 4) if covered.any() else None,
+        "heldout": evaluate(model, held),
+        "heldout_at_catalog_threshold": {
+            k: v for k, v in evaluate(model, held, threshold=catalog_default).items() if k in keep
+        },
     }
 
 
