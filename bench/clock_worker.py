@@ -51,7 +51,7 @@ def sql(statement: str, params=None):
 
 def setup() -> None:
     call_command("migrate", verbosity=0)
-    from minsheng.demo.services import load_demo
+    from minsheng.demo.actions import load_demo
 
     load_demo(with_cases=False)
     # A database of its own: empty every case table (TRUNCATE fires no row triggers).

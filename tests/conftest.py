@@ -66,7 +66,7 @@ def _today_counted_live(settings):
 def demo_city(db):
     """The demo city (平湖市): places, roads, landmarks, units, the list of matters and the
     demo accounts, without demo cases."""
-    from minsheng.demo.services import load_demo
+    from minsheng.demo.actions import load_demo
 
     load_demo(with_cases=False)
 

@@ -751,7 +751,7 @@ def test_broker_passwords_use_mosquittos_format(city, now):
 @pytest.fixture
 def demo_places(db):
     """The demo city's places, units and accounts."""
-    from minsheng.demo.services import load_demo
+    from minsheng.demo.actions import load_demo
 
     try:
         load_demo(with_cases=False)

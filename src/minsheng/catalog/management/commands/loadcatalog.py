@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from minsheng.catalog.services import DEMO_CATALOG, CatalogError, load_catalog
+from minsheng.catalog.actions import DEMO_CATALOG, CatalogError, load_catalog
 
 
 class Command(BaseCommand):

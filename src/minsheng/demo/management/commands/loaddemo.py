@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from minsheng.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from minsheng.demo.actions import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from minsheng.accounts.models import Profile, Role, Unit, UnitKind
-from minsheng.catalog.services import load_catalog
+from minsheng.catalog.actions import load_catalog
 from minsheng.places.models import GRASSROOTS_KINDS, TOWN_KINDS, NamedFeature, Place, PlaceKind
 from minsheng.places.services import reset_cache
 
