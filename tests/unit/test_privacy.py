@@ -2,7 +2,7 @@
 
 import pytest
 
-from minsheng.cases.privacy import mask_phone, normalize_phone
+from minsheng.core.phones import mask_phone, normalize_phone
 
 
 @pytest.mark.parametrize(

@@ -9,17 +9,18 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, SessionAuth
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import actor_of
 from minsheng.accounts.services import user_for_token
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.models import Case, CaseEvent, IntakeKey
+from minsheng.cases.models import Case, CaseEvent, IntakeKey, case_overdue
+from minsheng.cases.presenters import case_detail, case_list_item
+from minsheng.cases.privacy import reveal_phone
+from minsheng.cases.schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut, Input
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import ACTIONS, State
-
-from .presenters import case_detail, case_list_item, with_overdue
-from .schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut, Input
 
 
 class TokenAuth(HttpBearer):
@@ -65,9 +66,9 @@ def _validation_error(request: HttpRequest, exc: ValidationError):
     return api.create_response(request, {"detail": detail}, status=422)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    auth = getattr(request, "auth", None)  # set by the API's authentication
-    return Actor.of(auth if auth is not None else request.user)
+def _detail(actor: Actor, case: Case) -> dict[str, Any]:
+    """``CaseOut`` for this caller; showing the full phone number is recorded first."""
+    return case_detail(actor, case, full_phone=reveal_phone(actor, case, via="api"))
 
 
 router = Router(tags=["cases"])
@@ -78,7 +79,7 @@ IDEMPOTENCY_KEY_MAX = cast(int, IntakeKey._meta.get_field("key").max_length)
 @router.post("", response={201: CaseOut, 403: ErrorOut, 422: dict})
 def create_case(request: HttpRequest, payload: CaseIn):
     """受理: register a request. Send ``Idempotency-Key`` to make retries safe."""
-    actor = _actor(request)
+    actor = actor_of(request)
     requester = payload.requester
     data = actions.Intake(
         channel=payload.channel,
@@ -104,7 +105,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
             ]
         )
     case = actions.accept_case(actor, data, idempotency_key=key)
-    return Status(201, case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api"))
+    return Status(201, _detail(actor, get_visible_case(Actor.system(), case.pk)))
 
 
 class CaseQuery(Input):
@@ -121,7 +122,7 @@ class CaseQuery(Input):
 @paginate(PageNumberPagination, page_size=50)
 def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     """Cases the caller may see, newest first, 50 a page."""
-    filters = CaseFilter(query.model_dump(exclude_none=True), queryset=visible_cases(_actor(request)))
+    filters = CaseFilter(query.model_dump(exclude_none=True), queryset=visible_cases(actor_of(request)))
     if not filters.is_valid():
         raise ValidationError(
             [
@@ -129,7 +130,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
                 for e in filters.error_list()
             ]
         )
-    qs = with_overdue(filters.qs.select_related("matter", "owner_unit", "town"))
+    qs = filters.qs.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
     return _Page(qs.order_by("-created_at", "-id"))
 
 
@@ -149,13 +150,13 @@ class _Page:
 
 @router.get("/{case_id}", response={200: CaseOut, 404: ErrorOut})
 def get_case(request: HttpRequest, case_id: int):
-    actor = _actor(request)
-    return case_detail(actor, get_visible_case(actor, case_id), via="api")
+    actor = actor_of(request)
+    return _detail(actor, get_visible_case(actor, case_id))
 
 
 @router.get("/{case_id}/events", response={200: list[EventOut], 404: ErrorOut})
 def case_events(request: HttpRequest, case_id: int):
-    case = get_visible_case(_actor(request), case_id)
+    case = get_visible_case(actor_of(request), case_id)
     events = CaseEvent.objects.filter(case=case).select_related("actor_unit")
     return [
         {
@@ -215,9 +216,9 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn):
                 }
             ]
         )
-    actor = _actor(request)
+    actor = actor_of(request)
     case = _call_action(actor, case_id, action, payload)
-    return case_detail(actor, get_visible_case(Actor.system(), case.pk), via="api")
+    return _detail(actor, get_visible_case(Actor.system(), case.pk))
 
 
 api.add_router("/cases", router)

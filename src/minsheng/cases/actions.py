@@ -19,6 +19,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
+from minsheng.core.phones import normalize_phone
 from minsheng.core.workdays import add_working_days
 from minsheng.field.duty import alert_on_duty
 from minsheng.groups import rules as group_rules
@@ -30,7 +31,6 @@ from . import clocks
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Case, CaseEvent, IntakeKey
 from .numbering import next_number
-from .privacy import normalize_phone
 from .routing import decide_owner, place_case
 from .scoping import assignable_units, can_see, may_act
 from .states import EXTENSION_STATES, TRANSITIONS, Channel, ClockName, Rating, State

@@ -1,38 +1,22 @@
-"""Requesters' phone numbers: validated on the way in, masked on the way out."""
+"""Requesters' personal data on the way out: who is shown the full phone number, and the
+record of every time someone is (``PersonalDataAccess``). Numbers themselves are checked
+and masked by :mod:`minsheng.core.phones`."""
 
 from __future__ import annotations
 
-import phonenumbers
+from minsheng.accounts.actors import Actor
+from minsheng.core import clock
+
+from .models import Case, PersonalDataAccess
+from .scoping import sees_full_phone
 
 
-def normalize_phone(raw: str) -> str:
-    """A Chinese mobile or landline number in national digits (``13812345678``,
-    ``057385123456``); raises ``ValueError`` with a reason for anything else."""
-    cleaned = raw.strip().replace(" ", "").replace("-", "")
-    if not cleaned:
-        return ""
-    try:
-        parsed = phonenumbers.parse(cleaned, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("not a phone number") from exc
-    if parsed.country_code != 86:
-        # Stored in national digits, a foreign number would lose its country code.
-        raise ValueError("not a Chinese phone number")
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("not a valid Chinese phone number")
-    return (
-        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-        .replace(" ", "")
-        .replace("-", "")
-    )
-
-
-def mask_phone(phone: str) -> str:
-    """``13812345678`` → ``138****5678``: enough to recognise, not enough to call."""
-    if not phone:
-        return ""
-    if len(phone) >= 11:
-        return f"{phone[:3]}****{phone[-4:]}"
-    if len(phone) > 4:
-        return f"{'*' * (len(phone) - 4)}{phone[-4:]}"
-    return "*" * len(phone)
+def reveal_phone(actor: Actor, case: Case, *, via: str) -> bool:
+    """Whether ``actor`` is shown ``case``'s full phone number now (the roles who call
+    back, within their scope). Each time a person is, the view is written down, ``via``
+    naming where (``"web"``, ``"api"``). Pages and the API call this before presenting
+    the case; presenters only mask or not."""
+    full = bool(case.requester_phone) and sees_full_phone(actor, case)
+    if full and actor.user is not None:
+        PersonalDataAccess.objects.create(user=actor.user, case=case, via=via, at=clock.now())
+    return full

@@ -1,14 +1,14 @@
-"""Reading cases for a person: loading within scope, and the personal-data access log."""
+"""Reading cases for a person: loading within scope (the personal-data access log is
+written by :func:`minsheng.cases.privacy.reveal_phone`)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
-from minsheng.core import clock
 
 from .errors import NotFound
-from .models import Case, PersonalDataAccess
+from .models import Case
 from .scoping import visible_cases
 
 
@@ -30,9 +30,3 @@ def get_visible_case_by_number(actor: Actor, number: str) -> Case:
     if case is None:
         raise NotFound(_("No such case."))
     return get_visible_case(actor, case)
-
-
-def log_phone_view(actor: Actor, case: Case, *, via: str) -> None:
-    """Written every time a full phone number is shown to someone."""
-    if actor.user is not None:
-        PersonalDataAccess.objects.create(user=actor.user, case=case, via=via, at=clock.now())

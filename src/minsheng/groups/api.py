@@ -18,8 +18,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from minsheng.accounts.actors import Actor
-from minsheng.api.schemas import ErrorOut, Input
+from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import NotFound
+from minsheng.cases.schemas import ErrorOut, Input
 from minsheng.cases.services import get_visible_case
 
 from . import actions
@@ -69,11 +70,6 @@ class GroupOut(Schema):
     change_requests: list[dict[str, Any]]
 
 
-def _actor(request: HttpRequest) -> Actor:
-    auth = getattr(request, "auth", None)  # set by the API's authentication
-    return Actor.of(auth if auth is not None else request.user)
-
-
 def _assists(items: list[AssistSchema]) -> list[actions.AssistIn]:
     return [actions.AssistIn(unit_id=a.unit_id, task=a.task) for a in items]
 
@@ -88,7 +84,7 @@ def _out(actor: Actor, case_id: int) -> dict[str, Any]:
 
 @router.get("/{case_id}/group", response={200: GroupOut, 404: ErrorOut})
 def get_group(request: HttpRequest, case_id: int):
-    return _out(_actor(request), case_id)
+    return _out(actor_of(request), case_id)
 
 
 @router.post(
@@ -96,7 +92,7 @@ def get_group(request: HttpRequest, case_id: int):
 )
 def form_group(request: HttpRequest, case_id: int, payload: FormGroupIn):
     """一键组群: a lead unit and assisting units, each with its task, in one action."""
-    actor = _actor(request)
+    actor = actor_of(request)
     actions.form_joint_group(
         actor,
         case_id,
@@ -130,7 +126,7 @@ def group_action(request: HttpRequest, case_id: int, action: str, payload: Group
                 }
             ]
         )
-    actor = _actor(request)
+    actor = actor_of(request)
     p = payload
     if action == "sign":
         actions.sign_part(actor, case_id, note=p.note, expected_version=p.version)

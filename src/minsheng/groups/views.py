@@ -17,12 +17,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.cases.errors import CaseError, Conflict, Invalid, NotFound
 from minsheng.cases.models import Case
+from minsheng.cases.presenters import panel_context
+from minsheng.cases.privacy import reveal_phone
 from minsheng.cases.scoping import can_see
 from minsheng.cases.services import get_visible_case
-from minsheng.web.case_views import panel_context
-from minsheng.web.views import actor_of, login_required, partial, render_page
+from minsheng.core.htmx import hx_redirect, partial
 
 from . import actions
 from .forms import assist_rows, int_or_none, unit_ids
@@ -112,10 +114,17 @@ def _visible(actor: Actor, pk: int) -> Case:
         raise Http404(exc.message) from exc
 
 
-@login_required
+def _panel(actor: Actor, case: Case, **kwargs: Any) -> dict[str, Any]:
+    """The case page's panel, as the case page draws it (showing the phone is recorded)."""
+    return {
+        "actor": actor,
+        **panel_context(actor, case, full_phone=reveal_phone(actor, case, via="web"), **kwargs),
+    }
+
+
+@signed_in()
 @require_POST
-def group_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    actor = actor_of(request)
+def group_action(request: HttpRequest, actor: Actor, pk: int, action: str) -> HttpResponse:
     handler = HANDLERS.get(action)
     if handler is None:
         raise Http404("No such action.")
@@ -132,12 +141,10 @@ def group_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except NotFound:  # e.g. its unit was taken out of the group
         messages.success(request, flash)
         if partial(request):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("web:home")
-            return response
+            return hx_redirect(reverse("web:home"))
         return redirect("web:home")
     if partial(request):
-        return render(request, "web/_case_panel.html", panel_context(actor, case, flash=flash))
+        return render(request, "web/_case_panel.html", _panel(actor, case, flash=flash))
     messages.success(request, flash)
     return redirect("web:case", pk=pk)
 
@@ -153,19 +160,18 @@ def _refused(request: HttpRequest, actor: Actor, pk: int, action: str, exc: Case
         "stale": stale,
     }
     case = _visible(actor, pk)
-    ctx = panel_context(actor, case, error=error, posted=request.POST)
-    if partial(request):
-        return render(request, "web/_case_panel.html", ctx, status=exc.status)
-    return render_page(request, actor, "web/case.html", ctx, status=exc.status)
+    ctx = _panel(actor, case, error=error, posted=request.POST)
+    template = "web/_case_panel.html" if partial(request) else "web/case.html"
+    return render(request, template, ctx, status=exc.status)
 
 
-@login_required
+@signed_in()
 @require_GET
-def photo(request: HttpRequest, pk: int) -> FileResponse:
+def photo(request: HttpRequest, actor: Actor, pk: int) -> FileResponse:
     """A thread photo, to those who may see its case (a photo of a case one cannot see
     looks like one that does not exist)."""
     item = GroupPhoto.objects.select_related("message__group__case").filter(pk=pk).first()
-    if item is None or not can_see(actor_of(request), item.message.group.case):
+    if item is None or not can_see(actor, item.message.group.case):
         raise Http404(_("No such photo."))
     response = FileResponse(item.image.open("rb"), content_type=item.content_type)
     response["Cache-Control"] = "private, max-age=3600"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from minsheng.core import clock
+from minsheng.core.phones import mask_phone
 
 from . import delivery
 from .channels import ChannelError, Rendered, for_unit_channel
@@ -112,8 +113,6 @@ class OutboxAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: OutboxMessage) -> str:
-        from minsheng.cases.privacy import mask_phone
-
         return mask_phone(obj.phone)
 
     @admin.display(description=_("last error"))

@@ -24,13 +24,16 @@ import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from minsheng.core import clock
+from minsheng.core.conf import setting
+from minsheng.core.phones import mask_phone
+
+from .models import Notification, OutboxMessage, UnitChannel
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from .models import OutboxMessage, UnitChannel
 
 log = logging.getLogger("minsheng.notify")
 
@@ -63,21 +66,6 @@ class Channel(Protocol):
     key: str  # stable name of this destination, recorded per delivered message
 
     def send(self, rendered: Rendered, message: OutboxMessage) -> None: ...
-
-
-def setting(name: str, default: Any) -> Any:
-    """A ``MINSHENG_NOTIFY_*``/``MINSHENG_SMS_*`` setting: from Django settings if set there,
-    else from the environment (12-factor), else the default (cast to the default's type)."""
-    import os
-
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    raw = os.environ.get(name)
-    if raw is None or default is None:
-        return raw if raw is not None else default
-    if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    return type(default)(raw)
 
 
 def http_timeout() -> float:
@@ -339,8 +327,6 @@ class LoggingSms:
     development and for a city that has not contracted an SMS provider yet."""
 
     def send_sms(self, phone: str, text: str, *, message_id: int) -> None:
-        from minsheng.cases.privacy import mask_phone
-
         log.info("SMS #%s to %s: %s", message_id, mask_phone(phone), text)
 
 
@@ -431,10 +417,6 @@ class InAppChannel:
         self.at = at
 
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
-        from minsheng.core import clock
-
-        from .models import Notification
-
         at = self.at or clock.now()
         Notification.objects.bulk_create(
             [

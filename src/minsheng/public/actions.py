@@ -15,9 +15,9 @@ from minsheng.accounts.models import Unit
 from minsheng.cases import actions as case_actions
 from minsheng.cases.errors import Invalid
 from minsheng.cases.models import Case
-from minsheng.cases.privacy import normalize_phone
 from minsheng.cases.states import Channel, Rating
 from minsheng.core import clock
+from minsheng.core.phones import normalize_phone
 from minsheng.media.actions import store_photo
 from minsheng.media.images import CleanedPhoto, PhotoRejected, accept_photo
 from minsheng.media.models import PhotoSource

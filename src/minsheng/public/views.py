@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 from minsheng.accounts.actors import Actor
 from minsheng.cases.errors import CaseError, Invalid
 from minsheng.cases.models import Case
-from minsheng.cases.privacy import mask_phone, normalize_phone
 from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids, visible_cases
+from minsheng.core.phones import mask_phone, normalize_phone
 from minsheng.places.services import city_dict
 
 from . import actions, limits

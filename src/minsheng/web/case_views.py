@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,17 +18,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.actors import Actor
-from minsheng.accounts.models import Role
-from minsheng.api.presenters import case_detail
+from minsheng.accounts.guards import signed_in
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid, NotFound
-from minsheng.cases.models import Case, CaseEvent
-from minsheng.cases.routing import decide_owner
+from minsheng.cases.models import Case
+from minsheng.cases.presenters import panel_context
+from minsheng.cases.privacy import reveal_phone
 from minsheng.cases.services import get_visible_case, get_visible_case_by_number
-from minsheng.cases.states import Rating
+from minsheng.core.htmx import hx_redirect, partial
 
-from .forms import matter_groups
-from .views import actor_of, login_required, partial, render_page, unit_choices
+from .views import render_page
 
 DONE = {
     "assign": gettext_lazy("Assigned."),
@@ -62,57 +60,19 @@ def _visible(actor: Actor, pk: int) -> Case:
         raise Http404(exc.message) from exc
 
 
-def panel_context(
-    actor: Actor,
-    case: Case,
-    *,
-    flash: str = "",
-    error: dict[str, Any] | None = None,
-    posted: QueryDict | None = None,
-) -> dict[str, Any]:
-    """Everything the case panel shows, for this person. ``case_detail`` logs the view
-    when it shows the full phone number."""
-    detail = case_detail(actor, case, via="web")
-    allowed = detail["actions"]
-    ctx: dict[str, Any] = {
-        "case": case,
-        "d": detail,
-        "allowed": allowed,
-        "flash": flash,
-        "error": error,
-        "posted": posted if error else None,
-        "failed": error["action"] if error else "",
-        "events": CaseEvent.objects.filter(case=case).select_related("actor_unit"),
-        "ratings": Rating.choices,
-    }
-    if "assign" in allowed:
-        ctx["units"] = unit_choices(actor)
-        ctx["matter_groups"] = matter_groups()
-        ctx["suggested"], ctx["suggested_reason"] = decide_owner(case)
-    if "dispatch" in allowed and case.owner_unit_id:
-        ctx["field_workers"] = list(
-            get_user_model()
-            .objects.filter(
-                profile__unit_id=case.owner_unit_id,
-                profile__role=Role.FIELD_WORKER,
-                is_active=True,
-            )
-            .select_related("profile")
-            .order_by("username")
-        )
-    return ctx
+def case_panel(actor: Actor, case: Case, **kwargs: Any) -> dict[str, Any]:
+    """The case panel's context; showing the full phone number is recorded first."""
+    return panel_context(actor, case, full_phone=reveal_phone(actor, case, via="web"), **kwargs)
 
 
-@login_required
-def case_page(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
+@signed_in()
+def case_page(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     case = _visible(actor, pk)
-    return render_page(request, actor, "web/case.html", panel_context(actor, case))
+    return render_page(request, actor, "web/case.html", case_panel(actor, case))
 
 
-@login_required
-def case_by_number(request: HttpRequest, number: str) -> HttpResponse:
-    actor = actor_of(request)
+@signed_in()
+def case_by_number(request: HttpRequest, actor: Actor, number: str) -> HttpResponse:
     try:
         case = get_visible_case_by_number(actor, number.strip().upper())
     except NotFound as exc:
@@ -171,10 +131,9 @@ def _next_url(request: HttpRequest) -> str | None:
     return None
 
 
-@login_required
+@signed_in()
 @require_POST
-def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    actor = actor_of(request)
+def case_action(request: HttpRequest, actor: Actor, pk: int, action: str) -> HttpResponse:
     if action not in actions.ACTION_FUNCTIONS:
         raise Http404("No such action.")
     _visible(actor, pk)
@@ -209,10 +168,8 @@ def _done(request: HttpRequest, actor: Actor, pk: int, action: str, *, from_row:
             )
         if case is None:
             messages.success(request, flash)
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("web:home")
-            return response
-        return render(request, "web/_case_panel.html", panel_context(actor, case, flash=flash))
+            return hx_redirect(reverse("web:home"))
+        return render(request, "web/_case_panel.html", case_panel(actor, case, flash=flash))
     messages.success(request, flash)
     target = _next_url(request) if from_row else None
     if target:
@@ -241,7 +198,7 @@ def _refused(
                 "linked": True,
             },
         )
-    ctx = panel_context(actor, case, error=error, posted=request.POST)
+    ctx = case_panel(actor, case, error=error, posted=request.POST)
     if partial(request):
         return render(request, "web/_case_panel.html", ctx, status=exc.status)
     return render_page(request, actor, "web/case.html", ctx, status=exc.status)

@@ -8,24 +8,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.cases.presenters import matter_groups
 from minsheng.cases.states import Channel, Rating
-from minsheng.catalog.models import Matter
-
-
-def matter_groups() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Active matters grouped by who owns them: line departments first, then the
-    territorial ones (属地) that go to a town's sub-centre."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    territorial: list[tuple[str, str]] = []
-    for m in Matter.objects.filter(active=True).select_related("owner_unit").order_by("code"):
-        if m.owner_unit is None:
-            territorial.append((m.code, m.name))
-        else:
-            groups.setdefault(m.owner_unit.name, []).append((m.code, m.name))
-    out = sorted(groups.items())
-    if territorial:
-        out.append((str(_("Territorial (town/street)")), territorial))
-    return out
 
 
 def matter_choices(blank_label: str) -> list[tuple[str, object]]:

@@ -4,31 +4,29 @@ and the intake form, which calls ``accept_case`` and nothing else."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, cast
+from typing import Any
 
-from django.contrib.auth.decorators import login_required as django_login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django_htmx.middleware import HtmxDetails
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Unit
 from minsheng.cases import actions
 from minsheng.cases.errors import Forbidden, Invalid, NotFound
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.scoping import assignable_units
+from minsheng.cases.presenters import matter_groups, unit_choices
 from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import State
 from minsheng.catalog.models import Matter
+from minsheng.core.htmx import partial
 
 from . import queries
-from .forms import INTAKE_FIELD_FOR, IntakeForm, matter_groups
-from .roles import home_page, may_open
+from .forms import INTAKE_FIELD_FOR, IntakeForm
+from .roles import PAGE_ROLES, home_page
 
 SECTION_LABELS = {
     "unassigned": _("Awaiting assignment"),
@@ -46,60 +44,13 @@ SECTION_ROWS = 25
 PAGE_SIZE = 50
 
 
-class HtmxHttpRequest(HttpRequest):
-    """A request as django-htmx's middleware (installed for every request) leaves it."""
-
-    htmx: HtmxDetails
-
-
-def htmx_of(request: HttpRequest) -> HtmxDetails:
-    """``request.htmx``: what the HTMX headers say about the request."""
-    return cast(HtmxHttpRequest, request).htmx
-
-
-def login_required(view: Callable) -> Callable:
-    """Django's ``login_required``, except that an HTMX request whose session has expired
-    is sent to the sign-in page as a whole page, not swapped into a panel."""
-    guarded = django_login_required(view)
-
-    @wraps(view)
-    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        htmx = htmx_of(request)
-        if htmx and not request.user.is_authenticated:
-            response = HttpResponse(status=204)
-            back = htmx.current_url_abs_path or reverse("web:home")
-            response["HX-Redirect"] = f"{reverse('web:login')}?{urlencode({'next': back})}"
-            return response
-        return guarded(request, *args, **kwargs)
-
-    return inner
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    return Actor.of(request.user)
+def _own_workbench(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return redirect("web:home")
 
 
 def workbench(page: str) -> Callable:
     """Signed-in people whose role has this page; others go to their own workbench."""
-
-    def wrap(view: Callable) -> Callable:
-        @login_required
-        @wraps(view)
-        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            actor = actor_of(request)
-            if not may_open(actor, page):
-                return redirect("web:home")
-            return view(request, actor, *args, **kwargs)
-
-        return inner
-
-    return wrap
-
-
-def partial(request: HttpRequest) -> bool:
-    """An HTMX request for a fragment (not htmx restoring a page missing from its cache)."""
-    htmx = htmx_of(request)
-    return bool(htmx) and not htmx.history_restore_request
+    return signed_in(PAGE_ROLES[page], refuse=_own_workbench)
 
 
 def render_page(
@@ -108,10 +59,9 @@ def render_page(
     return render(request, template, {"actor": actor, **context}, status=status)
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
+@signed_in()
+def home(request: HttpRequest, actor: Actor) -> HttpResponse:
     """``/``: straight to the person's workbench."""
-    actor = actor_of(request)
     page = home_page(actor)
     if page is None:
         return render_page(request, actor, "web/no_role.html", {}, status=403)
@@ -195,14 +145,6 @@ def intake(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 # --- dispatchers ------------------------------------------------------------------------
-
-
-def unit_choices(actor: Actor) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Units the actor may assign to, grouped by kind for the select."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for unit in assignable_units(actor).order_by("kind", "name"):
-        groups.setdefault(unit.get_kind_display(), []).append((unit.pk, unit.name))
-    return list(groups.items())
 
 
 @workbench("queue")

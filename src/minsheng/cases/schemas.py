@@ -1,4 +1,6 @@
-"""The JSON shapes of API v1. Paths and field names here are a contract."""
+"""The case's JSON shapes in API v1 (and the base every API input shape builds on). Field
+names here are a contract. Parts that extend the API (joint groups, sensors) build on
+``Input`` and answer refusals with ``ErrorOut``, as the case endpoints do."""
 
 from __future__ import annotations
 
