@@ -263,9 +263,6 @@ class MqttTransport:
             self.client.publish(f"{self.prefix}/{d.device_id}/telemetry", telemetry(d, t, values), qos=1)
         return len(readings)
 
-    def publish_raw(self, topic: str, payload: bytes, qos: int = 1) -> None:
-        self.client.publish(topic, payload, qos=qos)
-
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
