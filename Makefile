@@ -77,12 +77,13 @@ test-moved-clock: install faketime ## the unit and integration tiers on a moved 
 	  faketime "$$at" $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests/unit tests/integration
 
 lint: install lock-check ## ruff (lint and format), the migrations check and the lock check
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/minsheng makemigrations --check --dry-run
 
-typecheck: install ## mypy with django-stubs
+typecheck: install ## mypy with django-stubs (the package, then the data tools in tools/)
 	$(BIN)/mypy
+	$(BIN)/mypy tools
 
 bench: install ## run the benchmarks in bench/ (results go to docs/PERFORMANCE.md by hand)
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
