@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db.models import F
 
+from minsheng.core.conf import setting
 from minsheng.core.workdays import CITY_TZ
 
 from .models import DailyCounter
@@ -19,4 +19,4 @@ def next_number(at: dt.datetime) -> str:
     DailyCounter.objects.get_or_create(day=day)
     DailyCounter.objects.filter(day=day).update(last=F("last") + 1)
     seq = DailyCounter.objects.get(day=day).last
-    return f"{settings.MINSHENG_CASE_PREFIX}{day:%Y%m%d}{seq:05d}"
+    return f"{setting('MINSHENG_CASE_PREFIX', 'MS')}{day:%Y%m%d}{seq:05d}"

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from minsheng.core.conf import setting
 from minsheng.notify.services import enqueue
 
 from .models import DutyShift
@@ -44,8 +44,8 @@ def on_duty(unit: Any, at: dt.datetime) -> list[Any]:
 def is_night(at: dt.datetime) -> bool:
     """Between the night hours, in the deployment's local time (Asia/Shanghai)."""
     hour = timezone.localtime(at).hour
-    starts = int(getattr(settings, "MINSHENG_NIGHT_STARTS", 20))
-    ends = int(getattr(settings, "MINSHENG_NIGHT_ENDS", 8))
+    starts = setting("MINSHENG_NIGHT_STARTS", 20)
+    ends = setting("MINSHENG_NIGHT_ENDS", 8)
     return hour >= starts or hour < ends if starts > ends else starts <= hour < ends
 
 

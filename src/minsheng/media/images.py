@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pillow_heif
-from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from minsheng.cases.errors import Invalid
+from minsheng.core.conf import setting
 
 pillow_heif.register_heif_opener()
 
@@ -57,14 +57,14 @@ class CleanedPhoto:
     sha256: str
 
 
-def _max_bytes() -> int:
-    return int(getattr(settings, "MINSHENG_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+def max_upload_bytes() -> int:
+    return setting("MINSHENG_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 
 
 def _read(upload: Any) -> bytes:
     """The upload's bytes, refusing before reading when its declared size is too big and
     while reading when it turns out bigger than declared."""
-    limit = _max_bytes()
+    limit = max_upload_bytes()
     megabytes = limit // (1024 * 1024)
     too_big = _("The photo is larger than %(mb)d MB; send a smaller one.") % {"mb": megabytes}
     size = getattr(upload, "size", None)
@@ -81,7 +81,7 @@ def _read(upload: Any) -> bytes:
 
 
 def _open(data: bytes) -> Image.Image:
-    max_pixels = int(getattr(settings, "MINSHENG_PHOTO_MAX_PIXELS", 50_000_000))
+    max_pixels = setting("MINSHENG_PHOTO_MAX_PIXELS", 50_000_000)
     not_photo = _("This file is not a photo we accept: send a JPEG, PNG, WebP or HEIC image.")
     with warnings.catch_warnings():
         # Pillow only warns at its own limit; past ours it is an error, not a warning.
@@ -144,13 +144,13 @@ def accept_photo(upload: Any) -> CleanedPhoto:
     store; raises :class:`PhotoRejected` with a message for the person otherwise."""
     data = _read(upload)
     image = _upright(_open(data))
-    max_side = int(getattr(settings, "MINSHENG_PHOTO_MAX_SIDE", 2560))
+    max_side = setting("MINSHENG_PHOTO_MAX_SIDE", 2560)
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     content, content_type, ext = _encode(image)
     thumb = image.copy()
     thumb.info = dict(image.info)
-    side = int(getattr(settings, "MINSHENG_PHOTO_THUMB_SIDE", 320))
+    side = setting("MINSHENG_PHOTO_THUMB_SIDE", 320)
     thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
     thumb_content, _type, _ext = _encode(thumb)
     return CleanedPhoto(

@@ -33,7 +33,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.template import Context, Template, TemplateSyntaxError
@@ -41,6 +40,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
 from .channels import (
     Channel,
@@ -49,7 +49,6 @@ from .channels import (
     Rendered,
     SmsChannel,
     for_unit_channel,
-    setting,
 )
 from .defaults import CLOCK_LABELS, DEFAULT_TEMPLATES, FALLBACK_TEMPLATE
 from .models import (
@@ -221,7 +220,7 @@ def _held(message: OutboxMessage, token: str) -> QuerySet[OutboxMessage]:
 def public_base() -> str:
     """Where people reach this deployment (``MINSHENG_PUBLIC_URL``), for absolute links in
     robots and SMS; empty when unknown, and links are then left out of those texts."""
-    return str(setting("MINSHENG_PUBLIC_URL", "") or "").rstrip("/")
+    return setting("MINSHENG_PUBLIC_URL", "").rstrip("/")
 
 
 def _path(name: str, *args: Any) -> str:
@@ -264,7 +263,7 @@ def render_context(message: OutboxMessage) -> tuple[dict[str, Any], str, str]:
     if message.case_id and message.case is not None:
         ctx.setdefault("number", message.case.number)
     common = {
-        "city": getattr(settings, "MINSHENG_CITY_NAME", ""),
+        "city": setting("MINSHENG_CITY_NAME", ""),
         "kind": message.kind,
         "unit": message.unit.name if message.unit_id and message.unit else "",
         "url": f"{base}{link}" if base and link else "",

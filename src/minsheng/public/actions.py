@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from minsheng.cases.errors import Invalid
 from minsheng.cases.models import Case
 from minsheng.cases.states import Channel, Rating
 from minsheng.core import clock
+from minsheng.core.conf import setting
 from minsheng.core.phones import normalize_phone
 from minsheng.media.actions import store_photo
 from minsheng.media.images import CleanedPhoto, PhotoRejected, accept_photo
@@ -45,7 +45,7 @@ class Report:
 
 
 def max_photos() -> int:
-    return int(getattr(settings, "MINSHENG_REPORT_MAX_PHOTOS", 3))
+    return setting("MINSHENG_REPORT_MAX_PHOTOS", 3)
 
 
 def clean_photos(uploads: list[Any]) -> list[CleanedPhoto]:

@@ -33,6 +33,7 @@ from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
 
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
 SALT = "minsheng.public.friction"
 
@@ -40,7 +41,7 @@ SALT = "minsheng.public.friction"
 def client_address(request: HttpRequest) -> str:
     """The client's address as the rate limits see it (``RATELIMIT_IP_META_KEY`` behind
     a proxy, else the connection's)."""
-    meta_key = getattr(settings, "RATELIMIT_IP_META_KEY", None)
+    meta_key = setting("RATELIMIT_IP_META_KEY", None)
     if isinstance(meta_key, str) and meta_key in request.META:
         return str(request.META[meta_key]).split(",")[0].strip()
     return request.META.get("REMOTE_ADDR", "")
@@ -52,8 +53,8 @@ def _address_hash(request: HttpRequest) -> str:
 
 def over_limit(request: HttpRequest, scope: str, *, phone: str = "") -> bool:
     """Count this attempt, per address and (when given) per phone; True past a limit."""
-    ip_rate = getattr(settings, "MINSHENG_PUBLIC_RATE_IP", "20/h")
-    phone_rate = getattr(settings, "MINSHENG_PUBLIC_RATE_PHONE", "5/10m")
+    ip_rate = setting("MINSHENG_PUBLIC_RATE_IP", "20/h")
+    phone_rate = setting("MINSHENG_PUBLIC_RATE_PHONE", "5/10m")
     limited = is_ratelimited(request, group=f"public-{scope}-ip", key="ip", rate=ip_rate, increment=True)
     if phone:
         limited = (
@@ -83,7 +84,7 @@ def anonymous_count(request: HttpRequest) -> int:
 def note_anonymous(request: HttpRequest) -> None:
     """One more anonymous report from this address (the window starts at the first)."""
     key = _count_key(request)
-    window = int(getattr(settings, "MINSHENG_FRICTION_WINDOW", 3600))
+    window = friction_window()
     if not cache.add(key, 1, window):
         try:
             cache.incr(key)
@@ -92,11 +93,16 @@ def note_anonymous(request: HttpRequest) -> None:
 
 
 def needs_friction(request: HttpRequest) -> bool:
-    return anonymous_count(request) >= int(getattr(settings, "MINSHENG_FRICTION_AFTER", 3))
+    return anonymous_count(request) >= setting("MINSHENG_FRICTION_AFTER", 3)
 
 
 def wait_seconds() -> int:
-    return int(getattr(settings, "MINSHENG_FRICTION_WAIT", 15))
+    return setting("MINSHENG_FRICTION_WAIT", 15)
+
+
+def friction_window() -> int:
+    """Seconds over which anonymous reports from one address are counted."""
+    return setting("MINSHENG_FRICTION_WINDOW", 3600)
 
 
 def issue_token(request: HttpRequest) -> str:
@@ -107,7 +113,7 @@ def issue_token(request: HttpRequest) -> str:
 def check_token(request: HttpRequest, token: str) -> tuple[bool, float]:
     """(passed, seconds still to wait). A token from another address, reused, forged or
     older than the window does not pass."""
-    window = int(getattr(settings, "MINSHENG_FRICTION_WINDOW", 3600))
+    window = friction_window()
     try:
         payload: dict[str, Any] = signing.loads(token or "", salt=SALT, max_age=window)
     except signing.BadSignature:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Count, Q
@@ -20,7 +19,9 @@ from minsheng.accounts.actors import Actor
 from minsheng.cases.errors import CaseError, Invalid
 from minsheng.cases.models import Case
 from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids, visible_cases
+from minsheng.core.conf import setting
 from minsheng.core.phones import mask_phone, normalize_phone
+from minsheng.media.images import max_upload_bytes
 from minsheng.places.services import city_dict
 
 from . import actions, limits
@@ -64,9 +65,9 @@ def _report_context(request: HttpRequest, form: ReportForm, **extra: Any) -> dic
         "wait_token": limits.issue_token(request) if friction else "",
         "wait_seconds": limits.wait_seconds(),
         "max_photos": actions.max_photos(),
-        "max_mb": settings.MINSHENG_PHOTO_MAX_BYTES // (1024 * 1024),
-        "tile_url": getattr(settings, "MINSHENG_MAP_TILE_URL", ""),
-        "tile_attribution": getattr(settings, "MINSHENG_MAP_TILE_ATTRIBUTION", ""),
+        "max_mb": max_upload_bytes() // (1024 * 1024),
+        "tile_url": setting("MINSHENG_MAP_TILE_URL", ""),
+        "tile_attribution": setting("MINSHENG_MAP_TILE_ATTRIBUTION", ""),
         **extra,
     }
 

@@ -29,9 +29,9 @@ from minsheng.cases.scoping import can_see
 from minsheng.cases.states import Channel, State
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
+from minsheng.core.conf import setting
 from minsheng.places.services import locate_point
 
-from .conf import setting
 from .models import (
     OPEN_COMMAND_STATES,
     UNITS,

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from minsheng.accounts.models import Unit
 from minsheng.core import clock
+from minsheng.core.conf import setting
 from minsheng.places.services import locate_point
 
 from . import storage
@@ -210,7 +210,7 @@ def load_demo_devices(*, history: bool = True) -> dict[str, int]:
         user.user_permissions.add(
             Permission.objects.get(content_type__app_label="sensors", codename="send_command")
         )
-    if getattr(settings, "ENV", "development") != "production":
+    if setting("ENV", "development") != "production":
         raw = demo_gateway_key()
         if not SensorKey.objects.filter(key_hash=hash_key(raw)).exists():
             SensorKey.objects.create(

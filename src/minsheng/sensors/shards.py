@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from minsheng.core import clock
-
-from .conf import setting
+from minsheng.core.conf import setting
 
 
 def shard_of(device_id: str, count: int) -> int:

@@ -42,7 +42,8 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, Exists, Max, Min, OuterRef
 from django.db.models.functions import TruncHour
 
-from .conf import setting
+from minsheng.core.conf import setting
+
 from .models import QUANTITIES, Device, Reading, ReadingHour, RecentReading
 
 # One reading as the pipeline carries it: device primary key, aware time, values.

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import BigIntegerField, F, Q, Sum, When
 from django.db.models import Case as When_
@@ -25,6 +24,7 @@ from django.db.models import Case as When_
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit, UnitKind
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
 from . import measures
 from .measures import MEASURES, PERCENTILES, Figure, Filters, Scope, Tally
@@ -335,7 +335,7 @@ def _raw(qs: Any) -> list[tuple]:
 def parallel_live() -> bool:
     """Whether the live part may run on a second connection now."""
     return (
-        bool(getattr(settings, "MINSHENG_STATS_PARALLEL", True))
+        setting("MINSHENG_STATS_PARALLEL", True)
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
     )

@@ -39,12 +39,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
 from minsheng.cases.models import CaseClock, CaseEvent
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
 from . import measures
 from .models import (
@@ -116,7 +116,7 @@ def today_rollup_age() -> dt.timedelta | None:
     live and the refresh does not build it). A large city sets this, and refreshes at
     least twice as often (``minsheng refreshstats --every``): today then costs the page a
     day's rollup rows instead of a scan of the day's clocks and events."""
-    seconds = int(getattr(settings, "MINSHENG_STATS_TODAY_ROLLUP_S", 0) or 0)
+    seconds = setting("MINSHENG_STATS_TODAY_ROLLUP_S", 0)
     return dt.timedelta(seconds=seconds) if seconds > 0 else None
 
 

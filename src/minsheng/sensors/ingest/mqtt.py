@@ -26,9 +26,9 @@ from urllib.parse import unquote, urlsplit
 from django.db import close_old_connections
 
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
 from .. import actions
-from ..conf import setting
 from .chores import Chores
 from .parse import Rejected, parse_topic
 from .pipeline import Item, Pipeline

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
-from ..conf import setting
 from ..models import QUANTITIES, RejectCounter
 
 log = logging.getLogger("minsheng.sensors.ingest")  # one logger for the whole package

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import template
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -15,6 +14,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
 from minsheng.cases.states import ClockName, State
 from minsheng.core import clock
+from minsheng.core.conf import setting
 from minsheng.field.labels import EVENT_LABELS as FIELD_EVENT_LABELS
 from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
 from minsheng.sensors.presenters import EVENT_LABELS as SENSOR_EVENT_LABELS
@@ -157,7 +157,7 @@ def query_with(context, **changes: Any) -> str:
 
 @register.simple_tag
 def city_name() -> str:
-    return getattr(settings, "MINSHENG_CITY_NAME", "")
+    return setting("MINSHENG_CITY_NAME", "")
 
 
 @register.simple_tag(takes_context=True)

@@ -20,8 +20,8 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from minsheng.core.conf import setting
 from minsheng.sensors import broker
-from minsheng.sensors.conf import setting
 from minsheng.sensors.credentials import service_password
 from minsheng.sensors.ingest import (
     BrokerAddress,
