@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .models import Profile, Role, Unit
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -48,11 +43,3 @@ class Actor:
     @property
     def is_requester(self) -> bool:
         return self.role is None and self.user is None
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    """The user of a request that ``login_required`` let through."""
-    user = request.user
-    if not user.is_authenticated:
-        raise PermissionDenied
-    return user

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minsheng.accounts.actors import Actor, signed_in_user
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Role, Unit
 from minsheng.cases.errors import CaseError, Invalid, NotFound
 from minsheng.cases.models import Case
@@ -37,10 +37,6 @@ from .models import Arrival, DutyShift
 from .tasks import Position, nav_links, order_nearest
 
 POSITION_KEY = "field_last_position"
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.of(request.user)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -65,18 +61,19 @@ def _position(request: HttpRequest, actor: Actor) -> Position | None:
     saved = request.session.get(POSITION_KEY)
     if isinstance(saved, list) and len(saved) == 2:
         return Position(float(saved[0]), float(saved[1]), "last")
-    last = Arrival.objects.filter(user=signed_in_user(request)).order_by("-at", "-id").first()
+    last = Arrival.objects.filter(user=actor.user).order_by("-at", "-id").first()
     if last is not None:
         return Position(last.lat, last.lng, "arrival")
     return None
 
 
-@login_required
-def tasks(request: HttpRequest) -> HttpResponse:
+def _not_field(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return render(request, "field/not_field.html", status=403)
+
+
+@signed_in({Role.FIELD_WORKER}, refuse=_not_field)
+def tasks(request: HttpRequest, actor: Actor) -> HttpResponse:
     """My open tasks, nearest first."""
-    actor = _actor(request)
-    if actor.role != Role.FIELD_WORKER:
-        return render(request, "field/not_field.html", status=403)
     open_cases = list(
         visible_cases(actor)
         .filter(state__in=actions.ON_SITE_STATES)
@@ -94,11 +91,17 @@ def _task_case(actor: Actor, pk: int) -> Case:
     return case
 
 
-@login_required
-def task(request: HttpRequest, pk: int, *, error: CaseError | None = None, status: int = 200) -> HttpResponse:
-    actor = _actor(request)
+@signed_in()
+def task(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    return _task_page(request, actor, pk)
+
+
+def _task_page(
+    request: HttpRequest, actor: Actor, pk: int, *, error: CaseError | None = None, status: int = 200
+) -> HttpResponse:
+    """The task page, with the refusal of a posted form beside it when there is one."""
     case = _task_case(actor, pk)
-    arrival = Arrival.objects.filter(case=case, user=signed_in_user(request)).order_by("-at").first()
+    arrival = Arrival.objects.filter(case=case, user=actor.user).order_by("-at").first()
     context = {
         "case": case,
         "nav": nav_links(case),
@@ -121,20 +124,19 @@ def _answer(request: HttpRequest, pk: int, done: str, *, extra: dict | None = No
     return redirect(url)
 
 
-def _refuse(request: HttpRequest, pk: int, exc: CaseError) -> HttpResponse:
+def _refuse(request: HttpRequest, actor: Actor, pk: int, exc: CaseError) -> HttpResponse:
     if isinstance(exc, NotFound):
         raise Http404(exc.message) from exc
     if _wants_json(request):
         return JsonResponse(
             {"ok": False, "message": exc.message, "field": getattr(exc, "field", "")}, status=exc.status
         )
-    return task(request, pk, error=exc, status=exc.status)
+    return _task_page(request, actor, pk, error=exc, status=exc.status)
 
 
-@login_required
+@signed_in()
 @require_POST
-def arrive(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+def arrive(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     try:
         arrival = actions.arrive(
             actor,
@@ -144,16 +146,15 @@ def arrive(request: HttpRequest, pk: int) -> HttpResponse:
             accuracy=request.POST.get("accuracy"),
         )
     except CaseError as exc:
-        return _refuse(request, pk, exc)
+        return _refuse(request, actor, pk, exc)
     request.session[POSITION_KEY] = [arrival.lat, arrival.lng]
     at = timezone.localtime(arrival.at).strftime("%H:%M")
     return _answer(request, pk, _("Arrival recorded at %(time)s.") % {"time": at})
 
 
-@login_required
+@signed_in()
 @require_POST
-def handle(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+def handle(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     try:
         actions.handle_on_site(
             actor,
@@ -163,14 +164,13 @@ def handle(request: HttpRequest, pk: int) -> HttpResponse:
             client_key=request.POST.get("client_key", ""),
         )
     except CaseError as exc:
-        return _refuse(request, pk, exc)
+        return _refuse(request, actor, pk, exc)
     return _answer(request, pk, _("Marked handled. The unit will report the result."))
 
 
-@login_required
+@signed_in()
 @require_POST
-def photo(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+def photo(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     upload = request.FILES.get("photo")
     try:
         if upload is None:
@@ -179,7 +179,7 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
             actor, pk, photo=upload, client_key=request.POST.get("client_key", "")
         )
     except CaseError as exc:
-        return _refuse(request, pk, exc)
+        return _refuse(request, actor, pk, exc)
     return _answer(request, pk, _("Photo added."), extra={"photo": stored.pk})
 
 
@@ -204,11 +204,10 @@ def _parse_start(day: str, time: str) -> dt.datetime | None:
     return dt.datetime.combine(date, at, tzinfo=timezone.get_current_timezone())
 
 
-@login_required
-def roster(request: HttpRequest) -> HttpResponse:
+@signed_in()
+def roster(request: HttpRequest, actor: Actor) -> HttpResponse:
     """值班表: the unit's shifts from yesterday on, who is on duty now, and a form to
     add a shift (24 hours from 08:00 by default)."""
-    actor = _actor(request)
     unit = _roster_unit(request, actor)
     units = Unit.objects.filter(active=True).order_by("kind", "name") if actor.role == Role.ADMIN else None
     if unit is None or not actions.may_manage_roster(actor, unit):

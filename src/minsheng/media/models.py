@@ -15,6 +15,11 @@ class PhotoSource(models.TextChoices):
     GROUP = "group", _("Joint group")
 
 
+# What a requester sees on the follow page: the work done, not what other people sent
+# (a merged duplicate's requester must not see the first requester's pictures).
+PUBLIC_SOURCES = (PhotoSource.FIELD, PhotoSource.GROUP)
+
+
 class Photo(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="photos")
     uploaded_by = models.ForeignKey(

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import hmac
 
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.cases.scoping import visible_cases
 
-from .models import Photo, PhotoSource
-
-# What a requester sees on the follow page: the work done, not what other people sent
-# (a merged duplicate's requester must not see the first requester's pictures).
-PUBLIC_SOURCES = (PhotoSource.FIELD, PhotoSource.GROUP)
+from .models import PUBLIC_SOURCES, Photo
 
 
 def _send(photo: Photo, thumb: bool, *, private: bool = True) -> FileResponse:
@@ -37,11 +33,11 @@ def _send(photo: Photo, thumb: bool, *, private: bool = True) -> FileResponse:
     return response
 
 
-@login_required
+@signed_in()
 @require_GET
-def staff_photo(request: HttpRequest, pk: int, thumb: bool = False) -> FileResponse:
+def staff_photo(request: HttpRequest, actor: Actor, pk: int, thumb: bool = False) -> FileResponse:
     photo = Photo.objects.filter(pk=pk).first()
-    if photo is None or not visible_cases(Actor.of(request.user)).filter(pk=photo.case_id).exists():
+    if photo is None or not visible_cases(actor).filter(pk=photo.case_id).exists():
         raise Http404("no such photo")
     return _send(photo, thumb)
 

@@ -11,13 +11,7 @@ from typing import Any
 
 from django.utils.functional import SimpleLazyObject
 
-
-def unread_count(user: Any) -> int:
-    from .models import Notification
-
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+from .services import unread_count
 
 
 def unread(request: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from minsheng.accounts.models import Profile
 from minsheng.core import clock
 from minsheng.core.conf import setting
 
@@ -319,8 +320,6 @@ class _Batch:
 
     @classmethod
     def load(cls, messages: list[OutboxMessage]) -> _Batch:
-        from minsheng.accounts.models import Profile
-
         ids = [m.pk for m in messages]
         unit_ids = {m.unit_id for m in messages if m.unit_id}
         delivered: dict[int, set[str]] = {}

@@ -11,7 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
+
+from minsheng.core import clock
 
 
 class Audience(models.TextChoices):
@@ -216,14 +219,10 @@ class MessageTemplate(models.Model):
         return self.kind
 
     def save(self, *args, **kwargs) -> None:
-        from minsheng.core import clock
-
         self.updated_at = clock.now()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        from django.template import Template, TemplateSyntaxError
-
         for field in ("title", "body"):
             try:
                 Template(getattr(self, field))

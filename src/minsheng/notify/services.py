@@ -1,4 +1,5 @@
-"""Writing to the outbox. Call only inside the transaction of the change being told."""
+"""Writing to the outbox (call ``enqueue`` only inside the transaction of the change being
+told), and the bell's count of a person's unread notifications."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from minsheng.core import clock
 
-from .models import Audience, OutboxMessage
+from .models import Audience, Notification, OutboxMessage
 
 
 def enqueue(
@@ -36,3 +37,10 @@ def enqueue(
         created_at=at,
         next_attempt_at=at,
     )
+
+
+def unread_count(user: Any) -> int:
+    """The bell's number: this person's unread notifications (0 when not signed in)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -6,26 +6,26 @@ A person only ever sees and touches their own notifications: every query is filt
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from minsheng.accounts.actors import signed_in_user
+from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.core import clock
 
-from .context_processors import unread_count
 from .models import Notification
+from .services import unread_count
 
 PAGE_SIZE = 30
 
 
-@login_required
+@signed_in()
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
-    mine = Notification.objects.filter(user=signed_in_user(request)).select_related("message__case")
+def notification_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    mine = Notification.objects.filter(user=actor.user).select_related("message__case")
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
         mine = mine.filter(read_at__isnull=True)
@@ -36,16 +36,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "only_unread": only_unread,
-            "unread_total": unread_count(request.user),
+            "unread_total": unread_count(actor.user),
         },
     )
 
 
-@login_required
+@signed_in()
 @require_GET
-def bell(request: HttpRequest) -> HttpResponse:
+def bell(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The bell alone, for pages that refresh it (HTMX polling)."""
-    return render(request, "notify/_bell.html", {"notify_unread": unread_count(request.user)})
+    return render(request, "notify/_bell.html", {"notify_unread": unread_count(actor.user)})
 
 
 def _safe_next(request: HttpRequest, url: str) -> str:
@@ -56,11 +56,11 @@ def _safe_next(request: HttpRequest, url: str) -> str:
     return ""
 
 
-@login_required
+@signed_in()
 @require_POST
-def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_read(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Mark one notification read and go where it points (or back to the list)."""
-    note = get_object_or_404(Notification, pk=pk, user=request.user)
+    note = get_object_or_404(Notification, pk=pk, user=actor.user)
     if note.read_at is None:
         Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=clock.now())
     if request.POST.get("go") == "1":
@@ -70,10 +70,8 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_safe_next(request, request.POST.get("next", "")) or "notify:list")
 
 
-@login_required
+@signed_in()
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(user=signed_in_user(request), read_at__isnull=True).update(
-        read_at=clock.now()
-    )
+def mark_all_read(request: HttpRequest, actor: Actor) -> HttpResponse:
+    Notification.objects.filter(user=actor.user, read_at__isnull=True).update(read_at=clock.now())
     return redirect(_safe_next(request, request.POST.get("next", "")) or "notify:list")

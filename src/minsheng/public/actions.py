@@ -23,6 +23,7 @@ from minsheng.media.images import CleanedPhoto, PhotoRejected, accept_photo
 from minsheng.media.models import PhotoSource
 
 from .models import PartnerKind, PartnerReport, ReportingPartner, ReportKey
+from .scoping import may_see_partner
 
 CHANNEL_OF_KIND: dict[str, Channel] = {
     PartnerKind.RIDER: Channel.RIDER,
@@ -175,19 +176,6 @@ def rate_by_requester(
                 note=_("The requester is not satisfied: %(reason)s") % {"reason": note},
             )
         return case
-
-
-def may_see_partner(actor: Actor, partner: ReportingPartner) -> bool:
-    """City-wide staff see every partner; a unit's handlers and a sub-centre's
-    dispatchers see the partners who report to their unit (or to the units under it)."""
-    from minsheng.accounts.models import Role
-    from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids
-
-    if actor.role in CITY_WIDE:
-        return True
-    if actor.role not in (Role.HANDLER, Role.SUBCENTRE_DISPATCHER) or actor.unit is None:
-        return False
-    return partner.unit_id is not None and partner.unit_id in unit_subtree_ids(actor.unit)
 
 
 def verify_partner(actor: Actor, partner_id: int, *, verified: bool) -> ReportingPartner:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,9 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.cases.errors import CaseError, Invalid
 from minsheng.cases.models import Case
-from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids, visible_cases
+from minsheng.cases.scoping import visible_cases
 from minsheng.core.conf import setting
 from minsheng.core.phones import mask_phone, normalize_phone
 from minsheng.media.images import max_upload_bytes
@@ -27,6 +27,7 @@ from minsheng.places.services import city_dict
 from . import actions, limits
 from .forms import PartnerForm, ReportForm
 from .models import ReportingPartner
+from .scoping import may_see_partner, visible_partners
 
 MAP_CACHE_KEY = "public:map.json:v1"
 MAP_SECONDS = 600
@@ -217,30 +218,22 @@ def join(request: HttpRequest) -> HttpResponse:
     return render(request, "public/join.html", {"form": form}, status=422)
 
 
-def _partners_for(actor: Actor):
-    qs = ReportingPartner.objects.select_related("unit")
-    if actor.role in CITY_WIDE:
-        return qs
-    if actor.unit is None:
-        return qs.none()
-    return qs.filter(unit_id__in=unit_subtree_ids(actor.unit))
-
-
-@login_required
-def partner_list(request: HttpRequest) -> HttpResponse:
-    actor = Actor.of(request.user)
+@signed_in()
+def partner_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     partners = (
-        _partners_for(actor).annotate(n=Count("reports")).order_by("-verified", "station", "name")[:500]
+        visible_partners(actor)
+        .select_related("unit")
+        .annotate(n=Count("reports"))
+        .order_by("-verified", "station", "name")[:500]
     )
     return render(request, "public/partners.html", {"partners": partners})
 
 
-@login_required
-def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@signed_in()
+def partner_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """A partner's report history, for their station's recognition (表彰)."""
-    actor = Actor.of(request.user)
     partner = ReportingPartner.objects.select_related("unit").filter(pk=pk).first()
-    if partner is None or not actions.may_see_partner(actor, partner):
+    if partner is None or not may_see_partner(actor, partner):
         raise Http404(_("No such partner."))
     if request.method == "POST":
         try:

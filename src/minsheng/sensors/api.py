@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import Forbidden, NotFound
 from minsheng.core import clock
 
@@ -46,8 +47,7 @@ def _auth(request: HttpRequest) -> Any:
 
 
 def _actor(request: HttpRequest) -> Actor:
-    auth = _auth(request)
-    actor = Actor.of(auth if auth is not None else request.user)
+    actor = actor_of(request)
     if actor.role is None:
         raise Forbidden("You have no role in Minsheng.")
     return actor

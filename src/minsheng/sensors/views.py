@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import ANY_ROLE, signed_in
 from minsheng.cases.errors import CaseError
 from minsheng.cases.models import Case
 from minsheng.cases.scoping import can_see
@@ -31,11 +31,12 @@ CHART_DAYS = 7
 CASE_WINDOW = dt.timedelta(hours=6)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    actor = Actor.of(request.user)
-    if actor.role is None:
-        raise Http404
-    return actor
+def _unknown(request: HttpRequest, actor: Actor) -> HttpResponse:
+    raise Http404
+
+
+# Staff with a role; to anyone else signed in the sensor pages do not exist.
+staff_page = signed_in(ANY_ROLE, refuse=_unknown)
 
 
 def _device(device_id: str) -> Device:
@@ -54,10 +55,9 @@ def _town_shapes() -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-@login_required
-def device_list(request: HttpRequest) -> HttpResponse:
+@staff_page
+def device_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     """``/sensors/``: the map of monitoring points and the list beside it."""
-    actor = _actor(request)
     devices = [device_dict(d, actor) for d in devices_for_map()]
     return render(
         request,
@@ -70,10 +70,9 @@ def device_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def map_data(request: HttpRequest) -> JsonResponse:
+@staff_page
+def map_data(request: HttpRequest, actor: Actor) -> JsonResponse:
     """The map's live data, fetched every few seconds."""
-    actor = _actor(request)
     return JsonResponse(
         {"devices": [device_dict(d, actor) for d in devices_for_map()], "at": clock.now().isoformat()}
     )
@@ -93,10 +92,9 @@ def _chart_context(d: Device, since: dt.datetime, until: dt.datetime, alarms: li
     }
 
 
-@login_required
-def device_page(request: HttpRequest, device_id: str) -> HttpResponse:
+@staff_page
+def device_page(request: HttpRequest, actor: Actor, device_id: str) -> HttpResponse:
     """A device: what it is, its last values, its week of readings, alarms, commands."""
-    actor = _actor(request)
     d = _device(device_id)
     now = clock.now()
     since = now - dt.timedelta(days=CHART_DAYS)
@@ -125,10 +123,9 @@ def device_page(request: HttpRequest, device_id: str) -> HttpResponse:
     )
 
 
-@login_required
-def series(request: HttpRequest, device_id: str) -> JsonResponse:
+@staff_page
+def series(request: HttpRequest, actor: Actor, device_id: str) -> JsonResponse:
     """Chart data for ``[since, until)`` (epoch ms), by default the last 7 days."""
-    _actor(request)
     d = _device(device_id)
     now = clock.now()
 
@@ -173,10 +170,9 @@ def case_panel_context(actor: Actor, case: Case) -> dict[str, Any] | None:
     }
 
 
-@login_required
-def case_panel(request: HttpRequest, case_id: int) -> HttpResponse:
+@staff_page
+def case_panel(request: HttpRequest, actor: Actor, case_id: int) -> HttpResponse:
     """The sensor panel of a case, as a fragment for the case page (HTMX or include)."""
-    actor = _actor(request)
     case = Case.objects.filter(pk=case_id).first()
     if case is None or not can_see(actor, case):
         raise Http404
@@ -195,11 +191,10 @@ def _back(request: HttpRequest, default: str) -> str:
     return default
 
 
-@login_required
+@staff_page
 @require_POST
-def send_command(request: HttpRequest, device_id: str) -> HttpResponse:
+def send_command(request: HttpRequest, actor: Actor, device_id: str) -> HttpResponse:
     """The command form: one named action; a refusal is shown as a message."""
-    actor = _actor(request)
     back = _back(request, reverse("sensors:device", args=[device_id]))
     raw_position = (request.POST.get("position") or "").strip()
     raw_case = (request.POST.get("case_id") or "").strip()
@@ -228,9 +223,8 @@ def send_command(request: HttpRequest, device_id: str) -> HttpResponse:
     return redirect(back)
 
 
-@login_required
-def command_status(request: HttpRequest, command_id: str) -> JsonResponse:
-    _actor(request)
+@staff_page
+def command_status(request: HttpRequest, actor: Actor, command_id: str) -> JsonResponse:
     cmd = Command.objects.select_related("device").filter(command_id=command_id).first()
     if cmd is None:
         raise Http404

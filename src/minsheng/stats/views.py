@@ -7,11 +7,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Role, Unit
 from minsheng.cases.states import Rating
 from minsheng.core import clock
@@ -45,18 +44,12 @@ EVENT_LABELS = {
 }
 
 
-def stats_page(view: Callable) -> Callable:
-    """Signed-in people with a statistics role; anyone else signed in gets 403."""
+def _forbidden(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return render(request, "stats/forbidden.html", {"actor": actor}, status=403)
 
-    @login_required
-    @wraps(view)
-    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        actor = Actor.of(request.user)
-        if actor.role not in STATS_ROLES:
-            return render(request, "stats/forbidden.html", {"actor": actor}, status=403)
-        return view(request, actor, *args, **kwargs)
 
-    return inner
+# Signed-in people with a statistics role; anyone else signed in gets 403.
+stats_page: Callable = signed_in(STATS_ROLES, refuse=_forbidden)
 
 
 def _report(request: HttpRequest, actor: Actor) -> tuple[StatsForm, Filters, Report]:

@@ -10,20 +10,19 @@ from typing import Any
 
 from django.utils.functional import SimpleLazyObject
 
-from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import actor_of
 from minsheng.core import holidays
 
 from .roles import PAGE_ROLES
 
 
-def _notices(user: Any) -> list[holidays.Notice]:
-    if not getattr(user, "is_authenticated", False):
+def _notices(request: Any) -> list[holidays.Notice]:
+    if not getattr(getattr(request, "user", None), "is_authenticated", False):
         return []
-    if Actor.of(user).role not in PAGE_ROLES["calendar"]:
+    if actor_of(request).role not in PAGE_ROLES["calendar"]:
         return []
     return holidays.notices()
 
 
 def calendar_notices(request: Any) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    return {"calendar_notices": SimpleLazyObject(lambda: _notices(user))}
+    return {"calendar_notices": SimpleLazyObject(lambda: _notices(request))}

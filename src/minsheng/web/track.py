@@ -19,11 +19,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from minsheng.accounts.actors import Actor
+from minsheng.cases.actions import available_actions
 from minsheng.cases.errors import Conflict, Invalid, NotFound
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.states import State
-from minsheng.media.models import Photo
-from minsheng.media.views import PUBLIC_SOURCES
+from minsheng.media.models import PUBLIC_SOURCES, Photo
 from minsheng.public.actions import rate_by_requester
 
 from .forms import RatingForm, TrackForm
@@ -175,7 +176,8 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
             for i, label in enumerate(STEPS)
         ],
         "events": _public_events(case),
-        "can_rate": case.state == State.FEEDBACK and not case.merged_into_id,
+        # The requester's right to rate, as the rating action itself decides it.
+        "can_rate": "rate" in available_actions(Actor.requester(), case),
         "rating_form": rating_form,
         "error": error,
         "thanks": request.GET.get("thanks") == "1",

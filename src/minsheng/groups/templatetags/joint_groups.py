@@ -12,7 +12,7 @@ from typing import Any
 from django import template
 from django.template.loader import render_to_string
 
-from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import actor_of
 
 register = template.Library()
 
@@ -25,7 +25,7 @@ def joint_group_panel(context: Any) -> str:
     case = context.get("case")
     if request is None or case is None or not getattr(case, "pk", None):
         return ""
-    data = panel_data(Actor.of(request.user), case)
+    data = panel_data(actor_of(request), case)
     if data is None:
         return ""
     posted = context.get("posted")

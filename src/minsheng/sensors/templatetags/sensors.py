@@ -9,19 +9,20 @@ from typing import Any
 from django import template
 from django.template.loader import render_to_string
 
-from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import actor_of
+
+from ..presenters import EVENT_LABELS
+from ..views import case_panel_context
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def sensor_panel(context: dict[str, Any], case: Any) -> str:
-    from ..views import case_panel_context
-
     request = context.get("request")
     if request is None or case is None or not getattr(case, "pk", None):
         return ""
-    ctx = case_panel_context(Actor.of(request.user), case)
+    ctx = case_panel_context(actor_of(request), case)
     if ctx is None:
         return ""
     return render_to_string("sensors/_case_panel.html", ctx, request=request)
@@ -29,6 +30,4 @@ def sensor_panel(context: dict[str, Any], case: Any) -> str:
 
 @register.filter
 def sensor_event_label(action: str) -> str:
-    from ..presenters import EVENT_LABELS
-
     return str(EVENT_LABELS.get(action, action))

@@ -10,13 +10,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from minsheng.accounts.actors import Actor
+from minsheng.accounts.guards import actor_of
 from minsheng.accounts.models import Role
 from minsheng.cases.states import ClockName, State
 from minsheng.core import clock
 from minsheng.core.conf import setting
 from minsheng.field.labels import EVENT_LABELS as FIELD_EVENT_LABELS
 from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
+from minsheng.notify.services import unread_count
 from minsheng.sensors.presenters import EVENT_LABELS as SENSOR_EVENT_LABELS
 
 from ..roles import nav_for, url_name
@@ -132,7 +133,7 @@ def navigation(context) -> list[dict[str, Any]]:
         return []
     current = request.resolver_match.view_name if request.resolver_match else ""
     items = []
-    for page, label in nav_for(Actor.of(request.user)):
+    for page, label in nav_for(actor_of(request)):
         try:
             url = reverse(url_name(page))
         except NoReverseMatch:  # an optional app that this deployment does not mount
@@ -163,7 +164,7 @@ def city_name() -> str:
 @register.simple_tag(takes_context=True)
 def who_am_i(context) -> dict[str, str]:
     """Name, role and unit for the header."""
-    actor = Actor.of(context["request"].user)
+    actor = actor_of(context["request"])
     try:
         role = str(Role(actor.role).label) if actor.role else _("No role")
     except ValueError:
@@ -190,7 +191,5 @@ def bell(context) -> dict[str, Any]:
         return {"mounted": False}
     unread = context.get("notify_unread")
     if unread is None:
-        from minsheng.notify.context_processors import unread_count
-
         unread = unread_count(request.user)
     return {"mounted": True, "unread": unread}
