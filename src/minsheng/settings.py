@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "minsheng.media",
     "minsheng.field",
     "minsheng.public",
+    "minsheng.worker",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,8 @@ from django.db import close_old_connections, connection, connections
 
 from minsheng.cases import escalation
 from minsheng.core import clock
+from minsheng.notify.delivery import deliver_due
+from minsheng.stats.rollup import refresh_rollups, today_rollup_age
 
 log = logging.getLogger("minsheng.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -35,10 +37,6 @@ class PassResult:
 
 
 def _deliver(now: dt.datetime, limit: int) -> int:
-    try:
-        from minsheng.notify.delivery import deliver_due
-    except ImportError:  # delivery not installed in this build
-        return 0
     result = deliver_due(now, limit=limit, worker_id=WORKER_ID)
     return int(getattr(result, "sent", result) or 0)
 
@@ -53,8 +51,6 @@ ROLLUP_MAX_DAYS = 2
 
 
 def _refresh_rollups(now: dt.datetime, min_interval: dt.timedelta | None) -> None:
-    from minsheng.stats.rollup import refresh_rollups, today_rollup_age
-
     today_age = today_rollup_age()
     if min_interval is not None and today_age is not None:
         min_interval = min(min_interval, today_age / 2)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class WorkerConfig(AppConfig):
+    """The background worker; installed for its ``worker`` command (no models)."""
+
+    name = "minsheng.worker"
+    label = "worker"
