@@ -73,7 +73,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
-from minsheng.accounts.models import Role
+from minsheng.accounts.models import Role, Unit
 from minsheng.cases.models import CaseClock, CaseEvent, late_q
 from minsheng.cases.scoping import CITY_WIDE, unit_subtree_ids, visible_cases
 from minsheng.cases.states import ClockName, Rating
@@ -499,8 +499,6 @@ def event_counts(
 
 
 def _unit_codes() -> dict[str, int]:
-    from minsheng.accounts.models import Unit
-
     return dict(Unit.objects.values_list("code", "pk"))
 
 
