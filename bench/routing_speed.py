@@ -42,14 +42,13 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from minsheng.cases.intake import categorise, decide, place_case  # noqa: E402
 from minsheng.cases.models import Case  # noqa: E402
-from minsheng.cases.routing import place_case  # noqa: E402
 from minsheng.cases.states import State  # noqa: E402
 from minsheng.catalog.models import Matter  # noqa: E402
 from minsheng.classify.model import load_corpus  # noqa: E402
 from minsheng.core import clock  # noqa: E402
 from minsheng.places.services import locator  # noqa: E402
-from minsheng.routing.service import categorise, decide  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

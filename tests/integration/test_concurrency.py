@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 
 from minsheng.accounts.models import Role
-from minsheng.cases import actions
+from minsheng.cases import actions, kernel
 from minsheng.cases.actions import Intake
 from minsheng.cases.errors import Conflict
 from minsheng.cases.models import Case, CaseEvent, IntakeKey
@@ -55,17 +56,18 @@ def test_two_handlers_signing_at_once_one_succeeds_the_other_gets_conflict(city,
     case = intake(city)
     version = case.version
     first_holds_the_lock = threading.Event()
-    real_load = actions._load
+    real_change = kernel.change
 
-    def slow_load(actor, case_id, action, expected_version):
-        loaded = real_load(actor, case_id, action, expected_version)
-        if actor.label == "roads":
-            # The first signer holds the row lock for a while before it commits.
-            first_holds_the_lock.set()
-            time.sleep(0.5)
-        return loaded
+    @contextmanager
+    def slow_change(actor, case_id, action, **options):
+        with real_change(actor, case_id, action, **options) as change:
+            if actor.label == "roads":
+                # The first signer holds the row lock for a while before it commits.
+                first_holds_the_lock.set()
+                time.sleep(0.5)
+            yield change
 
-    monkeypatch.setattr(actions, "_load", slow_load)
+    monkeypatch.setattr(kernel, "change", slow_change)
     timings = {}
 
     def first():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from minsheng.catalog.models import Matter
 from minsheng.core.workdays import CITY_TZ, add_working_days, count_working_days
@@ -49,12 +50,16 @@ def warn_time(case: Case, started: dt.datetime, due: dt.datetime) -> dt.datetime
     return started + (due - started) * limits(case).warn_share
 
 
-def start(case: Case, name: str, at: dt.datetime) -> CaseClock:
-    due = due_for(case, name, at)
+def start(
+    case: Case, name: str, at: dt.datetime, *, unit: Any = None, due: dt.datetime | None = None
+) -> CaseClock:
+    """A new clock, held by ``unit`` (by default the unit holding the case), due at ``due``
+    (by default the matter's limit for ``name``)."""
+    due = due or due_for(case, name, at)
     return CaseClock.objects.create(
         case=case,
         name=name,
-        unit=case.owner_unit,
+        unit=unit if unit is not None else case.owner_unit,
         started_at=at,
         due_at=due,
         warn_at=warn_time(case, at, due),
@@ -89,6 +94,20 @@ def meet(case: Case, name: str, at: dt.datetime) -> CaseClock | None:
 
 def stop(case: Case, names: tuple[str, ...], at: dt.datetime) -> None:
     case.clocks.filter(name__in=names, met_at__isnull=True, stopped_at__isnull=True).update(stopped_at=at)
+
+
+def meet_by_id(case: Case, ids: Iterable[int | None], at: dt.datetime) -> None:
+    """Meet these running clocks of the case (a joint-group member's own)."""
+    wanted = [i for i in ids if i]
+    if wanted:
+        case.clocks.filter(pk__in=wanted, met_at__isnull=True, stopped_at__isnull=True).update(met_at=at)
+
+
+def stop_by_id(case: Case, ids: Iterable[int | None], at: dt.datetime) -> None:
+    """Stop these running clocks of the case (a joint-group member's own)."""
+    wanted = [i for i in ids if i]
+    if wanted:
+        case.clocks.filter(pk__in=wanted, met_at__isnull=True, stopped_at__isnull=True).update(stopped_at=at)
 
 
 def recompute_resolve(case: Case) -> None:

@@ -23,7 +23,8 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit, UnitKind
 from minsheng.notify.services import enqueue
 
-from .models import Case, CaseClock, CaseEvent
+from . import kernel
+from .models import Case, CaseClock
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +40,8 @@ def escalation_unit(unit: Unit | None) -> Unit | None:
 
 def _event(case: Case, action: str, at: dt.datetime, note: str, data: dict) -> None:
     # Clock events do not bump the case's version: a warning must not turn a person's
-    # open form stale.
-    actor = Actor.system(_("Clock watch"))
-    CaseEvent.objects.create(
-        case=case,
-        at=at,
-        action=action,
-        actor=None,
-        actor_label=actor.label,
-        from_state=case.state,
-        to_state=case.state,
-        note=note,
-        data=data,
-    )
+    # open form stale. Nor do they lock the case: the clocks of the batch are locked.
+    kernel.record(case, action, at, actor=Actor.system(_("Clock watch")), note=note, data=data)
 
 
 def warn_clock(clock_: CaseClock, at: dt.datetime) -> None:

@@ -21,8 +21,8 @@ from minsheng.core import clock
 from minsheng.core.phones import mask_phone
 
 from .actions import available_actions
+from .intake import decide_owner
 from .models import Case, CaseEvent
-from .routing import decide_owner
 from .scoping import assignable_units
 from .states import Rating
 

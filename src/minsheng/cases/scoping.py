@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit
-from minsheng.groups.rules import leads, member_case_ids
 
+from . import registry
 from .models import Case
 
 CITY_WIDE = frozenset({Role.ADMIN, Role.LEADER, Role.OPERATOR, Role.CITY_DISPATCHER})
@@ -34,6 +34,14 @@ def unit_subtree_ids(unit: Unit) -> set[int]:
     return ids
 
 
+def _and_extra(q: Q, unit_ids: set[int] | list[int]) -> Q:
+    """``q`` or the cases these units see beyond it, as parts registered them (the joint
+    groups, 一键组群, they are members of)."""
+    for case_ids in registry.extra_visible(unit_ids):
+        q |= Q(pk__in=case_ids)
+    return q
+
+
 def _scope_q(actor: Actor) -> Q | None:
     """``None`` means every case; an empty ``Q(pk__in=[])`` means none."""
     if actor.is_system or actor.role in CITY_WIDE:
@@ -44,10 +52,9 @@ def _scope_q(actor: Actor) -> Q | None:
         q = Q(owner_unit_id__in=subtree)
         if unit.place_id:
             q |= Q(town_id=unit.place_id)
-        # Joint groups (一键组群) its own units are members of.
-        return q | Q(pk__in=member_case_ids(subtree))
+        return _and_extra(q, subtree)
     if actor.role == Role.HANDLER and unit is not None:
-        return Q(owner_unit_id=unit.pk) | Q(pk__in=member_case_ids([unit.pk]))
+        return _and_extra(Q(owner_unit_id=unit.pk), [unit.pk])
     if actor.role == Role.FIELD_WORKER and actor.user is not None:
         return Q(assignees=actor.user)
     return Q(pk__in=[])
@@ -97,6 +104,8 @@ def may_act(actor: Actor, action: str, case: Case) -> bool:
         return action == "rate"
     if role == Role.LEADER or role is None:
         return False
+    if registry.granted(actor, action, case):
+        return True  # a part's grant: the lead unit of an open joint group closes the case
     city = role in CITY_DESK
     if action == "assign":
         return city or in_subcentre_scope(actor, case)
@@ -108,8 +117,6 @@ def may_act(actor: Actor, action: str, case: Case) -> bool:
         )
     if action == "rate":
         return city or role == Role.OPERATOR
-    if action == "close" and leads(actor, case):
-        return True  # the lead unit of an open joint group closes it
     if action in ("close", "merge"):
         return city or role == Role.OPERATOR or in_subcentre_scope(actor, case)
     if action == "reopen":

@@ -1,10 +1,12 @@
 """Named actions of the field worker's phone: arrive on site, and mark the work handled
-with a note and a photo. Each is one transaction with its case event, and a retry of the
-same submission (weak connection, lost answer) records nothing twice."""
+with a note and a photo. Each is one change to the case through the case kernel, with its
+case event, and a retry of the same submission (weak connection, lost answer) records
+nothing twice."""
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,8 +16,10 @@ from django.utils.translation import gettext as _
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit
 from minsheng.cases import actions as case_actions
+from minsheng.cases import kernel
 from minsheng.cases.errors import Conflict, Forbidden, Invalid, NotFound
-from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.kernel import Change
+from minsheng.cases.models import Case
 from minsheng.cases.scoping import can_see, holds
 from minsheng.cases.states import State
 from minsheng.core import clock
@@ -30,11 +34,12 @@ ON_SITE_STATES = (State.DISPATCHED, State.HANDLING)
 ARRIVE_AGAIN_AFTER = dt.timedelta(minutes=2)
 
 
-def _on_site_case(actor: Actor, case_id: int) -> Case:
-    """Lock the case and check that this person was sent to it (or holds it)."""
-    case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
-    if case is None or actor.user is None or not can_see(actor, case):
-        raise NotFound(_("No such case."))
+def _a_person_who_sees(actor: Actor, case: Case) -> bool:
+    return actor.user is not None and can_see(actor, case)
+
+
+def _sent_on_site(ch: Change) -> None:
+    case, actor = ch.case, ch.actor
     sent = case.assignees.filter(pk=actor.user.pk).exists()
     if not (sent or holds(actor, case)):
         raise Forbidden(_("You were not sent to this case."))
@@ -45,7 +50,12 @@ def _on_site_case(actor: Actor, case_id: int) -> Case:
             state=case.state,
             version=case.version,
         )
-    return case
+
+
+def _on_site(actor: Actor, case_id: int, action: str) -> AbstractContextManager[Change]:
+    """A change to the case by a person who was sent to it (or whose unit holds it), while
+    people are on site."""
+    return kernel.change(actor, case_id, action, visible=_a_person_who_sees, check=_sent_on_site)
 
 
 def arrive(actor: Actor, case_id: int, *, lat: Any, lng: Any, accuracy: Any = None) -> Arrival:
@@ -63,26 +73,15 @@ def arrive(actor: Actor, case_id: int, *, lat: Any, lng: Any, accuracy: Any = No
             acc = max(0.0, min(float(accuracy), 100_000.0))
         except (TypeError, ValueError):
             acc = None
-    with transaction.atomic():
-        case = _on_site_case(actor, case_id)
-        at = clock.now()
+    with _on_site(actor, case_id, "arrive") as ch:
+        case, at = ch.case, ch.at
         recent = Arrival.objects.filter(case=case, user=actor.user, at__gte=at - ARRIVE_AGAIN_AFTER).first()
         if recent is not None:
             return recent
         arrival = Arrival.objects.create(
             case=case, user=actor.user, at=at, lat=lat_f, lng=lng_f, accuracy=acc
         )
-        CaseEvent.objects.create(
-            case=case,
-            at=at,
-            action="arrive",
-            actor=actor.user,
-            actor_label=actor.label,
-            actor_unit=actor.unit,
-            from_state=case.state,
-            to_state=case.state,
-            data={"lat": lat_f, "lng": lng_f, "accuracy": acc, "at": at.isoformat()},
-        )
+        ch.event(data={"lat": lat_f, "lng": lng_f, "accuracy": acc, "at": at.isoformat()})
         return arrival
 
 
@@ -106,8 +105,8 @@ def handle_on_site(actor: Actor, case_id: int, *, note: str, photo: Any = None, 
     the case without adding anything."""
     if not (note or "").strip():
         raise Invalid("note", _("Write what was done."))
-    with transaction.atomic():
-        case = _on_site_case(actor, case_id)
+    with _on_site(actor, case_id, "handle_on_site") as ch:
+        case = ch.case
         if not _claim_key(actor, case, client_key):
             return case
         if photo is not None:
@@ -117,9 +116,9 @@ def handle_on_site(actor: Actor, case_id: int, *, note: str, photo: Any = None, 
 
 def add_site_photo(actor: Actor, case_id: int, *, photo: Any, client_key: str = "") -> Photo:
     """A photo from the site without a note; idempotent by ``client_key``."""
-    with transaction.atomic():
-        case = _on_site_case(actor, case_id)
-    return attach_photo(actor, case.pk, photo, client_key=client_key, source=PhotoSource.FIELD)
+    with _on_site(actor, case_id, "photo"):
+        pass  # the checks only: the photo is decoded before attach_photo takes the lock
+    return attach_photo(actor, case_id, photo, client_key=client_key, source=PhotoSource.FIELD)
 
 
 # --- the duty roster ------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""Named actions of a joint group (一键组群). Each runs in one transaction: it locks the case
-row (so that every action on the case and its group is serialised), checks who may act
-(404 not visible, 403 not allowed, 409 not now, 422 bad input), changes the group, appends
-the event to the CASE's log and writes the outbox.
+"""Named actions of a joint group (一键组群). Each opens a change to the case through the case
+kernel: one transaction with the case row locked (so that every action on the case and its
+group is serialised), the checks of who may act (404 not visible, 403 not allowed, 409 not
+now, 422 bad input), then the group changed, the event appended to the CASE's log and the
+outbox written.
 
 Who does what:
 
@@ -29,20 +30,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit, UnitKind
 from minsheng.cases import actions as case_actions
-from minsheng.cases import clocks
-from minsheng.cases.errors import Conflict, Forbidden, Invalid, NotFound
-from minsheng.cases.models import Case, CaseClock, CaseEvent
-from minsheng.cases.scoping import CITY_DESK, assignable_units, can_see, in_subcentre_scope
+from minsheng.cases import clocks, kernel
+from minsheng.cases.errors import Conflict, Forbidden, Invalid
+from minsheng.cases.kernel import Change
+from minsheng.cases.models import Case
+from minsheng.cases.scoping import CITY_DESK, assignable_units, in_subcentre_scope
 from minsheng.cases.states import ClockName, State
-from minsheng.core import clock
-from minsheng.notify.services import enqueue
 
 from .models import (
     ChangeRequest,
@@ -130,27 +129,6 @@ def latest_group(case: Case) -> JointGroup | None:
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _lock(actor: Actor, case_id: int) -> Case:
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("matter", "owner_unit")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None or not (actor.is_system or can_see(actor, case)):
-        raise NotFound(_("No such case."))
-    return case
-
-
-def _check_version(case: Case, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != case.version:
-        raise Conflict(
-            _("Someone else changed this case meanwhile; reload it and try again."),
-            state=case.state,
-            version=case.version,
-        )
-
-
 def _open_group(case: Case) -> JointGroup:
     group = (
         JointGroup.objects.filter(case=case, state=GroupState.OPEN)
@@ -173,35 +151,6 @@ def _text(value: str, field: str, message: str, *, required: bool = True) -> str
     return value
 
 
-def _event(
-    case: Case,
-    actor: Actor,
-    action: str,
-    at: dt.datetime,
-    *,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    return CaseEvent.objects.create(
-        case=case,
-        at=at,
-        action=action,
-        actor=actor.user,
-        actor_label=actor.label,
-        actor_unit=actor.unit,
-        from_state=case.state,
-        to_state=case.state,
-        note=note,
-        data=data or {},
-    )
-
-
-def _bump(case: Case, at: dt.datetime) -> None:
-    case.version += 1
-    case.updated_at = at
-    case.save(update_fields=["version", "updated_at"])
-
-
 def _hours(case: Case, hours: int | None) -> int:
     if hours is None:
         return clocks.limits(case).feedback_hours
@@ -210,16 +159,9 @@ def _hours(case: Case, hours: int | None) -> int:
     return hours
 
 
-def _member_clock(case: Case, name: str, unit: Unit, at: dt.datetime, due: dt.datetime) -> CaseClock:
-    return CaseClock.objects.create(
-        case=case, name=name, unit=unit, started_at=at, due_at=due, warn_at=clocks.warn_time(case, at, due)
-    )
-
-
-def _add_assist(
-    case: Case, group: JointGroup, unit: Unit, task: str, at: dt.datetime, hours: int
-) -> GroupMember:
-    sign_due = at + dt.timedelta(minutes=clocks.limits(case).sign_minutes)
+def _add_assist(ch: Change, group: JointGroup, unit: Unit, task: str, hours: int) -> GroupMember:
+    at = ch.at
+    sign_due = at + dt.timedelta(minutes=clocks.limits(ch.case).sign_minutes)
     handle_due = at + dt.timedelta(hours=hours)
     return GroupMember.objects.create(
         group=group,
@@ -228,19 +170,13 @@ def _add_assist(
         task=task,
         joined_at=at,
         due_at=handle_due,
-        sign_clock=_member_clock(case, ClockName.MEMBER_SIGN, unit, at, sign_due),
-        handle_clock=_member_clock(case, ClockName.MEMBER_HANDLE, unit, at, handle_due),
+        sign_clock=ch.start_clock(ClockName.MEMBER_SIGN, unit=unit, due=sign_due),
+        handle_clock=ch.start_clock(ClockName.MEMBER_HANDLE, unit=unit, due=handle_due),
     )
 
 
-def _stop_member_clocks(member: GroupMember, at: dt.datetime) -> None:
-    ids = [i for i in (member.sign_clock_id, member.handle_clock_id) if i]
-    CaseClock.objects.filter(pk__in=ids, met_at__isnull=True, stopped_at__isnull=True).update(stopped_at=at)
-
-
-def _meet(clock_id: int | None, at: dt.datetime) -> None:
-    if clock_id:
-        CaseClock.objects.filter(pk=clock_id, met_at__isnull=True, stopped_at__isnull=True).update(met_at=at)
+def _stop_member_clocks(ch: Change, member: GroupMember) -> None:
+    ch.stop_clocks_by_id([member.sign_clock_id, member.handle_clock_id])
 
 
 def _assists(raw: Iterable[AssistIn | dict[str, Any]]) -> list[AssistIn]:
@@ -276,13 +212,12 @@ def _check_assists(
 
 
 def _tell_members(
-    kind: str, case: Case, members: Iterable[GroupMember], *, skip_unit: int | None = None, **context: Any
+    ch: Change, kind: str, members: Iterable[GroupMember], *, skip_unit: int | None = None, **context: Any
 ) -> None:
+    case = ch.case
     for m in members:
         if m.unit_id != skip_unit:
-            enqueue(
-                kind, case=case, unit=m.unit, context={"number": case.number, "title": case.title, **context}
-            )
+            ch.notify(kind, unit=m.unit, context={"number": case.number, "title": case.title, **context})
 
 
 def _active(group: JointGroup) -> list[GroupMember]:
@@ -306,8 +241,9 @@ def form_joint_group(
     """一键组群: one action makes a lead unit and assisting units, each with its task and
     limits (assisting parts: sign within the matter's sign limit, done within ``hours``,
     by default the matter's feedback limit). The lead holds the case from now on."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
+
+    def formable(ch: Change) -> None:
+        case = ch.case
         if not may_form(actor, case):
             raise Forbidden(_("Only a dispatcher forms a joint group on this case."))
         if case.state not in FORMABLE_STATES or case.merged_into_id:
@@ -321,7 +257,11 @@ def form_joint_group(
             raise Conflict(
                 _("A joint group is already open on this case."), state=case.state, version=case.version
             )
-        _check_version(case, expected_version)
+
+    with kernel.change(
+        actor, case_id, "group_formed", expected_version=expected_version, check=formable
+    ) as ch:
+        case = ch.case
         lead = lead_choices(actor).filter(pk=lead_unit_id).first() if lead_unit_id else None
         if lead is None:
             raise Invalid("lead_unit_id", _("Choose a lead unit you may hand the case to."))
@@ -350,8 +290,8 @@ def form_joint_group(
                 expected_version=case.version,
                 note=_("Lead unit of a joint group.") + (f" {note}" if note else ""),
             )
-            case = Case.objects.select_related("matter", "owner_unit").get(pk=case.pk)
-        at = clock.now()
+            case = ch.reload()
+        at = ch.at
         group = JointGroup.objects.create(
             case=case,
             lead_unit=lead,
@@ -371,13 +311,9 @@ def form_joint_group(
             due_at=feedback.due_at if feedback else at + dt.timedelta(hours=hours),
             signed_at=at if already_signed else None,
         )
-        members = [lead_member] + [_add_assist(case, group, u, t, at, hours) for u, t in chosen]
-        _bump(case, at)
-        _event(
-            case,
-            actor,
-            "group_formed",
-            at,
+        members = [lead_member] + [_add_assist(ch, group, u, t, hours) for u, t in chosen]
+        ch.bump()
+        ch.event(
             note=note,
             data={
                 "group": group.pk,
@@ -397,9 +333,8 @@ def form_joint_group(
         )
         names = [m.unit.name for m in members[1:]]
         for m in members:
-            enqueue(
+            ch.notify(
                 "joint_group_formed",
-                case=case,
                 unit=m.unit,
                 context={
                     "number": case.number,
@@ -428,26 +363,28 @@ def sign_part(
 ) -> JointGroup:
     """签收 of a member's part (its sign clock is met). The lead signs the case itself:
     for the lead, this is the case's signature."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
+
+    def signable(ch: Change) -> tuple[JointGroup, GroupMember]:
+        case = ch.case
         group = _open_group(case)
         member = _member_or_403(actor, group)
         if member.settled or member.signed_at is not None:
             raise Conflict(_("Your unit's part is already signed."), state=case.state, version=case.version)
-        _check_version(case, expected_version)
+        return group, member
+
+    with kernel.change(
+        actor, case_id, "group_part_signed", expected_version=expected_version, check=signable
+    ) as ch:
+        case = ch.case
+        group, member = ch.checked
         note = _text(note, "note", "", required=False)
         if member.is_lead:
             case_actions.sign_case(actor, case.pk, note=note, expected_version=case.version)
             return group
-        at = clock.now()
-        member.signed_at, member.signed_by = at, actor.user
+        member.signed_at, member.signed_by = ch.at, actor.user
         member.save(update_fields=["signed_at", "signed_by"])
-        _meet(member.sign_clock_id, at)
-        _event(
-            case,
-            actor,
-            "group_part_signed",
-            at,
+        ch.meet_clocks_by_id([member.sign_clock_id])
+        ch.event(
             note=note,
             data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name},
         )
@@ -459,8 +396,9 @@ def mark_part_done(
 ) -> JointGroup:
     """A member's part is done, with what it did (its handle clock is met). The lead is
     told; the case closes only once every part is done or waived."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
+
+    def doable(ch: Change) -> tuple[JointGroup, GroupMember]:
+        case = ch.case
         group = _open_group(case)
         member = _member_or_403(actor, group)
         if member.settled:
@@ -469,17 +407,19 @@ def mark_part_done(
             )
         if member.signed_at is None:
             raise Conflict(_("Sign for your unit's part first."), state=case.state, version=case.version)
-        _check_version(case, expected_version)
+        return group, member
+
+    with kernel.change(
+        actor, case_id, "group_part_done", expected_version=expected_version, check=doable
+    ) as ch:
+        case = ch.case
+        group, member = ch.checked
         result = _text(note, "note", _("Write what your unit did."))
-        at = clock.now()
+        at = ch.at
         member.done_at, member.done_by, member.result = at, actor.user, result
         member.save(update_fields=["done_at", "done_by", "result"])
-        _meet(member.handle_clock_id, at)
-        _event(
-            case,
-            actor,
-            "group_part_done",
-            at,
+        ch.meet_clocks_by_id([member.handle_clock_id])
+        ch.event(
             note=result,
             data={
                 "group": group.pk,
@@ -489,9 +429,8 @@ def mark_part_done(
             },
         )
         if not member.is_lead:
-            enqueue(
+            ch.notify(
                 "group_part_done",
-                case=case,
                 unit=group.lead_unit,
                 context={
                     "number": case.number,
@@ -508,8 +447,9 @@ def request_group_change(
 ) -> ChangeRequest:
     """Instead of returning (退单) a joint case, a member asks the dispatcher to change the
     group: add a unit, take one out, change a task."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
+
+    def requestable(ch: Change) -> tuple[JointGroup, GroupMember]:
+        case = ch.case
         group = _open_group(case)
         member = _member_or_403(actor, group)
         if group.change_requests.filter(unit=member.unit, status=RequestStatus.PENDING).exists():
@@ -518,17 +458,18 @@ def request_group_change(
                 state=case.state,
                 version=case.version,
             )
-        _check_version(case, expected_version)
+        return group, member
+
+    with kernel.change(
+        actor, case_id, "group_change_requested", expected_version=expected_version, check=requestable
+    ) as ch:
+        case = ch.case
+        group, member = ch.checked
         reason = _text(note, "note", _("Say what should change in the group, and why."))
-        at = clock.now()
         request = ChangeRequest.objects.create(
-            group=group, unit=member.unit, requested_by=actor.user, reason=reason, created_at=at
+            group=group, unit=member.unit, requested_by=actor.user, reason=reason, created_at=ch.at
         )
-        _event(
-            case,
-            actor,
-            "group_change_requested",
-            at,
+        ch.event(
             note=reason,
             data={
                 "group": group.pk,
@@ -539,9 +480,8 @@ def request_group_change(
         )
         target = group.formed_unit or Unit.objects.filter(kind=UnitKind.CENTRE).first()
         if target is not None:
-            enqueue(
+            ch.notify(
                 "group_change_requested",
-                case=case,
                 unit=target,
                 context={
                     "number": case.number,
@@ -566,8 +506,9 @@ def waive_part(
 ) -> JointGroup:
     """The dispatcher waives an assisting unit's part, with a reason: the case may close
     without it, and its running clocks stop."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
+
+    def waivable(ch: Change) -> tuple[JointGroup, GroupMember]:
+        case = ch.case
         group = _open_group(case)
         _manager_or_403(actor, group)
         member = (
@@ -583,23 +524,23 @@ def waive_part(
             )
         if member.settled:
             raise Conflict(_("That part is already done or waived."), state=case.state, version=case.version)
-        _check_version(case, expected_version)
+        return group, member
+
+    with kernel.change(
+        actor, case_id, "group_part_waived", expected_version=expected_version, check=waivable
+    ) as ch:
+        case = ch.case
+        group, member = ch.checked
         reason = _text(note, "note", _("Say why the part is waived."))
-        at = clock.now()
-        member.waived_at, member.waived_by, member.waive_reason = at, actor.user, reason
+        member.waived_at, member.waived_by, member.waive_reason = ch.at, actor.user, reason
         member.save(update_fields=["waived_at", "waived_by", "waive_reason"])
-        _stop_member_clocks(member, at)
-        _event(
-            case,
-            actor,
-            "group_part_waived",
-            at,
+        _stop_member_clocks(ch, member)
+        ch.event(
             note=reason,
             data={"group": group.pk, "unit": member.unit.code, "unit_name": member.unit.name},
         )
-        enqueue(
+        ch.notify(
             "group_part_waived",
-            case=case,
             unit=member.unit,
             context={"number": case.number, "title": case.title, "reason": reason},
         )
@@ -620,8 +561,9 @@ def change_group(
     """The dispatcher adds assisting units (with tasks and fresh limits) or takes them out
     (their clocks stop; they no longer see the case through the group), optionally
     answering a member's change request."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
+
+    def changeable(ch: Change) -> JointGroup:
+        case = ch.case
         group = _open_group(case)
         _manager_or_403(actor, group)
         if case.state not in CHANGEABLE_STATES:
@@ -630,7 +572,13 @@ def change_group(
                 state=case.state,
                 version=case.version,
             )
-        _check_version(case, expected_version)
+        return group
+
+    with kernel.change(
+        actor, case_id, "group_changed", expected_version=expected_version, check=changeable
+    ) as ch:
+        case = ch.case
+        group = ch.checked
         request = None
         if request_id is not None:
             request = group.change_requests.filter(pk=request_id, status=RequestStatus.PENDING).first()
@@ -657,22 +605,20 @@ def change_group(
             )
         note = _text(note, "note", "", required=False)
         hours = _hours(case, hours)
-        at = clock.now()
+        at = ch.at
         for member in leaving:
             member.removed_at, member.removed_by, member.remove_reason = at, actor.user, note
             member.save(update_fields=["removed_at", "removed_by", "remove_reason"])
-            _stop_member_clocks(member, at)
-            enqueue(
+            _stop_member_clocks(ch, member)
+            ch.notify(
                 "group_member_removed",
-                case=case,
                 unit=member.unit,
                 context={"number": case.number, "title": case.title, "note": note},
             )
-        added = [_add_assist(case, group, u, t, at, hours) for u, t in chosen]
+        added = [_add_assist(ch, group, u, t, hours) for u, t in chosen]
         for member in added:
-            enqueue(
+            ch.notify(
                 "joint_group_formed",
-                case=case,
                 unit=member.unit,
                 context={
                     "number": case.number,
@@ -687,18 +633,13 @@ def change_group(
             request.status, request.answered_at = RequestStatus.DONE, at
             request.answered_by, request.answer = actor.user, note
             request.save(update_fields=["status", "answered_at", "answered_by", "answer"])
-            enqueue(
+            ch.notify(
                 "group_change_answered",
-                case=case,
                 unit=request.unit,
                 context={"number": case.number, "title": case.title, "done": True, "answer": note},
             )
-        _bump(case, at)
-        _event(
-            case,
-            actor,
-            "group_changed",
-            at,
+        ch.bump()
+        ch.event(
             note=note,
             data={
                 "group": group.pk,
@@ -714,9 +655,9 @@ def decline_group_change(
     actor: Actor, case_id: int, *, request_id: int | None, note: str, expected_version: int | None = None
 ) -> ChangeRequest:
     """The dispatcher keeps the group as it is, and says why."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
-        group = _open_group(case)
+
+    def declinable(ch: Change) -> tuple[JointGroup, ChangeRequest]:
+        group = _open_group(ch.case)
         _manager_or_403(actor, group)
         request = (
             (
@@ -729,17 +670,18 @@ def decline_group_change(
         )
         if request is None:
             raise Invalid("request_id", _("No such request is waiting."))
-        _check_version(case, expected_version)
+        return group, request
+
+    with kernel.change(
+        actor, case_id, "group_change_declined", expected_version=expected_version, check=declinable
+    ) as ch:
+        case = ch.case
+        group, request = ch.checked
         answer = _text(note, "note", _("Say why the group stays as it is."))
-        at = clock.now()
-        request.status, request.answered_at = RequestStatus.DECLINED, at
+        request.status, request.answered_at = RequestStatus.DECLINED, ch.at
         request.answered_by, request.answer = actor.user, answer
         request.save(update_fields=["status", "answered_at", "answered_by", "answer"])
-        _event(
-            case,
-            actor,
-            "group_change_declined",
-            at,
+        ch.event(
             note=answer,
             data={
                 "group": group.pk,
@@ -748,9 +690,8 @@ def decline_group_change(
                 "unit_name": request.unit.name,
             },
         )
-        enqueue(
+        ch.notify(
             "group_change_answered",
-            case=case,
             unit=request.unit,
             context={"number": case.number, "title": case.title, "done": False, "answer": answer},
         )
@@ -763,24 +704,29 @@ def dissolve_group(
     """The dispatcher ends the group before the case closes (formed by mistake, or one
     unit can do it after all): the assisting parts' clocks stop and the case goes on with
     the lead as an ordinary case (returns and re-assignment possible again)."""
-    with transaction.atomic():
-        case = _lock(actor, case_id)
-        group = _open_group(case)
+
+    def dissolvable(ch: Change) -> JointGroup:
+        group = _open_group(ch.case)
         _manager_or_403(actor, group)
-        _check_version(case, expected_version)
+        return group
+
+    with kernel.change(
+        actor, case_id, "group_dissolved", expected_version=expected_version, check=dissolvable
+    ) as ch:
+        group = ch.checked
         reason = _text(note, "note", _("Say why the group is dissolved."))
-        at = clock.now()
+        at = ch.at
         members = _active(group)
         for member in members:
-            _stop_member_clocks(member, at)
+            _stop_member_clocks(ch, member)
         group.change_requests.filter(status=RequestStatus.PENDING).update(
             status=RequestStatus.DECLINED, answered_at=at, answered_by=actor.user, answer=reason
         )
         group.state, group.closed_at = GroupState.DISSOLVED, at
         group.save(update_fields=["state", "closed_at"])
-        _bump(case, at)
-        _event(case, actor, "group_dissolved", at, note=reason, data={"group": group.pk})
-        _tell_members("group_dissolved", case, members, reason=reason)
+        ch.bump()
+        ch.event(note=reason, data={"group": group.pk})
+        _tell_members(ch, "group_dissolved", members, reason=reason)
         return group
 
 
@@ -792,23 +738,25 @@ def post_group_message(actor: Actor, case_id: int, *, text: str, photos: Sequenc
     dispatcher read it on the case page; it is recorded in the case's log and the other
     member units are told."""
     checked = check_photos(list(photos))  # decode before taking the lock
-    with transaction.atomic():
-        case = _lock(actor, case_id)
-        group = _open_group(case)
-        member = acting_member(actor, group)
-        if member is None and not manages(actor, group):
+
+    def writable(ch: Change) -> JointGroup:
+        group = _open_group(ch.case)
+        if acting_member(actor, group) is None and not manages(actor, group):
             raise Forbidden(_("Only the group's units and its dispatcher write in the thread."))
+        return group
+
+    with kernel.change(actor, case_id, "group_message", check=writable) as ch:
+        group = ch.checked
         body = _text(text, "text", "", required=False)
         if not body and not checked:
             raise Invalid("text", _("Write a message or attach a photo."))
-        at = clock.now()
         message = GroupMessage.objects.create(
             group=group,
             author=actor.user,
             author_label=actor.label,
             unit=actor.unit,
             text=body,
-            created_at=at,
+            created_at=ch.at,
         )
         for p in checked:
             GroupPhoto.objects.create(
@@ -819,11 +767,7 @@ def post_group_message(actor: Actor, case_id: int, *, text: str, photos: Sequenc
                 height=p.height,
                 size=p.size,
             )
-        _event(
-            case,
-            actor,
-            "group_message",
-            at,
+        ch.event(
             note=body,
             data={
                 "group": group.pk,
@@ -834,8 +778,8 @@ def post_group_message(actor: Actor, case_id: int, *, text: str, photos: Sequenc
             },
         )
         _tell_members(
+            ch,
             "group_message",
-            case,
             _active(group),
             skip_unit=actor.unit.pk if actor.unit else None,
             author=actor.label,

@@ -1,18 +1,17 @@
 """What an open joint group (一键组群) changes about a case, for the case's own actions.
 
-``minsheng.cases`` calls these few functions, and nothing else of this app:
+``GroupsConfig.ready()`` registers these with ``minsheng.cases.registry``; the case kernel
+and the scoping rule call them, and nothing else of this app:
 
-* :func:`member_case_ids` — member units see the case (``scoping.visible_cases``);
-* :func:`leads` — the lead unit may close the case (``scoping.may_act``);
-* :func:`refusal` — while a group is open the case no longer bounces: return (退单),
+* :func:`member_case_ids` — member units see the case (visibility, ``scoping.visible_cases``);
+* :func:`leads` — the lead unit may close the case (a grant, ``scoping.may_act``);
+* :func:`refusals` — while a group is open the case no longer bounces: return (退单),
   re-assignment and merging are refused, and it closes only with every part done or
-  waived (``actions._load`` and ``actions.available_actions``). The lead's feedback is
-  not held back: the requester hears within the feedback limit (24 h) even when a part
-  takes longer, and the case stays open until that part is done;
+  waived (a guard on :data:`GUARDED`: the kernel's checks and ``available_actions``). The
+  lead's feedback is not held back: the requester hears within the feedback limit (24 h)
+  even when a part takes longer, and the case stays open until that part is done;
 * :func:`after_case_action` — the lead's signature and feedback are its part's, and the
-  case's closing closes the group (``actions._commit``).
-
-Import nothing from ``minsheng.cases.actions`` or ``scoping`` here: they import this.
+  case's closing closes the group (an after-action hook, run by the kernel's ``commit``).
 """
 
 from __future__ import annotations
@@ -89,15 +88,8 @@ def refusals(case: Any) -> dict[str, str]:
     return out
 
 
-def refusal(actor: Actor, case: Any, action: str) -> str | None:
-    """Why an open group refuses ``action`` on ``case`` now, or ``None``."""
-    if action not in GUARDED:
-        return None
-    return refusals(case).get(action)
-
-
 def after_case_action(actor: Actor, case: Any, action: str, at: dt.datetime) -> None:
-    """Called by the case's own actions after their change, in their transaction."""
+    """Called after each of the case's own actions, in its transaction."""
     if action not in ("sign", "feedback", "close", "merge"):
         return
     group = open_group(case)

@@ -1,5 +1,5 @@
-"""Named action: attach a photo to a case (one transaction: the photo row and the case's
-``photo`` event), idempotent by the client's key."""
+"""Named action: attach a photo to a case (one change through the case kernel: the photo
+row and the case's ``photo`` event), idempotent by the client's key."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
+from minsheng.cases import kernel
 from minsheng.cases.errors import Conflict, Forbidden, Invalid, NotFound
-from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.kernel import Change
+from minsheng.cases.models import Case
 from minsheng.cases.scoping import can_see
 from minsheng.cases.states import State
-from minsheng.core import clock
 
 from .images import CleanedPhoto, accept_photo
 from .models import Photo, PhotoSource
@@ -51,12 +52,10 @@ def _save_files(cleaned: CleanedPhoto, at: Any) -> tuple[str, str]:
     return name, thumb
 
 
-def store_photo(
-    case: Case, actor: Actor, cleaned: CleanedPhoto, *, source: str, client_key: str = ""
-) -> Photo:
-    """Store a cleaned photo and append the ``photo`` event; the caller holds the case's
-    row lock inside its transaction. Files of a failed insert are removed again."""
-    at = clock.now()
+def store_photo(ch: Change, cleaned: CleanedPhoto, *, source: str, client_key: str = "") -> Photo:
+    """Store a cleaned photo and append the ``photo`` event, within the caller's change to
+    the case. Files of a failed insert are removed again."""
+    case, actor, at = ch.case, ch.actor, ch.at
     name, thumb = _save_files(cleaned, at)
     try:
         with transaction.atomic():
@@ -74,15 +73,8 @@ def store_photo(
                 sha256=cleaned.sha256,
                 created_at=at,
             )
-            CaseEvent.objects.create(
-                case=case,
-                at=at,
-                action="photo",
-                actor=actor.user,
-                actor_label=actor.label,
-                actor_unit=actor.unit,
-                from_state=case.state,
-                to_state=case.state,
+            ch.event(
+                "photo",
                 data={"photo": photo.pk, "source": source, "width": cleaned.width, "height": cleaned.height},
             )
     except Exception:
@@ -116,22 +108,25 @@ def attach_photo(
         _check_access(actor, prior.case)
         return prior
     cleaned = accept_photo(upload)  # decoding is slow: before the row lock, not under it
+
+    def attachable(ch: Change) -> Photo | None:
+        case = ch.case
+        if not may_attach(actor, case):
+            raise Forbidden(_("You may not add photos to this case."))
+        prior = existing(case_id, key)
+        if prior is None and case.state == State.CLOSED:
+            raise Conflict(
+                _("This case is closed; photos can no longer be added."),
+                state=case.state,
+                version=case.version,
+            )
+        return prior  # a retry that raced the first: the photo stored then
+
     try:
-        with transaction.atomic():
-            case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
-            if case is None:
-                raise NotFound(_("No such case."))
-            _check_access(actor, case)
-            prior = existing(case_id, key)
-            if prior is not None:
-                return prior
-            if case.state == State.CLOSED:
-                raise Conflict(
-                    _("This case is closed; photos can no longer be added."),
-                    state=case.state,
-                    version=case.version,
-                )
-            return store_photo(case, actor, cleaned, source=source, client_key=key)
+        with kernel.change(actor, case_id, "photo", check=attachable) as ch:
+            if ch.checked is not None:
+                return ch.checked
+            return store_photo(ch, cleaned, source=source, client_key=key)
     except IntegrityError:
         prior = existing(case_id, key)
         if prior is not None:

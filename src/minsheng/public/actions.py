@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit
 from minsheng.cases import actions as case_actions
+from minsheng.cases import kernel
 from minsheng.cases.errors import Invalid
 from minsheng.cases.models import Case
 from minsheng.cases.states import Channel, Rating
@@ -104,9 +105,10 @@ def submit_report(report: Report, uploads: list[Any], *, key: str = "") -> Case:
                     extra={"via": "public_report"},
                 ),
             )
+            with_photos = kernel.begin(case, actor, "photo")  # the case intake has just made
             for i, photo in enumerate(cleaned):
                 store_photo(
-                    case, actor, photo, source=PhotoSource.REPORT, client_key=f"{key}:{i}" if key else ""
+                    with_photos, photo, source=PhotoSource.REPORT, client_key=f"{key}:{i}" if key else ""
                 )
             if partner is not None:
                 PartnerReport.objects.create(partner=partner, case=case, created_at=clock.now())

@@ -1,2 +1,3 @@
-"""Routing (智能分拨): classify the request text, place it, find duplicates, and decide
-whether the case can go to its unit with no human step."""
+"""Routing (智能分拨): the text classifier's Django side. The decision at intake (place,
+category, duplicates, owner, zero-touch) is ``minsheng.cases.intake``; this part plugs the
+classifier into it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from .service import classify_text
+from .classifier import classify_text
 
 router = Router(tags=["routing"])
 

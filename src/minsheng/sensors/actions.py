@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit
 from minsheng.cases import actions as case_actions
+from minsheng.cases import kernel
 from minsheng.cases.errors import Forbidden, Invalid, NotFound
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.scoping import can_see
@@ -107,18 +108,7 @@ def _case_event(
 ) -> CaseEvent:
     # Like the clock worker's events, these do not bump the case's version: a sensor
     # flapping must not make a person's open form stale.
-    return CaseEvent.objects.create(
-        case=case,
-        at=at,
-        action=action,
-        actor=actor.user if actor else None,
-        actor_label=(actor.label if actor else label)[:64],
-        actor_unit=actor.unit if actor else None,
-        from_state=case.state,
-        to_state=case.state,
-        note=note,
-        data=data or {},
-    )
+    return kernel.record(case, action, at, actor=actor, label=label, note=note, data=data)
 
 
 def _device_label(device: Device) -> str:

@@ -17,11 +17,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Role, Unit
+from minsheng.cases import registry
 from minsheng.cases.states import Rating
 from minsheng.core import clock
 
@@ -35,13 +35,6 @@ STATS_ROLES = frozenset(
 )
 AUDIT_PAGE = 100
 LOW = 90  # a rate under this many per cent gets a red bar
-EVENT_LABELS = {
-    "rate": gettext_lazy("Rated"),
-    "close": gettext_lazy("Closed"),
-    "reopen": gettext_lazy("Reopened"),
-    "return": gettext_lazy("Returned"),
-    "assign": gettext_lazy("Assigned"),
-}
 
 
 def _forbidden(request: HttpRequest, actor: Actor) -> HttpResponse:
@@ -251,7 +244,7 @@ def _audit_row(item: Any, m: measures.Measure, now: Any) -> dict[str, Any]:
         label = Rating(rating).label if rating in Rating.values else rating
         row.update(
             at=item.at,
-            action=EVENT_LABELS.get(item.action, item.action),
+            action=registry.event_label(item.action),
             rating=rating,
             rating_label=label,
             note=item.note,

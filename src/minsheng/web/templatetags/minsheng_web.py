@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING, Any
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from minsheng.accounts.guards import actor_of
 from minsheng.accounts.models import Role
+from minsheng.cases import registry
 from minsheng.cases.states import ClockName, State
 from minsheng.core import clock
 from minsheng.core.conf import setting
-from minsheng.field.labels import EVENT_LABELS as FIELD_EVENT_LABELS
-from minsheng.groups.labels import EVENT_LABELS as GROUP_EVENT_LABELS
 from minsheng.notify.services import unread_count
-from minsheng.sensors.presenters import EVENT_LABELS as SENSOR_EVENT_LABELS
 
 from ..roles import nav_for, url_name
 
@@ -26,31 +24,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
 register = template.Library()
-
-# Words for the timeline; events written by the spine and by the clock worker.
-EVENT_LABELS = {
-    "accept": gettext_lazy("Accepted"),
-    "triage": gettext_lazy("Triage"),
-    "assign": gettext_lazy("Assigned"),
-    "sign": gettext_lazy("Signed"),
-    "return": gettext_lazy("Returned"),
-    "dispatch": gettext_lazy("People dispatched"),
-    "handle": gettext_lazy("Handling note"),
-    "feedback": gettext_lazy("Feedback to requester"),
-    "rate": gettext_lazy("Rated"),
-    "close": gettext_lazy("Closed"),
-    "reopen": gettext_lazy("Reopened"),
-    "extend": gettext_lazy("Extension requested"),
-    "approve_extension": gettext_lazy("Extension decided"),
-    "supervise": gettext_lazy("Supervision"),
-    "merge": gettext_lazy("Merged as duplicate"),
-    "merged_in": gettext_lazy("Duplicate merged in"),
-    "clock_warning": gettext_lazy("Time limit warning"),
-    "clock_breach": gettext_lazy("Time limit breached"),
-    **GROUP_EVENT_LABELS,  # joint groups (一键组群): formed, parts, thread, changes
-    **FIELD_EVENT_LABELS,  # the field worker's phone: arrive, photo
-    **SENSOR_EVENT_LABELS,  # smart outfalls: alarms and valve commands
-}
 
 # Badge colour families per state (CSS classes ``badge-<tone>``).
 STATE_TONE: dict[str, str] = {
@@ -86,7 +59,8 @@ def state_label(state: str) -> str:
 
 @register.filter
 def event_label(action: str) -> str:
-    return str(EVENT_LABELS.get(action, action))
+    """The words for an event kind, from the one list of kinds (``cases.registry``)."""
+    return registry.event_label(action)
 
 
 @register.filter

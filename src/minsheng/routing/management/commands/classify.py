@@ -8,7 +8,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from minsheng.routing.service import classify_text
+from minsheng.routing.classifier import classify_text
 
 
 class Command(BaseCommand):

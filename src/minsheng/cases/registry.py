@@ -1,0 +1,203 @@
+"""Where the parts built on cases plug in (插件登记). ``minsheng.cases`` imports none of them:
+each part fills these registries from its ``AppConfig.ready()``, and the case kernel, the
+scoping rule and the named actions call what is registered.
+
+* **event kinds** — the one list of what may stand in a case's log, with the words the
+  timeline shows. The case's own kinds are here from the start; a part registers its own
+  (``groups``: ``group_formed`` …). The kernel refuses to write a kind nobody registered.
+* **guards** — a part's say over case actions: the actions it may refuse, and why it
+  refuses them now (an open joint group refuses a return). Checked by the kernel after the
+  state and before the version; :func:`refusals` also hides the actions on the pages.
+* **grants** — an extra right to take a case action (the lead unit of an open joint group
+  may close it); consulted by ``scoping.may_act``.
+* **visibility** — extra cases a unit sees (the cases its joint groups work on); each gives
+  a subquery of case ids for a set of unit ids, added by ``scoping.visible_cases``.
+* **after-action hooks** — called in the transaction of every case action, after its event
+  (the lead's signature is its group part's).
+* **on-assign hooks** — called when a case reaches a unit (an urgent case at night also goes
+  to the people on duty).
+* **the classifier** — the text classifier intake asks for a category (``routing``).
+
+Registering is idempotent: registering the same thing twice keeps one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_stubs_ext import StrPromise
+
+    from minsheng.accounts.actors import Actor
+    from minsheng.accounts.models import Unit
+
+    from .models import Case
+
+    Label = StrPromise | str
+
+# The kinds the case's own actions and the clock watch write.
+CASE_EVENT_KINDS: dict[str, Label] = {
+    "accept": gettext_lazy("Accepted"),
+    "triage": gettext_lazy("Triage"),
+    "assign": gettext_lazy("Assigned"),
+    "sign": gettext_lazy("Signed"),
+    "return": gettext_lazy("Returned"),
+    "dispatch": gettext_lazy("People dispatched"),
+    "handle": gettext_lazy("Handling note"),
+    "feedback": gettext_lazy("Feedback to requester"),
+    "rate": gettext_lazy("Rated"),
+    "close": gettext_lazy("Closed"),
+    "reopen": gettext_lazy("Reopened"),
+    "extend": gettext_lazy("Extension requested"),
+    "approve_extension": gettext_lazy("Extension decided"),
+    "supervise": gettext_lazy("Supervision"),
+    "merge": gettext_lazy("Merged as duplicate"),
+    "merged_in": gettext_lazy("Duplicate merged in"),
+    "clock_warning": gettext_lazy("Time limit warning"),
+    "clock_breach": gettext_lazy("Time limit breached"),
+}
+
+Refusals = Callable[["Case"], Mapping[str, str]]
+Grant = Callable[["Actor", "Case"], bool]
+Visibility = Callable[[Iterable[int]], "QuerySet[Any, Any]"]
+AfterAction = Callable[["Actor", "Case", str, dt.datetime], None]
+OnAssign = Callable[["Case", "Unit", dt.datetime], Any]
+Classifier = Callable[[str], tuple[Any, float]]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A part's say over case actions: ``refusals(case)`` names the actions of ``actions``
+    it refuses now, each with the reason to show."""
+
+    actions: frozenset[str]
+    refusals: Refusals
+
+
+_event_kinds: dict[str, Label] = dict(CASE_EVENT_KINDS)
+_guards: list[Guard] = []
+_grants: dict[str, list[Grant]] = {}
+_visibility: list[Visibility] = []
+_after_action: list[AfterAction] = []
+_on_assign: list[OnAssign] = []
+_classifier: list[Classifier] = []
+
+
+def _add(items: list[Any], item: Any) -> None:
+    if item not in items:
+        items.append(item)
+
+
+# --- event kinds ---------------------------------------------------------------------
+
+
+def register_event_kinds(labels: Mapping[str, Label]) -> None:
+    """A part's event kinds with the words the timeline shows. A kind means one thing: a
+    second registration with another label is a mistake and refused."""
+    for kind, label in labels.items():
+        held = _event_kinds.get(kind)
+        if held is not None and str(held) != str(label):
+            raise ValueError(f"event kind {kind!r} is already registered as {str(held)!r}")
+        _event_kinds[kind] = label
+
+
+def is_event_kind(kind: str) -> bool:
+    return kind in _event_kinds
+
+
+def event_kinds() -> dict[str, Label]:
+    return dict(_event_kinds)
+
+
+def event_label(kind: str) -> str:
+    """The words for ``kind`` (the kind itself when nobody registered it)."""
+    return str(_event_kinds.get(kind, kind))
+
+
+# --- guards and grants ---------------------------------------------------------------
+
+
+def register_guard(actions: Iterable[str], refusals: Refusals) -> None:
+    _add(_guards, Guard(frozenset(actions), refusals))
+
+
+def refusal(case: Case, action: str) -> str | None:
+    """Why a registered guard refuses ``action`` on ``case`` now, or ``None`` (guards that
+    have no say on ``action`` are not asked)."""
+    for guard in _guards:
+        if action in guard.actions:
+            refused = guard.refusals(case).get(action)
+            if refused:
+                return refused
+    return None
+
+
+def refusals(case: Case) -> dict[str, str]:
+    """Every action a guard refuses on ``case`` now, with the reason."""
+    out: dict[str, str] = {}
+    for guard in _guards:
+        for action, reason in guard.refusals(case).items():
+            out.setdefault(action, reason)
+    return out
+
+
+def register_grant(action: str, grant: Grant) -> None:
+    _add(_grants.setdefault(action, []), grant)
+
+
+def granted(actor: Actor, action: str, case: Case) -> bool:
+    return any(grant(actor, case) for grant in _grants.get(action, ()))
+
+
+# --- visibility ----------------------------------------------------------------------
+
+
+def register_visibility(case_ids_for_units: Visibility) -> None:
+    _add(_visibility, case_ids_for_units)
+
+
+def extra_visible(unit_ids: Iterable[int]) -> list[QuerySet[Any, Any]]:
+    """Subqueries of the ids of the cases these units see beyond those they hold."""
+    ids = list(unit_ids)
+    return [extra(ids) for extra in _visibility]
+
+
+# --- hooks ---------------------------------------------------------------------------
+
+
+def register_after_action(hook: AfterAction) -> None:
+    _add(_after_action, hook)
+
+
+def after_action(actor: Actor, case: Case, action: str, at: dt.datetime) -> None:
+    for hook in _after_action:
+        hook(actor, case, action, at)
+
+
+def register_on_assign(hook: OnAssign) -> None:
+    _add(_on_assign, hook)
+
+
+def on_assign(case: Case, unit: Unit, at: dt.datetime) -> None:
+    for hook in _on_assign:
+        hook(case, unit, at)
+
+
+# --- the classifier ------------------------------------------------------------------
+
+
+def register_classifier(classify: Classifier) -> None:
+    """``classify(text)`` answers a prediction (``code``, ``confidence``, ``candidates``,
+    ``method``, ``model_version``) and the confidence the model itself needs for that code.
+    One classifier: a second registration replaces the first."""
+    _classifier[:] = [classify]
+
+
+def classifier() -> Classifier | None:
+    return _classifier[0] if _classifier else None
