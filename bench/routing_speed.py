@@ -48,7 +48,7 @@ from minsheng.cases.states import State  # noqa: E402
 from minsheng.catalog.models import Matter  # noqa: E402
 from minsheng.classify.model import load_corpus  # noqa: E402
 from minsheng.core import clock  # noqa: E402
-from minsheng.places.services import locator  # noqa: E402
+from minsheng.places.queries import locator  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -133,7 +133,7 @@ def bench_routing() -> dict:
 def bench_http() -> dict:
     from django.contrib.auth import get_user_model
 
-    from minsheng.accounts.services import create_token
+    from minsheng.accounts.actions import create_token
 
     token = create_token(get_user_model().objects.get(username="operator"))
     with socket.socket() as s:

@@ -13,7 +13,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Profile, Role, Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.places.models import Place, PlaceKind
-from minsheng.places.services import reset_cache
+from minsheng.places.queries import reset_cache
 
 PASSWORD = "test-pass-123"
 _seq = itertools.count(1)

@@ -20,6 +20,7 @@ from django.urls import include, path, reverse
 
 from minsheng.core import clock
 from minsheng.notify import delivery
+from minsheng.notify.actions import enqueue
 from minsheng.notify.context_processors import unread
 from minsheng.notify.delivery import deliver_due
 from minsheng.notify.models import (
@@ -30,7 +31,6 @@ from minsheng.notify.models import (
     OutboxStatus,
     UnitChannel,
 )
-from minsheng.notify.services import enqueue
 from minsheng.notify.testing import Receiver
 from tests.common.factories import intake
 from tests.common.processes import child_env

@@ -19,8 +19,8 @@ from PIL import Image
 from minsheng.cases import actions as case_actions
 from minsheng.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from minsheng.cases.models import CaseClock, CaseEvent
+from minsheng.cases.queries import get_visible_case
 from minsheng.cases.scoping import visible_cases
-from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import State
 from minsheng.groups import actions as g
 from minsheng.groups import queries as gq

@@ -36,8 +36,8 @@ from minsheng.accounts.models import Role
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, NotFound
 from minsheng.cases.models import Case, CaseClock, CaseEvent
+from minsheng.cases.queries import get_visible_case
 from minsheng.cases.scoping import visible_cases
-from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import TRANSITIONS, State
 from minsheng.notify.models import OutboxMessage
 from tests.common.factories import make_user

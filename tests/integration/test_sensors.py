@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from minsheng.accounts.services import create_token
+from minsheng.accounts.actions import create_token
 from minsheng.cases import actions as case_actions
 from minsheng.cases.errors import Forbidden, Invalid, NotFound
 from minsheng.cases.models import Case, CaseEvent

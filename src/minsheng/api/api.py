@@ -10,16 +10,16 @@ from ninja.security import HttpBearer, SessionAuth
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import actor_of
-from minsheng.accounts.services import user_for_token
+from minsheng.accounts.queries import user_for_token
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid
 from minsheng.cases.filters import CaseFilter
 from minsheng.cases.models import Case, CaseEvent, IntakeKey, case_overdue
 from minsheng.cases.presenters import case_detail, case_list_item
 from minsheng.cases.privacy import reveal_phone
+from minsheng.cases.queries import get_visible_case
 from minsheng.cases.schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut, Input
 from minsheng.cases.scoping import visible_cases
-from minsheng.cases.services import get_visible_case
 from minsheng.cases.states import ACTIONS, State
 
 

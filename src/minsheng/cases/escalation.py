@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Unit, UnitKind
-from minsheng.notify.services import enqueue
+from minsheng.notify.actions import enqueue
 
 from . import kernel
 from .models import Case, CaseClock

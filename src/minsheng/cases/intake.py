@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 from minsheng.accounts.models import Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.places.coords import distance_m
-from minsheng.places.services import locate_address, locate_point
+from minsheng.places.queries import locate_address, locate_point
 
 from . import registry
 from .models import Case

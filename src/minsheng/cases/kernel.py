@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.core import clock
-from minsheng.notify.services import enqueue
+from minsheng.notify.actions import enqueue
 
 from . import clocks, registry
 from .errors import Conflict, Forbidden, NotFound

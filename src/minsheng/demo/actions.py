@@ -17,7 +17,7 @@ from django.db import transaction
 from minsheng.accounts.models import Profile, Role, Unit, UnitKind
 from minsheng.catalog.actions import load_catalog
 from minsheng.places.models import GRASSROOTS_KINDS, TOWN_KINDS, NamedFeature, Place, PlaceKind
-from minsheng.places.services import reset_cache
+from minsheng.places.queries import reset_cache
 
 DEMO_CITY = Path(__file__).resolve().parent.parent / "places" / "data" / "demo_city.json"
 DEMO_PASSWORD = "minsheng2026"  # noqa: S105  (demo accounts only; printed by make run)

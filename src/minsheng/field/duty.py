@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minsheng.core.conf import setting
-from minsheng.notify.services import enqueue
+from minsheng.notify.actions import enqueue
 
 from .models import DutyShift
 

@@ -20,8 +20,8 @@ from ninja.errors import ValidationError
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import NotFound
+from minsheng.cases.queries import get_visible_case
 from minsheng.cases.schemas import ErrorOut, Input
-from minsheng.cases.services import get_visible_case
 
 from . import actions
 from .presenters import group_out

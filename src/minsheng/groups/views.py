@@ -22,8 +22,8 @@ from minsheng.cases.errors import CaseError, Conflict, Invalid, NotFound
 from minsheng.cases.models import Case
 from minsheng.cases.presenters import panel_context
 from minsheng.cases.privacy import reveal_phone
+from minsheng.cases.queries import get_visible_case
 from minsheng.cases.scoping import can_see
-from minsheng.cases.services import get_visible_case
 from minsheng.core.htmx import hx_redirect, partial
 
 from . import actions

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.functional import SimpleLazyObject
 
-from .services import unread_count
+from .queries import unread_count
 
 
 def unread(request: Any) -> dict[str, Any]:

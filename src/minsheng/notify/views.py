@@ -17,7 +17,7 @@ from minsheng.accounts.guards import signed_in
 from minsheng.core import clock
 
 from .models import Notification
-from .services import unread_count
+from .queries import unread_count
 
 PAGE_SIZE = 30
 

@@ -22,7 +22,7 @@ from minsheng.cases.scoping import visible_cases
 from minsheng.core.conf import setting
 from minsheng.core.phones import mask_phone, normalize_phone
 from minsheng.media.images import max_upload_bytes
-from minsheng.places.services import city_dict
+from minsheng.places.queries import city_dict
 
 from . import actions, limits
 from .forms import PartnerForm, ReportForm

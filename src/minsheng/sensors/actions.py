@@ -31,7 +31,7 @@ from minsheng.cases.states import Channel, State
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.conf import setting
-from minsheng.places.services import locate_point
+from minsheng.places.queries import locate_point
 
 from .models import (
     OPEN_COMMAND_STATES,

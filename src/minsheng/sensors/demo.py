@@ -18,7 +18,7 @@ from django.db import transaction
 from minsheng.accounts.models import Unit
 from minsheng.core import clock
 from minsheng.core.conf import setting
-from minsheng.places.services import locate_point
+from minsheng.places.queries import locate_point
 
 from . import storage
 from .credentials import demo_gateway_key, hash_key

@@ -24,7 +24,7 @@ from minsheng.cases.errors import CaseError, Conflict, Invalid, NotFound
 from minsheng.cases.models import Case
 from minsheng.cases.presenters import panel_context
 from minsheng.cases.privacy import reveal_phone
-from minsheng.cases.services import get_visible_case, get_visible_case_by_number
+from minsheng.cases.queries import get_visible_case, get_visible_case_by_number
 from minsheng.core.htmx import hx_redirect, partial
 
 from .views import render_page

@@ -19,7 +19,7 @@ from minsheng.cases import actions
 from minsheng.cases.errors import Forbidden, Invalid, NotFound
 from minsheng.cases.filters import CaseFilter
 from minsheng.cases.presenters import matter_groups, unit_choices
-from minsheng.cases.services import get_visible_case
+from minsheng.cases.queries import get_visible_case
 from minsheng.cases.states import State
 from minsheng.catalog.models import Matter
 from minsheng.core.htmx import partial

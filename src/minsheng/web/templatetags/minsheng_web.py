@@ -16,7 +16,7 @@ from minsheng.cases import registry
 from minsheng.cases.states import ClockName, State
 from minsheng.core import clock
 from minsheng.core.conf import setting
-from minsheng.notify.services import unread_count
+from minsheng.notify.queries import unread_count
 
 from ..roles import nav_for, url_name
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from minsheng.core.conf import setting
 from minsheng.places.models import PlaceKind
-from minsheng.places.services import locate_point
+from minsheng.places.queries import locate_point
 from minsheng.sensors import actions, broker, simulator
 from minsheng.sensors.credentials import demo_gateway_key, service_password
 from minsheng.sensors.demo import sim_devices

@@ -1,22 +1,12 @@
-"""Creating API tokens and finding their owner."""
+"""Finding an API token's owner (and noting when the token was last used)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from minsheng.core import clock
 
 from .models import ApiToken, hash_token
-
-TOKEN_PREFIX = "ms_"  # noqa: S105  (a visible marker, not a secret)
-
-
-def create_token(user: Any) -> str:
-    """A new token for ``user``. Only its hash is kept: show the return value once."""
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, prefix=raw[:10], key_hash=hash_token(raw))
-    return raw
 
 
 def user_for_token(raw: str) -> Any | None:

@@ -1,5 +1,5 @@
-"""Writing to the outbox (call ``enqueue`` only inside the transaction of the change being
-told), and the bell's count of a person's unread notifications."""
+"""Writing to the outbox: call ``enqueue`` only inside the transaction of the change being
+told (a change to a case writes it through the case kernel's ``Change.notify``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from minsheng.core import clock
 
-from .models import Audience, Notification, OutboxMessage
+from .models import Audience, OutboxMessage
 
 
 def enqueue(
@@ -37,10 +37,3 @@ def enqueue(
         created_at=at,
         next_attempt_at=at,
     )
-
-
-def unread_count(user: Any) -> int:
-    """The bell's number: this person's unread notifications (0 when not signed in)."""
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
