@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.core import clock
@@ -16,19 +15,6 @@ from .actions import may_command
 from .models import UNITS, Alarm, AlarmState, Command, Device, DeviceStatus, Quantity
 
 ONLINE_GRACE = dt.timedelta(minutes=30)
-
-# Words for the events sensors write, on a device's log and on a case's timeline.
-EVENT_LABELS = {
-    "registered": _("Registered"),
-    "alarm_raised": _("Sensor alarm"),
-    "alarm_attached": _("Sensor alarm joined the case"),
-    "alarm_cleared": _("Sensor alarm cleared"),
-    "command_sent": _("Remote command sent"),
-    "command_acked": _("Remote command acknowledged"),
-    "command_refused": _("Remote command refused by the device"),
-    "command_failed": _("Remote command failed"),
-    "command_late_ack": _("Late acknowledgement"),
-}
 
 
 def devices_for_map() -> QuerySet[Device]:

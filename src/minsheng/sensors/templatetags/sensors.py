@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from minsheng.accounts.guards import actor_of
 
-from ..presenters import EVENT_LABELS
+from ..labels import EVENT_LABELS
 from ..views import case_panel_context
 
 register = template.Library()
