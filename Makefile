@@ -76,9 +76,10 @@ test-moved-clock: install faketime ## the unit and integration tiers on a moved 
 	TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=tests/moved_clock \
 	  faketime "$$at" $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests/unit tests/integration
 
-lint: install lock-check ## ruff (lint and format), the migrations check and the lock check
+lint: install lock-check ## ruff (lint and format), the layering contracts, the migrations check and the lock check
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports
 	$(BIN)/minsheng makemigrations --check --dry-run
 
 typecheck: install ## mypy with django-stubs (the package, then the data tools in tools/)
