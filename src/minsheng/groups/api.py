@@ -23,7 +23,7 @@ from minsheng.cases.errors import NotFound
 from minsheng.cases.queries import get_visible_case
 from minsheng.cases.schemas import ErrorOut, Input
 
-from . import actions
+from . import actions, queries
 from .presenters import group_out
 
 router = Router(tags=["joint groups"])
@@ -76,7 +76,7 @@ def _assists(items: list[AssistSchema]) -> list[actions.AssistIn]:
 
 def _out(actor: Actor, case_id: int) -> dict[str, Any]:
     case = get_visible_case(actor, case_id)
-    group = actions.latest_group(case)
+    group = queries.latest_group(case)
     if group is None:
         raise NotFound("This case has no joint group.")
     return group_out(group)

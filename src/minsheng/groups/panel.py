@@ -10,17 +10,9 @@ from minsheng.accounts.actors import Actor
 from minsheng.cases import clocks
 from minsheng.cases.models import Case
 
-from .actions import (
-    CHANGEABLE_STATES,
-    FORMABLE_STATES,
-    acting_member,
-    assist_choices,
-    latest_group,
-    lead_choices,
-    manages,
-    may_form,
-)
+from .actions import CHANGEABLE_STATES, FORMABLE_STATES
 from .models import GroupPhoto, RequestStatus
+from .queries import acting_member, assist_choices, latest_group, lead_choices, manages, may_form
 
 # Empty assisting rows the form starts with (a script adds more; without it, three).
 FORM_ROWS = 3

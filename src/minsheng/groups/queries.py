@@ -23,10 +23,13 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 
 from minsheng.accounts.actors import Actor
-from minsheng.cases.scoping import visible_cases
+from minsheng.accounts.models import Role, Unit, UnitKind
+from minsheng.cases.models import Case
+from minsheng.cases.scoping import CITY_DESK, assignable_units, in_subcentre_scope, visible_cases
 from minsheng.core import clock
 
 from .models import GroupMember, GroupState, JointGroup, MemberRole
+from .rules import MEMBER_ROLES
 
 
 def _groups(start: dt.datetime, end: dt.datetime, actor: Actor | None) -> QuerySet[JointGroup]:
@@ -117,3 +120,55 @@ def member_inbox(actor: Actor) -> QuerySet[GroupMember]:
         .select_related("group__case", "group__lead_unit", "group__case__matter", "unit", "sign_clock")
         .order_by(F("done_at").asc(nulls_first=True), F("signed_at").asc(nulls_first=True), "due_at", "id")
     )
+
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def may_form(actor: Actor, case: Case) -> bool:
+    """The dispatcher's right to form a group on this case (state aside)."""
+    if actor.is_system or actor.role in CITY_DESK:
+        return True
+    return actor.role == Role.SUBCENTRE_DISPATCHER and in_subcentre_scope(actor, case)
+
+
+def manages(actor: Actor, group: JointGroup) -> bool:
+    """The dispatching level that formed the group (and the city desk, always)."""
+    if actor.is_system or actor.role in CITY_DESK:
+        return True
+    return (
+        actor.role == Role.SUBCENTRE_DISPATCHER
+        and actor.unit is not None
+        and group.formed_unit_id == actor.unit.pk
+    )
+
+
+def acting_member(actor: Actor, group: JointGroup) -> GroupMember | None:
+    """The member whose part the actor works on (their unit's, if it is in the group)."""
+    if actor.unit is None or actor.role not in MEMBER_ROLES:
+        return None
+    return (
+        group.members.filter(unit_id=actor.unit.pk, removed_at__isnull=True)
+        .select_related("unit", "sign_clock", "handle_clock")
+        .first()
+    )
+
+
+def lead_choices(actor: Actor) -> QuerySet[Unit]:
+    """Units the actor may make the lead: those it may hand the case to."""
+    return assignable_units(actor)
+
+
+def assist_choices(actor: Actor) -> QuerySet[Unit]:
+    """Units the actor may ask to assist: a sub-centre adds the line departments."""
+    units = Unit.objects.filter(active=True).exclude(kind=UnitKind.CENTRE)
+    if actor.is_system or actor.role in CITY_DESK:
+        return units
+    if actor.role == Role.SUBCENTRE_DISPATCHER and actor.unit is not None:
+        own = assignable_units(actor).values("pk")
+        return units.filter(pk__in=own) | units.filter(kind=UnitKind.DEPARTMENT)
+    return units.none()
+
+
+def latest_group(case: Case) -> JointGroup | None:
+    return case.joint_groups.select_related("lead_unit", "formed_unit").order_by("-formed_at", "-id").first()
