@@ -2,6 +2,7 @@
 
 import io
 import json
+import types
 
 import pytest
 from django.core.management import call_command
@@ -65,3 +66,54 @@ def test_retrain_learns_a_dispatchers_correction_and_publishes_a_new_version(cit
     assert summary["version"] not in before and summary["heldout"]["top1"] >= 0.9
     assert classifier.store().versions() == [*before, summary["version"]]
     assert classifier.store().latest().version == summary["version"]
+
+
+def test_retrain_refuses_to_publish_a_model_worse_on_the_held_apart_requests(
+    city, now, model_dir, monkeypatch
+):
+    from django.core.management import CommandError
+
+    from minsheng.classify import Classifier
+    from minsheng.routing import actions as routing_actions
+
+    classifier.store().current()  # the default model, trained on first use, is in service
+    before = classifier.store().versions()
+    # A model that learned from the catalog's words alone: much worse on requests in people's words.
+    weak = types.SimpleNamespace(
+        train=lambda examples, catalog: Classifier.train(examples, catalog, use_corpus=False)
+    )
+    monkeypatch.setattr(routing_actions, "Classifier", weak)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="not published: worse than the model in service on apart top1"):
+        call_command("retrain", stdout=out)
+    summary = json.loads(out.getvalue().splitlines()[-1])
+    assert summary["version"] is None
+    assert summary["after"]["apart"]["top1"] < summary["before"]["apart"]["top1"]
+    assert summary["before"]["apart"]["n"] >= 400
+    assert classifier.store().versions() == before  # nothing published
+    out = io.StringIO()
+    call_command("retrain", "--force", stdout=out)
+    assert json.loads(out.getvalue().splitlines()[-1])["version"] not in before
+
+
+def test_a_case_returned_as_not_ours_and_sent_on_under_another_matter_is_a_lesson(city, now):
+    from minsheng.routing.training import city_examples
+
+    case = intake(city, category="road.manhole", text="小区后门那个下水道一直往外冒黑水，臭得很")
+    roads = city.actor("roads")
+    actions.sign_case(roads, case.pk)
+    actions.return_case(roads, case.pk, note="不是井盖，是污水外溢，归水务")
+    actions.assign_case(city.actor("dispatcher"), case.pk, category="water.sewage")
+    assert (case.pk, case.text, "water.sewage") in city_examples()
+
+
+def test_retrain_holds_back_a_tenth_of_a_large_citys_cases_to_judge_the_model(
+    city, now, model_dir, monkeypatch
+):
+    from minsheng.routing import actions as routing_actions
+
+    rows = [(pk, f"{pk}号楼下水道堵了，污水冒出来", "water.sewage") for pk in range(1, 61)]
+    monkeypatch.setattr(routing_actions, "city_examples", lambda: rows)
+    report = routing_actions.retrain(force=True)
+    assert (report.examples, report.held_back) == (54, 6)
+    assert report.after["city"]["n"] == 6 and report.published

@@ -103,3 +103,17 @@ def oof_summary(
         "coverage": round(float(covered.mean()), 4),
         "precision": round(float(right[covered].mean()), 4) if covered.any() else None,
     }
+
+
+def lowest_threshold(probs: np.ndarray, y: np.ndarray, target: float, cap: float) -> float:
+    """The lowest confidence at or above which the predictions reach ``target`` precision
+    (``cap`` when none does): a floor under every matter's threshold, set on requests the
+    model was not fitted on."""
+    pred = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    right = pred == y
+    for t in sorted({float(c) for c in conf if c <= cap}):
+        sel = conf >= t
+        if right[sel].mean() >= target:
+            return math.ceil(t * 10_000) / 10_000
+    return cap

@@ -32,7 +32,14 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from .calibration import fit_temperature, oof_summary, softmax, tune_thresholds, two_way_folds
+from .calibration import (
+    fit_temperature,
+    lowest_threshold,
+    oof_summary,
+    softmax,
+    tune_thresholds,
+    two_way_folds,
+)
 from .keywords import (
     FALLBACK_CODE,
     KeywordRules,
@@ -62,7 +69,7 @@ class Config:
     ngram_min: int = 1
     ngram_max: int = 2  # (1, 3) and (1, 4) scored lower: longer n-grams memorise the frames
     min_df: int = 2
-    C: float = 0.5
+    C: float = 1.0  # 0.5 before the written requests joined the corpus; 1.0 scored higher on the calibration requests
     keyword_weight: float = 0.1  # higher weights let ambiguous keywords (烟, 施工, 企业) dominate
     words: bool = False  # add jieba word uni/bigrams; measured no better, costs ~1 s of dictionary load
     folds: int = 3  # per axis of the two-way split: 3 × 3 = 9 fits, each on ~4/9 of the data
@@ -76,13 +83,38 @@ class Config:
     # A matter with fewer examples than this (catalog words aside) is never routed
     # automatically: its confidence was never checked against held-back data.
     min_examples_for_auto: int = 20
+    # The shipped requests written apart from the generator (corpus/written.jsonl: every
+    # register in the writers' own words) are trained on beside the generated corpus.
+    written: bool = True
+    # Confidence is calibrated on requests written apart from everything trained on
+    # (corpus/calibration.jsonl, never trained on): the temperature is fitted on the full
+    # model's scores of those, and no matter is routed alone below the lowest confidence at
+    # which they were right this often. Out-of-fold scores of generated text alone made the
+    # model sure of itself on wordings it had never seen (docs/classify.md).
+    calibration_precision: float = 0.985
+    min_calibration: int = 200  # fewer calibration requests than this: out-of-fold only
 
 
 # --- corpus --------------------------------------------------------------------------------
+CORPUS_PARTS = ("train", "heldout", "written", "calibration", "apart")
+
+
 def load_corpus(part: str = "train") -> list[dict[str, str]]:
-    """The shipped corpus: ``train`` (for fitting) or ``heldout`` (for evaluation only)."""
-    if part not in ("train", "heldout"):
-        raise ValueError("part must be 'train' or 'heldout'")
+    """The shipped corpus, by part:
+
+    - ``train``: generated from phrasings and register frames (``tools/corpus``), for fitting;
+    - ``heldout``: generated the same way from phrasings and frames kept out of ``train``,
+      for evaluation only;
+    - ``written``: requests written by hand in every register, apart from the generator,
+      for fitting;
+    - ``calibration``: written apart from both, never fitted on: the confidence and the
+      lowest threshold are set on it;
+    - ``apart``: written apart from all of the above by a writer who saw only the list of
+      matters and the registers; never fitted nor tuned on, the held-apart figures and the
+      gate ``minsheng retrain`` publishes through (``eval/README.md``).
+    """
+    if part not in CORPUS_PARTS:
+        raise ValueError(f"part must be one of {', '.join(CORPUS_PARTS)}")
     path = CORPUS_DIR / f"{part}.jsonl"
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -240,16 +272,20 @@ class Classifier:
         cfg = config or Config()
         catalog = catalog if catalog is not None else load_catalog()
         matters = catalog_matters(catalog)
-        data = _TrainingData.gather(matters, examples, use_corpus=use_corpus)
+        data = _TrainingData.gather(matters, examples, use_corpus=use_corpus, written=cfg.written)
         problem = _Problem.build(data, catalog, len(matters), cfg)
 
         catalog_default, floors_given = catalog_thresholds(catalog)
         default_threshold = max(catalog_default, cfg.min_threshold)
         floors = {c: max(floors_given.get(c, catalog_default), cfg.min_threshold) for c in problem.classes}
-        temperature, thresholds, oof_report = _calibrate(problem, data, floors, cfg)
+        coef_full, intercept = problem.fit(np.arange(len(problem.y)))
+        known = {m["code"] for m in matters}
+        calibration = [(t, c) for t, c in corpus_examples("calibration") if c in known] if use_corpus else []
+        temperature, thresholds, oof_report = _calibrate(
+            problem, data, floors, cfg, calibration=calibration, full=(coef_full, intercept)
+        )
         _hold_back_unseen(thresholds, problem, cfg)
 
-        coef_full, intercept = problem.fit(np.arange(len(problem.y)))
         n_feat = problem.features.n_features
         state = _State(
             vectorizer=problem.features.vectorizer,
@@ -354,12 +390,18 @@ class _TrainingData:
     kw_texts: list[str] = field(default_factory=list)
     kw_labels: list[str] = field(default_factory=list)
     n_corpus: int = 0
+    n_written: int = 0
     n_extra: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def gather(
-        cls, matters: list[dict[str, Any]], examples: Iterable[tuple[str, str]], *, use_corpus: bool
+        cls,
+        matters: list[dict[str, Any]],
+        examples: Iterable[tuple[str, str]],
+        *,
+        use_corpus: bool,
+        written: bool = True,
     ) -> _TrainingData:
         """The shipped corpus's training part (when ``use_corpus``), then ``examples``, then
         the catalog's words; codes outside the catalog are dropped with a warning."""
@@ -371,6 +413,11 @@ class _TrainingData:
                     group = row.get("group") or f"corpus/{len(data.groups)}"
                     data._add(row["text"], row["code"], group, row.get("frame") or group)
                     data.n_corpus += 1
+        if use_corpus and written:
+            for row in load_corpus("written"):
+                if row["code"] in known:
+                    data._add(row["text"], row["code"], f"written/{row['id']}", f"written/{row['register']}")
+                    data.n_written += 1
         for i, (text, code) in enumerate(examples):
             if code not in known:
                 data.dropped[code] += 1
@@ -401,6 +448,7 @@ class _TrainingData:
     def sizes(self) -> dict[str, int]:
         return {
             "corpus": self.n_corpus,
+            "written": self.n_written,
             "extra": self.n_extra,
             "catalog_words": len(self.kw_texts),
             "dropped": sum(self.dropped.values()),
@@ -501,11 +549,22 @@ class _Problem:
 
 
 def _calibrate(
-    problem: _Problem, data: _TrainingData, floors: dict[str, float], cfg: Config
+    problem: _Problem,
+    data: _TrainingData,
+    floors: dict[str, float],
+    cfg: Config,
+    *,
+    calibration: Sequence[tuple[str, str]] = (),
+    full: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, dict[str, float], dict[str, Any]]:
-    """Temperature, per-matter thresholds and their cross-validation summary, from
-    out-of-fold scores with phrasings and frames held out (``two_way_folds``). With too few
-    examples: temperature 1, the floors as thresholds, and a warning."""
+    """Temperature, per-matter thresholds and their summary.
+
+    Out-of-fold scores with phrasings and frames held out (``two_way_folds``) give each
+    matter its threshold. With enough ``calibration`` requests (written apart, never fitted
+    on) and the ``full`` model's weights, the temperature is fitted on the full model's
+    scores of those instead, and every threshold is raised to at least the lowest confidence
+    at which they reach ``cfg.calibration_precision``. With too few examples: temperature 1,
+    the floors as thresholds, and a warning."""
     y, classes = problem.y, problem.classes
     if len(y) < 50 or min(len(set(data.groups)), len(set(data.frames))) < cfg.folds:
         log.warning("classifier training: too few examples for cross-validation; confidence is uncalibrated")
@@ -514,10 +573,26 @@ def _calibrate(
     for tr, te in two_way_folds(data.groups, data.frames, cfg.folds):
         coef, icpt = problem.fit(tr)
         oof[te] = np.asarray(problem.x[te] @ coef.T) + icpt
-    temperature = fit_temperature(oof, y)
+    index = {c: k for k, c in enumerate(classes)}
+    cal = [(t, index[c]) for t, c in calibration if c in index]
+    if full is None or len(cal) < cfg.min_calibration:
+        temperature = fit_temperature(oof, y)
+        probs = softmax(oof, temperature)
+        thresholds = tune_thresholds(probs, y, classes, floors, cfg.target_precision, cfg.max_threshold)
+        return temperature, thresholds, oof_summary(probs, y, classes, thresholds)
+    coef_full, icpt_full = full
+    x_cal = problem.features.transform([normalize(t) for t, _ in cal])
+    cal_scores = np.asarray(x_cal @ coef_full.T) + icpt_full
+    y_cal = np.array([k for _, k in cal], dtype=np.int64)
+    temperature = fit_temperature(cal_scores, y_cal)
     probs = softmax(oof, temperature)
     thresholds = tune_thresholds(probs, y, classes, floors, cfg.target_precision, cfg.max_threshold)
-    return temperature, thresholds, oof_summary(probs, y, classes, thresholds)
+    cal_probs = softmax(cal_scores, temperature)
+    floor = lowest_threshold(cal_probs, y_cal, cfg.calibration_precision, cfg.max_threshold)
+    thresholds = {c: max(t, floor) for c, t in thresholds.items()}
+    report = oof_summary(probs, y, classes, thresholds)
+    report["calibration"] = {**oof_summary(cal_probs, y_cal, classes, thresholds), "floor": floor}
+    return temperature, thresholds, report
 
 
 def _hold_back_unseen(thresholds: dict[str, float], problem: _Problem, cfg: Config) -> None:

@@ -35,6 +35,13 @@ def catalog_from_db() -> dict[str, Any]:
 def examples_from_db() -> list[tuple[str, str]]:
     """(text, code) for closed cases (their final category; duplicates merged away are
     left out) and for open cases whose category a person corrected."""
+    return [(text, code) for _pk, text, code in city_examples()]
+
+
+def city_examples() -> list[tuple[int, str, str]]:
+    """(case id, text, code) of every labelled case of the city: closed cases with their final
+    category, and open cases whose category a dispatcher corrected, which includes a case a
+    unit returned as not its matter (退单) and the dispatcher then sent on under another."""
     out: dict[int, tuple[str, str]] = {}
     closed = (
         Case.objects.filter(state=State.CLOSED, merged_into__isnull=True, matter__isnull=False)
@@ -50,4 +57,4 @@ def examples_from_db() -> list[tuple[str, str]]:
         case_text = Case.objects.filter(pk=case_id).values_list("text", flat=True).first()
         if case_text:
             out[case_id] = (case_text, data["recategorised"]["to"])
-    return list(out.values())
+    return [(pk, text, code) for pk, (text, code) in sorted(out.items())]
