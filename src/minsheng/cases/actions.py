@@ -475,7 +475,9 @@ def _merge(ch: Change, original: Case, *, note: str) -> Case:
     ch.stop_clocks(*ClockName.values)
     case.merged_into = original
     case.closed_at = ch.at
-    _tell_requester(ch, "case_merged", original=original.number, token=original.public_token)
+    # The duplicate's requester follows their own page, which shows the original's progress;
+    # the original's secret link belongs to its requester alone.
+    _tell_requester(ch, "case_merged", original=original.number, token=case.public_token)
     result = ch.commit(note=note, data={"into": original.number, "into_id": original.pk})
     merged_in = kernel.begin(original, ch.actor, "merged_in", ch.at)
     merged_in.bump()

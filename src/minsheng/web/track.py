@@ -54,6 +54,13 @@ PUBLIC_STATE: dict[str, StrPromise] = {
     State.RATED: gettext_lazy("Thank you for your rating. The case will be closed shortly."),
     State.CLOSED: gettext_lazy("Your request has been completed."),
 }
+# What a merged duplicate's requester reads: the progress of the case it was merged into,
+# in words that never ask them to rate (the rating is the other requester's).
+MERGED_STATE: dict[str, StrPromise] = {
+    **PUBLIC_STATE,
+    State.FEEDBACK: gettext_lazy("The unit has reported the result of dealing with the problem."),
+    State.RATED: gettext_lazy("The problem has been dealt with. The case will be closed shortly."),
+}
 STEPS = [
     gettext_lazy("Submitted"),
     gettext_lazy("Passed to unit"),
@@ -85,6 +92,10 @@ PUBLIC_EVENTS = {
     "reopen": gettext_lazy("Reopened to be dealt with again"),
     "merge": gettext_lazy("Merged with an earlier report of the same problem"),
 }
+# Of the case a duplicate was merged into, its requester sees how it is handled, never how
+# it was received or rated (that is the other requester's).
+HANDLING_EVENTS = frozenset(PUBLIC_EVENTS) - {"accept", "rate", "merge"}
+MAX_MERGE_HOPS = 10
 
 
 def _client(request: HttpRequest) -> str:
@@ -119,9 +130,14 @@ def track(request: HttpRequest) -> HttpResponse:
     return render(request, "web/track.html", {"form": form, "not_found": not_found, "throttled": throttled})
 
 
-def _public_events(case: Case) -> list[dict]:
+def _public_events(case: Case, shown: Case) -> list[dict]:
+    """The timeline in plain words: the requester's own case, and for a merged duplicate the
+    handling of the case it was merged into."""
+    events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_EVENTS)
+    if shown.pk != case.pk:
+        events = events | CaseEvent.objects.filter(case=shown, action__in=HANDLING_EVENTS)
     out = []
-    for e in CaseEvent.objects.filter(case=case, action__in=PUBLIC_EVENTS).order_by("at", "id"):
+    for e in events.order_by("at", "id"):
         words = str(PUBLIC_EVENTS[e.action])
         if e.action == "assign":
             words = words % {"unit": e.data.get("unit_name") or _("the responsible unit")}
@@ -129,12 +145,22 @@ def _public_events(case: Case) -> list[dict]:
     return out
 
 
+def progress_of(case: Case) -> Case:
+    """The case whose progress this requester follows: their own, or, once it was merged as
+    a duplicate, the case it was merged into (following a chain of merges)."""
+    shown, hops = case, 0
+    while shown.merged_into_id and hops < MAX_MERGE_HOPS:
+        nxt = Case.objects.select_related("matter", "owner_unit").filter(pk=shown.merged_into_id).first()
+        if nxt is None:
+            break
+        shown, hops = nxt, hops + 1
+    return shown
+
+
 @never_cache
 @csrf_protect
 def track_token(request: HttpRequest, token: str) -> HttpResponse:
-    case = (
-        Case.objects.select_related("matter", "owner_unit", "merged_into").filter(public_token=token).first()
-    )
+    case = Case.objects.select_related("matter", "owner_unit").filter(public_token=token).first()
     if case is None:
         raise Http404(_("Not found."))
     rating_form = RatingForm(request.POST or None)
@@ -164,18 +190,25 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
         else:
             status = 422
         case.refresh_from_db()
+    # A merged duplicate's requester follows the progress of the case it was merged into,
+    # but that case's page, requester, feedback, photos and rating stay its own requester's.
+    shown = progress_of(case)
+    merged = shown.pk != case.pk
     context = {
         "case": case,
-        "words": PUBLIC_STATE.get(case.state, ""),
+        "merged": merged,
+        "matter": shown.matter,
+        "owner_unit": shown.owner_unit,
+        "words": (MERGED_STATE if merged else PUBLIC_STATE).get(shown.state, ""),
         "steps": [
             {
                 "label": label,
-                "done": i < STEP_OF.get(case.state, 0),
-                "current": i == STEP_OF.get(case.state, 0),
+                "done": i < STEP_OF.get(shown.state, 0),
+                "current": i == STEP_OF.get(shown.state, 0),
             }
             for i, label in enumerate(STEPS)
         ],
-        "events": _public_events(case),
+        "events": _public_events(case, shown),
         # The requester's right to rate, as the rating action itself decides it.
         "can_rate": "rate" in available_actions(Actor.requester(), case),
         "rating_form": rating_form,
