@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("account/", include("minsheng.accounts.urls")),
     path("stats/", include("minsheng.stats.urls")),
     path("sensors/", include("minsheng.sensors.urls")),
     path("groups/", include("minsheng.groups.urls")),

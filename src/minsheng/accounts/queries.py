@@ -1,21 +1,38 @@
-"""Finding an API token's owner (and noting when the token was last used)."""
+"""Finding an API token's owner (and noting when the token was last used), and the tokens
+a person may see."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from minsheng.core import clock
 
-from .models import ApiToken, hash_token
+from .actors import Actor
+from .models import ApiToken, Role, hash_token
 
 
 def user_for_token(raw: str) -> Any | None:
+    """The active user whose token ``raw`` is, while the token is neither expired nor revoked."""
+    at = clock.now()
     token = (
         ApiToken.objects.select_related("user", "user__profile", "user__profile__unit")
-        .filter(key_hash=hash_token(raw), revoked=False, user__is_active=True)
+        .filter(key_hash=hash_token(raw), revoked=False, expires_at__gt=at, user__is_active=True)
         .first()
     )
     if token is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
     return token.user
+
+
+def manages_tokens(user: Any) -> bool:
+    """An administrator sees and revokes everyone's tokens."""
+    return user is not None and user.is_authenticated and Actor.of(user).role == Role.ADMIN
+
+
+def tokens_visible_to(user: Any) -> QuerySet[ApiToken]:
+    """A person's own tokens; every token for an administrator."""
+    tokens = ApiToken.objects.select_related("user")
+    return tokens if manages_tokens(user) else tokens.filter(user_id=user.pk)
