@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from minsheng.api.api import api
 
+# JSON under /api/ (503 with Retry-After when the database is unreachable), Django's page elsewhere.
+handler500 = "minsheng.api.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Router, Status
 from ninja.errors import ValidationError
@@ -21,6 +22,8 @@ from minsheng.cases.queries import get_visible_case
 from minsheng.cases.schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut, Input
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import ACTIONS, State
+
+from .errors import database_unavailable
 
 
 class TokenAuth(HttpBearer):
@@ -51,6 +54,13 @@ def _case_error(request: HttpRequest, exc: CaseError):
     else:
         body = {"detail": exc.message}
     return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception):
+    """The database is down or the connection dropped: 503 with Retry-After (JSON)."""
+    return database_unavailable(exc)
 
 
 @api.exception_handler(ValidationError)
