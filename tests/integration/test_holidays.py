@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from minsheng.cases import actions
-from minsheng.cases.models import CaseClock
+from minsheng.cases.models import Case, CaseClock, CaseEvent
 from minsheng.cases.states import ClockName
 from minsheng.core import clock, holidays, workdays
 from minsheng.core.models import HolidayDay, HolidaySchedule
@@ -88,6 +88,12 @@ def test_limits_counted_on_the_fallback_are_recounted_when_the_schedule_arrives(
     assert CaseClock.objects.get(case=done, name=ClockName.RESOLVE).due_at == done_due  # met
     warn = CaseClock.objects.get(case=plain, name=ClockName.RESOLVE, stopped_at__isnull=True)
     assert warn.warn_at > local(2099, 10, 2)  # the warning follows the limit
+    # The case's timeline says so, without making anybody's open form stale.
+    (entry,) = CaseEvent.objects.filter(case=plain, action="limit_recounted")
+    assert "2099" in entry.note and "2099-10-09 10:00" in entry.note
+    assert entry.data["from"].startswith("2099-10-02") and entry.data["working_days"] == 2
+    assert not CaseEvent.objects.filter(case=urgent, action="limit_recounted").exists()
+    assert Case.objects.get(pk=plain.pk).version == plain.version
     # Entering the same schedule again moves nothing.
     assert holidays.save_schedule(2099, holidays.parse_text(NATIONAL_DAY_2099))[1] == 0
 

@@ -6,7 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from minsheng.catalog.models import Matter
+from minsheng.core import clock
 from minsheng.core.workdays import CITY_TZ, add_working_days, count_working_days
 
 from .models import Case, CaseClock
@@ -140,11 +143,29 @@ def follow_calendar(year: int) -> Callable[[], int]:
     counted = [(c, count_working_days(c.started_at, c.due_at)) for c in running_]
 
     def move() -> int:
+        from . import kernel
+
         moved = 0
         for c, n in counted:
             due = add_working_days(c.started_at, n)
             if due != c.due_at:
+                was = c.due_at
                 move_due(c.case, c, due)
+                kernel.record(
+                    c.case,
+                    "limit_recounted",
+                    clock.now(),
+                    label=_("Holiday schedule"),
+                    note=_("%(year)d holiday schedule: %(n)d working days now end %(due)s")
+                    % {"year": year, "n": n, "due": due.astimezone(CITY_TZ).strftime("%Y-%m-%d %H:%M")},
+                    data={
+                        "clock": c.name,
+                        "year": year,
+                        "working_days": n,
+                        "from": was.isoformat(),
+                        "to": due.isoformat(),
+                    },
+                )
                 moved += 1
         return moved
 

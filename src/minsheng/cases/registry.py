@@ -61,6 +61,7 @@ CASE_EVENT_KINDS: dict[str, Label] = {
     "merged_in": gettext_lazy("Duplicate merged in"),
     "clock_warning": gettext_lazy("Time limit warning"),
     "clock_breach": gettext_lazy("Time limit breached"),
+    "limit_recounted": gettext_lazy("Time limit recounted on a new holiday schedule"),
 }
 
 Refusals = Callable[["Case"], Mapping[str, str]]
