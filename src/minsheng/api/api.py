@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Router, Status
 from ninja.errors import ValidationError
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.params import HeaderEx, P
 from ninja.security import HttpBearer, SessionAuth
 
 from minsheng.accounts.actors import Actor
@@ -23,6 +24,7 @@ from minsheng.cases.schemas import ActionIn, CaseIn, CaseListItem, CaseOut, Erro
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import ACTIONS, State
 
+from . import idempotency
 from .errors import database_unavailable
 
 
@@ -84,10 +86,23 @@ def _detail(actor: Actor, case: Case) -> dict[str, Any]:
 router = Router(tags=["cases"])
 # IntakeKey.key is a CharField with its max_length set.
 IDEMPOTENCY_KEY_MAX = cast(int, IntakeKey._meta.get_field("key").max_length)
+IdempotencyKey = HeaderEx[
+    str | None,
+    P(
+        alias=idempotency.HEADER,
+        max_length=IDEMPOTENCY_KEY_MAX,
+        description="Makes retries safe: a retry answers the case as you may see it now (409 once it "
+        "has left your scope); the same key with another body is refused (422).",
+    ),
+]
 
 
-@router.post("", response={201: CaseOut, 403: ErrorOut, 422: dict})
-def create_case(request: HttpRequest, payload: CaseIn):
+@router.post("", response={201: CaseOut, 403: ErrorOut, 409: ErrorOut, 422: dict})
+def create_case(
+    request: HttpRequest,
+    payload: CaseIn,
+    idempotency_key: IdempotencyKey = None,
+):
     """受理: register a request. Send ``Idempotency-Key`` to make retries safe."""
     actor = actor_of(request)
     requester = payload.requester
@@ -103,19 +118,22 @@ def create_case(request: HttpRequest, payload: CaseIn):
         requester_name=requester.name if requester else "",
         requester_phone=requester.phone if requester else "",
     )
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or "\x00" in key):
+    key = idempotency_key or None
+    if key is None:
+        case = actions.accept_case(actor, data)
+        return Status(201, _detail(actor, get_visible_case(Actor.system(), case.pk)))
+    if "\x00" in key:
         raise ValidationError(
-            [
-                {
-                    "loc": ["header", "Idempotency-Key"],
-                    "type": "value_error",
-                    "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters, no NUL",
-                }
-            ]
+            [{"loc": ["header", idempotency.HEADER], "type": "value_error", "msg": "must not contain NUL"}]
         )
-    case = actions.accept_case(actor, data, idempotency_key=key)
-    return Status(201, _detail(actor, get_visible_case(Actor.system(), case.pk)))
+    answer = idempotency.accept_once(actor, data, payload, key)
+    if answer.case is None:
+        return Status(
+            409, {"detail": "This Idempotency-Key was used for a case that is no longer in your scope."}
+        )
+    # A new case is shown to the one who made it; a retry only as the caller may see it now.
+    shown_as = actor if answer.replayed else Actor.system()
+    return Status(201, _detail(actor, get_visible_case(shown_as, answer.case.pk)))
 
 
 class CaseQuery(Input):
