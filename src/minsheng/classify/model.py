@@ -69,7 +69,8 @@ class Config:
     ngram_min: int = 1
     ngram_max: int = 2  # (1, 3) and (1, 4) scored lower: longer n-grams memorise the frames
     min_df: int = 2
-    C: float = 1.0  # 0.5 before the written requests joined the corpus; 1.0 scored higher on the calibration requests
+    # 0.5 before the written requests joined the corpus; 1.0 scored higher on the calibration requests
+    C: float = 1.0
     keyword_weight: float = 0.1  # higher weights let ambiguous keywords (烟, 施工, 企业) dominate
     words: bool = False  # add jieba word uni/bigrams; measured no better, costs ~1 s of dictionary load
     folds: int = 3  # per axis of the two-way split: 3 × 3 = 9 fits, each on ~4/9 of the data
