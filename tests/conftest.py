@@ -55,6 +55,16 @@ def _zero_touch_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sessions_without_time_limits(settings):
+    """Sessions neither idle out nor end after the working day unless a test turns the limits
+    on (``MINSHENG_SESSION_IDLE_MINUTES``, ``MINSHENG_SESSION_MAX_HOURS``; production's
+    defaults are 30 minutes and 8 hours), so that a test may move the clock by days between
+    two requests of one signed-in person."""
+    settings.MINSHENG_SESSION_IDLE_MINUTES = 0
+    settings.MINSHENG_SESSION_MAX_HOURS = 0
+
+
+@pytest.fixture(autouse=True)
 def _today_counted_live(settings):
     """The statistics page counts today live on both databases unless a test lets it read
     today's rollup (``settings.MINSHENG_STATS_TODAY_ROLLUP_S``; PostgreSQL's default is

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ PROJECT_DIR = Path(os.environ.get("MINSHENG_HOME", Path.cwd()))
 VAR_DIR = Path(os.environ.get("MINSHENG_VAR", PROJECT_DIR / "var"))
 
 ENV = os.environ.get("MINSHENG_ENV", "development")
+MINSHENG_ENV = ENV  # read through core.conf.setting("MINSHENG_ENV", ...), so that tests may set it
 DEV_SECRET = "dev-only-not-secret-minsheng"  # noqa: S105  (rejected in production below)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
 DEBUG = os.environ.get("DEBUG", "0") == "1"
@@ -51,6 +53,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # the API's documentation (Swagger UI) from our own static files, no CDN
+    "axes",  # sign-in lockout and the record of sign-ins (accounts/signins.py)
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # the staff's optional second factor (accounts/second_factor.py)
+    "auditlog",  # what staff change, append-only (core/audit.py)
     "minsheng.core",
     "minsheng.places",
     "minsheng.accounts",
@@ -64,6 +71,8 @@ INSTALLED_APPS = [
     "minsheng.stats",
     "minsheng.sensors",
     "minsheng.groups",
+    "minsheng.knowledge",
+    "minsheng.calls",
     "minsheng.media",
     "minsheng.field",
     "minsheng.public",
@@ -78,9 +87,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "minsheng.accounts.sessions.SessionLimitsMiddleware",
+    "minsheng.accounts.second_factor.SecondFactorMiddleware",
+    "minsheng.core.audit.AuditMiddleware",  # who changed what, from where (auditlog)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "minsheng.urls"
@@ -131,7 +146,18 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked account before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "minsheng.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -183,14 +209,106 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ENV == "production"
 CSRF_COOKIE_SECURE = ENV == "production"
 
+# --- Accounts: sign-in, sessions, the second factor, transport and headers (accounts/) ---
+# A staff session ends after this many idle minutes (a page polled in the background does not
+# count as activity) and at the latest this many hours after signing in; 0 turns a limit off.
+MINSHENG_SESSION_IDLE_MINUTES = int(os.environ.get("MINSHENG_SESSION_IDLE_MINUTES", 30))
+MINSHENG_SESSION_MAX_HOURS = int(os.environ.get("MINSHENG_SESSION_MAX_HOURS", 8))
+SESSION_COOKIE_AGE = (MINSHENG_SESSION_MAX_HOURS or 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # shared desks at the centre: closing the browser signs out
+# Administrators (role administrator, superusers, Django admin staff) must use a second factor
+# (TOTP) where this is on: by default in production. Other staff may turn it on for themselves.
+MINSHENG_SECOND_FACTOR_FOR_ADMINS = (
+    os.environ.get("MINSHENG_SECOND_FACTOR_FOR_ADMINS", "1" if ENV == "production" else "0") == "1"
+)
+OTP_TOTP_ISSUER = os.environ.get("MINSHENG_OTP_ISSUER", "Minsheng")
+# django-axes: after this many failed sign-ins an account is locked for the cool-off time
+# (an administrator lifts it sooner: minsheng axes_reset_username NAME). The lock holds the
+# account, not the address: the centre's staff often share one address behind a NAT.
+AXES_FAILURE_LIMIT = int(os.environ.get("MINSHENG_SIGNIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = float(os.environ.get("MINSHENG_SIGNIN_LOCK_MINUTES", 30)) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that a lock without the address can be dodged by changing browsers or cookies;
+# a lock on the account alone holds whatever the client changes, so the warning does not apply.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure on record, not only the count
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 1_000_000  # keep them: the record is the audit
+AXES_CLIENT_IP_CALLABLE = "minsheng.core.clients.client_address"  # behind the city's proxy too
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "code"]
+AXES_VERBOSE = False  # accounts/signins.py writes the one line per event to minsheng.security
+# Production speaks HTTPS only: HSTS for a year (subdomains too), plain HTTP redirected. Behind
+# a TLS-terminating proxy set MINSHENG_PROXY_SSL_HEADER=1 so that the proxy's
+# X-Forwarded-Proto tells Django the request was HTTPS (the proxy must overwrite the header).
+if ENV == "production":
+    SECURE_SSL_REDIRECT = os.environ.get("MINSHENG_SSL_REDIRECT", "1") == "1"
+    SECURE_HSTS_SECONDS = int(os.environ.get("MINSHENG_HSTS_SECONDS", 365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = os.environ.get("MINSHENG_HSTS_PRELOAD", "1") == "1"
+if os.environ.get("MINSHENG_PROXY_SSL_HEADER") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+
+def tile_sources(url: str) -> list[str]:
+    """Where the report page's map tiles come from, for the policy's ``img-src``: the tile
+    URL's origin, a templated subdomain (``t{s}.tianditu.gov.cn``) as a wildcard."""
+    if "://" not in url:
+        return []
+    scheme, _, rest = url.partition("://")
+    labels = rest.split("/", 1)[0].split(".")
+    templated = [i for i, label in enumerate(labels) if "{" in label]
+    host = ".".join(["*", *labels[max(templated) + 1 :]]) if templated else ".".join(labels)
+    return [f"{scheme}://{host}"]
+
+
+# Content-Security-Policy (django-csp) on every answer: scripts and style sheets only from our
+# own origin (an inline <script> or <style> needs the request's nonce), no plugins, no framing,
+# forms post only here. style="" attributes are allowed (layout only; they cannot run code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *tile_sources(os.environ.get("MINSHENG_MAP_TILE_URL", ""))],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# --- end of accounts, sessions and headers ---
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Requesters' follow tokens never reach a log line (core/redact.py).
+    "filters": {"hide_tokens": {"()": "minsheng.core.redact.RedactTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["hide_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Sign-ins good and bad, lockouts, sign-outs, idle ends, second-factor changes: one line
+        # each (accounts/signins.py); MINSHENG_SECURITY_LOG also appends them to that file.
+        "minsheng.security": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }
+if os.environ.get("MINSHENG_SECURITY_LOG"):
+    LOGGING["handlers"]["security_file"] = {  # type: ignore[index]
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": os.environ["MINSHENG_SECURITY_LOG"],
+        "formatter": "plain",
+    }
+    LOGGING["loggers"]["minsheng.security"]["handlers"] = ["security_file"]  # type: ignore[index]
 
 # The city this deployment serves (data, not code branches).
 MINSHENG_CITY_NAME = os.environ.get("MINSHENG_CITY_NAME", "平湖市")
@@ -248,7 +366,61 @@ MINSHENG_FRICTION_WAIT = int(os.environ.get("MINSHENG_FRICTION_WAIT", 15))  # se
 # e.g. HTTP_X_REAL_IP); the limits are per address, so this must not be client-controlled.
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+# Or name the reverse proxies (addresses or CIDR ranges, comma-separated): a request from one
+# of them is counted by the client address its X-Forwarded-For names (core/clients.py).
+MINSHENG_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("MINSHENG_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+# The follow page's guess limit (public/limits.py): failed look-ups per client per window
+# and per case number per window (seconds).
+MINSHENG_TRACK_CLIENT_FAILURES = int(os.environ.get("MINSHENG_TRACK_CLIENT_FAILURES", 20))
+MINSHENG_TRACK_CLIENT_WINDOW = int(os.environ.get("MINSHENG_TRACK_CLIENT_WINDOW", 15 * 60))
+MINSHENG_TRACK_CASE_FAILURES = int(os.environ.get("MINSHENG_TRACK_CASE_FAILURES", 10))
+MINSHENG_TRACK_CASE_WINDOW = int(os.environ.get("MINSHENG_TRACK_CASE_WINDOW", 24 * 3600))
 # Urgent cases assigned between these local hours go to the unit's people on duty.
 MINSHENG_NIGHT_STARTS = 20
 MINSHENG_NIGHT_ENDS = 8
 # --- end of photos, field and public pages ---
+
+# --- Personal data at rest, its retention, and the audit (core/crypto.py, cases/retention.py,
+# core/audit.py) ---
+# Keys: MINSHENG_DATA_KEYS (Fernet keys) and MINSHENG_INDEX_KEYS (the phone's keyed hash), each
+# comma-separated, newest first, read from the environment by core/crypto.py; `minsheng
+# rotatekeys --new-key` prints a key and, after a new one is put in front, re-encrypts. Without
+# them keys are derived from SECRET_KEY, which `minsheng check --deploy` refuses in production.
+# How long a closed case keeps its requester's name and phone (days; 0 keeps them for good).
+MINSHENG_PERSONAL_DATA_DAYS = int(os.environ.get("MINSHENG_PERSONAL_DATA_DAYS", 365))
+# django-auditlog: the models whose every change is recorded (who, when, from where, old and new
+# value), the secrets among their fields recorded as changed but never written down.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "auth.user",
+        "exclude_fields": ["last_login"],
+        "mask_fields": ["password"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
+    {"model": "auth.group", "m2m_fields": ["permissions"]},
+    "accounts.unit",
+    "accounts.profile",
+    {"model": "accounts.apitoken", "exclude_fields": ["last_used_at"], "mask_fields": ["key_hash"]},
+    "catalog.matter",
+    "places.place",
+    "places.namedfeature",
+    {"model": "notify.unitchannel", "mask_fields": ["url", "secret"]},
+    {"model": "notify.messagetemplate", "exclude_fields": ["updated_at"]},
+    "core.holidayschedule",
+    "field.dutyshift",
+    "sensors.devicetype",
+    "sensors.gateway",
+    {
+        "model": "sensors.device",
+        "exclude_fields": ["status", "last_seen_at", "last_values", "valve_position"],
+        "mask_fields": ["mqtt_password_hash"],
+    },
+    {"model": "sensors.sensorkey", "exclude_fields": ["last_used_at"], "mask_fields": ["key_hash"]},
+    "sensors.rainperiod",
+    {"model": "public.reportingpartner", "mask_fields": ["phone"]},
+)
+AUDITLOG_MASK_CALLABLE = "minsheng.core.audit.mask_secret"
+AUDITLOG_DISABLE_ON_RAW_SAVE = True  # fixtures and data loads are not staff's changes
+# --- end of personal data and audit ---

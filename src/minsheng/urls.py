@@ -14,6 +14,7 @@ urlpatterns = [
     path("stats/", include("minsheng.stats.urls")),
     path("sensors/", include("minsheng.sensors.urls")),
     path("groups/", include("minsheng.groups.urls")),
+    path("knowledge/", include("minsheng.knowledge.urls")),
     path("notifications/", include("minsheng.notify.urls")),
     path("", include("minsheng.public.urls")),
     path("", include("minsheng.field.urls")),

@@ -16,6 +16,7 @@ from django.test import Client, RequestFactory
 from minsheng.accounts.actions import create_token
 from minsheng.api.api import api
 from minsheng.api.errors import server_error
+from minsheng.calls.signing import signed_headers
 from minsheng.cases.models import Case, CaseEvent
 from tests.common.factories import City
 
@@ -63,7 +64,13 @@ def call(client: Client, method: str, path: str, **headers: str):
     return getattr(client, method)(path, "{}", content_type="application/json", headers=headers)
 
 
-def test_every_operation_answers_503_json_when_the_database_is_gone(city, now):
+def test_every_operation_answers_503_json_when_the_database_is_gone(city, now, settings):
+    settings.MINSHENG_CTI_SECRET = "the-telephone-system's-secret"
+    ring = json.dumps(
+        {"event_id": "e1", "event": "ring", "call_id": "c1", "at": now().isoformat(), "caller": "13800000000"}
+    )
+    cti_headers = signed_headers(settings.MINSHENG_CTI_SECRET, ring.encode())
+    cti_headers.pop("Content-Type")
     ops = operations()
     assert len(ops) >= 15
     token = create_token(city.users["operator"])
@@ -75,6 +82,8 @@ def test_every_operation_answers_503_json_when_the_database_is_gone(city, now):
             for method, path, schemes in ops:
                 if "SensorKeyAuth" in schemes:  # a device's key
                     assert_503(call(client, method, path, **{"X-Api-Key": "msk_a-device-key"}))
+                elif "CtiSignature" in schemes:  # the telephone system's signed event
+                    assert_503(client.post(path, ring, content_type="application/json", headers=cti_headers))
                 else:  # a person's token, or a browser's session (writing needs its CSRF token)
                     assert_503(call(client, method, path, Authorization=f"Bearer {token}"))
                     if method == "get":

@@ -4,7 +4,10 @@ log of who asked for what. Browser-free (Django's test client)."""
 from __future__ import annotations
 
 import re
+import threading
 
+import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -85,3 +88,168 @@ def test_a_stranger_merged_into_a_case_sees_its_progress_and_nothing_of_its_requ
     assert "您的诉求已办结。" in page
     for secret in (original.public_token, "沈师傅", FLAT):
         assert secret not in page
+
+
+# --- the follow page's guess limit: atomic, per client and per case ------------------------
+
+THROTTLED = "尝试次数过多"
+NOT_FOUND = "track-not-found"
+
+
+def guess(number: str, *, ip: str = "192.0.2.1", forwarded: str = "", digits: str = "0000", client=None):
+    headers = {"REMOTE_ADDR": ip}
+    if forwarded:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded
+    return (client or Client()).post(reverse("web:track"), {"number": number, "digits": digits}, **headers)
+
+
+def answer(response) -> str:
+    body = text_of(response)
+    return "throttled" if THROTTLED in body else "not found" if NOT_FOUND in body else "other"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("who", "limit"),
+    [("one address, many numbers", 20), ("many addresses, one number", 10)],
+)
+def test_concurrent_guesses_never_pass_the_limit(city, now, who, limit):
+    """32 look-ups at once get exactly the limit's guesses, not more: 20 for one client,
+    10 for one case number."""
+    case = intake(city, phone="13812345678")
+    start = threading.Barrier(32)
+    answers: list[str] = []
+
+    def one(i: int) -> None:
+        try:
+            start.wait(10)
+            if who.startswith("one address"):
+                answers.append(answer(guess(f"{case.number}{i}")))
+            else:
+                answers.append(answer(guess(case.number, ip=f"198.51.100.{i}")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert answers.count("not found") == limit
+    assert answers.count("throttled") == 32 - limit
+
+
+def test_guesses_at_one_case_are_limited_across_addresses(city, now):
+    """Many addresses guessing one case's digits are stopped by the case's own limit; other
+    cases and the same addresses elsewhere are not."""
+    case = intake(city, phone="13812345678")
+    answers = [answer(guess(case.number, ip=f"198.51.100.{i}", digits=f"{i:04d}")) for i in range(1, 31)]
+    assert "throttled" in answers
+    assert answers.count("not found") <= 10
+    # Even the right digits are refused now: the case's limit holds for everyone.
+    assert answer(guess(case.number, ip="203.0.113.50", digits="5678")) == "throttled"
+    # Another case from the same address is looked up as usual.
+    other = intake(city, phone="13900002222", point="west.a")
+    found = guess(other.number, ip="198.51.100.1", digits="2222")
+    assert found.status_code == 302 and other.public_token in found.url
+    # A day later the case is open to look-ups again.
+    now.advance(hours=25)
+    assert guess(case.number, ip="203.0.113.50", digits="5678").status_code == 302
+
+
+def test_one_client_is_limited_across_cases_and_found_look_ups_do_not_count(city, now):
+    case = intake(city, phone="13812345678")
+    for i in range(19):
+        assert answer(guess(f"MS{i}", ip="192.0.2.9")) == "not found"
+    # The requester who knows their digits is not counted against their address.
+    assert guess(case.number, ip="192.0.2.9", digits="5678").status_code == 302
+    assert answer(guess("MS100", ip="192.0.2.9")) == "not found"
+    assert answer(guess("MS101", ip="192.0.2.9")) == "throttled"
+    assert answer(guess("MS102", ip="192.0.2.10")) == "not found"
+    now.advance(minutes=16)
+    assert answer(guess("MS103", ip="192.0.2.9")) == "not found"
+
+
+def test_behind_a_trusted_proxy_each_person_is_counted_by_their_own_address(city, now, settings):
+    settings.MINSHENG_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    proxy = "10.1.1.1"
+    for i in range(20):
+        assert answer(guess(f"MS{i}", ip=proxy, forwarded="203.0.113.7")) == "not found"
+    assert answer(guess("MS50", ip=proxy, forwarded="203.0.113.7")) == "throttled"
+    # Someone else behind the same proxy is not locked out with them …
+    assert answer(guess("MS51", ip=proxy, forwarded="198.51.100.9")) == "not found"
+    # … and the locked-out one cannot slip out by writing another address in front: the
+    # address the proxy saw is the right-most one it did not add itself.
+    assert answer(guess("MS52", ip=proxy, forwarded="192.0.2.200, 203.0.113.7")) == "throttled"
+    assert answer(guess("MS53", ip=proxy, forwarded="192.0.2.200, 203.0.113.7, 10.2.2.2")) == "throttled"
+
+
+def test_a_forwarded_header_from_an_untrusted_address_is_ignored(city, now, settings):
+    settings.MINSHENG_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    for i in range(20):
+        assert answer(guess(f"MS{i}", ip="192.0.2.66", forwarded=f"203.0.113.{i}")) == "not found"
+    assert answer(guess("MS50", ip="192.0.2.66", forwarded="198.51.100.77")) == "throttled"
+
+
+# --- follow tokens never reach a log ------------------------------------------------------
+
+
+def test_the_access_log_of_minsheng_serve_never_holds_a_follow_token():
+    import datetime as dt
+    import io
+    import logging
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from minsheng.core.management.commands import serve
+
+    cfg = Config()
+    serve.configure(cfg, host="127.0.0.1", port=8000, workers=1, threads=1)
+    logger = cfg.logger_class(cfg)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger.access_log.handlers = [handler]
+    token = "Zq3vY0sPp1Wb9xKcT4mNaA"
+    cfg.set("access_log_format", cfg.access_log_format + ' "%({referer}i)s" %(U)s')
+    for path in (f"/track/{token}/", f"/track/{token}/photos/7/thumb/", f"/report/sent/{token}/"):
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": path,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "192.0.2.1",
+            "HTTP_REFERER": f"https://12345.example.gov.cn/track/{token}/",
+            "HTTP_USER_AGENT": "phone",
+        }
+        request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+        response = SimpleNamespace(status="200 OK", sent=512, headers=[])
+        logger.access(response, request, environ, dt.timedelta(milliseconds=12))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert all("/track/" in line or "/report/sent/" in line for line in lines)
+    assert token not in out.getvalue()
+    assert "/track/[hidden]/photos/7/thumb/" in lines[1]
+
+
+def test_django_log_lines_never_hold_a_follow_token(city, now):
+    import io
+    import logging
+
+    from minsheng.core.redact import RedactTokens
+
+    handlers = [
+        h for h in logging.getLogger().handlers if any(isinstance(f, RedactTokens) for f in h.filters)
+    ]
+    assert handlers, "the console handler hides tokens"
+    case = intake(city, phone="13812345678")
+    out = io.StringIO()
+    old = handlers[0].setStream(out)  # type: ignore[attr-defined]
+    try:
+        missing = Client().get(reverse("media:public_photo", args=[case.public_token, 999_999]))
+    finally:
+        handlers[0].setStream(old)  # type: ignore[attr-defined]
+    assert missing.status_code == 404
+    assert "Not Found: /track/[hidden]/photos/999999/" in out.getvalue()
+    assert case.public_token not in out.getvalue()

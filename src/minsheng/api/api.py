@@ -1,5 +1,6 @@
 """JSON API v1 (OpenAPI at /api/v1/docs). It translates HTTP to named actions and back."""
 
+from functools import wraps
 from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError
@@ -11,7 +12,7 @@ from ninja.params import HeaderEx, P
 from ninja.security import HttpBearer, SessionAuth
 
 from minsheng.accounts.actors import Actor
-from minsheng.accounts.guards import actor_of
+from minsheng.accounts.guards import ANY_ROLE, actor_of, signed_in
 from minsheng.accounts.queries import user_for_token
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid
@@ -36,12 +37,25 @@ class TokenAuth(HttpBearer):
         return user
 
 
+def _staff_only(view: Any) -> Any:
+    """The documentation (``/docs`` and ``openapi.json``) is for signed-in staff: a stranger
+    goes to the sign-in page, a signed-in user without a role is refused."""
+
+    @signed_in(ANY_ROLE)
+    @wraps(view)
+    def inner(request: HttpRequest, actor: Actor, *args: Any, **kwargs: Any) -> Any:
+        return view(request, *args, **kwargs)
+
+    return inner
+
+
 api = NinjaAPI(
     title="Minsheng API",
     version="1",
     description="Minsheng (民声): cases from intake to rating.",
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api-v1",
+    docs_decorator=_staff_only,
 )
 
 
@@ -253,3 +267,5 @@ api.add_router("/cases", router)
 api.add_router("/cases", "minsheng.groups.api.router")
 api.add_router("/sensors", "minsheng.sensors.api.router")
 api.add_router("/classify", "minsheng.routing.api.router")
+api.add_router("/knowledge", "minsheng.knowledge.api.router")
+api.add_router("/calls", "minsheng.calls.api.router")

@@ -14,6 +14,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.core.phones import normalize_phone
+
 from .models import Case, case_overdue
 from .states import State
 
@@ -25,8 +27,8 @@ class IntegerFilter(django_filters.NumberFilter):
 
 
 class CaseFilter(django_filters.FilterSet):
-    """Search (number, title or address), state, holding unit, category (matter code) and
-    overdue (a running clock past its limit)."""
+    """Search (number, title, address, or the requester's whole phone number), state, holding
+    unit, category (matter code) and overdue (a running clock past its limit)."""
 
     q = django_filters.CharFilter(method="search", label=_("Number, title or address"))
     state = django_filters.ChoiceFilter(choices=State.choices, label=_("State"))
@@ -44,9 +46,15 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value)
-        )
+        match = Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value)
+        try:
+            phone = normalize_phone(value)
+        except ValueError:
+            phone = ""
+        if phone:
+            # The requester's number, found through its keyed hash (it is stored encrypted).
+            match |= Q(requester_phone=phone)
+        return queryset.filter(match)
 
     def filter_overdue(self, queryset: QuerySet[Case], name: str, value: bool | None) -> QuerySet[Case]:
         if value is None:

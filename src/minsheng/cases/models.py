@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core import clock
+from minsheng.core.fields import BlindIndexField, EncryptedTextField
 
 from .states import MEMBER_CLOCKS, Channel, ClockName, Rating, State
 
@@ -42,8 +43,12 @@ class Case(models.Model):
     town = models.ForeignKey(
         "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    requester_name = models.CharField(_("requester name"), max_length=64, blank=True)
-    requester_phone = models.CharField(_("requester phone"), max_length=20, blank=True)
+    # Personal data (个人信息): encrypted at rest, found by phone through the keyed hash, and
+    # erased once the case has been closed for the city's retention period (retention.py).
+    requester_name = EncryptedTextField(_("requester name"), max_length=64, blank=True)
+    requester_phone = EncryptedTextField(_("requester phone"), max_length=20, blank=True)
+    requester_phone_hash = BlindIndexField(of="requester_phone", db_default="")
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
     urgent = models.BooleanField(_("urgent"), default=False)
     state = models.CharField(_("state"), max_length=16, choices=State.choices)
     owner_unit = models.ForeignKey(
@@ -89,6 +94,12 @@ class Case(models.Model):
                 fields=["matter", "lat", "lng"],
                 name="case_open_matter_geo",
                 condition=~models.Q(state="closed"),
+            ),
+            # The retention rule's scan: closed cases still holding personal data.
+            models.Index(
+                fields=["closed_at"],
+                name="case_personal_data_kept",
+                condition=models.Q(state="closed", personal_data_erased_at__isnull=True),
             ),
         ]
         constraints = [
@@ -261,16 +272,23 @@ class IntakeKey(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Every time a person saw a requester's full phone number (查看个人信息记录)."""
+    """Every time a person saw a requester's full phone number, or exported what is held
+    about one (查看个人信息记录). Append-only: a database trigger refuses updates (and, on
+    PostgreSQL, deletes), like the case log's; administrators read it in the admin."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
-    field = models.CharField(max_length=32, default="requester_phone")
-    via = models.CharField(max_length=16)
-    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", verbose_name=_("case"))
+    field = models.CharField(_("what"), max_length=32, default="requester_phone")
+    via = models.CharField(_("via"), max_length=16)
+    at = models.DateTimeField(_("at"))
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["user", "at"])]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
 
     def __str__(self) -> str:
         return f"{self.user_id} saw {self.field} of {self.case_id}"

@@ -17,6 +17,8 @@ scoping rule and the named actions call what is registered.
 * **on-assign hooks** — called when a case reaches a unit (an urgent case at night also goes
   to the people on duty).
 * **the classifier** — the text classifier intake asks for a category (``routing``).
+* **personal data** — what a part holds about a phone number, for a person's access request
+  (``cases.privacy.export_personal_data``; ``public``: a reporting partner's registration).
 
 Registering is idempotent: registering the same thing twice keeps one.
 """
@@ -62,6 +64,7 @@ CASE_EVENT_KINDS: dict[str, Label] = {
     "clock_warning": gettext_lazy("Time limit warning"),
     "clock_breach": gettext_lazy("Time limit breached"),
     "limit_recounted": gettext_lazy("Time limit recounted on a new holiday schedule"),
+    "personal_data_erased": gettext_lazy("Personal data erased at the end of its retention period"),
 }
 
 Refusals = Callable[["Case"], Mapping[str, str]]
@@ -70,6 +73,7 @@ Visibility = Callable[[Iterable[int]], "QuerySet[Any, Any]"]
 AfterAction = Callable[["Actor", "Case", str, dt.datetime], None]
 OnAssign = Callable[["Case", "Unit", dt.datetime], Any]
 Classifier = Callable[[str], tuple[Any, float]]
+PersonalData = Callable[[str], Any]
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ _visibility: list[Visibility] = []
 _after_action: list[AfterAction] = []
 _on_assign: list[OnAssign] = []
 _classifier: list[Classifier] = []
+_personal_data: dict[str, PersonalData] = {}
 
 
 def _add(items: list[Any], item: Any) -> None:
@@ -202,3 +207,16 @@ def register_classifier(classify: Classifier) -> None:
 
 def classifier() -> Classifier | None:
     return _classifier[0] if _classifier else None
+
+
+# --- personal data -------------------------------------------------------------------
+
+
+def register_personal_data(section: str, held_about: PersonalData) -> None:
+    """``held_about(phone)`` answers, JSON-ready, what the part holds about that phone
+    number (national digits); it goes into the person's export under ``section``."""
+    _personal_data[section] = held_about
+
+
+def personal_data_sections() -> dict[str, PersonalData]:
+    return dict(_personal_data)

@@ -16,6 +16,8 @@ from django.db import transaction
 
 from minsheng.accounts.models import Profile, Role, Unit, UnitKind
 from minsheng.catalog.actions import load_catalog
+from minsheng.core.conf import setting
+from minsheng.knowledge.actions import load_articles
 from minsheng.places.models import GRASSROOTS_KINDS, TOWN_KINDS, NamedFeature, Place, PlaceKind
 from minsheng.places.queries import reset_cache
 
@@ -150,12 +152,22 @@ def _load_accounts() -> list[DemoAccount]:
     return made
 
 
+class DemoRefused(Exception):
+    """The demo city is never loaded in production: its accounts have a published password."""
+
+
 @transaction.atomic
 def load_demo(city_file: Path = DEMO_CITY, *, with_cases: bool = True) -> dict[str, int]:
+    if setting("MINSHENG_ENV", "development") == "production":
+        raise DemoRefused(
+            "the demo city (with its demo accounts and their published password) is never loaded "
+            "in production (MINSHENG_ENV=production)"
+        )
     data = json.loads(city_file.read_text(encoding="utf-8"))
     places = _load_places(data, city_file)
     _load_units(places)
     load_catalog()
+    load_articles()  # the demo city's knowledge base (its owners that are no unit yet become one)
     made = _load_accounts()
     cases = 0
     from minsheng.cases.models import Case

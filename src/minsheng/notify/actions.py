@@ -37,3 +37,10 @@ def enqueue(
         created_at=at,
         next_attempt_at=at,
     )
+
+
+def erase_phones(case: Any) -> int:
+    """Forget the requester's number on every message about ``case`` (the retention rule,
+    in the transaction of the case's erasure). A message not yet sent stays undelivered by
+    SMS: nobody is left to send it to."""
+    return OutboxMessage.objects.filter(case=case).exclude(phone="").update(phone="", phone_hash="")

@@ -4,6 +4,7 @@ unit's robots and webhooks (and test them), and edit the message texts."""
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -130,13 +131,51 @@ class OutboxAdmin(admin.ModelAdmin):
         )
 
 
+def _where(url: str) -> str:
+    """Where a channel's URL points, without its query (which carries the robot's token)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 class UnitChannelForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    """The URL and the secret are written, never read back: the page shows where the URL
+    points and whether a secret is set, and leaving either empty keeps what is stored."""
+
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https", required=False)
+    secret = forms.CharField(
+        label=_("secret"), max_length=200, required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    clear_secret = forms.BooleanField(label=_("Remove the secret"), required=False)
 
     class Meta:
         model = UnitChannel
         fields = ("unit", "kind", "name", "url", "secret", "active")
-        widgets = {"secret": forms.PasswordInput(render_value=True)}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        held = self.instance if self.instance.pk else None
+        self.initial["url"] = self.initial["secret"] = ""
+        if held is not None:
+            self.fields["url"].help_text = _("Now: %(where)s… Leave empty to keep it.") % {
+                "where": _where(held.url)
+            }
+            self.fields["secret"].help_text = (
+                _("A secret is set. Leave empty to keep it.") if held.secret else _("No secret is set.")
+            )
+        else:
+            self.fields["url"].required = True
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        return url or (self.instance.url if self.instance.pk else "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("clear_secret"):
+            data["secret"] = ""
+        elif not data.get("secret") and self.instance.pk:
+            data["secret"] = self.instance.secret
+        return data
 
 
 @admin.register(UnitChannel)

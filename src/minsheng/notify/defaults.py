@@ -112,6 +112,16 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "【紧急】工单 {{ number }}「{{ title }}」已派至{{ unit|default:'本单位' }}，"
         "您正在值班，请立即处置。{% if url %}\n{{ url }}{% endif %}",
     ),
+    "article_expiring": (
+        "知识条目即将到期：{{ code }}",
+        "本单位的知识条目 {{ code }}「{{ title }}」将于 {{ valid_until }} 到期（还有 {{ days }} 天），"
+        "到期后不再向话务员推荐。请核实内容，修订后提交市中心审核发布。",
+    ),
+    "callback_overdue": (
+        "漏接回拨超时：{{ phone }}",
+        "来电 {{ phone }}{% if missed_count > 1 %}（共 {{ missed_count }} 次）{% endif %}未接通，"
+        "应于 {{ due_at_local }} 前回拨，现已超时。请尽快在漏接回拨队列中回拨。",
+    ),
 }
 
 # Used for a kind that has neither a row nor a default above.
@@ -142,6 +152,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "group_member_removed": ("number", "title", "note"),
     "group_dissolved": ("number", "title", "note"),
     "urgent_on_duty": ("number", "title", "urgent"),
+    "article_expiring": ("code", "title", "valid_until", "days"),
+    "callback_overdue": ("phone", "missed_count", "missed_at", "due_at"),
 }
 COMMON_VARIABLES: tuple[str, ...] = (
     "city",

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core import clock
+from minsheng.core.fields import BlindIndexField, EncryptedTextField
 
 
 class Audience(models.TextChoices):
@@ -51,7 +53,9 @@ class OutboxMessage(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    phone = models.CharField(max_length=20, blank=True)
+    # The requester's number for an SMS: personal data, encrypted at rest like the case's.
+    phone = EncryptedTextField(max_length=20, blank=True)
+    phone_hash = BlindIndexField(of="phone", db_default="")
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="outbox"
     )
@@ -176,8 +180,10 @@ class UnitChannel(models.Model):
     name = models.CharField(
         _("name"), max_length=64, blank=True, help_text=_("For people: which group this is.")
     )
-    url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(_("secret"), max_length=200, blank=True)
+    # Both are secrets (the URL of a group robot carries its token): encrypted at rest, and
+    # the admin never writes them back into a page.
+    url = EncryptedTextField(_("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])])
+    secret = EncryptedTextField(_("secret"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import signed_in
+from minsheng.accounts.sessions import background
 from minsheng.core import clock
 
 from .models import Notification
@@ -41,6 +42,7 @@ def notification_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
 
 
+@background  # polled every minute by an open page: not the person's activity
 @signed_in()
 @require_GET
 def bell(request: HttpRequest, actor: Actor) -> HttpResponse:

@@ -76,3 +76,18 @@ class ReportKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class GuessCount(models.Model):
+    """Failed look-ups on the public follow page, counted per client and per case number
+    (``public.limits.take_guess``). One row per key and window, incremented by a single
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` in the database, so that clients racing
+    each other (any number of server processes, any cache) never get more guesses than the
+    limit. The key is a keyed hash: no address or number is stored."""
+
+    key = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    started = models.BigIntegerField(db_index=True, help_text="When the window began (Unix seconds).")
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.count}"

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import ANY_ROLE, signed_in
+from minsheng.accounts.sessions import background
 from minsheng.cases.errors import CaseError
 from minsheng.cases.models import Case
 from minsheng.cases.scoping import can_see
@@ -70,6 +71,7 @@ def device_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
 
 
+@background  # polled every few seconds by the open map: not the person's activity
 @staff_page
 def map_data(request: HttpRequest, actor: Actor) -> JsonResponse:
     """The map's live data, fetched every few seconds."""

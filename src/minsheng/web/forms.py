@@ -4,10 +4,14 @@ named actions, whose ``Invalid`` errors are put back next to the field they name
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.accounts import second_factor
 from minsheng.cases.presenters import matter_groups
 from minsheng.cases.states import Channel, Rating
 
@@ -91,3 +95,45 @@ class RatingForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class SignInForm(AuthenticationForm):
+    """The sign-in page: user name and password (checked through django-axes' lockout), and
+    the second factor's code for a person who turned it on. A wrong code counts as a failed
+    sign-in, toward the lock, like a wrong password."""
+
+    otp_token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        device = second_factor.device_of(user) if user is not None else None
+        if device is None:
+            return cleaned
+        code = cleaned.get("otp_token") or ""
+        if not code:
+            raise forms.ValidationError(
+                _("Your account has a second factor: enter the code from your authenticator app."),
+                code="otp_required",
+            )
+        if not second_factor.check_code(device, code):
+            user_login_failed.send(
+                sender=type(self), credentials={"username": user.get_username()}, request=self.request
+            )
+            raise forms.ValidationError(
+                _("That code is not right. Check the time on your phone and try again."), code="otp_invalid"
+            )
+        user.otp_device = device  # type: ignore[attr-defined]  # django-otp marks the session verified when it signs in
+        return cleaned
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, on the second factor's page."""
+
+    step = forms.ChoiceField(choices=[("verify", "verify"), ("confirm", "confirm"), ("remove", "remove")])
+    code = forms.CharField(max_length=8)

@@ -3,7 +3,8 @@ last four digits of their phone, or by the secret link sent to them, sees its pr
 plain words, and rates the outcome.
 
 A wrong number and wrong digits answer the same words, so the page never tells whether a
-number exists; failed look-ups are counted per address and slowed down past a limit.
+number exists; failed look-ups are counted per client and per case number, atomically, and
+refused past a limit (``public.limits.take_guess``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING
 
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,15 +25,13 @@ from minsheng.cases.errors import Conflict, Invalid, NotFound
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.states import State
 from minsheng.media.models import PUBLIC_SOURCES, Photo
+from minsheng.public import limits
 from minsheng.public.actions import rate_by_requester
 
 from .forms import RatingForm, TrackForm
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
-
-MAX_FAILURES = 20  # per client address
-FAILURE_WINDOW = 15 * 60  # seconds
 
 # What a requester reads for each state: plain words, nothing internal (a return to the
 # dispatcher reads like the first routing).
@@ -98,10 +96,6 @@ HANDLING_EVENTS = frozenset(PUBLIC_EVENTS) - {"accept", "rate", "merge"}
 MAX_MERGE_HOPS = 10
 
 
-def _client(request: HttpRequest) -> str:
-    return f"track-fail:{request.META.get('REMOTE_ADDR', '')}"
-
-
 def find_for_requester(number: str, digits: str) -> Case | None:
     """The case with this number whose phone ends with these digits; ``None`` for a wrong
     number and for wrong digits alike, compared in constant time."""
@@ -116,16 +110,17 @@ def find_for_requester(number: str, digits: str) -> Case | None:
 @csrf_protect
 def track(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.POST or None)
-    not_found = throttled = False
+    not_found = False
+    throttled = ""  # which limit stopped this look-up: "client" or "case"
     if request.method == "POST" and form.is_valid():
-        key = _client(request)
-        if cache.get(key, 0) >= MAX_FAILURES:
-            throttled = True
-        else:
-            case = find_for_requester(form.cleaned_data["number"], form.cleaned_data["digits"])
+        number = form.cleaned_data["number"]
+        # Counted before it is checked, so that racing clients never pass the limit.
+        throttled = limits.take_guess(request, number)
+        if not throttled:
+            case = find_for_requester(number, form.cleaned_data["digits"])
             if case is not None:
+                limits.give_back_guess(request, number)
                 return redirect("web:track_token", token=case.public_token)
-            cache.set(key, cache.get(key, 0) + 1, FAILURE_WINDOW)
             not_found = True
     return render(request, "web/track.html", {"form": form, "not_found": not_found, "throttled": throttled})
 

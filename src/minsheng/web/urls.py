@@ -3,17 +3,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import calendar_views, case_views, track, views
+from . import account_views, calendar_views, case_views, track, views
+from .forms import SignInForm
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", account_views.two_factor, name="two_factor"),
     path("intake/", views.intake, name="intake"),
     path("queue/", views.queue, name="queue"),
     path("inbox/", views.inbox, name="inbox"),

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from django.db import close_old_connections, connection, connections
 
-from minsheng.cases import escalation
+from minsheng.calls.actions import callbacks_pass
+from minsheng.cases import escalation, retention
 from minsheng.core import clock
+from minsheng.knowledge.actions import expiry_pass
 from minsheng.notify.delivery import deliver_due
 from minsheng.stats.rollup import refresh_rollups, today_rollup_age
 
@@ -30,10 +32,11 @@ class PassResult:
     warned: int = 0
     breached: int = 0
     delivered: int = 0
+    erased: int = 0  # closed cases whose personal data the retention rule erased
 
     @property
     def total(self) -> int:
-        return self.warned + self.breached + self.delivered
+        return self.warned + self.breached + self.delivered + self.erased
 
 
 def _deliver(now: dt.datetime, limit: int) -> int:
@@ -68,7 +71,8 @@ def run_pass(
     rollup_interval: dt.timedelta | None = None,
 ) -> PassResult:
     """Act on every clock due at ``now`` (in batches of ``limit``), deliver the outbox,
-    and (with ``rollups``) bring the statistics' rollups up to date."""
+    erase the personal data of closed cases past the city's retention period, and (with
+    ``rollups``) bring the statistics' rollups up to date."""
     now = now or clock.now()
     result = PassResult()
     while (n := escalation.warn_due(now, limit)) > 0:
@@ -79,11 +83,18 @@ def run_pass(
         result.breached += n
         if n < limit:
             break
+    expiry_pass(now)  # knowledge articles: remind the owner before expiry, expire after
+    callbacks_pass(now, limit)  # calls: a ring never hung up is missed; overdue callbacks warned of
     if deliver:
         while (n := _deliver(now, 100)) > 0:
             result.delivered += n
             if n < 100:
                 break
+    while True:
+        looked, erased = retention.erase_due(now, limit)
+        result.erased += erased
+        if looked < limit:
+            break
     if rollups:
         _refresh_rollups(now, rollup_interval)
     return result

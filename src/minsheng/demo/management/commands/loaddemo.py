@@ -1,16 +1,22 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from minsheng.demo.actions import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from minsheng.demo.actions import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoRefused, load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo city (places, units, list of matters, accounts, a few cases). Idempotent."
+    help = (
+        "Load the demo city (places, units, list of matters, accounts, a few cases). Idempotent. "
+        "Refused in production."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-accounts", action="store_true")
 
     def handle(self, *args, quiet_accounts: bool = False, **options):
-        result = load_demo()
+        try:
+            result = load_demo()
+        except DemoRefused as refused:
+            raise CommandError(str(refused)) from None
         self.stdout.write(
             f"demo city loaded: {result['places']} places, {result['accounts_created']} new "
             f"accounts, {result['cases_created']} new cases"

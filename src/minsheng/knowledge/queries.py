@@ -1,0 +1,94 @@
+"""Reading the knowledge base: the articles that are served, and the process-wide
+suggestion engine built from them (rebuilt when they change: checked on every call)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from minsheng.accounts.actors import Actor
+from minsheng.core import clock
+
+from .models import Article, ArticleState, ArticleVersion
+from .scoping import visible_articles
+from .suggest import ArticleText, Suggester
+from .training import build_engine
+
+_lock = threading.Lock()
+
+
+def today() -> dt.date:
+    """The city's date now (valid-until dates are local dates)."""
+    return timezone.localtime(clock.now()).date()
+
+
+def served_q(day: dt.date) -> Q:
+    """Articles whose published version answers callers on ``day``: published once, not
+    expired, and that version's valid-until date not passed."""
+    return Q(live__isnull=False, live__valid_until__gte=day) & ~Q(state=ArticleState.EXPIRED)
+
+
+def served_articles(day: dt.date | None = None) -> QuerySet[Article]:
+    return Article.objects.filter(served_q(day or today())).select_related("live")
+
+
+def served_texts(day: dt.date | None = None) -> list[ArticleText]:
+    """The served articles as the engine reads them: the published version's text."""
+    return [
+        ArticleText(code=a.code, title=a.live.title, answer=a.live.answer, keywords=tuple(a.live.keywords))
+        for a in served_articles(day).order_by("code")
+        if a.live is not None
+    ]
+
+
+@dataclass
+class _Cached:
+    stamp: tuple[Any, ...]
+    checked: float
+    engine: Suggester
+
+
+_cached: _Cached | None = None
+
+
+def _stamp() -> tuple[Any, ...]:
+    """What changes whenever the served set can: every change to an article (a move of state
+    too) appends an entry to its history."""
+    row = Article.objects.aggregate(n=Count("pk"), last=Max("updated_at"), live=Max("live_id"))
+    entry = ArticleVersion.objects.aggregate(last=Max("pk"))["last"]
+    return (row["n"], row["last"], row["live"], entry, today())
+
+
+def engine() -> Suggester:
+    """The engine for the articles served now, built once per process and rebuilt when an
+    article changes (or the day turns, which can end an article's validity). The articles'
+    stamp is asked on every call (one aggregate query), so that an article expired or
+    withdrawn in another process is never suggested again, not even for a few seconds."""
+    global _cached
+    stamp = _stamp()
+    with _lock:
+        if _cached is None or _cached.stamp != stamp:
+            _cached = _Cached(stamp, time.monotonic(), build_engine(served_texts()))
+        return _cached.engine
+
+
+def forget() -> None:
+    """Drop the process's engine (after a change, so the next suggestion sees it)."""
+    global _cached
+    with _lock:
+        _cached = None
+
+
+def suggest_answers(text: str) -> dict[str, Any]:
+    """Up to three articles for a caller's words, with scores and whether to answer."""
+    return engine().suggest(text).as_dict()
+
+
+def visible(actor: Actor) -> QuerySet[Article]:
+    return visible_articles(actor).select_related("owner_unit", "matter")
