@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "minsheng.groups",
     "minsheng.knowledge",
     "minsheng.calls",
+    "minsheng.followup",
     "minsheng.media",
     "minsheng.field",
     "minsheng.public",

@@ -15,6 +15,8 @@ urlpatterns = [
     path("sensors/", include("minsheng.sensors.urls")),
     path("groups/", include("minsheng.groups.urls")),
     path("knowledge/", include("minsheng.knowledge.urls")),
+    path("calls/", include("minsheng.calls.urls")),
+    path("followup/", include("minsheng.followup.urls")),
     path("notifications/", include("minsheng.notify.urls")),
     path("", include("minsheng.public.urls")),
     path("", include("minsheng.field.urls")),

@@ -23,6 +23,8 @@ PAGE_LABELS = {
     "duty": _("Duty roster"),
     "partners": _("Reporting partners"),
     "calendar": _("Holidays"),
+    "callbacks": _("Missed calls"),
+    "followups": _("Follow-ups"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
 PAGE_URL_NAMES = {
@@ -30,6 +32,8 @@ PAGE_URL_NAMES = {
     "sensors": "sensors:devices",
     "duty": "field:roster",
     "partners": "public:partners",
+    "callbacks": "calls:callbacks",
+    "followups": "followup:queue",
 }
 
 # Page → roles that have it in their navigation and may open it.
@@ -50,6 +54,9 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "partners": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
     # The holiday schedule: the centre and administrators keep it, leaders may read it.
     "calendar": frozenset({Role.CITY_DISPATCHER, Role.ADMIN, Role.LEADER}),
+    # The centre's queues of calls owed (calls.rules.CALLBACK_ROLES, followup.rules.FOLLOWUP_ROLES).
+    "callbacks": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
+    "followups": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
 }
 CALENDAR_EDITORS = frozenset({Role.CITY_DISPATCHER, Role.ADMIN})
 

@@ -19,6 +19,7 @@ from django.db import close_old_connections, connection, connections
 from minsheng.calls.actions import callbacks_pass
 from minsheng.cases import escalation, retention
 from minsheng.core import clock
+from minsheng.followup.actions import followup_pass
 from minsheng.knowledge.actions import expiry_pass
 from minsheng.notify.delivery import deliver_due
 from minsheng.stats.rollup import refresh_rollups, today_rollup_age
@@ -85,6 +86,7 @@ def run_pass(
             break
     expiry_pass(now)  # knowledge articles: remind the owner before expiry, expire after
     callbacks_pass(now, limit)  # calls: a ring never hung up is missed; overdue callbacks warned of
+    followup_pass(now, limit)  # follow-ups whose every call went unanswered end as unreachable
     if deliver:
         while (n := _deliver(now, 100)) > 0:
             result.delivered += n
