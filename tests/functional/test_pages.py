@@ -34,7 +34,7 @@ def text_of(response) -> str:
 @pytest.mark.parametrize(
     ("user", "page", "heading"),
     [
-        ("operator", "web:intake", "登记诉求"),
+        ("operator", "web:seat", "登记诉求"),
         ("dispatcher", "web:queue", "派单队列"),
         ("sub_east", "web:queue", "派单队列"),
         ("admin", "web:queue", "派单队列"),

@@ -3,11 +3,16 @@ written by :func:`minsheng.cases.privacy.reveal_phone`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
+from minsheng.catalog.models import Matter
+from minsheng.core import clock
 
 from .errors import NotFound
+from .intake import Candidate, find_duplicates
 from .models import Case
 from .scoping import visible_cases
 
@@ -30,3 +35,44 @@ def get_visible_case_by_number(actor: Actor, number: str) -> Case:
     if case is None:
         raise NotFound(_("No such case."))
     return get_visible_case(actor, case)
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """An open case a request being typed may repeat (the intake's own rule), as the person
+    may see it."""
+
+    case: Case
+    candidate: Candidate
+
+
+def possible_duplicates(
+    actor: Actor,
+    *,
+    text: str,
+    matter_code: str,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    limit: int = 5,
+) -> list[PossibleDuplicate]:
+    """The open cases that a request not yet registered would be found to repeat, by the
+    same rule intake applies (``cases.intake.find_duplicates``: same matter, within its
+    radius and window, alike in text), limited to the cases ``actor`` may see. Read-only:
+    nothing is written, the request is never saved."""
+    matter = Matter.objects.filter(code=matter_code, active=True).first() if matter_code else None
+    if matter is None or not (text or "").strip():
+        return []
+    if (lat is None) != (lng is None):
+        lat = lng = None
+    draft = Case(text=text, matter=matter, lat=lat, lng=lng, address=address or "", created_at=clock.now())
+    found = find_duplicates(draft, limit=limit)
+    if not found:
+        return []
+    shown = {
+        c.pk: c
+        for c in visible_cases(actor)
+        .select_related("matter", "owner_unit")
+        .filter(pk__in=[d.case_id for d in found])
+    }
+    return [PossibleDuplicate(shown[d.case_id], d) for d in found if d.case_id in shown]

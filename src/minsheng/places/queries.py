@@ -137,6 +137,40 @@ def locate_address(address: str) -> tuple[Place, float | None, float | None, dic
     return place, lat, lng, info
 
 
+@dataclass(frozen=True)
+class AddressSuggestion:
+    """One reading of a partly typed address, for an autocomplete list: what matched (a
+    road, landmark or place), the village/community or town it lies in, and a point."""
+
+    name: str
+    kind: str
+    place: str
+    lat: float | None
+    lng: float | None
+    score: float
+
+
+def suggest_addresses(text: str, limit: int = 5) -> list[AddressSuggestion]:
+    """Up to ``limit`` readings of ``text`` by the gazetteer, best first (fuzzy like
+    :func:`locate_address`); none for an empty text or a city without places."""
+    index = _current()
+    if not index.ids or not (text or "").strip():
+        return []
+    matches = index.gazetteer.match_all(text[:200], limit=limit)
+    names = dict(Place.objects.filter(code__in=[m.code for m in matches]).values_list("code", "name"))
+    return [
+        AddressSuggestion(
+            name=m.name,
+            kind=m.kind,
+            place=names.get(m.code, ""),
+            lat=m.point[0] if m.point else None,
+            lng=m.point[1] if m.point else None,
+            score=round(m.score, 1),
+        )
+        for m in matches
+    ]
+
+
 def reset_cache() -> None:
     global _index
     with _lock:

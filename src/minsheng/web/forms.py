@@ -64,6 +64,20 @@ class IntakeForm(forms.Form):
             self.initial["idempotency_key"] = uuid.uuid4().hex
 
 
+class SeatForm(IntakeForm):
+    """The intake form of the operator's seat (话务坐席): the map pin fills latitude and
+    longitude, and a call taken at the seat links the case to it (``call_id``)."""
+
+    call_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].widget.attrs.update({"rows": 3, "aria-keyshortcuts": "Enter"})
+        self.fields["address"].widget.attrs.update(
+            {"autocomplete": "off", "role": "combobox", "aria-autocomplete": "list", "aria-expanded": "false"}
+        )
+
+
 # The actions' field names (``Invalid.field``) mapped to the form's.
 INTAKE_FIELD_FOR = {"requester.phone": "requester_phone", "requester.name": "requester_name"}
 

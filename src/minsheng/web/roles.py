@@ -12,7 +12,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
 
 PAGE_LABELS = {
-    "intake": _("Intake"),
+    "intake": _("Operator seat"),
     "queue": _("Dispatch queue"),
     "inbox": _("Unit inbox"),
     "field": _("My field cases"),
@@ -28,6 +28,7 @@ PAGE_LABELS = {
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
 PAGE_URL_NAMES = {
+    "intake": "web:seat",  # the operator's seat; /intake/ is the same page
     "stats": "stats:index",
     "sensors": "sensors:devices",
     "duty": "field:roster",

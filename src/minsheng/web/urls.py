@@ -1,9 +1,9 @@
 """The pages. Staff pages need a sign-in; ``/track/`` is public."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from . import account_views, calendar_views, case_views, track, views
+from . import account_views, calendar_views, case_views, seat_views, track, views
 from .forms import SignInForm
 
 app_name = "web"
@@ -18,7 +18,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/two-factor/", account_views.two_factor, name="two_factor"),
-    path("intake/", views.intake, name="intake"),
+    path("intake/", seat_views.seat, name="intake"),  # the seat's old address: the same page
+    path("seat/", include("minsheng.web.seat_urls")),
     path("queue/", views.queue, name="queue"),
     path("inbox/", views.inbox, name="inbox"),
     path("field/", views.field, name="field"),

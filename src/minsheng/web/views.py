@@ -1,5 +1,5 @@
-"""The workbenches: one page per role, each a set of lists drawn through ``visible_cases``,
-and the intake form, which calls ``accept_case`` and nothing else."""
+"""The workbenches: one page per role, each a set of lists drawn through ``visible_cases``.
+The operator's seat (the intake form) is in ``seat_views``."""
 
 from __future__ import annotations
 
@@ -9,24 +9,19 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Unit
-from minsheng.cases import actions
-from minsheng.cases.errors import Forbidden, Invalid, NotFound
 from minsheng.cases.filters import CaseFilter
 from minsheng.cases.presenters import matter_groups, unit_choices
-from minsheng.cases.queries import get_visible_case
 from minsheng.cases.states import State
 from minsheng.catalog.models import Matter
 from minsheng.core.htmx import partial
 
 from . import queries
-from .forms import INTAKE_FIELD_FOR, IntakeForm
-from .roles import PAGE_ROLES, home_page
+from .roles import PAGE_ROLES, home_page, url_name
 
 SECTION_LABELS = {
     "unassigned": _("Awaiting assignment"),
@@ -65,7 +60,7 @@ def home(request: HttpRequest, actor: Actor) -> HttpResponse:
     page = home_page(actor)
     if page is None:
         return render_page(request, actor, "web/no_role.html", {}, status=403)
-    return redirect(f"web:{page}")
+    return redirect(url_name(page))
 
 
 def _sections(keyed: list[tuple[str, Any]]) -> list[dict[str, Any]]:
@@ -91,57 +86,6 @@ def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]
             return s
     # Default: the first tab with something in it.
     return next((s for s in sections if s["count"]), sections[0])
-
-
-# --- operator ---------------------------------------------------------------------------
-
-
-@workbench("intake")
-def intake(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """受理登记: on success, redirect (so a reload cannot register twice) to this page
-    with the new case's number shown large."""
-    created = None
-    if request.method == "POST":
-        form = IntakeForm(request.POST)
-        if form.is_valid():
-            d = form.cleaned_data
-            anonymous = d["anonymous"]
-            data = actions.Intake(
-                channel=d["channel"],
-                text=d["text"],
-                lat=d["lat"],
-                lng=d["lng"],
-                address=d["address"],
-                category=d["category"] or None,
-                urgent=d["urgent"],
-                requester_name="" if anonymous else d["requester_name"],
-                requester_phone="" if anonymous else d["requester_phone"],
-            )
-            try:
-                case = actions.accept_case(actor, data, idempotency_key=d["idempotency_key"] or None)
-            except Invalid as exc:
-                field = INTAKE_FIELD_FOR.get(exc.field, exc.field)
-                form.add_error(field if field in form.fields else None, exc.message)
-            except (Forbidden, NotFound) as exc:
-                form.add_error(None, exc.message)
-            else:
-                return redirect(f"{reverse('web:intake')}?new={case.pk}")
-        status = 422 if form.errors else 200
-    else:
-        form = IntakeForm()
-        status = 200
-        new = request.GET.get("new", "")
-        if new.isdigit():
-            try:
-                created = get_visible_case(actor, int(new))
-            except NotFound:
-                created = None
-    context = {
-        "form": form,
-        "created": created,
-        "closing": _sections([("closing", queries.closing_queue(actor))])[0],
-    }
-    return render_page(request, actor, "web/intake.html", context, status=status)
 
 
 # --- dispatchers ------------------------------------------------------------------------
