@@ -251,7 +251,6 @@ def test_loadknowledge_command_reports_and_refuses_a_bad_file(db, city, tmp_path
         call_command("loadknowledge", str(bad))
 
 
-@pytest.mark.xfail(strict=True, reason="answerable threshold too high: being re-fitted (issue #12)")
 def test_suggest_answers_command_prints_one_line_per_input(demo_city, tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(

@@ -10,10 +10,17 @@ Model: every text (an article's fields, each example question) is a row of TF-ID
 character 1–3-grams of the normalised text beside jieba words; a linear classifier (one
 class per article, plus one class for questions no article answers, learned from the
 not-answerable examples) is fitted on the rows. An article's score is the softmax of the
-classifier's scores (temperature fitted on calibration questions), blended with the cosine
+classifier's scores (temperature fitted on out-of-fold questions), blended with the cosine
 similarity to its nearest row, which keeps an article without examples (a new one, or one
-of thousands) findable by its own words. "Answerable" is a threshold on the top score, set
-on calibration questions only (``calibrate``).
+of thousands) findable by its own words.
+
+"Answerable" is a second, small decision (``Gate``): a logistic regression on what the
+scores say about the first article (its raw classifier score, its margin over the second,
+the "no article" class's raw score, the nearest-row similarity of the first article and of
+the not-answerable examples, the length of the question), fitted on out-of-fold scores of
+every training question to predict "the first article is the right one", with the lowest
+cut-off at which the questions it passes are right at least 95% of the time
+(``training.calibrate``).
 
 Speed: one suggestion is a sparse vector times two sparse matrices (rows and weights), a
 few milliseconds with 5,000 articles.
@@ -21,7 +28,6 @@ few milliseconds with 5,000 articles.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -78,16 +84,16 @@ class Suggestion:
 class Config:
     char_ngrams: tuple[int, int] = (1, 3)
     word_ngrams: tuple[int, int] = (1, 2)
-    word_weight: float = 1.0  # weight of the word block against the character block
+    word_weight: float = 0.5  # weight of the word block against the character block
     answer_chars: int = 400  # the head of an answer that is read (the rest is procedure)
     C: float = 1.0
     model: str = "svm"  # or "lr": multinomial logistic regression
     keyword_rows: bool = False  # each keyword a row of its own
     linear: bool = True
     none_class: bool = True
-    blend: float = 0.3  # share of nearest-row similarity in an article's score
+    blend: float = 0.1  # share of nearest-row similarity in an article's score
     temperature: float = 1.0
-    threshold: float = 0.5  # answerable at or above this top score
+    threshold: float = 0.5  # without a gate: answerable at or above this top score
     max_linear_classes: int = 2000  # above this, articles without examples are served by similarity only
 
 
@@ -104,6 +110,67 @@ def _vectorizers(cfg: Config) -> tuple[TfidfVectorizer, TfidfVectorizer]:
         dtype=np.float32,
     )
     return chars, word_vec
+
+
+GATE_FEATURES = ("raw_top", "raw_margin", "raw_none", "near_top", "near_none", "log_length")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The "answerable" decision: a logistic regression over ``GATE_FEATURES`` and the
+    cut-off on its probability that the first article is right."""
+
+    weights: tuple[float, ...]
+    bias: float
+    cutoff: float
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        z = features @ np.asarray(self.weights) + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a batch of questions scores before it becomes suggestions: the classifier's raw
+    scores and the nearest-row similarities, (texts, articles + 1) each, the last column the
+    "no article" class; ``lengths`` the normalised questions' lengths."""
+
+    raw: np.ndarray
+    near: np.ndarray
+    lengths: np.ndarray
+
+
+def blended(parts: Parts, temperature: float, blend: float) -> np.ndarray:
+    """(texts, articles + 1) scores in [0, 1]: the softmax of the raw scores at
+    ``temperature``, blended with the nearest-row similarity."""
+    z = parts.raw / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return np.asarray((1 - blend) * p + blend * parts.near)
+
+
+def gate_features(parts: Parts, scores: np.ndarray) -> np.ndarray:
+    """(texts, len(GATE_FEATURES)): what the scores say about the first article."""
+    n_art = scores.shape[1] - 1
+    rows = np.arange(len(scores))
+    art = scores[:, :n_art]
+    if n_art < 2:
+        order = np.zeros((len(scores), 2), dtype=np.intp)
+    else:
+        order = np.argpartition(-art, 1, axis=1)[:, :2]  # the first, then the second
+    first, second = order[:, 0], order[:, 1]
+    raw = parts.raw
+    return np.column_stack(
+        [
+            raw[rows, first],
+            raw[rows, first] - raw[rows, second],
+            raw[:, n_art],
+            parts.near[rows, first],
+            parts.near[:, n_art],
+            np.log1p(parts.lengths),
+        ]
+    )
 
 
 def _l2(x: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -126,6 +193,7 @@ class Suggester:
     intercept: np.ndarray | None
     classes: np.ndarray  # article index per linear class, -1 for NONE
     meta: dict[str, Any] = field(default_factory=dict)
+    gate: Gate | None = None
     _starts: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.intp), repr=False)
     _owners: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.intp), repr=False)
 
@@ -223,35 +291,46 @@ class Suggester:
         return _l2(sparse.hstack([c, w]).tocsr())
 
     # -- suggesting ----------------------------------------------------------------------
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """(texts, articles + 1) scores in [0, 1]; the last column is "no article"."""
+    def parts(self, texts: Sequence[str]) -> Parts:
+        """The raw classifier scores and nearest-row similarities of ``texts``. An article
+        the classifier has no class for (one of thousands without examples) has a raw
+        score of minus infinity: it wins only by its own words."""
         norm = [normalize(t) for t in texts]
         q = self._features(norm)
         n_art = len(self.articles)
-        cfg = self.config
         sims = (q @ self.rows).toarray()  # (texts, rows)
         nearest = np.zeros((len(norm), n_art + 1))
         if len(self._starts):
             nearest[:, self._owners] = np.maximum.reduceat(sims, self._starts, axis=1)
+        lengths = np.array([len(t) for t in norm], dtype=np.float64)
         if self.coef is None or self.intercept is None:
-            return nearest
-        raw = np.asarray((q @ self.coef).todense()) + self.intercept
-        z = raw / cfg.temperature
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        prob = np.zeros((len(norm), n_art + 1))
-        cols = np.where(self.classes >= 0, self.classes, n_art)
-        prob[:, cols] = p
-        return (1 - cfg.blend) * prob + cfg.blend * nearest
+            return Parts(np.zeros_like(nearest), nearest, lengths)
+        raw = np.full((len(norm), n_art + 1), -np.inf)  # a class the classifier lacks: no probability
+        linear = np.asarray((q @ self.coef).todense()) + self.intercept
+        raw[:, np.where(self.classes >= 0, self.classes, n_art)] = linear
+        return Parts(raw, nearest, lengths)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, articles + 1) scores in [0, 1]; the last column is "no article"."""
+        return self._scores(self.parts(texts))
+
+    def _scores(self, parts: Parts) -> np.ndarray:
+        if self.coef is None or self.intercept is None:
+            return parts.near
+        return blended(parts, self.config.temperature, self.config.blend)
 
     def suggest_many(self, texts: Sequence[str], k: int = 3) -> list[Suggestion]:
         if not texts:
             return []
-        all_scores = self.scores(texts)
+        parts = self.parts(texts)
+        all_scores = self._scores(parts)
         n_art = len(self.articles)
+        if self.gate is not None and n_art:
+            passes = self.gate.probability(gate_features(self._finite(parts), all_scores)) >= self.gate.cutoff
+        else:
+            passes = all_scores[:, :n_art].max(axis=1, initial=0.0) >= self.config.threshold
         out = []
-        for text, row in zip(texts, all_scores, strict=True):
+        for text, row, gate in zip(texts, all_scores, passes, strict=True):
             if not has_signal(normalize(text)) or n_art == 0:
                 out.append(Suggestion([], False))
                 continue
@@ -262,9 +341,19 @@ class Suggester:
                 for i in top
                 if art[i] > 0
             ]
-            answerable = bool(picks) and picks[0].score >= self.config.threshold
+            answerable = bool(picks) and bool(gate)
             out.append(Suggestion(picks, answerable))
         return out
+
+    @staticmethod
+    def _finite(parts: Parts) -> Parts:
+        """The raw scores with a missing class at the row's lowest score (the gate's
+        features are differences of raw scores)."""
+        raw = parts.raw
+        if np.isfinite(raw).all():
+            return parts
+        low = np.where(np.isfinite(raw), raw, np.inf).min(axis=1, keepdims=True)
+        return replace(parts, raw=np.where(np.isfinite(raw), raw, low))
 
     def suggest(self, text: str, k: int = 3) -> Suggestion:
         return self.suggest_many([text], k)[0]
@@ -300,14 +389,3 @@ def evaluate(engine: Suggester, questions: Sequence[tuple[str, str | None]]) -> 
         "answerable_precision": round(right / len(marked), 4) if marked else None,
         "answerable_coverage": round(sum(s.answerable for s, _ in ans) / len(ans), 4) if ans else None,
     }
-
-
-def _softmax_nll(raw: np.ndarray, y: np.ndarray, t: float) -> float:
-    z = raw / t
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-logp[np.arange(len(y)), y].mean())
-
-
-def log_t_grid() -> list[float]:
-    return [math.exp(x) for x in np.linspace(math.log(0.05), math.log(5.0), 40)]
