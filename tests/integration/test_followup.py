@@ -253,3 +253,45 @@ def test_closing_the_case_before_the_call_cancels_the_follow_up(city, now):
     f = FollowUp.objects.get(case=case)
     assert f.state == FollowUpState.CANCELLED
     assert "followup_cancelled" in kinds(case)
+
+
+# --- the statistics ------------------------------------------------------------------------
+
+
+def test_the_statistics_count_follow_up_rate_satisfaction_and_unreachable(city, now):
+    from minsheng.stats.measures import Filters, audit_items, local_date
+    from minsheng.stats.report import build_report
+    from minsheng.stats.rollup import refresh_rollups
+
+    complaints(city, delay_hours=0, attempts=1, interval_minutes=60)
+    cases = [fed_back(city, phone=f"1381234{i:04d}") for i in range(4)]
+    fed_back(city, category="water.sewage", unit="water", text="污水冒了")  # fed back, not followed up
+    op = city.actor("operator")
+    f = {c.pk: FollowUp.objects.get(case=c) for c in cases}
+    fu.record_answer(op, f[cases[0].pk].pk, outcome="satisfied")
+    fu.record_answer(op, f[cases[1].pk].pk, outcome="unsatisfied", note="没修好")
+    rate_by_requester(cases[2].pk, rating="basically_satisfied")  # the SMS link
+    fu.record_no_answer(op, f[cases[3].pk].pk)
+    now.advance(minutes=60)
+    run_pass(now(), deliver=False)
+    day = local_date(now())
+    filters = Filters(start=day, end=day)
+    report = build_report(city.actor("leader"), filters, now())
+
+    def fig(row, key):
+        figure = row.figure(key)
+        return figure.numerator, figure.denominator
+
+    assert fig(report.total, "followup_rate") == (4, 5)  # 4 followed up of 5 fed back
+    assert fig(report.total, "followup_satisfaction") == (2, 3)  # 3 answered, 2 satisfied
+    assert fig(report.total, "followup_unreachable") == (1, 4)
+    roads = next(r for r in report.rows if r.unit_id == city.units["roads"].pk)
+    assert fig(roads, "followup_rate") == (4, 4)
+    missed = audit_items(city.actor("leader"), filters, "followup_rate", "missed", now())
+    assert [e.case.matter.code for e in missed] == ["water.sewage"]
+    # The rollup agrees with the live count.
+    refresh_rollups(now() + dt.timedelta(days=1))
+    now.advance(days=1)
+    again = build_report(city.actor("leader"), filters, now())
+    assert fig(again.total, "followup_satisfaction") == (2, 3)
+    assert fig(again.total, "followup_unreachable") == (1, 4)

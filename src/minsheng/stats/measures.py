@@ -39,6 +39,13 @@ Event measures
     * **returns** (退单) — ``return`` events, per the returning unit (``data.returned_by``);
       the rate divides by the ``assign`` events that sent cases to that unit
       (``data.unit``) in the period.
+    * **follow-up rate** (回访率) — follow-ups finished (``followup``: the requester answered,
+      by phone or through the SMS link; ``followup_unreachable``) / ``feedback`` events;
+      **follow-up satisfaction** (回访满意率) — ``followup`` events with ``data.rating``
+      satisfied or basically satisfied / all ``followup`` events; **unreachable rate**
+      (无法联系率) — ``followup_unreachable`` / follow-ups finished. Each attributed to the
+      judged unit as above (the unit whose feedback was followed up). The ``followup`` app
+      writes these entries; this module reads them from the log like any other.
 
 Every measure is also filtered by the case's town (镇/街道), matter and channel, as they
 are now, and only over cases the reader may see (:func:`minsheng.cases.scoping.visible_cases`).
@@ -55,6 +62,7 @@ from django.db.models import (
     BigIntegerField,
     CharField,
     Count,
+    Exists,
     F,
     FloatField,
     Func,
@@ -85,8 +93,18 @@ from . import buckets
 CLOCKS = (ClockName.SIGN, ClockName.DISPATCH, ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE)
 GOOD_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
 # Event kinds the rollup counts (besides the clock names).
-EVENT_KINDS = ("rating", "close", "reopen", "return", "assign")
-JUDGED_ACTIONS = {"rate": "rating", "close": "close", "reopen": "reopen"}
+EVENT_KINDS = ("rating", "close", "reopen", "return", "assign", "fed_back", "followup", "followup_unreach")
+JUDGED_ACTIONS = {
+    "rate": "rating",
+    "close": "close",
+    "reopen": "reopen",
+    # Follow-up (回访): feedbacks given, answered follow-ups (ok: satisfied), unreachable ones.
+    "feedback": "fed_back",
+    "followup": "followup",
+    "followup_unreachable": "followup_unreach",
+}
+# Kinds whose "ok" counts the good ratings among them.
+RATED_KINDS = frozenset({"rating", "followup"})
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,8 @@ class Measure:
     num_label: Any
     den_label: Any
     count_first: bool = False  # show the count, the rate beside it (returns)
+    num_more: tuple[str, ...] = ()  # further kinds whose counts add to the numerator
+    den_more: tuple[str, ...] = ()  # further kinds whose counts add to the denominator
 
     @property
     def is_clock(self) -> bool:
@@ -172,6 +192,35 @@ MEASURES: tuple[Measure, ...] = (
         _("returned"),
         _("assigned"),
         count_first=True,
+    ),
+    Measure(
+        "followup_rate",
+        _("Follow-up rate"),
+        _("Follow-ups finished (answered, by phone or the SMS link, or unreachable) / feedbacks given."),
+        "followup",
+        "fed_back",
+        _("followed up"),
+        _("fed back"),
+        num_more=("followup_unreach",),
+    ),
+    Measure(
+        "followup_satisfaction",
+        _("Follow-up satisfaction"),
+        _("Follow-ups answered satisfied or basically satisfied / follow-ups answered."),
+        "followup",
+        "followup",
+        _("satisfied"),
+        _("answered"),
+    ),
+    Measure(
+        "followup_unreachable",
+        _("Unreachable at follow-up"),
+        _("Follow-ups ended unreachable after every call / follow-ups finished."),
+        "followup_unreach",
+        "followup",
+        _("unreachable"),
+        _("finished"),
+        den_more=("followup_unreach",),
     ),
 )
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
@@ -461,7 +510,7 @@ def event_counts(
     for r in rows:
         action = r.pop("action_")
         r["kind"] = JUDGED_ACTIONS[action]
-        if r["kind"] != "rating":
+        if r["kind"] not in RATED_KINDS:
             r["ok"] = 0
         out.append(r)
 
@@ -505,6 +554,12 @@ def _unit_codes() -> dict[str, int]:
 # --- the audit trail: the rows behind a figure -------------------------------------------
 
 PARTS = ("num", "den", "missed")
+# The follow-up measures' events: (numerator's actions, denominator's actions).
+FOLLOWUP_AUDIT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "followup_rate": (("followup", "followup_unreachable"), ("feedback",)),
+    "followup_satisfaction": (("followup",), ("followup",)),
+    "followup_unreachable": (("followup_unreachable",), ("followup", "followup_unreachable")),
+}
 
 
 def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt.datetime) -> QuerySet:
@@ -528,7 +583,27 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
         actor,
     )
     own = scope_for(actor).unit
-    if m.key in ("satisfaction", "reopen"):
+    if m.key in FOLLOWUP_AUDIT:
+        num, den = FOLLOWUP_AUDIT[m.key]
+        qs = base.filter(action__in=num if part == "num" else den)
+        if m.key == "followup_satisfaction" and part != "den":
+            good = Q(data__rating__in=list(GOOD_RATINGS))
+            qs = qs.filter(good) if part == "num" else qs.exclude(good)
+        elif part == "missed" and m.key == "followup_rate":
+            # Feedbacks whose case has no finished follow-up after them.
+            qs = qs.exclude(
+                Exists(
+                    CaseEvent.objects.filter(
+                        case_id=OuterRef("case_id"), action__in=num, at__gte=OuterRef("at")
+                    )
+                )
+            )
+        elif part == "missed":
+            qs = qs.exclude(action__in=num)
+        qs = qs.annotate(uj=judged_unit()).filter(_unit_q("uj", filters.unit))
+        if own is not None:
+            qs = qs.filter(uj=own)
+    elif m.key in ("satisfaction", "reopen"):
         if m.key == "satisfaction":
             qs = base.filter(action="rate")
             if part == "num":
@@ -597,9 +672,11 @@ class Tally:
 
     def figure(self, m: Measure) -> Figure:
         n_den, ok_den = self.counts.get(m.den_kind, [0, 0])
+        n_den += sum(self.counts.get(kind, [0, 0])[0] for kind in m.den_more)
         if m.num_kind == m.den_kind:
             return Figure(m.key, ok_den, n_den)
-        return Figure(m.key, self.counts.get(m.num_kind, [0, 0])[0], n_den)
+        n_num = sum(self.counts.get(kind, [0, 0])[0] for kind in (m.num_kind, *m.num_more))
+        return Figure(m.key, n_num, n_den)
 
     def percentile(self, name: str, p: float) -> float | None:
         return buckets.percentile(self.hists.get(name, {}), p)
