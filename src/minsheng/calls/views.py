@@ -86,10 +86,10 @@ def callback_outcome(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except CaseError as exc:
-        task = CallbackTask.objects.filter(pk=pk).first()
-        if task is None:
+        found = CallbackTask.objects.filter(pk=pk).first()
+        if found is None:
             raise Http404(exc.message) from exc
-        context = _task_context(actor, task, error=exc.message, kept_note=note)
+        context = _task_context(actor, found, error=exc.message, kept_note=note)
         status = 422 if exc.status == 400 else exc.status
         return render(request, "calls/callback.html", context, status=status)
     return redirect("calls:callbacks")

@@ -12,8 +12,10 @@ scoping rule and the named actions call what is registered.
   may close it); consulted by ``scoping.may_act``.
 * **visibility** — extra cases a unit sees (the cases its joint groups work on); each gives
   a subquery of case ids for a set of unit ids, added by ``scoping.visible_cases``.
-* **after-action hooks** — called in the transaction of every case action, after its event
-  (the lead's signature is its group part's).
+* **after-action hooks** — called in the transaction of every case action (``Change.commit``),
+  after its event, with ``(actor, case, action, at)``; each hook picks the actions it follows
+  (the lead's signature is its group part's; ``followup``: a feedback schedules the follow-up
+  call, a rating answers it, closing or reopening cancels it).
 * **on-assign hooks** — called when a case reaches a unit (an urgent case at night also goes
   to the people on duty).
 * **the classifier** — the text classifier intake asks for a category (``routing``).

@@ -85,11 +85,12 @@ def script_for(case: Case, rules: RuleSet, unit: Any = None) -> str:
     does not compile falls back to the shipped one, so a typo never leaves the operator
     without words."""
     created: dt.datetime = timezone.localtime(case.created_at)
+    held_by = unit or case.owner_unit
     values = {
         "number": case.number,
         "title": case.title,
         "created": f"{created.month}月{created.day}日",
-        "unit": (unit or case.owner_unit).name if (unit or case.owner_unit) else _("the unit"),
+        "unit": held_by.name if held_by is not None else _("the unit"),
         "feedback": case.feedback_text,
         "name": case.requester_name,
     }
