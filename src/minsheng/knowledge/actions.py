@@ -9,7 +9,11 @@ history (``ArticleVersion``) and, for the worker's pass, write the outbox.
   :func:`expire_article`;
 * the worker: :func:`expiry_pass` reminds the owner unit ``MINSHENG_KNOWLEDGE_REMIND_DAYS``
   days before an article's valid-until date and expires it the day after;
-* loading a city's articles: :func:`load_articles` (``minsheng loadknowledge``).
+* loading a city's articles: :func:`load_articles` (``minsheng loadknowledge``);
+* answering a caller from an article (直接答复 / 即时办结): :func:`answer_on_the_spot` records
+  a case closed at once with the article and its version on its timeline,
+  :func:`send_answer_by_sms` sends the answer (again), :func:`rate_answer` takes the
+  requester's rating of it. The case changes through the case kernel.
 """
 
 from __future__ import annotations
@@ -29,15 +33,22 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
-from minsheng.accounts.models import Unit, UnitKind
+from minsheng.accounts.models import Role, Unit, UnitKind
+from minsheng.cases import actions as case_actions
+from minsheng.cases import kernel
 from minsheng.cases.errors import Conflict, Forbidden, Invalid, NotFound
+from minsheng.cases.kernel import Change
+from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.numbering import next_number
+from minsheng.cases.states import Channel, ClockName, Rating, State
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.conf import setting
+from minsheng.core.phones import mask_phone, normalize_phone
 from minsheng.notify.actions import enqueue
 
 from .models import TRANSITIONS, Article, ArticleState, ArticleVersion
-from .queries import forget, today
+from .queries import forget, served_q, today
 from .scoping import is_reviewer, may_act, may_create, visible_articles
 
 DEMO_ARTICLES = Path(__file__).resolve().parent / "data" / "demo.jsonl"
@@ -463,3 +474,213 @@ def load_articles(path: Path | str = DEMO_ARTICLES, *, actor: Actor | None = Non
         (report.created if created else report.updated).append(article.code)
     transaction.on_commit(forget)
     return report
+
+
+# --- answered on the spot (直接答复 / 即时办结) ------------------------------------------------
+
+ANSWERING_ROLES = frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN})
+ANSWER_KIND = "answered_on_the_spot"
+SMS_KIND = "answer_sms"
+CASE_TEXT_MAX = 20_000
+NAME_MAX = 64
+
+
+def _case_title(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= 40 else one_line[:39] + "…"
+
+
+def _served_article(code: str) -> Article:
+    """The article by code, served today (published, not expired, within its date)."""
+    article = (
+        Article.objects.filter(served_q(today()), code=(code or "").strip())
+        .select_related("live", "matter")
+        .first()
+    )
+    if article is None or article.live is None:
+        raise Invalid("article_code", _("No article with this code is in use."))
+    return article
+
+
+def _answering_unit(actor: Actor) -> Unit | None:
+    """The unit that answered: the operator's own, else the city centre."""
+    return actor.unit or Unit.objects.filter(kind=UnitKind.CENTRE, active=True).order_by("pk").first()
+
+
+def _send_answer(ch: Change, version: ArticleVersion) -> None:
+    """The article's answer to the requester's phone by SMS (the outbox's SMS channel), and
+    the entry on the timeline."""
+    case = ch.case
+    ch.notify(
+        "knowledge_answer",
+        phone=case.requester_phone,
+        context={
+            "number": case.number,
+            "code": version.article.code,
+            "title": version.title,
+            "answer": version.answer,
+            "token": case.public_token,
+        },
+    )
+    ch.event(
+        SMS_KIND,
+        note=version.title,
+        data={
+            "article": version.article.code,
+            "version": version.number,
+            "phone": mask_phone(case.requester_phone),
+        },
+    )
+
+
+def answer_on_the_spot(
+    actor: Actor,
+    *,
+    text: str,
+    article_code: str,
+    phone: str = "",
+    name: str = "",
+    channel: str = Channel.HOTLINE,
+    send_sms: bool = False,
+) -> Case:
+    """直接答复 / 即时办结: the caller's request answered on the call from a knowledge article.
+    Records a case that is closed at once, in one transaction: accepted, answered (the
+    article's code and the number of its published version on the timeline), closed, its
+    feedback and resolve clocks met at that instant by the answering unit (the operator's),
+    so that the requester's rating judges that unit. With ``send_sms`` the answer goes to
+    ``phone`` by SMS; otherwise a phone given receives the case number and the follow link,
+    where the requester may rate the answer (``rate_answer``). Refusals: 403 for a role that
+    does not register requests, 422 naming the field (``text``, ``article_code``,
+    ``phone``, ``name``, ``channel``), nothing written."""
+    if not actor.is_system and actor.role not in ANSWERING_ROLES:
+        raise Forbidden(_("Only the hotline's operators and the centre answer requests."))
+    if channel not in Channel.values:
+        raise Invalid("channel", _("Unknown channel."))
+    body = _clean_text(text, "text", CASE_TEXT_MAX)
+    who = _clean_text(name, "name", NAME_MAX, required=False)
+    try:
+        number = normalize_phone(phone or "") if (phone or "").strip() else ""
+    except ValueError as exc:
+        raise Invalid("phone", _("Not a valid phone number.")) from exc
+    if send_sms and not number:
+        raise Invalid("phone", _("Give the caller's phone to send the answer by SMS."))
+    with transaction.atomic():
+        article = _served_article(article_code)
+        version = article.live
+        assert version is not None  # _served_article checked it
+        unit = _answering_unit(actor)
+        at = clock.now()
+        case = Case(
+            number=next_number(at),
+            channel=channel,
+            text=body,
+            title=_case_title(body),
+            matter=article.matter,
+            requester_name=who,
+            requester_phone=number,
+            state=State.ACCEPTED,
+            owner_unit=unit,
+            created_by=actor.user,
+            created_at=at,
+            updated_at=at,
+            routing={"method": ANSWER_KIND, "article": article.code, "version": version.number},
+        )
+        case.save()
+        ch = kernel.begin(case, actor, "accept", at)
+        ch.event(from_state="", data={"channel": channel, "answered_on_the_spot": True})
+        ch.start_clock(ClockName.FEEDBACK, unit=unit)
+        ch.start_clock(ClockName.RESOLVE, unit=unit)
+        ch.event(
+            ANSWER_KIND,
+            note=version.title,
+            data={"article": article.code, "version": version.number, "title": version.title},
+        )
+        ch.meet_clock(ClockName.FEEDBACK)
+        ch.meet_clock(ClockName.RESOLVE)
+        case.state = State.CLOSED
+        case.closed_at = at
+        case.feedback_text = version.answer
+        case.version += 1
+        case.save()
+        ch.event("close", note=_("Answered on the spot."), from_state=State.ACCEPTED)
+        if send_sms:
+            _send_answer(ch, version)
+        elif number:
+            context = {"number": case.number, "token": case.public_token}
+            ch.notify("case_answered", phone=number, context=context)
+        return case
+
+
+def send_answer_by_sms(actor: Actor, case_id: int, *, expected_version: int | None = None) -> Case:
+    """Send the answer of a case answered on the spot (again) to the requester's phone."""
+
+    def check(ch: Change) -> ArticleVersion:
+        if not actor.is_system and actor.role not in ANSWERING_ROLES:
+            raise Forbidden(_("Only the hotline's operators and the centre answer requests."))
+        answered = answer_of(ch.case)
+        if answered is None:
+            raise Conflict(
+                _("This case was not answered on the spot."), state=ch.case.state, version=ch.case.version
+            )
+        if not ch.case.requester_phone:
+            raise Invalid("phone", _("The case has no phone to send the answer to."))
+        return answered
+
+    with kernel.change(actor, case_id, SMS_KIND, expected_version=expected_version, check=check) as ch:
+        _send_answer(ch, ch.checked)
+        return ch.case
+
+
+def answer_of(case: Case) -> ArticleVersion | None:
+    """The article version a case was answered with on the spot, if it was."""
+    entry = CaseEvent.objects.filter(case=case, action=ANSWER_KIND).order_by("pk").first()
+    if entry is None:
+        return None
+    code, number = entry.data.get("article"), entry.data.get("version")
+    return (
+        ArticleVersion.objects.filter(article__code=code, number=number)
+        .select_related("article")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def rate_answer(case_id: int, *, rating: str, note: str = "", expected_version: int | None = None) -> Case:
+    """评价 of an answer given on the spot, by the requester on the follow page: the case is
+    closed already, so the rating is recorded beside it (a ``rate`` entry the satisfaction
+    measure counts, judging the answering unit). "Unsatisfied" needs a reason and reopens
+    the case to the answering unit (``cases.actions.reopen_case``), in the same
+    transaction."""
+    note = (note or "").strip()
+
+    def check(ch: Change) -> None:
+        case = ch.case
+        if case.state != State.CLOSED or case.rating or answer_of(case) is None:
+            raise Conflict(_("This case cannot be rated now."), state=case.state, version=case.version)
+        if rating not in Rating.values:
+            raise Invalid("rating", _("Choose satisfied, basically satisfied or unsatisfied."))
+        if rating == Rating.UNSATISFIED and not note:
+            raise Invalid("note", _("Tell us why you are not satisfied, so that it can be put right."))
+
+    with transaction.atomic():
+        with kernel.change(
+            Actor.requester(),
+            case_id,
+            "rate_answer",
+            expected_version=expected_version,
+            visible=lambda _actor, _case: True,  # the follow link found it
+            check=check,
+        ) as ch:
+            ch.case.rating = rating
+            ch.case.rating_note = _clean_text(note, "note", 2000, required=False)
+            ch.case.save(update_fields=["rating", "rating_note"])
+            ch.bump()
+            ch.event("rate", note=ch.case.rating_note, data={"rating": rating})
+            case = ch.case
+        if rating == Rating.UNSATISFIED and case.owner_unit_id is not None:
+            case = case_actions.reopen_case(
+                Actor.system(_("Requester's rating")),
+                case.pk,
+                note=_("The requester is not satisfied: %(reason)s") % {"reason": note},
+            )
+        return case

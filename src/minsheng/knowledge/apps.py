@@ -9,3 +9,11 @@ class KnowledgeConfig(AppConfig):
     name = "minsheng.knowledge"
     label = "knowledge"
     verbose_name = _("Knowledge base")
+
+    def ready(self) -> None:
+        from minsheng.cases import registry
+
+        from .labels import EVENT_LABELS
+
+        # A case answered on the spot carries the article and its version on its timeline.
+        registry.register_event_kinds(EVENT_LABELS)

@@ -117,6 +117,16 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "本单位的知识条目 {{ code }}「{{ title }}」将于 {{ valid_until }} 到期（还有 {{ days }} 天），"
         "到期后不再向话务员推荐。请核实内容，修订后提交市中心审核发布。",
     ),
+    "knowledge_answer": (
+        "12345答复：{{ title }}",
+        "【{{ city }}民声】您咨询的「{{ title }}」答复如下：{{ answer }}"
+        "（工单号 {{ number }}{% if track_url %}，对答复进行评价：{{ track_url }}{% endif %}）",
+    ),
+    "case_answered": (
+        "诉求已当场答复：{{ number }}",
+        "【{{ city }}民声】您咨询的问题已当场答复，工单号 {{ number }}。"
+        "{% if track_url %}欢迎对答复进行评价：{{ track_url }}{% else %}可凭工单号查询并评价。{% endif %}",
+    ),
     "callback_overdue": (
         "漏接回拨超时：{{ phone }}",
         "来电 {{ phone }}{% if missed_count > 1 %}（共 {{ missed_count }} 次）{% endif %}未接通，"
@@ -153,6 +163,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "group_dissolved": ("number", "title", "note"),
     "urgent_on_duty": ("number", "title", "urgent"),
     "article_expiring": ("code", "title", "valid_until", "days"),
+    "knowledge_answer": ("number", "code", "title", "answer", "token"),
+    "case_answered": ("number", "token"),
     "callback_overdue": ("phone", "missed_count", "missed_at", "due_at"),
 }
 COMMON_VARIABLES: tuple[str, ...] = (

@@ -24,6 +24,7 @@ from minsheng.cases.actions import available_actions
 from minsheng.cases.errors import Conflict, Invalid, NotFound
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.states import State
+from minsheng.knowledge.actions import answer_of, rate_answer
 from minsheng.media.models import PUBLIC_SOURCES, Photo
 from minsheng.public import limits
 from minsheng.public.actions import rate_by_requester
@@ -80,6 +81,7 @@ STEP_OF: dict[str, int] = {
 }
 PUBLIC_EVENTS = {
     "accept": gettext_lazy("Request received"),
+    "answered_on_the_spot": gettext_lazy("Answered on the spot"),
     "assign": gettext_lazy("Passed to %(unit)s"),
     "sign": gettext_lazy("Taken up by the unit"),
     "dispatch": gettext_lazy("Staff sent"),
@@ -161,11 +163,13 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
     rating_form = RatingForm(request.POST or None)
     error = ""
     status = 200
+    # A case answered on the spot (直接答复) is closed at once and rated beside it.
+    answered = case.state == State.CLOSED and not case.rating and answer_of(case) is not None
     if request.method == "POST":
         if rating_form.is_valid():
             try:
                 # "Unsatisfied" needs a reason and reopens the case, in one transaction.
-                rate_by_requester(
+                (rate_answer if answered else rate_by_requester)(
                     case.pk,
                     rating=rating_form.cleaned_data["rating"],
                     note=rating_form.cleaned_data["note"],
@@ -205,7 +209,7 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
         ],
         "events": _public_events(case, shown),
         # The requester's right to rate, as the rating action itself decides it.
-        "can_rate": "rate" in available_actions(Actor.requester(), case),
+        "can_rate": "rate" in available_actions(Actor.requester(), case) or answered,
         "rating_form": rating_form,
         "error": error,
         "thanks": request.GET.get("thanks") == "1",
