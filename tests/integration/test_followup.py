@@ -295,3 +295,27 @@ def test_the_statistics_count_follow_up_rate_satisfaction_and_unreachable(city, 
     again = build_report(city.actor("leader"), filters, now())
     assert fig(again.total, "followup_satisfaction") == (2, 3)
     assert fig(again.total, "followup_unreachable") == (1, 4)
+
+
+def test_the_queue_reads_in_a_fixed_number_of_queries(city, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    complaints(city, delay_hours=0)
+    MatterRule.objects.filter(matter=city.matters["road.manhole"]).update(
+        script="{{ number }}：{{ feedback }}"
+    )
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as q:
+            items = queries.due_queue()
+        return len(items), len(q)
+
+    for i in range(2):
+        fed_back(city, phone=f"1391234{i:04d}")
+    few = count()
+    for i in range(2, 8):
+        fed_back(city, phone=f"1391234{i:04d}")
+    many = count()
+    assert (few[0], many[0]) == (2, 8) and few[1] == many[1]
+    assert queries.due_queue()[0].script.endswith("井盖已更换，恢复通行")

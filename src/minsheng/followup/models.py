@@ -176,7 +176,6 @@ class FollowUp(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"))
     attempts = models.PositiveSmallIntegerField(_("unanswered calls"), default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    sms_sent_at = models.DateTimeField(_("SMS link sent"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     via = models.CharField(_("answered"), max_length=8, choices=Via.choices, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

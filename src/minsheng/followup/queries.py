@@ -40,6 +40,7 @@ def due_queue(now: dt.datetime | None = None, *, rows: int = 50) -> list[QueueIt
     """Pending follow-ups due at ``now`` whose calls are not all spent, earliest first."""
     now = now or clock.now()
     ruleset = RuleSet.current()
+    scripts = rules.matter_scripts(ruleset)
     due = (
         _pending()
         .filter(next_attempt_at__lte=now, attempts__lt=ruleset.attempts)
@@ -47,7 +48,9 @@ def due_queue(now: dt.datetime | None = None, *, rows: int = 50) -> list[QueueIt
     )
     return [
         QueueItem(
-            followup=f, script=rules.script_for(f.case, ruleset, f.unit), attempts_allowed=ruleset.attempts
+            followup=f,
+            script=rules.script_for(f.case, ruleset, f.unit, scripts),
+            attempts_allowed=ruleset.attempts,
         )
         for f in due
     ]

@@ -71,19 +71,20 @@ def selection(case: Case, rules: RuleSet) -> tuple[str, str] | None:
     return Reason.DEFAULT, _("%(share)d%% of the cases are followed up.") % {"share": rules.default_share}
 
 
-def script_source(case: Case, rules: RuleSet) -> str:
-    rule = (
-        MatterRule.objects.filter(rules=rules, matter_id=case.matter_id).first() if case.matter_id else None
-    )
-    return (
-        rule.script if rule is not None and rule.script.strip() else rules.default_script
-    ) or DEFAULT_SCRIPT
+def matter_scripts(rules: RuleSet) -> dict[int, str]:
+    """The matters' own scripts (matter id → script), read once for a whole queue."""
+    return {r.matter_id: r.script for r in rules.matter_rules.all() if r.script.strip()}
 
 
-def script_for(case: Case, rules: RuleSet, unit: Any = None) -> str:
+def script_source(case: Case, rules: RuleSet, scripts: dict[int, str] | None = None) -> str:
+    own = (scripts if scripts is not None else matter_scripts(rules)).get(case.matter_id or 0)
+    return own or rules.default_script or DEFAULT_SCRIPT
+
+
+def script_for(case: Case, rules: RuleSet, unit: Any = None, scripts: dict[int, str] | None = None) -> str:
     """The script with the case filled in (plain text: the page escapes it). A script that
     does not compile falls back to the shipped one, so a typo never leaves the operator
-    without words."""
+    without words. ``scripts``: :func:`matter_scripts`, when a queue already read them."""
     created: dt.datetime = timezone.localtime(case.created_at)
     held_by = unit or case.owner_unit
     values = {
@@ -96,6 +97,6 @@ def script_for(case: Case, rules: RuleSet, unit: Any = None) -> str:
     }
     context = Context(values, autoescape=False)
     try:
-        return Template(script_source(case, rules)).render(context).strip()
+        return Template(script_source(case, rules, scripts)).render(context).strip()
     except TemplateSyntaxError:
         return Template(DEFAULT_SCRIPT).render(context).strip()
