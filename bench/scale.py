@@ -519,7 +519,7 @@ def main() -> None:
         else:
             result["ceiling"] = ceiling_sqlite(args.ceiling_seconds)
         per_s = result["intake"]["per_request"]["per_second"]
-        result["intake_share_of_ceiling"] = round(per_s / result["ceiling"]["tps"], 3)
+        result["intake_share_of_ceiling"] = round(per_s / result["ceiling"]["tps"], 4)
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, ensure_ascii=False, indent=1))
 

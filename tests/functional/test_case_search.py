@@ -82,4 +82,4 @@ def test_the_page_and_the_api_offer_every_filter_of_the_one_search(dispatcher):
     assert set(re.findall(r'name="(\w+)"', form)) == filters
     schema = dispatcher.get("/api/v1/openapi.json").json()  # the documentation is for staff
     parameters = schema["paths"]["/api/v1/cases"]["get"]["parameters"]
-    assert {p["name"] for p in parameters} - {"page", "page_size"} == filters
+    assert {p["name"] for p in parameters} - {"page", "page_size", "after"} == filters

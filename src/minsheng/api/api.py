@@ -5,9 +5,8 @@ from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI, Query, Router, Status
+from ninja import NinjaAPI, Router, Status
 from ninja.errors import ValidationError
-from ninja.pagination import PageNumberPagination, paginate
 from ninja.params import HeaderEx, P
 from ninja.security import HttpBearer, SessionAuth
 
@@ -16,16 +15,14 @@ from minsheng.accounts.guards import ANY_ROLE, actor_of, signed_in
 from minsheng.accounts.queries import user_for_token
 from minsheng.cases import actions
 from minsheng.cases.errors import CaseError, Conflict, Invalid
-from minsheng.cases.filters import CaseFilter
-from minsheng.cases.models import Case, CaseEvent, IntakeKey, case_overdue
-from minsheng.cases.presenters import case_detail, case_list_item
+from minsheng.cases.models import Case, CaseEvent, IntakeKey
+from minsheng.cases.presenters import case_detail
 from minsheng.cases.privacy import reveal_phone
 from minsheng.cases.queries import get_visible_case
-from minsheng.cases.schemas import ActionIn, CaseIn, CaseListItem, CaseOut, ErrorOut, EventOut, Input
-from minsheng.cases.scoping import visible_cases
-from minsheng.cases.states import ACTIONS, State
+from minsheng.cases.schemas import ActionIn, CaseIn, CaseOut, ErrorOut, EventOut
+from minsheng.cases.states import ACTIONS
 
-from . import idempotency
+from . import case_lists, idempotency
 from .errors import database_unavailable
 
 
@@ -150,44 +147,7 @@ def create_case(
     return Status(201, _detail(actor, get_visible_case(shown_as, answer.case.pk)))
 
 
-class CaseQuery(Input):
-    """The API's shape of the one case search (:class:`minsheng.cases.filters.CaseFilter`)."""
-
-    state: State | None = None
-    unit: int | None = None
-    category: str | None = None
-    overdue: bool | None = None
-    q: str | None = Field(None, description="Part of the number, title or address.")
-
-
-@router.get("", response=list[CaseListItem])
-@paginate(PageNumberPagination, page_size=50)
-def list_cases(request: HttpRequest, query: Query[CaseQuery]):
-    """Cases the caller may see, newest first, 50 a page."""
-    filters = CaseFilter(query.model_dump(exclude_none=True), queryset=visible_cases(actor_of(request)))
-    if not filters.is_valid():
-        raise ValidationError(
-            [
-                {"loc": ["query", e["field"]], "type": "value_error", "msg": " ".join(e["messages"])}
-                for e in filters.error_list()
-            ]
-        )
-    qs = filters.qs.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
-    return _Page(qs.order_by("-created_at", "-id"))
-
-
-class _Page:
-    """What the paginator needs, lazily: it counts in the database and presents only the
-    slice it asks for, instead of every visible case on every page."""
-
-    def __init__(self, qs):
-        self.qs = qs
-
-    def all(self):  # the paginator counts with .all().count()
-        return self.qs
-
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        return [case_list_item(c) for c in self.qs[page]]
+router.get("", response=case_lists.CasePage, summary="List Cases")(case_lists.list_cases)
 
 
 @router.get("/{case_id}", response={200: CaseOut, 404: ErrorOut})

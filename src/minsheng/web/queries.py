@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
+from minsheng.cases.lists import CappedCount, bounded_count
 from minsheng.cases.models import Case, CaseClock, case_overdue
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import OPEN_STATES, State
@@ -55,19 +56,72 @@ def base(actor: Actor) -> QuerySet[Case]:
     return visible_cases(actor)
 
 
-def about_to_breach(actor: Actor, now: dt.datetime | None = None) -> QuerySet[Case]:
-    """Open cases with a running clock past its warning time, due soon, or overdue."""
-    now = now or clock.now()
-    soon = _running().filter(Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON))
-    return annotated(base(actor).filter(state__in=OPEN_STATES).filter(Exists(soon)), now).order_by(
-        "next_due", "id"
-    )
+def _soon(now: dt.datetime):
+    return _running().filter(Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON))
 
 
-def queue_sections(actor: Actor) -> list[tuple[str, QuerySet[Case]]]:
-    """The dispatcher's queue: keys and querysets, in the order the page shows them."""
+class Breaching:
+    """Open cases with a running clock past its warning time, due soon, or overdue, the one
+    due first at the top (关注: about to breach).
+
+    Sorting every such case by its next due time reads all of them (tens of thousands in a
+    large city); instead the rows are read off the running clocks' index in due order
+    (``clock_running_due``): a case first appears there at its earliest running clock, which
+    is its next due time, so the first ``n`` distinct cases are the page. The count stops at
+    the cap (:func:`~minsheng.cases.lists.bounded_count`)."""
+
+    def __init__(self, actor: Actor, now: dt.datetime | None = None):
+        self.now = now or clock.now()
+        self.cases = base(actor).filter(state__in=OPEN_STATES).filter(Exists(_soon(self.now)))
+
+    def count(self) -> CappedCount:
+        return bounded_count(self.cases)
+
+    def rows(self, n: int) -> list[Case]:
+        due_order = (
+            CaseClock.objects.running()
+            .filter(case__in=self.cases.order_by().values("pk"))
+            .order_by("due_at", "case_id")
+            .values_list("case_id", flat=True)
+        )
+        ids: list[int] = []
+        seen: set[int] = set()
+        start, chunk = 0, 4 * n
+        while len(ids) < n:
+            got = list(due_order[start : start + chunk])
+            for case_id in got:
+                if case_id not in seen:
+                    seen.add(case_id)
+                    ids.append(case_id)
+            if len(got) < chunk:
+                break
+            start, chunk = start + chunk, chunk * 4
+        ids = ids[:n]
+        found = {c.pk: c for c in annotated(Case.objects.filter(pk__in=ids), self.now)}
+        return [found[i] for i in ids if i in found]
+
+
+def about_to_breach(actor: Actor, now: dt.datetime | None = None) -> Breaching:
+    return Breaching(actor, now)
+
+
+Section = QuerySet[Case] | Breaching
+
+
+def section_count(rows: Section | QuerySet[GroupMember]) -> CappedCount:
+    """A section's count for its tab, stopping at the cap."""
+    return rows.count() if isinstance(rows, Breaching) else bounded_count(rows)
+
+
+def section_rows(rows: Section | QuerySet[GroupMember], n: int) -> list:
+    """The first ``n`` rows of a section, in its order."""
+    return rows.rows(n) if isinstance(rows, Breaching) else list(rows[:n])
+
+
+def queue_sections(actor: Actor) -> list[tuple[str, Section]]:
+    """The dispatcher's queue: keys and sections, in the order the page shows them."""
     mine = base(actor)
-    sections: list[tuple[str, QuerySet[Case]]] = [
+    sections: list[tuple[str, Section]] = [
         ("unassigned", annotated(mine.filter(state=State.ACCEPTED)).order_by("-urgent", "created_at")),
         ("returned", annotated(mine.filter(state=State.RETURNED)).order_by("-urgent", "updated_at")),
     ]

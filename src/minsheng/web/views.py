@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Unit
+from minsheng.cases.errors import Invalid
 from minsheng.cases.filters import CaseFilter
+from minsheng.cases.lists import CappedCount, Page, bounded_count, keyset_page
 from minsheng.cases.presenters import matter_groups, unit_choices
 from minsheng.cases.states import State
 from minsheng.catalog.models import Matter
@@ -63,24 +65,29 @@ def home(request: HttpRequest, actor: Actor) -> HttpResponse:
     return redirect(url_name(page))
 
 
-def _sections(keyed: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for key, qs in keyed:
-        count = qs.count()
-        out.append(
-            {
-                "key": key,
-                "label": SECTION_LABELS[key],
-                "count": count,
-                "rows": list(qs[:SECTION_ROWS]),
-                "more": count > SECTION_ROWS,
-            }
-        )
+def _sections(keyed: list[tuple[str, Any]], wanted: str | None = None) -> list[dict[str, Any]]:
+    """Every section's count (stopping at the cap: "1000+"), and the rows of the one shown
+    only (the tab ``wanted``, else the first with something in it): the other tabs load
+    their rows when opened."""
+    out = [
+        {
+            "key": key,
+            "label": SECTION_LABELS[key],
+            "count": queries.section_count(rows),
+            "rows": [],
+            "src": rows,
+        }
+        for key, rows in keyed
+    ]
+    shown = _pick(wanted, out)
+    shown["rows"] = queries.section_rows(shown["src"], SECTION_ROWS)
+    for s in out:
+        del s["src"]
+        s["more"] = s["count"].capped or s["count"].n > SECTION_ROWS
     return out
 
 
-def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]:
-    wanted = request.GET.get("tab")
+def _pick(wanted: str | None, sections: list[dict[str, Any]]) -> dict[str, Any]:
     for s in sections:
         if s["key"] == wanted:
             return s
@@ -88,12 +95,16 @@ def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]
     return next((s for s in sections if s["count"]), sections[0])
 
 
+def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]:
+    return _pick(request.GET.get("tab"), sections)
+
+
 # --- dispatchers ------------------------------------------------------------------------
 
 
 @workbench("queue")
 def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
-    sections = _sections(queries.queue_sections(actor))
+    sections = _sections(queries.queue_sections(actor), request.GET.get("tab"))
     context = {
         "sections": sections,
         "tab": _tab(request, sections),
@@ -109,7 +120,7 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @workbench("inbox")
 def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
-    sections = _sections(queries.inbox_sections(actor))
+    sections = _sections(queries.inbox_sections(actor), request.GET.get("tab"))
     context = {"sections": sections, "tab": _tab(request, sections)}
     template = "web/_inbox_tab.html" if partial(request) else "web/inbox.html"
     return render_page(request, actor, template, context)
@@ -136,7 +147,7 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
         "open": sum(n for s, n in counts.items() if s != State.CLOSED),
         "overdue": queries.overdue_count(actor),
         "by_unit": queries.open_by_unit(actor),
-        "breaching": list(queries.about_to_breach(actor)[:SECTION_ROWS]),
+        "breaching": queries.about_to_breach(actor).rows(SECTION_ROWS),
     }
     return render_page(request, actor, "web/overview.html", context)
 
@@ -152,13 +163,24 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     # A value the search cannot use is named on the page; no list filtered by half the
     # question.
     valid = filters.is_valid()
-    rows = queries.annotated(filters.qs if valid else filters.queryset.none())
-    page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(g.get("page"))
-    units = Unit.objects.filter(pk__in=queries.base(actor).order_by().values("owner_unit_id")).order_by(
+    found = filters.qs if valid else filters.queryset.none()
+    # Keyset pages (``?after=``): the tenth page costs what the first does.
+    try:
+        page = keyset_page(queries.annotated(found), after=g.get("after") or None, size=PAGE_SIZE)
+    except Invalid as exc:
+        valid = False
+        page = Page([], None)
+        filters_errors = [{"field": exc.field, "label": "", "messages": [exc.message]}]
+    else:
+        filters_errors = filters.error_list()
+    # Units holding a visible case: one index probe per unit, not a pass over every case.
+    units = Unit.objects.filter(Exists(queries.base(actor).filter(owner_unit=OuterRef("pk")))).order_by(
         "kind", "name"
     )
     context = {
         "page": page,
+        "count": bounded_count(found) if valid else CappedCount(0, False),
+        "after": g.get("after", ""),
         "states": State.choices,
         "units": units,
         "matters": Matter.objects.filter(active=True).order_by("code"),
@@ -169,7 +191,7 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
             "q": g.get("q", "").strip(),
             "overdue": g.get("overdue") == "1",
         },
-        "filter_errors": filters.error_list(),
+        "filter_errors": filters_errors,
     }
     template = "web/_case_results.html" if partial(request) else "web/cases.html"
     return render_page(request, actor, template, context, status=200 if valid else 422)

@@ -1,0 +1,96 @@
+"""``GET /api/v1/cases``: the one case search (``CaseFilter``) as a paged list.
+
+A page costs the same at any depth and any size of city: ``next`` is the marker of the
+row after which the next page starts (keyset, read off the ``(created_at, id)`` indexes),
+and ``count`` stops at :data:`~minsheng.cases.lists.COUNT_CAP` (``count_capped``).
+``page`` (an offset) stays for the clients that use it; deep offsets read every row before
+them, so ``after`` is the way to walk a long list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Schema
+from ninja.errors import ValidationError
+
+from minsheng.accounts.guards import actor_of
+from minsheng.cases.errors import Invalid
+from minsheng.cases.filters import CaseFilter
+from minsheng.cases.lists import NEWEST_FIRST, bounded_count, encode_cursor, keyset_page
+from minsheng.cases.models import case_overdue
+from minsheng.cases.presenters import case_list_item
+from minsheng.cases.schemas import CaseListItem, Input
+from minsheng.cases.scoping import visible_cases
+from minsheng.cases.states import State
+
+PAGE_SIZE = 50
+PAGE_SIZE_MAX = 100
+
+
+class CaseQuery(Input):
+    """The API's shape of the one case search (:class:`minsheng.cases.filters.CaseFilter`),
+    and the page asked for."""
+
+    state: State | None = None
+    unit: int | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    q: str | None = Field(None, description="Part of the number, the request's text or the address.")
+    page: int = Field(1, ge=1, description="Page number (an offset); prefer `after` beyond the first pages.")
+    page_size: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX)
+    after: str | None = Field(
+        None, max_length=200, description="The `next` of the page before: the page that follows it."
+    )
+
+
+class CasePage(Schema):
+    items: list[CaseListItem]
+    count: int = Field(description="How many cases match, exactly up to 1000.")
+    count_capped: bool = Field(description="More match than `count` says.")
+    next: str | None = Field(description="Pass as `after` for the next page; null on the last.")
+
+
+FILTER_FIELDS = ("state", "unit", "category", "overdue", "q")
+
+
+def _refuse(field: str, message: str) -> ValidationError:
+    return ValidationError([{"loc": ["query", field], "type": "value_error", "msg": message}])
+
+
+def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
+    """Cases the caller may see, newest first, 50 a page (``page_size`` up to 100).
+    Registered on the cases router in ``api.py`` (one router per path)."""
+    asked = query.model_dump(include=set(FILTER_FIELDS), exclude_none=True)
+    filters = CaseFilter(asked, queryset=visible_cases(actor_of(request)))
+    if not filters.is_valid():
+        raise ValidationError(
+            [
+                {"loc": ["query", e["field"]], "type": "value_error", "msg": " ".join(e["messages"])}
+                for e in filters.error_list()
+            ]
+        )
+    if query.after and query.page != 1:
+        raise _refuse("after", "give page or after, not both")
+    found = filters.qs
+    rows = found.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
+    size = query.page_size
+    if query.page > 1:
+        start = (query.page - 1) * size
+        got = list(rows.order_by(*NEWEST_FIRST)[start : start + size + 1])
+        items, last = got[:size], got[size - 1] if len(got) > size else None
+        next_ = encode_cursor(last.created_at, last.pk) if last is not None else None
+    else:
+        try:
+            page = keyset_page(rows, after=query.after, size=size)
+        except Invalid as exc:
+            raise _refuse(exc.field, exc.message) from exc
+        items, next_ = page.rows, page.next
+    count = bounded_count(found)
+    return {
+        "items": [case_list_item(c) for c in items],
+        "count": count.n,
+        "count_capped": count.capped,
+        "next": next_,
+    }
