@@ -48,6 +48,8 @@ from .views import render_page, workbench
 # What the assist panels read of a request being typed: enough for any real request.
 ASSIST_TEXT_MAX = 2000
 SEAT_SESSION_KEY = "seat_extension"
+# What the caller panel calls a call in progress.
+CALL_WORDS = {"ringing": gettext_lazy("Ringing"), "answered": gettext_lazy("In conversation")}
 CALLER_POLL_SECONDS = 2
 
 # The keys the page answers to, shown on the page (seat.js binds them).
@@ -86,6 +88,7 @@ def _caller_context(request: HttpRequest, actor: Actor) -> dict[str, Any]:
             rows.append(
                 {
                     "call": item.call,
+                    "state": CALL_WORDS.get(item.call.state, item.call.get_state_display()),
                     "masked": mask_phone(item.call.caller),
                     "history": item.history,
                     "history_total": item.history_total,

@@ -82,6 +82,8 @@
     if (opt) { pick(opt); f.address.focus(); return; }
     var m = e.target.closest && e.target.closest(".pick-matter");
     if (m) { chooseMatter(m); return; }
+    var k = e.target.closest && e.target.closest(".kb-pick");
+    if (k) { showAnswer(k); return; }
     if (e.target !== f.address) openList(false);
   });
   f.address.addEventListener("keydown", function (e) {
@@ -109,7 +111,21 @@
     if (taken[id] || (f.call_id && f.call_id.value === id)) return;
     taken[id] = true;
     var take = call.querySelector("form.take-call");
-    if (take) htmx.trigger(take, "submit");
+    if (take) takeCall(take);
+  }
+  // The panels that poll or refresh replace their buttons; a request is therefore made
+  // from the panel its answer goes to, which stays, so that no answer is dropped.
+  function takeCall(take) {
+    var token = take.querySelector("[name=csrfmiddlewaretoken]").value;
+    htmx.ajax("POST", take.action, {target: "#call-taken", swap: "innerHTML", headers: {"X-CSRFToken": token}});
+  }
+  document.addEventListener("submit", function (e) {
+    if (e.target.matches && e.target.matches("form.take-call") && window.htmx) {
+      e.preventDefault(); taken[e.target.closest(".call").dataset.callId] = true; takeCall(e.target);
+    }
+  });
+  function showAnswer(btn) {
+    htmx.ajax("GET", btn.dataset.url, {target: "#answer", swap: "outerHTML"});
   }
   document.body.addEventListener("htmx:afterSettle", function (e) {
     var t = e.detail && e.detail.elt;
