@@ -13,6 +13,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from minsheng.accounts.actors import Actor
+from minsheng.cases.models import CaseEvent
+from minsheng.cases.states import Rating
 from minsheng.core import clock
 
 from .models import Article, ArticleState, ArticleVersion
@@ -92,3 +94,38 @@ def suggest_answers(text: str) -> dict[str, Any]:
 
 def visible(actor: Actor) -> QuerySet[Article]:
     return visible_articles(actor).select_related("owner_unit", "matter")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How an article serves callers: the cases answered on the spot with it, the
+    requesters' ratings of those answers, when it was last used and last reviewed (its last
+    publication, or the last load of the city's file)."""
+
+    answered: int
+    rated: int
+    satisfied: int  # satisfied or basically satisfied
+    unsatisfied: int
+    last_used: dt.datetime | None
+    last_reviewed: dt.datetime | None
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.satisfied / self.rated if self.rated else None
+
+
+GOOD_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
+
+
+def usage(article: Article) -> Usage:
+    """Read from the cases' timelines (``answered_on_the_spot`` entries naming the article's
+    code, and the ``rate`` entries of those cases) and the article's history."""
+    answered = CaseEvent.objects.filter(action="answered_on_the_spot", data__article=article.code)
+    used = answered.aggregate(n=Count("case_id", distinct=True), last=Max("at"))
+    ratings = CaseEvent.objects.filter(action="rate", case_id__in=answered.values("case_id")).aggregate(
+        n=Count("pk"),
+        good=Count("pk", filter=Q(data__rating__in=list(GOOD_RATINGS))),
+        bad=Count("pk", filter=Q(data__rating=Rating.UNSATISFIED)),
+    )
+    reviewed = article.versions.filter(action__in=("publish", "load")).aggregate(last=Max("at"))["last"]
+    return Usage(used["n"], ratings["n"], ratings["good"], ratings["bad"], used["last"], reviewed)

@@ -27,7 +27,7 @@ from minsheng.core.htmx import htmx_of, partial
 from . import actions
 from .forms import ArticleFilter, ArticleForm
 from .models import TRANSITIONS, Article, ArticleState
-from .queries import served_q, suggest_answers, today, visible
+from .queries import served_q, suggest_answers, today, usage, visible
 from .scoping import is_reviewer, may_act, may_create
 
 PAGE_SIZE = 50
@@ -113,6 +113,7 @@ def _detail_context(actor: Actor, article: Article) -> dict[str, Any]:
         "buttons": buttons,
         "editable": editable,
         "reviewer": is_reviewer(actor),
+        "usage": usage(article),
     }
 
 

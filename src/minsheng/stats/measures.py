@@ -46,6 +46,10 @@ Event measures
       (无法联系率) — ``followup_unreachable`` / follow-ups finished. Each attributed to the
       judged unit as above (the unit whose feedback was followed up). The ``followup`` app
       writes these entries; this module reads them from the log like any other.
+    * **direct-answer rate** (直接办结率) — requests answered on the spot from the knowledge
+      base and closed at once (``answered_on_the_spot``, written by ``knowledge``) /
+      requests accepted (``accept``). A city-wide figure: the total row only
+      (``CITY_WIDE_KINDS``), never a unit's.
 
 Every measure is also filtered by the case's town (镇/街道), matter and channel, as they
 are now, and only over cases the reader may see (:func:`minsheng.cases.scoping.visible_cases`).
@@ -93,7 +97,18 @@ from . import buckets
 CLOCKS = (ClockName.SIGN, ClockName.DISPATCH, ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE)
 GOOD_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
 # Event kinds the rollup counts (besides the clock names).
-EVENT_KINDS = ("rating", "close", "reopen", "return", "assign", "fed_back", "followup", "followup_unreach")
+EVENT_KINDS = (
+    "rating",
+    "close",
+    "reopen",
+    "return",
+    "assign",
+    "fed_back",
+    "followup",
+    "followup_unreach",
+    "intake",
+    "answered",
+)
 JUDGED_ACTIONS = {
     "rate": "rating",
     "close": "close",
@@ -102,7 +117,13 @@ JUDGED_ACTIONS = {
     "feedback": "fed_back",
     "followup": "followup",
     "followup_unreachable": "followup_unreach",
+    # Direct answers (直接办结): requests accepted, and those answered on the spot.
+    "accept": "intake",
+    "answered_on_the_spot": "answered",
 }
+# Kinds counted for the city's total only, never in a unit's row: the direct-answer rate is
+# the city's (every other intake has no unit to be judged).
+CITY_WIDE_KINDS = frozenset({"intake", "answered"})
 # Kinds whose "ok" counts the good ratings among them.
 RATED_KINDS = frozenset({"rating", "followup"})
 
@@ -221,6 +242,15 @@ MEASURES: tuple[Measure, ...] = (
         _("unreachable"),
         _("finished"),
         den_more=("followup_unreach",),
+    ),
+    Measure(
+        "direct_answer",
+        _("Direct-answer rate"),
+        _("Requests answered on the spot from the knowledge base and closed at once / requests accepted."),
+        "answered",
+        "intake",
+        _("answered on the spot"),
+        _("accepted"),
     ),
 )
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
@@ -559,6 +589,8 @@ FOLLOWUP_AUDIT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "followup_rate": (("followup", "followup_unreachable"), ("feedback",)),
     "followup_satisfaction": (("followup",), ("followup",)),
     "followup_unreachable": (("followup_unreachable",), ("followup", "followup_unreachable")),
+    # Not a follow-up measure, but read the same way.
+    "direct_answer": (("answered_on_the_spot",), ("accept",)),
 }
 
 
@@ -589,7 +621,7 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
         if m.key == "followup_satisfaction" and part != "den":
             good = Q(data__rating__in=list(GOOD_RATINGS))
             qs = qs.filter(good) if part == "num" else qs.exclude(good)
-        elif part == "missed" and m.key == "followup_rate":
+        elif part == "missed" and m.key in ("followup_rate", "direct_answer"):
             # Feedbacks whose case has no finished follow-up after them.
             qs = qs.exclude(
                 Exists(

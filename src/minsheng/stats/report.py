@@ -472,10 +472,14 @@ def _build_report(
     tallies = {k: t for k, t in tallies.items() if not t.is_empty()}
     units = {u.pk: u for u in Unit.objects.filter(pk__in=[k for k in tallies if k is not None])}
     for unit_id, tally in tallies.items():
+        report.total.tally.absorb(tally)
+        for kind in measures.CITY_WIDE_KINDS:  # the total's only
+            tally.counts.pop(kind, None)
+        if tally.is_empty():
+            continue
         unit = units.get(unit_id) if unit_id is not None else None
         label = unit.name if unit is not None else ""
         report.rows.append(Row(unit_id, label, tally, kind=unit.kind if unit else ""))
-        report.total.tally.absorb(tally)
     report.rows.sort(key=_row_order)
     return report
 
