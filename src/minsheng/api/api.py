@@ -6,9 +6,10 @@ from typing import Any, cast
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router, Status
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.params import HeaderEx, P
 from ninja.security import HttpBearer, SessionAuth
+from pydantic.json_schema import models_json_schema
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import ANY_ROLE, actor_of, signed_in
@@ -19,8 +20,15 @@ from minsheng.cases.models import Case, CaseEvent, IntakeKey
 from minsheng.cases.presenters import case_detail
 from minsheng.cases.privacy import reveal_phone
 from minsheng.cases.queries import get_visible_case
-from minsheng.cases.schemas import ActionIn, CaseIn, CaseOut, ErrorOut, EventOut
-from minsheng.cases.states import ACTIONS
+from minsheng.cases.schemas import (
+    ActionIn,
+    CaseAction,
+    CaseIn,
+    CaseOut,
+    ErrorOut,
+    EventOut,
+    InvalidOut,
+)
 
 from . import case_lists, idempotency
 from .errors import database_unavailable
@@ -46,7 +54,59 @@ def _staff_only(view: Any) -> Any:
     return inner
 
 
-api = NinjaAPI(
+# What the API itself answers to any operation, besides what each operation declares: a
+# missing or wrong credential, a request that does not fit the operation's parameters or body
+# (its JSON unreadable too), and a lost database. The document names them on every operation
+# they can reach, so that a client (and schemathesis) meets no undocumented status.
+UNAUTHENTICATED = {
+    "description": "No valid credential (token, session, key or signature).",
+    "model": ErrorOut,
+}
+INVALID = {
+    "description": "The request does not fit: each field named with what is wrong.",
+    "model": InvalidOut,
+}
+UNAVAILABLE = {
+    "description": "The database is briefly unavailable: retry after Retry-After seconds.",
+    "model": ErrorOut,
+    "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+}
+
+
+class MinshengAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _, defs = models_json_schema(
+            [(ErrorOut, "validation"), (InvalidOut, "validation")],
+            ref_template="#/components/schemas/{model}",
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in defs.get("$defs", {}).items():
+            components.setdefault(name, definition)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                if operation.get("security"):
+                    responses.setdefault(401, _response(UNAUTHENTICATED))
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault(422, _response(INVALID))
+                responses.setdefault(503, _response(UNAVAILABLE))
+        return schema
+
+
+def _response(spec: dict[str, Any]) -> dict[str, Any]:
+    answer = {
+        "description": spec["description"],
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{spec['model'].__name__}"}}
+        },
+    }
+    if "headers" in spec:
+        answer["headers"] = spec["headers"]
+    return answer
+
+
+api = MinshengAPI(
     title="Minsheng API",
     version="1",
     description="Minsheng (民声): cases from intake to rating.",
@@ -74,6 +134,16 @@ def _case_error(request: HttpRequest, exc: CaseError):
 def _database_unavailable(request: HttpRequest, exc: Exception):
     """The database is down or the connection dropped: 503 with Retry-After (JSON)."""
     return database_unavailable(exc)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError):
+    """django-ninja answers a body it cannot parse with 400; Minsheng answers bad input with
+    422 naming where (here the whole body), one status for every refusal of what was sent."""
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        detail = [{"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}]
+        return api.create_response(request, {"detail": detail}, status=422)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)
@@ -108,7 +178,7 @@ IdempotencyKey = HeaderEx[
 ]
 
 
-@router.post("", response={201: CaseOut, 403: ErrorOut, 409: ErrorOut, 422: dict})
+@router.post("", response={201: CaseOut, 403: ErrorOut, 409: ErrorOut, 422: InvalidOut})
 def create_case(
     request: HttpRequest,
     payload: CaseIn,
@@ -203,21 +273,11 @@ def _call_action(actor: Actor, case_id: int, action: str, body: ActionIn) -> Cas
 
 @router.post(
     "/{case_id}/actions/{action}",
-    response={200: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    response={200: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: InvalidOut},
 )
-def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn):
+def act(request: HttpRequest, case_id: int, action: CaseAction, payload: ActionIn):
     """Every action of the loop: assign, sign, return, dispatch, handle, feedback, rate,
     close, reopen, extend, approve_extension, supervise, merge."""
-    if action not in ACTIONS:
-        raise ValidationError(
-            [
-                {
-                    "loc": ["path", "action"],
-                    "type": "value_error",
-                    "msg": f"unknown action; one of: {', '.join(ACTIONS)}",
-                }
-            ]
-        )
     actor = actor_of(request)
     case = _call_action(actor, case_id, action, payload)
     return _detail(actor, get_visible_case(Actor.system(), case.pk))

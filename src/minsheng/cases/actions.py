@@ -20,6 +20,7 @@ from minsheng.accounts.models import Role, Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.phones import normalize_phone
+from minsheng.core.text import NulCharacter, clean_text
 from minsheng.core.workdays import add_working_days
 from minsheng.places.coords import normalize_crs, to_wgs84, validate_point
 
@@ -55,8 +56,17 @@ class Intake:
 # --- helpers shared by every action -------------------------------------------------------
 
 
+def _clean(value: str | None, field_name: str) -> str:
+    """Submitted text under the one rule for control characters (:mod:`minsheng.core.text`):
+    a NUL is refused naming the field, the others are removed."""
+    try:
+        return clean_text(value or "")
+    except NulCharacter as exc:
+        raise Invalid(field_name, _("Remove the NUL character from the text.")) from exc
+
+
 def _require(value: str, field_name: str, message: str) -> str:
-    value = (value or "").strip()
+    value = _clean(value, field_name).strip()
     if not value:
         raise Invalid(field_name, message)
     return value
@@ -97,7 +107,7 @@ def _check_point(data: Intake) -> tuple[float | None, float | None]:
 def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
     if data.channel not in Channel.values:
         raise Invalid("channel", _("Unknown channel."))
-    text = (data.text or "").strip()
+    text = _clean(data.text, "text").strip()
     if not text:
         raise Invalid("text", _("Describe the request."))
     if len(text) > TEXT_MAX:
@@ -121,6 +131,8 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
     if not (actor.is_system or actor.is_requester) and actor.role in (Role.LEADER, None):
         raise Forbidden(_("You may not register requests."))
     text, matter, phone = _check_intake(data)
+    address = _clean(data.address, "address").strip()[:200]
+    requester_name = _clean(data.requester_name, "requester.name").strip()[:64]
     lat, lng = _check_point(data)
     user = actor.user
     if idempotency_key and user is not None:
@@ -138,9 +150,9 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
                 matter=matter,
                 lat=lat,
                 lng=lng,
-                address=(data.address or "").strip()[:200],
+                address=address,
                 urgent=data.urgent,
-                requester_name=(data.requester_name or "").strip()[:64],
+                requester_name=requester_name,
                 requester_phone=phone,
                 state=State.ACCEPTED,
                 created_by=user,

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
 from minsheng.core import clock
+from minsheng.core.text import NUL, clean_text
 from minsheng.notify.actions import enqueue
 
 from . import clocks, registry
@@ -91,7 +92,9 @@ def _append(
         actor_unit=unit,
         from_state=from_state,
         to_state=case.state,
-        note=note,
+        # The one rule for control characters, for every part's notes (the actions refuse a
+        # NUL naming the field before they get here; one that slipped through is dropped).
+        note=clean_text(note.replace(NUL, "")),
         data=data or {},
     )
 

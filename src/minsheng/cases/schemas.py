@@ -5,40 +5,83 @@ names here are a contract. Parts that extend the API (joint groups, sensors) bui
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from ninja.schema import DjangoGetter
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from minsheng.core.text import clean_text
 
 ChannelIn = Literal["hotline", "app", "grid", "110", "rider", "enterprise", "sensor"]
+# The case actions of ``cases.states.TRANSITIONS``, as the OpenAPI document's enum (a unit
+# test holds the two lists equal).
+CaseAction = Literal[
+    "assign",
+    "sign",
+    "return",
+    "dispatch",
+    "handle",
+    "feedback",
+    "rate",
+    "close",
+    "reopen",
+    "extend",
+    "approve_extension",
+    "supervise",
+    "merge",
+]
+RatingIn = Literal["satisfied", "basically_satisfied", "unsatisfied"]
 
 
-def refuse_nul(value):
-    """PostgreSQL cannot store a NUL character (SQLite can): refuse it at the door with a
-    422 naming the field, as Django's own form fields do, instead of a 500 from the database."""
-    texts = value if isinstance(value, list) else [value]
-    if any(isinstance(t, str) and "\x00" in t for t in texts):
-        raise ValueError("must not contain NUL characters")
+def clean_input(value):
+    """The one rule for control characters (:mod:`minsheng.core.text`) on a field of an API
+    input: a NUL is refused with a 422 naming the field (PostgreSQL cannot store it, as
+    Django's own form fields refuse it), any other control character is removed."""
+    if isinstance(value, list):
+        return [clean_input(v) for v in value]
+    if isinstance(value, str) and not isinstance(value, Enum):  # a member of a choice stays one
+        return clean_text(value)
     return value
 
 
 class Input(Schema):
-    """Base of every input shape: no field may carry a NUL character."""
+    """Base of every input shape: an object (``"requester": 88`` is refused, not read as an
+    empty requester), its text under the one rule for control characters."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # django-ninja hands its schemas whatever came, wrapped to be read by attribute.
+        given = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(given, Mapping | BaseModel):
+            raise ValueError("must be an object")
+        return value
 
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value):
-        return refuse_nul(value)
+    def _clean(cls, value):
+        return clean_input(value)
 
 
-class RequesterIn(Input):
+class Body(Input):
+    """A JSON body: JSON's own types, never coerced (``"yes"`` is not ``true``, ``"30.7"``
+    not a number, ``"3"`` not an integer), as its OpenAPI document says. Query strings are
+    text and stay on :class:`Input`."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class RequesterIn(Body):
     name: str = Field("", max_length=64)
     phone: str = Field("", max_length=32)
 
 
-class CaseIn(Input):
+class CaseIn(Body):
     channel: ChannelIn
-    text: str = Field(..., max_length=20_000)
+    text: str = Field(..., max_length=20_000, pattern=r"\S", description="the request; not blank")
     # Ranges are checked by intake, which also recognises swapped latitude/longitude.
     lat: float | None = None
     lng: float | None = None
@@ -58,7 +101,7 @@ class CaseIn(Input):
         return v
 
 
-class ActionIn(Input):
+class ActionIn(Body):
     """One body for every action; each action reads the fields it needs."""
 
     note: str = Field("", max_length=5_000)
@@ -66,8 +109,8 @@ class ActionIn(Input):
     unit: int | None = None
     category: str | None = None
     people: list[str] = Field(default_factory=list, max_length=50)
-    rating: str | None = None
-    days: int | None = None
+    rating: RatingIn | None = Field(None, description="rate: the requester's rating")
+    days: int | None = Field(None, description="extend: working days more")
     approved: bool = True
     into: int | None = None
 
@@ -161,3 +204,17 @@ class ErrorOut(Schema):
     detail: str
     state: str | None = None
     version: int | None = None
+
+
+class FieldError(Schema):
+    loc: list[str | int] = Field(
+        description='where: ["body", "text"], ["path", "case_id"], ["query", "unit"]'
+    )
+    msg: str
+    type: str
+
+
+class InvalidOut(Schema):
+    """422: what was wrong with the request, field by field."""
+
+    detail: list[FieldError]
