@@ -18,7 +18,7 @@ from ninja.errors import ValidationError
 from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import Invalid
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.lists import NEWEST_FIRST, bounded_count, encode_cursor, keyset_page
+from minsheng.cases.lists import NEWEST_FIRST, bounded_count, encode_cursor, keyset_page, page_count
 from minsheng.cases.models import case_overdue
 from minsheng.cases.presenters import case_list_item
 from minsheng.cases.schemas import CaseListItem, Input
@@ -27,6 +27,7 @@ from minsheng.cases.states import State
 
 PAGE_SIZE = 50
 PAGE_SIZE_MAX = 100
+PAGE_MAX = 1_000_000
 
 
 class CaseQuery(Input):
@@ -38,7 +39,10 @@ class CaseQuery(Input):
     category: str | None = None
     overdue: bool | None = None
     q: str | None = Field(None, description="Part of the number, the request's text or the address.")
-    page: int = Field(1, ge=1, description="Page number (an offset); prefer `after` beyond the first pages.")
+    # Bounded, so that the offset stays a number the database holds (422, not a 500).
+    page: int = Field(
+        1, ge=1, le=PAGE_MAX, description="Page number (an offset); prefer `after` beyond the first pages."
+    )
     page_size: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX)
     after: str | None = Field(
         None, max_length=200, description="The `next` of the page before: the page that follows it."
@@ -52,7 +56,7 @@ class CasePage(Schema):
     next: str | None = Field(description="Pass as `after` for the next page; null on the last.")
 
 
-FILTER_FIELDS = ("state", "unit", "category", "overdue", "q")
+FILTER_FIELDS = tuple(CaseFilter.base_filters)  # the API offers every filter of the one search
 
 
 def _refuse(field: str, message: str) -> ValidationError:
@@ -74,6 +78,9 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     if query.after and query.page != 1:
         raise _refuse("after", "give page or after, not both")
     found = filters.qs
+    # A search by words reads newest-first in windows and stops at a full page, and counts
+    # what it found (``count_capped``: more than the page).
+    scan = visible_cases(actor_of(request)) if (query.q or "").strip() else None
     rows = found.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
     size = query.page_size
     if query.page > 1:
@@ -83,11 +90,11 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
         next_ = encode_cursor(last.created_at, last.pk) if last is not None else None
     else:
         try:
-            page = keyset_page(rows, after=query.after, size=size)
+            page = keyset_page(rows, after=query.after, size=size, scan=scan)
         except Invalid as exc:
             raise _refuse(exc.field, exc.message) from exc
         items, next_ = page.rows, page.next
-    count = bounded_count(found)
+    count = page_count(page) if scan is not None and query.page == 1 else bounded_count(found)
     return {
         "items": [case_list_item(c) for c in items],
         "count": count.n,

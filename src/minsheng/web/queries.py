@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role
-from minsheng.cases.lists import CappedCount, bounded_count
+from minsheng.cases.lists import COUNT_CAP, CappedCount, bounded_count
 from minsheng.cases.models import Case, CaseClock, case_overdue
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import OPEN_STATES, State
@@ -73,9 +73,21 @@ class Breaching:
     def __init__(self, actor: Actor, now: dt.datetime | None = None):
         self.now = now or clock.now()
         self.cases = base(actor).filter(state__in=OPEN_STATES).filter(Exists(_soon(self.now)))
+        self.scoped = base(actor).query.has_filters()
+        self.actor = actor
 
-    def count(self) -> CappedCount:
-        return bounded_count(self.cases)
+    def count(self, cap: int = COUNT_CAP) -> CappedCount:
+        """Counted from the running clocks that qualify (a small index), one per case, and
+        never past the cap: from the cases' side the closed history is read first. A closed
+        case has no running clock (closing and merging stop them all), so the state is not
+        read here."""
+        soon = CaseClock.objects.running().filter(
+            Q(warn_at__lte=self.now) | Q(due_at__lte=self.now + DUE_SOON)
+        )
+        if self.scoped:
+            soon = soon.filter(case__in=base(self.actor).order_by().values("pk"))
+        n = soon.order_by().values("case_id").distinct()[: cap + 1].count()
+        return CappedCount(min(n, cap), n > cap)
 
     def rows(self, n: int) -> list[Case]:
         due_order = (

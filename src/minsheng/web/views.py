@@ -16,7 +16,7 @@ from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Unit
 from minsheng.cases.errors import Invalid
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.lists import CappedCount, Page, bounded_count, keyset_page
+from minsheng.cases.lists import CappedCount, Page, bounded_count, keyset_page, page_count
 from minsheng.cases.presenters import matter_groups, unit_choices
 from minsheng.cases.states import State
 from minsheng.catalog.models import Matter
@@ -165,8 +165,11 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     valid = filters.is_valid()
     found = filters.qs if valid else filters.queryset.none()
     # Keyset pages (``?after=``): the tenth page costs what the first does.
+    words = bool(g.get("q", "").strip())
+    # A search by words reads newest-first in windows and stops at a full page.
+    scan = queries.base(actor) if words else None
     try:
-        page = keyset_page(queries.annotated(found), after=g.get("after") or None, size=PAGE_SIZE)
+        page = keyset_page(queries.annotated(found), after=g.get("after") or None, size=PAGE_SIZE, scan=scan)
     except Invalid as exc:
         valid = False
         page = Page([], None)
@@ -179,7 +182,7 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
     context = {
         "page": page,
-        "count": bounded_count(found) if valid else CappedCount(0, False),
+        "count": (page_count(page) if words else bounded_count(found)) if valid else CappedCount(0, False),
         "after": g.get("after", ""),
         "states": State.choices,
         "units": units,
