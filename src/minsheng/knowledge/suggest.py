@@ -28,6 +28,7 @@ few milliseconds with 5,000 articles.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -97,12 +98,24 @@ class Config:
     max_linear_classes: int = 2000  # above this, articles without examples are served by similarity only
 
 
+@functools.lru_cache(maxsize=50_000)
+def _tokens(normalized: str) -> tuple[str, ...]:
+    return tuple(words(normalized))
+
+
+def _words(normalized: str) -> tuple[str, ...]:
+    """jieba words, remembered: an engine's build, the folds that calibrate it and the next
+    rebuild segment the same articles' text again and again (segmentation is most of a
+    build's time)."""
+    return _tokens(normalized)
+
+
 def _vectorizers(cfg: Config) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     chars = TfidfVectorizer(
         analyzer="char", ngram_range=cfg.char_ngrams, sublinear_tf=True, lowercase=False, dtype=np.float32
     )
     word_vec = TfidfVectorizer(
-        tokenizer=words,
+        tokenizer=_words,
         token_pattern=None,
         ngram_range=cfg.word_ngrams,
         sublinear_tf=True,
@@ -234,11 +247,9 @@ class Suggester:
         texts = [texts[r] for r in order]
         labels = [labels[r] for r in order]
         chars, word_vec = _vectorizers(cfg)
-        chars.fit(texts)
-        word_vec.fit(texts)
         y = np.array(labels, dtype=np.int64)
         probe = cls(arts, cfg, chars, word_vec, sparse.csr_matrix((0, 0)), y, None, None, np.array([]))
-        x = probe._features(texts)
+        x = probe._combine(chars.fit_transform(texts), word_vec.fit_transform(texts))
         coef, intercept, classes = None, None, np.array([], dtype=np.int64)
         if cfg.linear and len(set(labels)) >= 2:
             keep = np.ones(len(y), dtype=bool)
@@ -286,8 +297,11 @@ class Suggester:
         return docs
 
     def _features(self, normalized: list[str]) -> sparse.csr_matrix:
-        c = _l2(self.chars.transform(normalized))
-        w = _l2(self.word_vec.transform(normalized)) * self.config.word_weight
+        return self._combine(self.chars.transform(normalized), self.word_vec.transform(normalized))
+
+    def _combine(self, chars: sparse.csr_matrix, word_block: sparse.csr_matrix) -> sparse.csr_matrix:
+        c = _l2(chars)
+        w = _l2(word_block) * self.config.word_weight
         return _l2(sparse.hstack([c, w]).tocsr())
 
     # -- suggesting ----------------------------------------------------------------------
