@@ -115,6 +115,12 @@ def test_the_seat_shows_the_caller_and_routes_a_complaint_to_follow_up(seat_city
     telephone = browser.new_context()
     expect(page.locator("h1")).to_contain_text("登记诉求")
     expect(page.locator("#caller")).to_contain_text("本坐席暂无来电")
+    # Keyboard first: the text has the focus, and Tab walks the form in the order of a call.
+    expect(page.locator("#id_text")).to_be_focused()
+    for field in ("id_category", "id_address", "id_lat", "id_lng", "id_channel", "id_requester_name"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == field
+    page.click("#id_text")
 
     # --- a call rings: the caller's earlier case, masked, and the phone pre-filled ------
     take_the_call(telephone, page, base, "call-2")

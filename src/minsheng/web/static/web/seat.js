@@ -31,6 +31,7 @@
       L.tileLayer(mapEl.dataset.tiles, {maxZoom: 19, attribution: mapEl.dataset.attribution || ""}).addTo(map);
     }
     map.setView([30.7, 121.0], 11);
+    mapEl.querySelectorAll(".leaflet-control a").forEach(function (a) { a.tabIndex = -1; });
     var style = {
       city: {color: "#0b3d6e", weight: 2, fill: false},
       town: {color: "#0b5cad", weight: 1.2, fillColor: "#dfe9f5", fillOpacity: 0.35},
