@@ -37,6 +37,8 @@ SECRET = "bench-only-secret"  # noqa: S105 (signs requests to the local receiver
 
 def setup(database_url: str | None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
+    # The receiver listens on loopback, which channels may not reach unless allowed.
+    os.environ.setdefault("MINSHENG_NOTIFY_ALLOWED_NETWORKS", "127.0.0.0/8")
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:

@@ -34,6 +34,15 @@ from minsheng.notify.channels import (
 from minsheng.notify.models import OutboxMessage, UnitChannel
 from minsheng.notify.testing import Receiver
 
+
+@pytest.fixture(autouse=True)
+def _loopback_receivers_allowed(settings, monkeypatch):
+    """The receivers listen on loopback, which a unit's channel may not reach unless the city
+    allows it (``notify/addresses.py``); the worker processes started here read it too."""
+    settings.MINSHENG_NOTIFY_ALLOWED_NETWORKS = "127.0.0.0/8"
+    monkeypatch.setenv("MINSHENG_NOTIFY_ALLOWED_NETWORKS", "127.0.0.0/8")
+
+
 SECRET = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
 TEXT = Rendered(
     title="新工单 MS20261123-0001",

@@ -41,6 +41,14 @@ SECRET = "SECfedcba9876543210fedcba9876543210fedcba9876543210fedcba98765432"
 ROADS_STAFF = ("roads", "field_roads", "field_roads2")
 
 
+@pytest.fixture(autouse=True)
+def _loopback_receivers_allowed(settings, monkeypatch):
+    """The receivers listen on loopback, which a unit's channel may not reach unless the city
+    allows it (``notify/addresses.py``); the worker processes started here read it too."""
+    settings.MINSHENG_NOTIFY_ALLOWED_NETWORKS = "127.0.0.0/8"
+    monkeypatch.setenv("MINSHENG_NOTIFY_ALLOWED_NETWORKS", "127.0.0.0/8")
+
+
 def __getattr__(name: str):
     """``urlpatterns`` for ``@pytest.mark.urls(__name__)``: the bell's pages mounted beside
     the project's, built on first use so that collecting these tests imports no pages."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import time
@@ -30,6 +31,7 @@ from minsheng.core import clock
 from minsheng.core.conf import setting
 from minsheng.core.phones import mask_phone
 
+from . import addresses
 from .models import Notification, OutboxMessage, UnitChannel
 
 if TYPE_CHECKING:
@@ -80,7 +82,32 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx surfaces as an HTTPError, i.e. a failed delivery
 
 
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = addresses.connect_public
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = addresses.connect_public
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
 _opener = urllib.request.build_opener(_NoRedirect)
+# For the URLs administrators type (group robots, webhooks): connections only to public
+# addresses, checked on the address actually connected to (notify/addresses.py).
+_public_opener = urllib.request.build_opener(_NoRedirect, _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 def post_json(
@@ -90,9 +117,11 @@ def post_json(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     timeout: float | None = None,
+    public_only: bool = False,
 ) -> tuple[int, bytes]:
     """POST ``payload`` as UTF-8 JSON (or the exact ``body`` given); the status and at most
-    64 KiB of the response. Raises :class:`ChannelError` on anything but a 2xx."""
+    64 KiB of the response. Raises :class:`ChannelError` on anything but a 2xx, and, with
+    ``public_only``, when the host is an internal address (nothing is sent to it)."""
     if not url.lower().startswith(("https://", "http://")):
         raise ChannelError(f"refusing a non-HTTP URL: {url.split(':', 1)[0]}:")
     data = body if body is not None else json.dumps(payload, ensure_ascii=False).encode()
@@ -102,7 +131,8 @@ def post_json(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with _opener.open(request, timeout=timeout or http_timeout()) as response:
+        opener = _public_opener if public_only else _opener
+        with opener.open(request, timeout=timeout or http_timeout()) as response:
             return response.status, response.read(MAX_RESPONSE_BYTES)
     except urllib.error.HTTPError as exc:
         snippet = exc.read(300).decode("utf-8", "replace") if exc.fp else ""
@@ -191,7 +221,7 @@ class DingTalkRobot:
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
         payload = {"msgtype": "text", "text": {"content": robot_text(rendered, message)}}
         _status, raw = post_json(
-            self.signed_url(), payload, headers={"X-Minsheng-Message-Id": str(message.pk)}
+            self.signed_url(), payload, headers={"X-Minsheng-Message-Id": str(message.pk)}, public_only=True
         )
         _errcode_ok(raw, self.service)
 
@@ -233,7 +263,9 @@ class WeComRobot:
     def send(self, rendered: Rendered, message: OutboxMessage) -> None:
         content = _truncate_utf8(robot_text(rendered, message), self.MAX_BYTES)
         payload = {"msgtype": "text", "text": {"content": content}}
-        _status, raw = post_json(self.url, payload, headers={"X-Minsheng-Message-Id": str(message.pk)})
+        _status, raw = post_json(
+            self.url, payload, headers={"X-Minsheng-Message-Id": str(message.pk)}, public_only=True
+        )
         _errcode_ok(raw, self.service)
 
 
@@ -293,6 +325,7 @@ class Webhook:
                 "X-Minsheng-Message-Id": str(message.pk),
                 "X-Minsheng-Event": message.kind,
             },
+            public_only=True,
         )
 
 

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.core import clock
 from minsheng.core.fields import BlindIndexField, EncryptedTextField
 
+from . import addresses
+
 
 class Audience(models.TextChoices):
     UNIT = "unit", _("Unit")
@@ -202,6 +204,13 @@ class UnitChannel(models.Model):
     def clean(self) -> None:
         if not self.url.lower().startswith(("https://", "http://")):
             raise ValidationError({"url": _("Only http(s) URLs can be used.")})
+        if (why := addresses.refusal(self.url)) is not None:
+            raise ValidationError(
+                {
+                    "url": _("This URL points inside the network (%(why)s); use a public address.")
+                    % {"why": why}
+                }
+            )
         if self.kind == ChannelKind.WEBHOOK and not self.secret:
             raise ValidationError({"secret": _("A webhook needs a secret to sign its requests.")})
 
