@@ -24,6 +24,11 @@ from tests.common.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 PRODUCTION_SECRET = "x" * 20 + "-production-secret-for-the-check-" + "y" * 20
+# Real keys, as a server's environment holds them (``minsheng rotatekeys --new-key``).
+PRODUCTION_KEYS = {
+    "MINSHENG_DATA_KEYS": "3Mcop5xlSZ4dyuvvDG3trQqX0oQ8Kv8Zb7oqB7pWx9E=",
+    "MINSHENG_INDEX_KEYS": "k0tzG9wOZ1yq2M6s5e3lV8bX1cQ4uJ7nR2aP9dF6hYI=",
+}
 
 
 def _production_env(tmp_path, **extra: str) -> dict[str, str]:
@@ -35,6 +40,7 @@ def _production_env(tmp_path, **extra: str) -> dict[str, str]:
         MINSHENG_VAR=str(tmp_path),
         DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
         DJANGO_SETTINGS_MODULE="minsheng.settings",
+        **PRODUCTION_KEYS,
     )
     env.update(extra)
     return env
@@ -99,6 +105,26 @@ def test_check_deploy_is_clean_in_production(tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no issues" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "check_id"),
+    [
+        ({"MINSHENG_DATA_KEYS": ""}, "minsheng.E001"),
+        ({"MINSHENG_INDEX_KEYS": ""}, "minsheng.E001"),
+        ({"MINSHENG_DATA_KEYS": "not-a-fernet-key"}, "minsheng.E002"),
+    ],
+)
+def test_check_deploy_refuses_personal_data_keys_derived_or_malformed(tmp_path, change, check_id):
+    run = subprocess.run(
+        [sys.executable, "-m", "minsheng", "check", "--deploy"],
+        env=_production_env(tmp_path, **change),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert check_id in run.stdout + run.stderr
 
 
 def test_production_settings_force_https_and_short_sessions(tmp_path):
