@@ -77,7 +77,9 @@ INSTALLED_APPS = [
     "minsheng.media",
     "minsheng.field",
     "minsheng.public",
+    "minsheng.open311",
     "minsheng.worker",
+    "minsheng.command",
 ]
 
 MIDDLEWARE = [

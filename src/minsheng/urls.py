@@ -9,6 +9,7 @@ handler500 = "minsheng.api.errors.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("minsheng.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("minsheng.accounts.urls")),
     path("stats/", include("minsheng.stats.urls")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("knowledge/", include("minsheng.knowledge.urls")),
     path("calls/", include("minsheng.calls.urls")),
     path("followup/", include("minsheng.followup.urls")),
+    path("command/", include("minsheng.command.urls")),
     path("notifications/", include("minsheng.notify.urls")),
     path("", include("minsheng.public.urls")),
     path("", include("minsheng.field.urls")),
