@@ -79,7 +79,6 @@ INSTALLED_APPS = [
     "minsheng.public",
     "minsheng.open311",
     "minsheng.worker",
-    "minsheng.command",
 ]
 
 MIDDLEWARE = [
