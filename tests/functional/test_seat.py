@@ -19,7 +19,6 @@ from minsheng.cases import actions
 from minsheng.cases.models import Case
 from minsheng.core import clock
 from minsheng.demo.actions import DEMO_PASSWORD
-from minsheng.knowledge import actions as knowledge_actions
 from minsheng.knowledge import queries as knowledge_queries
 
 pytestmark = pytest.mark.django_db
@@ -182,10 +181,6 @@ def test_the_answer_panel_shows_the_article_to_read_out(seat):
     assert signed_in().get(reverse("web:seat_article", args=["NOPE"])).status_code == 404
 
 
-@pytest.mark.skipif(
-    not hasattr(knowledge_actions, "answer_on_the_spot"),
-    reason="knowledge.actions.answer_on_the_spot has not landed yet",
-)
 def test_answering_on_the_spot_refuses_sms_without_a_phone_and_writes_nothing(seat):
     c = signed_in()
     form = {"text": "公积金怎么提取", "article_code": "K010", "channel": "hotline", "sms": "1"}
@@ -203,3 +198,18 @@ def test_answering_on_the_spot_refuses_sms_without_a_phone_and_writes_nothing(se
     assert response.status_code == 204 and response["HX-Redirect"].startswith(reverse("web:seat"))
     case = Case.objects.get()
     assert case.state == "closed" and Call.objects.get(call_id="c-1").case == case
+
+
+def test_answered_on_the_spot_without_sms_closes_a_request_with_the_article(seat):
+    c = signed_in()
+    response = c.post(
+        reverse("web:seat_answer"),
+        {"text": "居住证怎么办理，带什么材料", "article_code": "K006", "channel": "hotline", "sms": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 204
+    case = Case.objects.get()
+    assert case.state == "closed" and case.requester_phone == ""
+    page = body(c.get(response["HX-Redirect"]))
+    assert f'id="created-number">{case.number}<' in page and "已办结" in page
+    assert "居住证办理" in body(c.get(reverse("web:case", args=[case.pk])))

@@ -22,7 +22,6 @@ from minsheng.cases.models import Case
 from minsheng.cases.states import State
 from minsheng.core import clock
 from minsheng.demo.actions import DEMO_PASSWORD
-from minsheng.knowledge import actions as knowledge_actions
 from minsheng.knowledge import queries as knowledge_queries
 from minsheng.notify.models import OutboxMessage
 from tests.common.factories import make_user
@@ -191,10 +190,6 @@ def test_the_seat_shows_the_caller_and_routes_a_complaint_to_follow_up(seat_city
     ctx.close()
 
 
-@pytest.mark.skipif(
-    not hasattr(knowledge_actions, "answer_on_the_spot"),
-    reason="knowledge.actions.answer_on_the_spot has not landed yet",
-)
 def test_a_question_is_answered_on_the_spot_and_sent_by_sms(seat_city, live_server, browser):
     base = live_server.url
     expect = playwright.expect

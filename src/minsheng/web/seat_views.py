@@ -36,7 +36,7 @@ from minsheng.catalog.models import Matter
 from minsheng.core.conf import setting
 from minsheng.core.htmx import hx_redirect, partial
 from minsheng.core.phones import mask_phone
-from minsheng.knowledge import actions as knowledge_actions
+from minsheng.knowledge.actions import answer_on_the_spot
 from minsheng.knowledge.queries import served_articles, suggest_answers
 from minsheng.places.queries import suggest_addresses
 from minsheng.routing.classifier import classify_text
@@ -291,14 +291,8 @@ def seat_article(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     article = served_articles().filter(code=code).first()
     if article is None or article.live is None:
         raise Http404(_("No such article."))
-    context = {"article": article, "live": article.live, "ready": _answer_action() is not None}
+    context = {"article": article, "live": article.live}
     return render_page(request, actor, "web/_seat_answer.html", context)
-
-
-def _answer_action() -> Any:
-    # ``answer_on_the_spot`` is the knowledge part's action; the seat offers the buttons
-    # only once it exists.
-    return getattr(knowledge_actions, "answer_on_the_spot", None)
 
 
 @require_POST
@@ -308,20 +302,16 @@ def seat_answer(request: HttpRequest, actor: Actor) -> HttpResponse:
     when asked), linked to the call taken at the seat. A refusal is shown in the answer
     panel (422), nothing written."""
     p = request.POST
-    answer = _answer_action()
     code = (p.get("article_code") or "").strip()
     article = served_articles().filter(code=code).first()
     if article is None or article.live is None:
         raise Http404(_("No such article."))
-    context: dict[str, Any] = {"article": article, "live": article.live, "ready": answer is not None}
-    if answer is None:
-        context["error"] = _("Answering on the spot is not available yet.")
-        return render_page(request, actor, "web/_seat_answer.html", context, status=503)
+    context: dict[str, Any] = {"article": article, "live": article.live}
     anonymous = p.get("anonymous") == "on"
     call_id = (p.get("call_id") or "").strip()
     try:
         with transaction.atomic():
-            case = answer(
+            case = answer_on_the_spot(
                 actor,
                 text=p.get("text") or "",
                 article_code=code,
