@@ -152,3 +152,20 @@ def test_about_to_breach_lists_the_case_due_first_first(city, now, who):
     assert [c.pk for c in rows] == [c.pk for c in sorted(rows, key=lambda c: (c.next_due, c.pk))]
     assert all(c.overdue for c in rows)
     assert about_to_breach(city.actor("water")).rows(25) == []
+
+
+def test_each_queue_row_offers_every_unit_and_matter_with_its_own_preselected(city, now):
+    """The options are rendered once for the page; each row still marks its own."""
+    roads = intake(city, point=None, text="井盖坏了，地址不详")  # a category, no place: waits
+    other = intake(city, point=None, category="water.sewage", text="污水冒出，地址不详")
+    page = client_for(city, "dispatcher").get("/queue/").content.decode()
+
+    def row_select(case, name: str) -> str:
+        row = page.split(f'id="row-{case.pk}"', 1)[1].split("</tr>", 1)[0]
+        return row.split(f'<select name="{name}"', 1)[1].split("</select>", 1)[0]
+
+    for case, unit, code in ((roads, "roads", "road.manhole"), (other, "water", "water.sewage")):
+        units, matters = row_select(case, "unit"), row_select(case, "category")
+        assert re.findall(r'<option value="(\d+)" selected>', units) == [str(city.units[unit].pk)]
+        assert re.findall(r'<option value="([\w.]+)" selected>', matters) == [code]
+        assert units.count("<option") == row_select(roads, "unit").count("<option") > 3

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.actors import Actor
@@ -105,11 +106,22 @@ def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]
 @workbench("queue")
 def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     sections = _sections(queries.queue_sections(actor), request.GET.get("tab"))
+    units, matters = unit_choices(actor), matter_groups()
     context = {
         "sections": sections,
         "tab": _tab(request, sections),
-        "units": unit_choices(actor),
-        "matter_groups": matter_groups(),
+        "units": units,
+        "matter_groups": matters,
+        # Each row's assign form offers every unit and matter: rendered once for the page,
+        # each row marks its own choice (``selecting``), not a template loop per row.
+        "assign_options": {
+            "units": render_to_string(
+                "web/_unit_options.html", {"units": units, "blank": _("By the list of matters")}
+            ),
+            "matters": render_to_string(
+                "web/_matter_options.html", {"matter_groups": matters, "blank": _("Keep category")}
+            ),
+        },
     }
     template = "web/_queue_tab.html" if partial(request) else "web/queue.html"
     return render_page(request, actor, template, context)
