@@ -12,6 +12,7 @@ from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.workdays import CITY_TZ, add_working_days, count_working_days
 
+from . import registry
 from .models import Case, CaseClock
 from .states import ClockName
 
@@ -33,6 +34,11 @@ def limits(case: Case) -> Matter:
 
 
 def due_for(case: Case, name: str, start: dt.datetime) -> dt.datetime:
+    """A part's clock rule for the case first (``registry.register_clock_rule``), else the
+    matter's limit."""
+    ruled = registry.clock_due(case, name, start)
+    if ruled is not None:
+        return ruled
     m = limits(case)
     if name == ClockName.SIGN:
         return start + dt.timedelta(minutes=m.sign_minutes)

@@ -20,6 +20,7 @@ from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.phones import mask_phone
 
+from . import registry
 from .actions import available_actions
 from .intake import decide_owner
 from .models import Case, CaseEvent
@@ -160,6 +161,7 @@ def panel_context(
         "failed": error["action"] if error else "",
         "events": CaseEvent.objects.filter(case=case).select_related("actor_unit"),
         "ratings": Rating.choices,
+        "part_panels": registry.case_panels(actor, case),  # the parts' sections (enterprise, proposals)
     }
     if "assign" in allowed:
         ctx["units"] = unit_choices(actor)

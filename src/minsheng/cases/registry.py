@@ -21,6 +21,12 @@ scoping rule and the named actions call what is registered.
 * **the classifier** — the text classifier intake asks for a category (``routing``).
 * **personal data** — what a part holds about a phone number, for a person's access request
   (``cases.privacy.export_personal_data``; ``public``: a reporting partner's registration).
+* **clock rules** — a part's own limit for a clock of the cases it knows (a proposal's
+  written reply is due in months, not working days); ``cases.clocks.due_for`` asks them
+  before the matter's limits (``proposals``).
+* **case panels** — a part's section of the case page (an enterprise's history,
+  ``enterprise``; a proposal's hand-over and reply, ``proposals``): a template and its
+  context, or nothing for cases the part does not know.
 
 Registering is idempotent: registering the same thing twice keeps one.
 """
@@ -76,6 +82,8 @@ AfterAction = Callable[["Actor", "Case", str, dt.datetime], None]
 OnAssign = Callable[["Case", "Unit", dt.datetime], Any]
 Classifier = Callable[[str], tuple[Any, float]]
 PersonalData = Callable[[str], Any]
+ClockRule = Callable[["Case", str, dt.datetime], "dt.datetime | None"]
+CasePanel = Callable[["Actor", "Case"], "tuple[str, dict[str, Any]] | None"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ _after_action: list[AfterAction] = []
 _on_assign: list[OnAssign] = []
 _classifier: list[Classifier] = []
 _personal_data: dict[str, PersonalData] = {}
+_clock_rules: list[ClockRule] = []
+_case_panels: list[CasePanel] = []
 
 
 def _add(items: list[Any], item: Any) -> None:
@@ -222,3 +232,41 @@ def register_personal_data(section: str, held_about: PersonalData) -> None:
 
 def personal_data_sections() -> dict[str, PersonalData]:
     return dict(_personal_data)
+
+
+# --- clock rules ---------------------------------------------------------------------
+
+
+def register_clock_rule(rule: ClockRule) -> None:
+    """``rule(case, clock_name, start)`` answers the clock's due time for a case the part
+    knows, or ``None`` to leave it to the matter's limits."""
+    _add(_clock_rules, rule)
+
+
+def clock_due(case: Case, name: str, start: dt.datetime) -> dt.datetime | None:
+    """The first registered rule's due time for this clock, or ``None``."""
+    for rule in _clock_rules:
+        due = rule(case, name, start)
+        if due is not None:
+            return due
+    return None
+
+
+# --- case panels ---------------------------------------------------------------------
+
+
+def register_case_panel(panel: CasePanel) -> None:
+    """``panel(actor, case)`` answers ``(template, context)`` for a section of the case
+    page, or ``None``; the page includes the template with ``panel`` set to the context."""
+    _add(_case_panels, panel)
+
+
+def case_panels(actor: Actor, case: Case) -> list[dict[str, Any]]:
+    """The parts' sections of the case page for this person, in registration order."""
+    out: list[dict[str, Any]] = []
+    for panel in _case_panels:
+        shown = panel(actor, case)
+        if shown is not None:
+            template, context = shown
+            out.append({"template": template, "context": context})
+    return out
