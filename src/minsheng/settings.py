@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "minsheng.public",
     "minsheng.open311",
     "minsheng.worker",
+    "minsheng.command",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("knowledge/", include("minsheng.knowledge.urls")),
     path("calls/", include("minsheng.calls.urls")),
     path("followup/", include("minsheng.followup.urls")),
+    path("command/", include("minsheng.command.urls")),
     path("notifications/", include("minsheng.notify.urls")),
     path("", include("minsheng.public.urls")),
     path("", include("minsheng.field.urls")),

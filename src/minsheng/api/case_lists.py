@@ -9,6 +9,7 @@ them, so ``after`` is the way to walk a long list.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -23,7 +24,7 @@ from minsheng.cases.models import case_overdue
 from minsheng.cases.presenters import case_list_item
 from minsheng.cases.schemas import CaseListItem, Input
 from minsheng.cases.scoping import visible_cases
-from minsheng.cases.states import State
+from minsheng.cases.states import Channel, State
 
 PAGE_SIZE = 50
 PAGE_SIZE_MAX = 100
@@ -38,6 +39,12 @@ class CaseQuery(Input):
     unit: int | None = None
     category: str | None = None
     overdue: bool | None = None
+    town: int | None = Field(None, description="The town/street (镇/街道) the case is in (a place id).")
+    channel: Channel | None = None
+    open: bool | None = Field(None, description="Only open cases (true) or only closed ones (false).")
+    urgent: bool | None = None
+    since: dt.date | None = Field(None, description="Received on or after this local day.")
+    until: dt.date | None = Field(None, description="Received on or before this local day.")
     q: str | None = Field(None, description="Part of the number, the request's text or the address.")
     # Bounded, so that the offset stays a number the database holds (422, not a 500).
     page: int = Field(

@@ -7,17 +7,23 @@ their own scoping: they hand :class:`CaseFilter` the cases the person may see
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.phones import normalize_phone
 
 from .models import Case, case_overdue
-from .states import State
+from .states import OPEN_STATES, Channel, State
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -37,6 +43,16 @@ class CaseFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", widget=django_filters.widgets.BooleanWidget, label=_("Overdue only")
     )
+    # The command centre's figures drill down with these (a town, a channel, open only,
+    # urgent, the local days a case was received on).
+    town = IntegerFilter(field_name="town_id", label=_("Town / street"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    open = django_filters.BooleanFilter(
+        method="filter_open", widget=django_filters.widgets.BooleanWidget, label=_("Open only")
+    )
+    urgent = django_filters.BooleanFilter(widget=django_filters.widgets.BooleanWidget, label=_("Urgent"))
+    since = django_filters.DateFilter(method="filter_since", label=_("Received from"))
+    until = django_filters.DateFilter(method="filter_until", label=_("Received until"))
 
     class Meta:
         model = Case
@@ -64,6 +80,22 @@ class CaseFilter(django_filters.FilterSet):
             return queryset
         late = case_overdue()
         return queryset.filter(late if value else ~late)
+
+    def filter_open(self, queryset: QuerySet[Case], name: str, value: bool | None) -> QuerySet[Case]:
+        if value is None:
+            return queryset
+        states = [s.value for s in OPEN_STATES]
+        return queryset.filter(state__in=states) if value else queryset.exclude(state__in=states)
+
+    def filter_since(self, queryset: QuerySet[Case], name: str, value: dt.date | None) -> QuerySet[Case]:
+        """Received on or after this local day (``TIME_ZONE``)."""
+        return queryset.filter(created_at__gte=_local_midnight(value)) if value else queryset
+
+    def filter_until(self, queryset: QuerySet[Case], name: str, value: dt.date | None) -> QuerySet[Case]:
+        """Received on or before this local day."""
+        if not value:
+            return queryset
+        return queryset.filter(created_at__lt=_local_midnight(value + dt.timedelta(days=1)))
 
     def error_list(self) -> list[dict[str, Any]]:
         """The refused values, each naming its filter: ``{"field", "label", "messages"}``."""

@@ -25,6 +25,7 @@ PAGE_LABELS = {
     "calendar": _("Holidays"),
     "callbacks": _("Missed calls"),
     "followups": _("Follow-ups"),
+    "command": _("Command centre"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
 PAGE_URL_NAMES = {
@@ -35,6 +36,7 @@ PAGE_URL_NAMES = {
     "partners": "public:partners",
     "callbacks": "calls:callbacks",
     "followups": "followup:queue",
+    "command": "command:screen",
 }
 
 # Page → roles that have it in their navigation and may open it.
@@ -58,6 +60,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     # The centre's queues of calls owed (calls.rules.CALLBACK_ROLES, followup.rules.FOLLOWUP_ROLES).
     "callbacks": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
     "followups": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
+    # The command centre's screen (minsheng.command.views.SCREEN_ROLES).
+    "command": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
 }
 CALENDAR_EDITORS = frozenset({Role.CITY_DISPATCHER, Role.ADMIN})
 

@@ -1,0 +1,150 @@
+"""The command centre's screen (指挥中心大屏): each level sees its own territory's figures,
+the figures are the statistics' own and drill down to their cases, and every endpoint
+costs a fixed number of queries however many cases the city has."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from minsheng.cases import actions
+from minsheng.stats.measures import Filters
+from minsheng.stats.report import build_report
+from tests.common.factories import PASSWORD, intake
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(client, username):
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+def _two_towns(city):
+    """One case in 东城街道 (east) by hotline, one in 西乡镇 (west) by app."""
+    east = intake(city, point="east.a")
+    west = intake(city, point="west.a", channel="app", text="西乡村口井盖缺失")
+    return east, west
+
+
+def _numbers(html: str) -> set[str]:
+    return set(re.findall(r"MS\d{13}", html))
+
+
+def test_the_city_sees_every_town_and_a_subcentre_only_its_own(city, now, client):
+    east, west = _two_towns(city)
+    data = _client(client, "dispatcher").get("/command/data.json").json()
+    assert data["territory"]["level"] == "city"
+    by_channel = {c["channel"]: c for c in data["channels"]}
+    assert (by_channel["hotline"]["today"], by_channel["app"]["today"]) == (1, 1)
+    assert data["open"]["n"] == 2
+    assert [t["name"] for t in data["heat"]["towns"]] == ["东城街道", "西乡镇"]
+    assert data["trend"][-1]["received"] == 2
+    feed = client.get("/command/feed/?format=json").json()["items"]
+    assert {east.number, west.number} <= {i["label"].split(" · ")[1] for i in feed}
+
+    client.logout()
+    data = _client(client, "sub_east").get("/command/data.json").json()
+    assert data["territory"] == {"level": "town", "name": "东城街道"}
+    by_channel = {c["channel"]: c for c in data["channels"]}
+    assert (by_channel["hotline"]["today"], by_channel["app"]["today"]) == (1, 0)
+    assert data["open"]["n"] == 1
+    assert [t["name"] for t in data["heat"]["towns"]] == ["东城街道"]
+    assert data["heat"]["rows"][0]["total"] == 1
+    assert data["trend"][-1]["received"] == 1
+    cells = client.get("/command/map.json?zoom=12").json()["cells"]
+    assert sum(c["n"] for c in cells) == 1
+    feed = client.get("/command/feed/?format=json").json()["items"]
+    seen = " ".join(i["label"] for i in feed)
+    assert east.number in seen and west.number not in seen
+    html = client.get("/command/").content.decode()
+    assert east.number in html and west.number not in html
+
+
+def test_a_village_sees_its_own_unit_only(city, now, client):
+    dispatcher = city.actor("dispatcher")
+    mine = intake(city, point="east.a", category="neighbor.dispute", text="楼上漏水到楼下")
+    actions.assign_case(dispatcher, mine.pk, unit_id=city.units["gr-east.a"].pk, note="社区协调")
+    intake(city, point="east.a")  # 住建局's, in the same village
+    data = _client(client, "village_ea").get("/command/data.json").json()
+    assert data["territory"]["level"] == "unit"
+    assert data["open"]["n"] == 1
+    assert data["heat"]["rows"][0]["matter"] == "邻里纠纷"
+
+
+def test_the_tiles_are_the_statistics_figures_and_open_the_cases_behind_them(city, now, client):
+    roads = city.actor("roads")
+    case = intake(city)
+    now.advance(seconds=200)  # signed after the 1-minute limit
+    actions.sign_case(roads, case.pk)
+    data = _client(client, "leader").get("/command/data.json").json()
+    tiles = {t["key"]: t for t in data["tiles"]}
+    assert set(tiles) >= {"sign", "dispatch", "feedback", "response", "satisfaction", "direct_answer"}
+    sign = tiles["sign"]["values"]["today"]
+    today = now().astimezone().date()
+    report = build_report(city.actor("leader"), Filters(start=data["today"] and today, end=today), now())
+    fig = report.total.figure("sign")
+    assert (sign["numerator"], sign["denominator"]) == (fig.numerator, fig.denominator) == (0, 1)
+    assert sign["text"] == "0.0%" and sign["low"]
+    audit = client.get(sign["url"])
+    assert audit.status_code == 200
+    assert case.number in audit.content.decode()
+
+
+def test_every_figure_drills_down_to_exactly_its_cases(city, now, client):
+    east, west = _two_towns(city)
+    data = _client(client, "dispatcher").get("/command/data.json").json()
+    east_cell = data["heat"]["rows"][0]["cells"][0]
+    assert east_cell["n"] == 1
+    assert _numbers(client.get(east_cell["url"]).content.decode()) == {east.number}
+    app = next(c for c in data["channels"] if c["channel"] == "app")
+    assert _numbers(client.get(app["month_url"]).content.decode()) == {west.number}
+    day = data["trend"][-1]
+    assert _numbers(client.get(day["url"]).content.decode()) == {east.number, west.number}
+    assert _numbers(client.get(data["open"]["url"]).content.decode()) == {east.number, west.number}
+
+
+def test_roles_without_a_screen_are_refused(city, client):
+    for who in ("operator", "field_roads"):
+        client.logout()
+        assert _client(client, who).get("/command/").status_code == 403
+        assert client.get("/command/data.json").status_code == 403
+    client.logout()
+    assert client.get("/command/data.json").status_code == 302  # to the sign-in page
+
+
+ENDPOINTS = ("/command/", "/command/data.json", "/command/map.json?zoom=13", "/command/feed/")
+
+
+def _queries(client, url: str) -> int:
+    """The queries a request makes, but the session's own (saved when the clock moved)."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    return sum(1 for s in sql if "django_session" not in s and "SAVEPOINT" not in s)
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "sub_east"])
+def test_the_screen_costs_the_same_queries_with_three_times_the_cases(city, now, client, who):
+    def add(n):
+        for i in range(n):
+            point = ("east.a", "east.b", "west.a", "west.b")[i % 4]
+            c = intake(city, point=point, channel=("hotline", "app", "grid")[i % 3], text=f"井盖破损 {i}")
+            if i % 2:
+                actions.sign_case(city.actor("roads"), c.pk)
+            now.advance(minutes=7)
+
+    add(4)
+    _client(client, who)
+    before = {url: _queries(client, url) for url in ENDPOINTS}
+    add(8)
+    after = {url: _queries(client, url) for url in ENDPOINTS}
+    assert after == before
+    assert before["/command/map.json?zoom=13"] <= 12
+    assert before["/command/feed/"] <= 10
+    # Two statistics reports (today, the month: rollups and live counts, as the stats page)
+    # and five grouped counts; a sub-centre works out its units again for each.
+    assert before["/command/data.json"] <= 60
