@@ -501,14 +501,18 @@ def test_every_action_through_the_api(api, city, now):
         "dispatch",
         "handle",
         "feedback",
+        "followup_scheduled",  # a supervised case is always followed up (回访) ...
         "rate",
+        "followup",  # ... and the operator's call that records the rating ends it
         "reopen",
         "return",
         "assign",
         "sign",
         "dispatch",
         "feedback",
+        "followup_scheduled",
         "rate",
+        "followup",
         "close",
     ]
 
