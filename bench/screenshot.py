@@ -41,28 +41,29 @@ CHROMIUM_ARGS = [
 SEAT_QUESTION = "孩子刚出生，看病能报销的那个怎么给他弄上"
 
 
-def ring(page: Page, base: str, secret: str, caller: str, agent: str, seat: str) -> None:
-    """One signed ring event (``calls/signing.py``: HMAC-SHA256 of the raw body)."""
+def call_event(page: Page, args: argparse.Namespace, kind: str, call_id: str, seat: str) -> None:
+    """One signed event of the telephone system (``calls/signing.py``: HMAC-SHA256 of the
+    raw body)."""
     body = json.dumps(
         {
             "event_id": uuid.uuid4().hex,
-            "event": "ring",
-            "call_id": f"shot-{uuid.uuid4().hex[:8]}",
+            "event": kind,
+            "call_id": call_id,
             "at": dt.datetime.now(dt.UTC).isoformat(),
-            "caller": caller,
-            "agent": agent,
+            "caller": args.caller,
+            "agent": args.user,
             "seat": seat,
         }
     ).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    signature = "sha256=" + hmac.new(args.cti_secret.encode(), body, hashlib.sha256).hexdigest()
     headers = {
         "Content-Type": "application/json",
         "X-Minsheng-Signature": signature,
         "X-Minsheng-Timestamp": str(int(time.time())),
     }
-    response = page.context.request.post(f"{base}/api/v1/calls/events", data=body, headers=headers)
+    response = page.context.request.post(f"{args.base}/api/v1/calls/events", data=body, headers=headers)
     if response.status != 200:
-        raise SystemExit(f"the ring event was refused: {response.status} {response.text()}")
+        raise SystemExit(f"the {kind} event was refused: {response.status} {response.text()}")
 
 
 def shoot_seat(page: Page, args: argparse.Namespace, out: str) -> None:
@@ -70,7 +71,8 @@ def shoot_seat(page: Page, args: argparse.Namespace, out: str) -> None:
     suggested for a question in the caller's words, and the first article opened."""
     page.goto(f"{args.base}/seat/?seat=8001")
     page.wait_for_load_state("networkidle")
-    ring(page, args.base, args.cti_secret, args.caller, args.user, "8001")
+    call_id = f"shot-{uuid.uuid4().hex[:8]}"
+    call_event(page, args, "ring", call_id, "8001")
     page.wait_for_selector("#call-taken-msg", timeout=15_000)
     page.click("#id_text")
     page.keyboard.type(SEAT_QUESTION, delay=20)
@@ -81,6 +83,9 @@ def shoot_seat(page: Page, args: argparse.Namespace, out: str) -> None:
     page.wait_for_selector("#seat-map[data-ready='1']", timeout=15_000)
     page.wait_for_timeout(300)
     page.screenshot(path=out)
+    # The call ends as a call the operator answered, not as one owed a callback.
+    call_event(page, args, "answer", call_id, "8001")
+    call_event(page, args, "hangup", call_id, "8001")
     print(f"/seat/ (ringing {args.caller}) -> {out}")
 
 

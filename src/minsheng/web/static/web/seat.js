@@ -131,6 +131,11 @@
   document.body.addEventListener("htmx:afterSettle", function (e) {
     var t = e.detail && e.detail.elt;
     takeRinging();
+    // The call already in the form needs no button to take it.
+    document.querySelectorAll("#caller .call").forEach(function (c) {
+      var take = c.querySelector("form.take-call");
+      if (take) take.hidden = !!f.call_id && f.call_id.value === c.dataset.callId;
+    });
     if (t && t.id === "place-list") openList(document.activeElement === f.address);
     if (t && t.id === "answer") { var title = document.getElementById("answer-title"); if (title) title.setAttribute("tabindex", "-1"); }
   });
