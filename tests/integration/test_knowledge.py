@@ -266,3 +266,27 @@ def test_suggest_answers_command_prints_one_line_per_input(demo_city, tmp_path, 
         assert all(set(a) == {"code", "title", "score"} for a in x["articles"])
     assert lines[0]["articles"][0]["code"] == "K008" and lines[0]["answerable"] is True
     assert lines[1]["answerable"] is False
+
+
+def test_a_large_knowledge_base_is_rebuilt_in_the_background_and_never_suggests_what_left(
+    demo_city, settings
+):
+    """Above the sync limit the previous engine answers while the next is built; what it
+    suggests is checked against the articles served now."""
+    import threading
+
+    settings.MINSHENG_KNOWLEDGE_SYNC_BUILD_MAX = 0  # every rebuild in the background
+    question = "孩子刚出生，看病能报销的那个怎么给他弄上"
+    assert queries.suggest_answers(question)["articles"][0]["code"] == "K001"  # first build: in the request
+    k001 = Article.objects.get(code="K001")
+    actions.expire_article(city_actor("dispatcher"), k001.pk)
+    stale = queries.suggest_answers(question)  # the old engine answers at once ...
+    assert "K001" not in [a["code"] for a in stale["articles"]]  # ... without the expired article
+    assert stale["answerable"] is False
+    builds = [t for t in threading.enumerate() if t.name == "knowledge-engine-build"]
+    assert builds, "the next engine is being built in the background"
+    for t in builds:
+        t.join(timeout=60)
+    fresh = queries.suggest_answers(question)
+    assert "K001" not in [a["code"] for a in fresh["articles"]] and fresh["articles"]
+    assert not [t for t in threading.enumerate() if t.name == "knowledge-engine-build"]

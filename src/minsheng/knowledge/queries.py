@@ -1,12 +1,13 @@
 """Reading the knowledge base: the articles that are served, and the process-wide
-suggestion engine built from them (rebuilt when they change: checked on every call)."""
+suggestion engine built from them (rebuilt when they change: checked on every call;
+a large knowledge base is rebuilt in the background)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -16,6 +17,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.cases.models import CaseEvent
 from minsheng.cases.states import Rating
 from minsheng.core import clock
+from minsheng.core.conf import setting
 
 from .models import Article, ArticleState, ArticleVersion
 from .scoping import visible_articles
@@ -57,6 +59,12 @@ class _Cached:
 
 
 _cached: _Cached | None = None
+_building: tuple[Any, ...] | None = None  # the stamp a background build is working towards
+# Up to this many served articles an engine is rebuilt in the request that finds it stale
+# (48 articles: under 2 s). Above it (5,000 articles: ~30 s) the previous engine keeps
+# answering while a thread builds the next, and its suggestions are checked against the
+# articles served now, so nothing expired or withdrawn is ever suggested meanwhile.
+SYNC_BUILD_MAX_ARTICLES = 500
 
 
 def _stamp() -> tuple[Any, ...]:
@@ -67,17 +75,52 @@ def _stamp() -> tuple[Any, ...]:
     return (row["n"], row["last"], row["live"], entry, today())
 
 
-def engine() -> Suggester:
-    """The engine for the articles served now, built once per process and rebuilt when an
-    article changes (or the day turns, which can end an article's validity). The articles'
-    stamp is asked on every call (one aggregate query), so that an article expired or
-    withdrawn in another process is never suggested again, not even for a few seconds."""
+def _build_in_background(stamp: tuple[Any, ...], texts: list[ArticleText]) -> None:
+    global _cached, _building
+
+    def build() -> None:
+        global _cached, _building
+        try:
+            built = build_engine(texts)
+        finally:
+            with _lock:
+                if _building == stamp:
+                    _building = None
+        with _lock:
+            _cached = _Cached(stamp, time.monotonic(), built)
+
+    _building = stamp
+    threading.Thread(target=build, name="knowledge-engine-build", daemon=True).start()
+
+
+def _current() -> tuple[Suggester, bool]:
+    """The engine to answer with, and whether it was built from the articles served now.
+    The articles' stamp is asked on every call (one aggregate query)."""
     global _cached
     stamp = _stamp()
     with _lock:
-        if _cached is None or _cached.stamp != stamp:
-            _cached = _Cached(stamp, time.monotonic(), build_engine(served_texts()))
-        return _cached.engine
+        if _cached is not None and _cached.stamp == stamp:
+            return _cached.engine, True
+        stale = _cached
+    texts = served_texts()
+    with _lock:
+        limit = setting("MINSHENG_KNOWLEDGE_SYNC_BUILD_MAX", SYNC_BUILD_MAX_ARTICLES)
+        if stale is None or len(texts) <= limit:
+            _cached = _Cached(stamp, time.monotonic(), build_engine(texts))
+            return _cached.engine, True
+        if _building != stamp:
+            _build_in_background(stamp, texts)
+        return stale.engine, False
+
+
+def engine() -> Suggester:
+    """The engine for the articles served now, built once per process and rebuilt when an
+    article changes (or the day turns, which can end an article's validity)."""
+    while True:
+        suggester, fresh = _current()
+        if fresh:
+            return suggester
+        time.sleep(0.5)  # a command wants the current engine: wait for the build
 
 
 def forget() -> None:
@@ -88,8 +131,18 @@ def forget() -> None:
 
 
 def suggest_answers(text: str) -> dict[str, Any]:
-    """Up to three articles for a caller's words, with scores and whether to answer."""
-    return engine().suggest(text).as_dict()
+    """Up to three articles for a caller's words, with scores and whether to answer. While a
+    large knowledge base's engine is rebuilt, the previous one answers and its suggestions
+    are kept only if their articles are still served (the first one gone: not answerable)."""
+    suggester, fresh = _current()
+    suggestion = suggester.suggest(text)
+    if fresh or not suggestion.articles:
+        return suggestion.as_dict()
+    codes = [a.code for a in suggestion.articles]
+    served = set(served_articles().filter(code__in=codes).values_list("code", flat=True))
+    kept = [a for a in suggestion.articles if a.code in served]
+    answerable = suggestion.answerable and codes[0] in served
+    return replace(suggestion, articles=kept, answerable=answerable).as_dict()
 
 
 def visible(actor: Actor) -> QuerySet[Article]:
