@@ -157,7 +157,11 @@ class DemoRefused(Exception):
 
 
 @transaction.atomic
-def load_demo(city_file: Path = DEMO_CITY, *, with_cases: bool = True) -> dict[str, int]:
+def load_demo(
+    city_file: Path = DEMO_CITY, *, with_cases: bool = True, history_days: int = 90
+) -> dict[str, int]:
+    """The demo city; with cases, ``history_days`` days of history made through the real
+    actions (``history.py``) and the few demo cases of today, on a database with no case."""
     if setting("MINSHENG_ENV", "development") == "production":
         raise DemoRefused(
             "the demo city (with its demo accounts and their published password) is never loaded "
@@ -172,12 +176,14 @@ def load_demo(city_file: Path = DEMO_CITY, *, with_cases: bool = True) -> dict[s
     cases = 0
     from minsheng.cases.models import Case
 
-    if with_cases and not Case.objects.exists():
-        from .cases import make_demo_cases
-
-        cases = make_demo_cases()
     if with_cases:
         from minsheng.sensors.demo import load_demo_devices
 
-        load_demo_devices()
+        load_demo_devices()  # first: the history raises alarms on these devices
+    if with_cases and not Case.objects.exists():
+        from .cases import make_demo_cases
+        from .history import make_history
+
+        cases = make_history(days=history_days).cases if history_days else 0
+        cases += make_demo_cases()
     return {"places": len(places), "accounts_created": len(made), "cases_created": cases}
