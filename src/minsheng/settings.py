@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "minsheng.field",
     "minsheng.public",
     "minsheng.open311",
+    "minsheng.enterprise",
     "minsheng.worker",
     "minsheng.command",
 ]
