@@ -113,6 +113,9 @@ def register_builtin() -> None:
     for key, label in MEASURE_TILES:
         registry.register_tile(Tile(key, label, measure_tile(key), hint=MEASURE_BY_KEY[key].definition))
     registry.register_feed(FeedSource("case_log", case_log_items))
+    from . import warnings  # early warning's tile and feed (a module beside this one)
+
+    warnings.register()
 
 
 def feed(actor: Actor, now: dt.datetime, since: dt.datetime | None = None, limit: int = 30) -> list[FeedItem]:

@@ -117,7 +117,7 @@
       yAxis: {type: "value", minInterval: 1, axisLabel: {color: "#9fb8d8"}, splitLine: {lineStyle: {color: "#1d3557"}}},
       series: [
         {name: T.received, type: "bar", data: points.map(function (p) { return p.received; }), itemStyle: {color: "#3a86ff"}},
-        {name: T.stillOpen, type: "line", data: points.map(function (p) { return p.open; }), itemStyle: {color: "#ffb020"}, smooth: true}
+        {name: T.stillOpen, type: "line", data: points.map(function (p) { return p.open; }), itemStyle: {color: "#ffb020"}}
       ]
     }, true);
     chart.off("click");
