@@ -124,7 +124,7 @@ def test_an_error_that_escapes_the_api_is_json_too(city, now, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("minsheng.api.api.visible_cases", broken)
+    monkeypatch.setattr("minsheng.api.case_lists.visible_cases", broken)
     response = Client(raise_request_exception=False).get(
         "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}
     )
