@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "minsheng.public",
     "minsheng.open311",
     "minsheng.enterprise",
+    "minsheng.proposals",
     "minsheng.worker",
     "minsheng.command",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("open311/v2/", include("minsheng.open311.urls")),
     path("enterprise/", include("minsheng.enterprise.urls")),
+    path("proposals/", include("minsheng.proposals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("minsheng.accounts.urls")),
     path("stats/", include("minsheng.stats.urls")),

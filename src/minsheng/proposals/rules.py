@@ -1,0 +1,75 @@
+"""What a proposal changes about its case, registered with ``cases.registry`` from
+``ProposalsConfig.ready()``:
+
+* :func:`due` — the clock rule: on a proposal's case the dispatch clock is the contact with
+  the proposer (联系代表委员, ``contact_days`` from the lead's signature), the feedback clock the
+  written reply (书面答复, ``reply_months`` from the hand-over, in calendar months), the resolve
+  clock the proposer's verdict (``verdict_days`` after the reply's due time);
+* :func:`refusals` — no written reply (the case's feedback) before the proposer was contacted;
+* :func:`after_case_action` — the proposal follows its case: the reply, the verdict, and a new
+  round when an unsatisfied verdict reopens it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from minsheng.accounts.actors import Actor
+from minsheng.cases.states import ClockName
+
+from .models import Proposal, ProposalKind
+
+
+def add_months(at: dt.datetime, months: int) -> dt.datetime:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month0 = at.month - 1 + months
+    year, month = at.year + month0 // 12, month0 % 12 + 1
+    day = min(at.day, calendar.monthrange(year, month)[1])
+    return at.replace(year=year, month=month, day=day)
+
+
+def kind_of(case: Any) -> ProposalKind | None:
+    if not case.matter_id:
+        return None
+    return ProposalKind.objects.filter(matter_id=case.matter_id).first()
+
+
+def due(case: Any, name: str, start: dt.datetime) -> dt.datetime | None:
+    kind = kind_of(case)
+    if kind is None:
+        return None
+    if name == ClockName.DISPATCH:
+        return start + dt.timedelta(days=kind.contact_days)
+    if name == ClockName.FEEDBACK:
+        return add_months(start, kind.reply_months)
+    if name == ClockName.RESOLVE:
+        return add_months(start, kind.reply_months) + dt.timedelta(days=kind.verdict_days)
+    return None
+
+
+def refusals(case: Any) -> dict[str, str]:
+    proposal = Proposal.objects.filter(case_id=case.pk).only("contacted_at").first()
+    if proposal is not None and proposal.contacted_at is None:
+        return {"feedback": _("Contact the proposer before replying in writing.")}
+    return {}
+
+
+def after_case_action(actor: Actor, case: Any, action: str, at: dt.datetime) -> None:
+    if action not in ("feedback", "rate", "reopen"):
+        return
+    proposal = Proposal.objects.filter(case_id=case.pk).first()
+    if proposal is None:
+        return
+    if action == "feedback":
+        proposal.replied_at, proposal.reply_text = at, case.feedback_text
+    elif action == "rate":
+        proposal.verdict, proposal.verdict_at = case.rating, at
+    else:  # an unsatisfied verdict reopened it: a new round, contact and reply again
+        proposal.rounds += 1
+        proposal.contacted_at = proposal.replied_at = proposal.verdict_at = None
+        proposal.contact_how = proposal.verdict = ""
+    proposal.save()
