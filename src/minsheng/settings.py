@@ -78,10 +78,9 @@ INSTALLED_APPS = [
     "minsheng.field",
     "minsheng.public",
     "minsheng.open311",
-    "minsheng.enterprise",
-    "minsheng.proposals",
     "minsheng.worker",
     "minsheng.command",
+    "minsheng.warning",
 ]
 
 MIDDLEWARE = [

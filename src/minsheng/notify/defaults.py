@@ -132,6 +132,13 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "来电 {{ phone }}{% if missed_count > 1 %}（共 {{ missed_count }} 次）{% endif %}未接通，"
         "应于 {{ due_at_local }} 前回拨，现已超时。请尽快在漏接回拨队列中回拨。",
     ),
+    "warning_raised": (
+        "【预警】{{ title }}",
+        "【预警】{{ place }}在 {{ minutes }} 分钟内收到 {{ count }} 件「{{ matter }}」诉求"
+        "（平时约 {{ expected }} 件），"
+        "已立为治理专题，由{{ unit|default:'本单位' }}牵头，请于 {{ deadline_local }} 前查明原因并办结。"
+        "{% if topic_url %}\n{{ topic_url }}{% endif %}",
+    ),
 }
 
 # Used for a kind that has neither a row nor a default above.
@@ -166,6 +173,16 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "knowledge_answer": ("number", "code", "title", "answer", "token"),
     "case_answered": ("number", "token"),
     "callback_overdue": ("phone", "missed_count", "missed_at", "due_at"),
+    "warning_raised": (
+        "title",
+        "place",
+        "matter",
+        "count",
+        "expected",
+        "minutes",
+        "deadline_local",
+        "topic_url",
+    ),
 }
 COMMON_VARIABLES: tuple[str, ...] = (
     "city",
