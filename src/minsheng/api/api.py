@@ -3,7 +3,7 @@
 from functools import wraps
 from typing import Any, cast
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router, Status
 from ninja.errors import HttpError, ValidationError
@@ -19,7 +19,7 @@ from minsheng.cases.errors import CaseError, Conflict, Invalid
 from minsheng.cases.models import Case, CaseEvent, IntakeKey
 from minsheng.cases.presenters import case_detail
 from minsheng.cases.privacy import reveal_phone
-from minsheng.cases.queries import get_visible_case
+from minsheng.cases.queries import as_made, get_visible_case
 from minsheng.cases.schemas import (
     ActionIn,
     CaseAction,
@@ -30,7 +30,7 @@ from minsheng.cases.schemas import (
     InvalidOut,
 )
 
-from . import case_lists, idempotency
+from . import batch, case_lists, idempotency
 from .errors import database_unavailable
 
 
@@ -201,8 +201,11 @@ def create_case(
     )
     key = idempotency_key or None
     if key is None:
-        case = actions.accept_case(actor, data)
-        return Status(201, _detail(actor, get_visible_case(Actor.system(), case.pk)))
+        # One commit: the case, and the record of its full phone number shown to its maker;
+        # the answer is built from the case in memory, not read again.
+        with transaction.atomic():
+            case = actions.accept_case(actor, data)
+            return Status(201, _detail(actor, as_made(case)))
     if "\x00" in key:
         raise ValidationError(
             [{"loc": ["header", idempotency.HEADER], "type": "value_error", "msg": "must not contain NUL"}]
@@ -212,12 +215,17 @@ def create_case(
         return Status(
             409, {"detail": "This Idempotency-Key was used for a case that is no longer in your scope."}
         )
-    # A new case is shown to the one who made it; a retry only as the caller may see it now.
-    shown_as = actor if answer.replayed else Actor.system()
-    return Status(201, _detail(actor, get_visible_case(shown_as, answer.case.pk)))
+    # A new case is shown to the one who made it (from memory); a retry only as the caller
+    # may see it now.
+    if not answer.replayed:
+        return Status(201, _detail(actor, as_made(answer.case)))
+    return Status(201, _detail(actor, get_visible_case(actor, answer.case.pk)))
 
 
 router.get("", response=case_lists.CasePage, summary="List Cases")(case_lists.list_cases)
+router.post("/batch", response={200: batch.BatchOut, 403: ErrorOut, 422: InvalidOut}, summary="Create Cases")(
+    batch.create_cases
+)
 
 
 @router.get("/{case_id}", response={200: CaseOut, 404: ErrorOut})

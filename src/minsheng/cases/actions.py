@@ -25,7 +25,7 @@ from minsheng.core.workdays import add_working_days
 from minsheng.places.coords import normalize_crs, to_wgs84, validate_point
 
 from . import clocks, kernel, registry
-from .errors import Conflict, Forbidden, Invalid
+from .errors import CaseError, Conflict, Forbidden, Invalid
 from .intake import decide_owner, route
 from .kernel import Change
 from .models import Case, IntakeKey
@@ -124,10 +124,17 @@ def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
     return text, matter, phone
 
 
-def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = None) -> Case:
+def accept_case(
+    actor: Actor,
+    data: Intake,
+    *,
+    idempotency_key: str | None = None,
+    predicted: tuple[Any, float] | None = None,
+) -> Case:
     """受理: record a request from any channel, start its clocks, and route it when the
     list of matters says where it goes. A retried call with the same idempotency key
-    returns the case it made the first time."""
+    returns the case it made the first time. ``predicted``: the classifier's answer for the
+    text, when the caller asked it for many texts at once (:func:`accept_cases`)."""
     if not (actor.is_system or actor.is_requester) and actor.role in (Role.LEADER, None):
         raise Forbidden(_("You may not register requests."))
     text, matter, phone = _check_intake(data)
@@ -159,47 +166,103 @@ def accept_case(actor: Actor, data: Intake, *, idempotency_key: str | None = Non
                 created_at=at,
                 updated_at=at,
             )
-            decision = route(case, matter)  # place, category, duplicates, owner
+            decision = route(case, matter, predicted)  # place, category, duplicates, owner
             case.routing = decision.record()
             if data.crs and data.crs != "wgs84" and lat is not None:
                 case.routing["point_given"] = {"lat": data.lat, "lng": data.lng, "crs": data.crs}
             case.save()
-            ch = kernel.begin(case, actor, "accept", at)
-            ch.event(from_state="", data={"channel": data.channel, "routing": case.routing})
-            ch.start_clock(ClockName.FEEDBACK)
-            ch.start_clock(ClockName.RESOLVE)
-            if data.channel == Channel.SENSOR:
-                ch.start_clock(ClockName.RESPONSE)
-            if idempotency_key and user is not None:
-                IntakeKey.objects.create(user=user, key=idempotency_key, case=case, created_at=at)
-            _tell_requester(ch, "case_accepted", token=case.public_token)
-            router = Actor.system(_("Automatic dispatch"))
-            certain = decision.certain_duplicate
-            original = kernel.lock_case(certain.case_id) if certain is not None else None
-            if original is not None:
-                return _merge(
-                    kernel.begin(case, router, "merge", at),
-                    original,
-                    note=_("Same address and matter within the hour."),
+            # While intake decides, no part has rows of the case yet (cases.registry).
+            case.fresh = True
+            try:
+                ch = kernel.begin(case, actor, "accept", at)
+                ch.event(from_state="", data={"channel": data.channel, "routing": case.routing})
+                started = [ClockName.FEEDBACK, ClockName.RESOLVE]
+                if data.channel == Channel.SENSOR:
+                    started.append(ClockName.RESPONSE)
+                ch.start_clocks(*started)
+                if idempotency_key and user is not None:
+                    IntakeKey.objects.create(user=user, key=idempotency_key, case=case, created_at=at)
+                _tell_requester(ch, "case_accepted", token=case.public_token)
+                router = Actor.system(_("Automatic dispatch"))
+                certain = decision.certain_duplicate
+                original = kernel.lock_case(certain.case_id) if certain is not None else None
+                if original is not None:
+                    return _merge(
+                        kernel.begin(case, router, "merge", at),
+                        original,
+                        note=_("Same address and matter within the hour."),
+                    )
+                if decision.owner is not None:
+                    return _assign(
+                        kernel.begin(case, router, "assign", at),
+                        decision.owner,
+                        note=decision.owner_reason,
+                        data={"rule": "zero_touch", "confidence": decision.confidence},
+                    )
+                reasons = decision.triage_reasons
+                kernel.begin(case, router, "triage", at).event(
+                    note=" ".join(r for r in reasons if r), data={"reasons": reasons}
                 )
-            if decision.owner is not None:
-                return _assign(
-                    kernel.begin(case, router, "assign", at),
-                    decision.owner,
-                    note=decision.owner_reason,
-                    data={"rule": "zero_touch", "confidence": decision.confidence},
-                )
-            reasons = decision.triage_reasons
-            kernel.begin(case, router, "triage", at).event(
-                note=" ".join(r for r in reasons if r), data={"reasons": reasons}
-            )
-            return case
+                return case
+            finally:
+                case.fresh = False
     except IntegrityError:
         if idempotency_key and user is not None:
             earlier = IntakeKey.objects.filter(user=user, key=idempotency_key).first()
             if earlier is not None:
                 return earlier.case
         raise
+
+
+BATCH_MAX = 500
+# Items committed together: on PostgreSQL one commit (one flush to disk) for many cases; on
+# SQLite the write lock is held no longer than this many intakes take (well under a second).
+BATCH_COMMIT = 25
+
+
+def accept_cases(
+    actor: Actor,
+    items: list[Intake],
+    *,
+    keys: list[str | None] | None = None,
+    then: Callable[[int, Case], None] | None = None,
+) -> list[Case | CaseError]:
+    """受理 in bulk (partner platforms, 110 transfers, migrations): each item as
+    :func:`accept_case` would (checked, placed, routed, its clocks, log and outbox), the
+    texts without a category classified in one pass of the model. Each item has its own
+    savepoint, so a refused one (its :class:`~.errors.CaseError` in its place in the
+    answer) leaves the others; items are committed :data:`BATCH_COMMIT` at a time, so all
+    are durable once this returns. ``then(index, case)`` runs in the item's savepoint after
+    it is made (the API records the request's fingerprint there); it may refuse the item."""
+    if len(items) > BATCH_MAX:
+        raise Invalid("cases", _("At most %(n)d cases at once.") % {"n": BATCH_MAX})
+    keys = keys if keys is not None else [None] * len(items)
+    predicted: dict[int, tuple[Any, float]] = {}
+    classify_many = registry.classifier_many()
+    unsure = [i for i, d in enumerate(items) if not d.category]
+    if classify_many is not None and unsure:
+        texts = []
+        for i in unsure:
+            try:
+                texts.append(_check_intake(items[i])[0])
+            except CaseError:
+                texts.append("")  # refused below, on its own
+        predicted = dict(zip(unsure, classify_many(texts), strict=True))
+    out: list[Case | CaseError] = []
+    for start in range(0, len(items), BATCH_COMMIT):
+        with transaction.atomic():
+            for i in range(start, min(len(items), start + BATCH_COMMIT)):
+                try:
+                    with transaction.atomic():
+                        guess = predicted.get(i)
+                        case = accept_case(actor, items[i], idempotency_key=keys[i], predicted=guess)
+                        if then is not None:
+                            then(i, case)
+                except CaseError as exc:
+                    out.append(exc)
+                else:
+                    out.append(case)
+    return out
 
 
 # --- assign (派单) and re-assign ------------------------------------------------------------
@@ -210,7 +273,8 @@ def _assign(ch: Change, unit: Unit, *, note: str, data: dict[str, Any] | None = 
     ch.stop_clocks(ClockName.SIGN, ClockName.DISPATCH)
     previous = case.owner_unit
     case.owner_unit = unit
-    case.assignees.clear()
+    if not case.fresh:  # a case intake has just made has no one on it yet
+        case.assignees.clear()
     case.dispatched_people = []
     # The unit now holding the case is the one held to its feedback and resolve limits.
     case.clocks.filter(

@@ -75,6 +75,23 @@ def start(
     )
 
 
+def start_many(case: Case, names: Iterable[str], at: dt.datetime) -> list[CaseClock]:
+    """Several new clocks held by the unit holding the case, each due at the matter's limit,
+    written in one statement (intake starts two or three)."""
+    made = [
+        CaseClock(
+            case=case,
+            name=name,
+            unit=case.owner_unit,
+            started_at=at,
+            due_at=(due := due_for(case, name, at)),
+            warn_at=warn_time(case, at, due),
+        )
+        for name in names
+    ]
+    return CaseClock.objects.bulk_create(made)
+
+
 def move_due(case: Case, clock_: CaseClock, due: dt.datetime) -> None:
     """A limit changed (extension, new matter): the warning follows unless already given."""
     clock_.due_at = due

@@ -217,15 +217,16 @@ class Decision:
         return {**self.as_dict(), "place": self.place}
 
 
-def categorise(case: Case, given: Matter | None) -> Decision:
-    """The operator's category when given; otherwise the classifier's best guess, which is
-    stored on the case either way so that a dispatcher's correction becomes training data."""
+def categorise(case: Case, given: Matter | None, predicted: tuple[Any, float] | None = None) -> Decision:
+    """The operator's category when given; otherwise the classifier's best guess (or the one
+    ``predicted`` for the case's text, batch intake classifying many texts in one pass), which
+    is stored on the case either way so that a dispatcher's correction becomes training data."""
     if given is not None:
         return Decision(code=given.code, confidence=1.0, candidates=[(given.code, 1.0)], method="given")
     classify = registry.classifier()
     if classify is None:
         return Decision(code=None, confidence=0.0, candidates=[], method="none")
-    p, model_threshold = classify(case.text)
+    p, model_threshold = predicted if predicted is not None else classify(case.text)
     return Decision(
         code=p.code,
         confidence=float(p.confidence),
@@ -265,12 +266,12 @@ def decide(case: Case, decision: Decision, place_reason: str | None) -> Decision
     return decision
 
 
-def route(case: Case, given: Matter | None) -> Decision:
+def route(case: Case, given: Matter | None, predicted: tuple[Any, float] | None = None) -> Decision:
     """The whole decision for a new case (``created_at``, text, point or address set):
     sets its place, town and matter, and answers the decision with the candidates, the
     reasons a dispatcher must look, and the owner when it may go there with no human step."""
     place = place_case(case)
-    decision = categorise(case, given)
+    decision = categorise(case, given, predicted)
     if case.matter is None and decision.code:
         case.matter = Matter.objects.filter(code=decision.code, active=True).first()
     decide(case, decision, place.get("reason"))

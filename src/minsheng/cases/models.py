@@ -82,6 +82,11 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
+    # Not stored: set on the case intake has just made, in its own request. No part has
+    # rows of it yet (a joint group, a proposal), so the parts' guards and grants are not
+    # asked about it (cases.registry), and its answer is presented from memory.
+    fresh: bool = False
+
     class Meta:
         ordering = ["-created_at", "-id"]
         # Each list reads its page straight off an index in the order it shows (newest

@@ -81,6 +81,7 @@ Visibility = Callable[[Iterable[int]], "QuerySet[Any, Any]"]
 AfterAction = Callable[["Actor", "Case", str, dt.datetime], None]
 OnAssign = Callable[["Case", "Unit", dt.datetime], Any]
 Classifier = Callable[[str], tuple[Any, float]]
+ClassifierMany = Callable[[list[str]], list[tuple[Any, float]]]
 PersonalData = Callable[[str], Any]
 ClockRule = Callable[["Case", str, dt.datetime], "dt.datetime | None"]
 CasePanel = Callable[["Actor", "Case"], "tuple[str, dict[str, Any]] | None"]
@@ -102,6 +103,7 @@ _visibility: list[Visibility] = []
 _after_action: list[AfterAction] = []
 _on_assign: list[OnAssign] = []
 _classifier: list[Classifier] = []
+_classifier_many: list[ClassifierMany] = []
 _personal_data: dict[str, PersonalData] = {}
 _clock_rules: list[ClockRule] = []
 _case_panels: list[CasePanel] = []
@@ -147,7 +149,10 @@ def register_guard(actions: Iterable[str], refusals: Refusals) -> None:
 
 def refusal(case: Case, action: str) -> str | None:
     """Why a registered guard refuses ``action`` on ``case`` now, or ``None`` (guards that
-    have no say on ``action`` are not asked)."""
+    have no say on ``action`` are not asked; nor any about a case intake has just made,
+    of which no part has rows yet: ``Case.fresh``)."""
+    if case.fresh:
+        return None
     for guard in _guards:
         if action in guard.actions:
             refused = guard.refusals(case).get(action)
@@ -159,6 +164,8 @@ def refusal(case: Case, action: str) -> str | None:
 def refusals(case: Case) -> dict[str, str]:
     """Every action a guard refuses on ``case`` now, with the reason."""
     out: dict[str, str] = {}
+    if case.fresh:
+        return out
     for guard in _guards:
         for action, reason in guard.refusals(case).items():
             out.setdefault(action, reason)
@@ -170,6 +177,8 @@ def register_grant(action: str, grant: Grant) -> None:
 
 
 def granted(actor: Actor, action: str, case: Case) -> bool:
+    if case.fresh:
+        return False
     return any(grant(actor, case) for grant in _grants.get(action, ()))
 
 
@@ -210,15 +219,25 @@ def on_assign(case: Case, unit: Unit, at: dt.datetime) -> None:
 # --- the classifier ------------------------------------------------------------------
 
 
-def register_classifier(classify: Classifier) -> None:
+def register_classifier(classify: Classifier, many: ClassifierMany | None = None) -> None:
     """``classify(text)`` answers a prediction (``code``, ``confidence``, ``candidates``,
-    ``method``, ``model_version``) and the confidence the model itself needs for that code.
-    One classifier: a second registration replaces the first."""
+    ``method``, ``model_version``) and the confidence the model itself needs for that code;
+    ``many(texts)`` the same for many texts in one pass (batch intake). One classifier: a
+    second registration replaces the first."""
     _classifier[:] = [classify]
+    _classifier_many[:] = [many] if many is not None else []
 
 
 def classifier() -> Classifier | None:
     return _classifier[0] if _classifier else None
+
+
+def classifier_many() -> ClassifierMany | None:
+    """The classifier for many texts at once; without one, each text is asked alone."""
+    if _classifier_many:
+        return _classifier_many[0]
+    one = classifier()
+    return None if one is None else (lambda texts: [one(t) for t in texts])
 
 
 # --- personal data -------------------------------------------------------------------

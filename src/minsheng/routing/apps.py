@@ -14,4 +14,4 @@ class RoutingConfig(AppConfig):
         from . import classifier
 
         # Intake (minsheng.cases.intake) asks this for a case's category.
-        registry.register_classifier(classifier.classify)
+        registry.register_classifier(classifier.classify, classifier.classify_many)

@@ -43,6 +43,12 @@ def classify(text: str) -> tuple[Any, float]:
     return prediction, float(model.threshold_for(prediction.code))
 
 
+def classify_many(texts: list[str]) -> list[tuple[Any, float]]:
+    """:func:`classify` for many texts in one pass of the model (batch intake)."""
+    model = store().current()
+    return [(p, float(model.threshold_for(p.code))) for p in model.predict_many(texts)]
+
+
 def reset() -> None:
     global _store
     with _lock:
