@@ -4,6 +4,7 @@ costs a fixed number of queries however many cases the city has."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -148,3 +149,19 @@ def test_the_screen_costs_the_same_queries_with_three_times_the_cases(city, now,
     # Two statistics reports (today, the month: rollups and live counts, as the stats page)
     # and five grouped counts; a sub-centre works out its units again for each.
     assert before["/command/data.json"] <= 60
+
+
+def test_the_demo_history_is_made_through_the_actions_and_kept_on_reloading(db, now, settings):
+    from minsheng.cases.models import Case, CaseEvent
+    from minsheng.demo.actions import load_demo
+
+    settings.MINSHENG_AUTO_DISPATCH = True
+    made = load_demo(history_days=4)["cases_created"]
+    assert made > 4  # a few days of history and today's demo cases
+    assert Case.objects.filter(created_at__lt=now() - dt.timedelta(days=1)).exists()
+    kinds = set(CaseEvent.objects.values_list("action", flat=True))
+    assert {"accept", "assign", "sign", "dispatch", "feedback"} <= kinds
+    assert Case.objects.filter(state="closed").exists()
+    there = Case.objects.count()  # and the sensor alarms' own cases
+    assert load_demo(history_days=4)["cases_created"] == 0
+    assert Case.objects.count() == there

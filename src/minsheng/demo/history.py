@@ -17,6 +17,7 @@ that case and counted; nothing is forced past the kernel.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
 import random
@@ -47,7 +48,7 @@ RATINGS = (("satisfied", 78), ("basically_satisfied", 14), ("unsatisfied", 8))
 NAMES = ("张", "王", "李", "赵", "陈", "刘", "杨", "黄", "周", "吴", "徐", "孙", "沈", "朱")
 ALARM_EVERY = dt.timedelta(days=3)  # roughly: a sensor alarm on some device this often
 
-Step = Callable[[], None]
+Step = Callable[[], Any]
 
 
 @dataclass(order=True)
@@ -261,7 +262,7 @@ def make_history(days: int = DAYS, seed: int = SEED) -> Summary:
         fresh = CaseClock.objects.filter(breached_at__gt=now - dt.timedelta(hours=1), name="feedback")
         for case_id in fresh.values_list("case_id", flat=True)[:3]:
             if rng.random() < 0.5:
-                sim.act(lambda cid=case_id: actions.supervise_case(centre, cid, note="超时督办"))
+                sim.act(functools.partial(actions.supervise_case, centre, case_id, note="超时督办"))
         if now + dt.timedelta(hours=1) < end:
             sim.at(now + dt.timedelta(hours=1), breaches)
 
@@ -292,7 +293,7 @@ def make_history(days: int = DAYS, seed: int = SEED) -> Summary:
                 seconds=rng.uniform(0, 3599)
             )
             if t < end:
-                sim.at(t.astimezone(dt.UTC), lambda t=t: intake_at(t.astimezone(dt.UTC)))
+                sim.at(t.astimezone(dt.UTC), functools.partial(intake_at, t.astimezone(dt.UTC)))
     first = dt.datetime.combine(start_day, dt.time(8), tzinfo=tz).astimezone(dt.UTC)
     sim.at(first + dt.timedelta(minutes=30), breaches)
     sim.at(first + dt.timedelta(hours=5), alarm)
