@@ -4,13 +4,14 @@ to them, their registration as a reporting partner, and the calls they made to t
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from django.core.management import call_command
 
-from minsheng.calls.models import Call, CallState
+from minsheng.calls.models import Call, CallbackTask, CallState
 from minsheng.core import clock
 from minsheng.public.models import ReportingPartner
 from tests.common.factories import intake
@@ -41,15 +42,29 @@ def test_the_export_holds_the_persons_cases_messages_and_partner_registration(ci
     assert "西乡站" not in text and "别人" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="calls/ keeps callers' numbers (Call.caller, CallbackTask.phone) but does not register "
-    "them with cases.registry.register_personal_data yet",
-)
 def test_the_export_holds_the_calls_from_that_number(city, now):
-    Call.objects.create(call_id="cti-7781", caller=PHONE, state=CallState.MISSED, rang_at=clock.now())
+    missed = Call.objects.create(
+        call_id="cti-7781", caller=PHONE, state=CallState.MISSED, rang_at=clock.now(), ended_at=clock.now()
+    )
     Call.objects.create(call_id="cti-9999", caller="13900001111", state=CallState.ENDED)
-    _held, text = export()
-    assert "cti-7781" in text
-    assert "cti-9999" not in text
+    Call.objects.create(
+        call_id="cti-7790",
+        caller=PHONE,
+        state=CallState.ENDED,
+        rang_at=clock.now(),
+        recording_url="https://cti.example.org/r/cti-7790.wav",
+    )
+    CallbackTask.objects.create(
+        phone=PHONE, missed_at=missed.ended_at, due_at=missed.ended_at + dt.timedelta(minutes=30)
+    )
+    CallbackTask.objects.create(
+        phone="13900001111", missed_at=clock.now(), due_at=clock.now(), note="别人的回拨"
+    )
+    held, text = export()
+    assert [c["call_id"] for c in held["calls"]["calls"]] == ["cti-7781", "cti-7790"]
+    first, second = held["calls"]["calls"]
+    assert first["state"] == "missed" and first["rang_at"] == missed.rang_at.isoformat()
+    assert second["recording_url"] == "https://cti.example.org/r/cti-7790.wav"
+    [owed] = held["calls"]["callbacks"]
+    assert owed["state"] == "open" and owed["missed_at"] == missed.ended_at.isoformat()
+    assert "cti-9999" not in text and "别人的回拨" not in text

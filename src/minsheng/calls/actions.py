@@ -6,7 +6,8 @@
   and link the call to it, in one transaction; the case's timeline says it came from the call.
 * :func:`complete_callback`, :func:`callback_unreachable` — the callback queue (漏接回拨).
 * :func:`callbacks_pass` — the worker's part: a call whose hang-up never came counts as
-  missed, and the centre is warned of every callback whose clock has passed.
+  missed, the centre is warned of every callback whose clock has passed, and numbers past
+  the city's retention period are erased (``retention.py``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from minsheng.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from minsheng.cases.models import Case
 from minsheng.core import clock
 from minsheng.core.phones import mask_phone, normalize_phone
+from minsheng.core.text import NulCharacter, clean_text
 from minsheng.notify.actions import enqueue
 
-from . import rules
+from . import retention, rules
 from .models import Call, CallbackState, CallbackTask, CallEvent, CallState, EventKind
 
 log = logging.getLogger("minsheng.calls")
@@ -258,6 +260,14 @@ def _open_task(actor: Actor, task_id: int) -> CallbackTask:
     return task
 
 
+def _note(value: str) -> str:
+    """A note under the one rule for control characters (``core.text``)."""
+    try:
+        return clean_text(value or "").strip()
+    except NulCharacter as exc:
+        raise Invalid("note", _("Remove the NUL character from the text.")) from exc
+
+
 def _close(task: CallbackTask, actor: Actor, state: str, note: str, at: dt.datetime) -> None:
     task.state = state
     task.closed_at = at
@@ -269,12 +279,13 @@ def _close(task: CallbackTask, actor: Actor, state: str, note: str, at: dt.datet
 
 def complete_callback(actor: Actor, task_id: int, *, note: str = "") -> CallbackTask:
     """已回拨: the caller was reached."""
+    note = _note(note)
     with transaction.atomic():
         task = _open_task(actor, task_id)
         at = clock.now()
         task.attempts += 1
         task.last_attempt_at = at
-        _close(task, actor, CallbackState.DONE, note.strip(), at)
+        _close(task, actor, CallbackState.DONE, note, at)
         task.save()
         return task
 
@@ -282,6 +293,7 @@ def complete_callback(actor: Actor, task_id: int, *, note: str = "") -> Callback
 def callback_unreachable(actor: Actor, task_id: int, *, note: str = "") -> CallbackTask:
     """An attempt that did not reach the caller. The next may be made after the set
     interval; the last of the set number closes the callback as unreachable."""
+    note = _note(note)
     with transaction.atomic():
         task = _open_task(actor, task_id)
         at = clock.now()
@@ -294,8 +306,8 @@ def callback_unreachable(actor: Actor, task_id: int, *, note: str = "") -> Callb
             )
         task.attempts += 1
         task.last_attempt_at = at
-        if note.strip():
-            task.note = note.strip()
+        if note:
+            task.note = note
         if task.attempts >= rules.callback_attempts():
             _close(task, actor, CallbackState.UNREACHABLE, "", at)
         else:
@@ -359,7 +371,10 @@ def warn_overdue_callbacks(now: dt.datetime, limit: int = 500) -> int:
 
 
 def callbacks_pass(now: dt.datetime, limit: int = 500) -> int:
-    """The worker's pass over calls: stale rings become missed calls, then overdue
-    callbacks are warned of. Answers how many callbacks were warned of."""
+    """The worker's pass over calls: stale rings become missed calls, overdue callbacks
+    are warned of, and numbers kept past the city's retention period are erased. Answers
+    how many callbacks were warned of."""
     miss_stale_rings(now, limit)
-    return warn_overdue_callbacks(now, limit)
+    warned = warn_overdue_callbacks(now, limit)
+    retention.erase_due(now, limit)
+    return warned

@@ -16,5 +16,8 @@ class CallsConfig(AppConfig):
         from minsheng.cases import registry
 
         from .labels import EVENT_LABELS
+        from .queries import held_about
 
         registry.register_event_kinds(EVENT_LABELS)
+        # A person's access request lists the calls from their number and the callbacks owed.
+        registry.register_personal_data("calls", held_about)

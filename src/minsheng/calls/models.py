@@ -8,9 +8,12 @@ or is cut off after it was answered (dropped). A missed or dropped call from a n
 can be called back opens a callback task with its own clock; further missed calls from that
 number while the task is open join it.
 
-The caller's number is stored in national digits (``core.phones.normalize_phone``), as
-``cases`` stores a requester's phone, and shown masked in lists; the full number is shown to
-the roles who call back, and each time it is, the view is written to ``CallerNumberAccess``.
+The caller's number is personal data, kept as ``cases`` keeps a requester's phone: in
+national digits (``core.phones.normalize_phone``), encrypted at rest and found through its
+keyed hash (``core.fields``), shown masked in lists; the full number is shown to the roles
+who call back, and each time it is, the view is written to ``CallerNumberAccess``. The city's
+retention period (``MINSHENG_PERSONAL_DATA_DAYS``) erases it from calls that ended, and
+callbacks that closed, longer ago than that (``retention.py``).
 """
 
 from __future__ import annotations
@@ -18,16 +21,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minsheng.core import clock
+from minsheng.core.fields import BlindIndexField, EncryptedTextField
 
 
 class CallState(models.TextChoices):
-    RINGING = "ringing", _("Ringing")  # 振铃
-    ANSWERED = "answered", _("Answered")  # 通话中
-    ENDED = "ended", _("Ended")  # 已挂机
-    MISSED = "missed", _("Missed")  # 未接
-    DROPPED = "dropped", _("Dropped")  # 掉线
+    # Labels with their own context: "Ended" or "Answered" mean other things elsewhere.
+    RINGING = "ringing", pgettext_lazy("call state", "Ringing")  # 振铃中
+    ANSWERED = "answered", pgettext_lazy("call state", "In conversation")  # 通话中
+    ENDED = "ended", pgettext_lazy("call state", "Ended")  # 已挂机
+    MISSED = "missed", pgettext_lazy("call state", "Missed")  # 未接
+    DROPPED = "dropped", pgettext_lazy("call state", "Dropped")  # 掉线
 
 
 # A call in one of these states is over: later events only fill in what was missing.
@@ -41,18 +47,21 @@ class EventKind(models.TextChoices):
 
 
 class CallbackState(models.TextChoices):
-    OPEN = "open", _("To call back")  # 待回拨
-    DONE = "done", _("Called back")  # 已回拨
-    UNREACHABLE = "unreachable", _("Unreachable")  # 无法接通
+    OPEN = "open", pgettext_lazy("callback state", "To call back")  # 待回拨
+    DONE = "done", pgettext_lazy("callback state", "Called back")  # 已回拨
+    UNREACHABLE = "unreachable", pgettext_lazy("callback state", "Unreachable")  # 无法接通
 
 
 class CallbackTask(models.Model):
     """漏接回拨: a caller the centre owes a call. Its clock (``due_at``) starts when the
     first call was missed; an attempt that does not reach the caller waits a set interval
     before the next (``next_attempt_at``), and after the set number of attempts the task
-    closes as unreachable."""
+    closes as unreachable. ``phone`` is encrypted at rest and found through ``phone_hash``;
+    the retention rule empties both once the task has been closed for the city's period
+    (``number_erased_at``)."""
 
-    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    phone = EncryptedTextField(_("phone"), max_length=20)
+    phone_hash = BlindIndexField(of="phone", db_default="")
     state = models.CharField(
         _("state"), max_length=16, choices=CallbackState.choices, default=CallbackState.OPEN
     )
@@ -69,6 +78,7 @@ class CallbackTask(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    number_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -81,14 +91,20 @@ class CallbackTask(models.Model):
                 name="callback_unwarned_due",
                 condition=models.Q(state="open", warned_at__isnull=True),
             ),
+            # The retention rule's scan: closed tasks that still hold a number.
+            models.Index(
+                fields=["closed_at"],
+                name="callback_number_kept",
+                condition=~models.Q(state="open") & ~models.Q(phone_hash=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 name="callback_state_valid", condition=models.Q(state__in=CallbackState.values)
             ),
-            # One open task per number: a caller who rings again joins it.
+            # One open task per number (by its keyed hash): a caller who rings again joins it.
             models.UniqueConstraint(
-                fields=["phone"], name="callback_one_open_per_phone", condition=models.Q(state="open")
+                fields=["phone_hash"], name="callback_one_open_per_phone", condition=models.Q(state="open")
             ),
         ]
 
@@ -102,10 +118,13 @@ class CallbackTask(models.Model):
 
 class Call(models.Model):
     """One call as the telephone system reported it. ``call_id`` is the telephone system's
-    own id; ``case`` the case registered from it (the first one, when several were)."""
+    own id; ``case`` the case registered from it (the first one, when several were).
+    ``caller`` is encrypted at rest and found through ``caller_hash``; the retention rule
+    empties both once the call has been over for the city's period (``number_erased_at``)."""
 
     call_id = models.CharField(_("call id"), max_length=64, unique=True)
-    caller = models.CharField(_("caller number"), max_length=20, blank=True, db_index=True)
+    caller = EncryptedTextField(_("caller number"), max_length=20, blank=True)
+    caller_hash = BlindIndexField(of="caller", db_default="")
     seat = models.CharField(_("seat"), max_length=32, blank=True)
     agent = models.CharField(_("agent"), max_length=150, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=CallState.choices)
@@ -121,6 +140,7 @@ class Call(models.Model):
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+    number_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,6 +153,8 @@ class Call(models.Model):
                 name="call_in_progress",
                 condition=models.Q(state__in=["ringing", "answered"]),
             ),
+            # The retention rule's scan: calls that still hold a number, by when they ended.
+            models.Index(fields=["ended_at"], name="call_number_kept", condition=~models.Q(caller_hash="")),
         ]
         constraints = [
             models.CheckConstraint(name="call_state_valid", condition=models.Q(state__in=CallState.values)),
