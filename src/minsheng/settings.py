@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "minsheng.worker",
     "minsheng.command",
     "minsheng.warning",
+    "minsheng.transfer",
 ]
 
 MIDDLEWARE = [
