@@ -20,6 +20,7 @@ from minsheng.cases.models import Case
 from minsheng.core import clock
 from minsheng.demo.actions import DEMO_PASSWORD
 from minsheng.knowledge import queries as knowledge_queries
+from minsheng.notify.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +214,34 @@ def test_answered_on_the_spot_without_sms_closes_a_request_with_the_article(seat
     page = body(c.get(response["HX-Redirect"]))
     assert f'id="created-number">{case.number}<' in page and "已办结" in page
     assert "居住证办理" in body(c.get(reverse("web:case", args=[case.pk])))
+
+
+def test_an_answer_on_the_spot_for_a_call_that_does_not_exist_writes_nothing(seat):
+    response = signed_in().post(
+        reverse("web:seat_answer"),
+        {
+            "text": "公积金怎么提取",
+            "article_code": "K010",
+            "channel": "hotline",
+            "sms": "1",
+            "requester_phone": CALLER,
+            "call_id": "nope",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 404
+    assert 'id="answer-error"' in body(response) and "没有这通来电" in body(response)
+    # Neither the case nor the SMS with the answer: the link failed inside the answer's transaction.
+    assert Case.objects.count() == 0
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_caller_panel_names_the_calls_state_in_the_calls_own_words(seat):
+    c = signed_in()
+    ring("c-1")
+    assert "振铃中" in body(c.get(reverse("web:seat_caller")))
+    receive_event(
+        CallEventIn(event_id="c-1-answer", kind="answer", call_id="c-1", at=clock.now(), agent="operator")
+    )
+    page = body(c.get(reverse("web:seat_caller")))
+    assert "通话中" in page and "振铃中" not in page

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -230,6 +231,18 @@ def link_call(actor: Actor, call: Call, case: Case) -> bool:
         kernel.record(case, "call_linked", at, actor=actor, data={"call_id": locked.call_id})
         call.case = case
         return True
+
+
+def linking_call(actor: Actor, call_id: str) -> Callable[[Case], None]:
+    """The step that links a case another part registers during a call to that call, for
+    that part's action to run in its own transaction (``after_create`` of
+    ``knowledge.actions.answer_on_the_spot``: 直接答复 on the call). An unknown call raises
+    404 there, which undoes the case."""
+
+    def link(case: Case) -> None:
+        link_call(actor, get_call(call_id), case)
+
+    return link
 
 
 def intake_from_call(actor: Actor, data: Intake, *, call_id: str, idempotency_key: str | None = None) -> Case:

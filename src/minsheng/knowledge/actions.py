@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -542,6 +542,7 @@ def answer_on_the_spot(
     name: str = "",
     channel: str = Channel.HOTLINE,
     send_sms: bool = False,
+    after_create: Callable[[Case], object] | None = None,
 ) -> Case:
     """直接答复 / 即时办结: the caller's request answered on the call from a knowledge article.
     Records a case that is closed at once, in one transaction: accepted, answered (the
@@ -551,7 +552,11 @@ def answer_on_the_spot(
     ``phone`` by SMS; otherwise a phone given receives the case number and the follow link,
     where the requester may rate the answer (``rate_answer``). Refusals: 403 for a role that
     does not register requests, 422 naming the field (``text``, ``article_code``,
-    ``phone``, ``name``, ``channel``), nothing written."""
+    ``phone``, ``name``, ``channel``), nothing written.
+
+    ``after_create(case)`` runs last, in the same transaction: another part's step on the
+    case just made (``calls.actions.linking_call``: the call it was answered on). What it
+    raises undoes the answer too."""
     if not actor.is_system and actor.role not in ANSWERING_ROLES:
         raise Forbidden(_("Only the hotline's operators and the centre answer requests."))
     if channel not in Channel.values:
@@ -608,6 +613,8 @@ def answer_on_the_spot(
         elif number:
             context = {"number": case.number, "token": case.public_token}
             ch.notify("case_answered", phone=number, context=context)
+        if after_create is not None:
+            after_create(case)
         return case
 
 

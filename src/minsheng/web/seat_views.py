@@ -5,7 +5,8 @@ caller's earlier cases (来电弹屏).
 
 Every view here translates and calls: the intake goes through ``accept_case`` (or
 ``calls.actions.intake_from_call`` for a case registered during a call), the answer on the
-spot through ``knowledge.actions.answer_on_the_spot``; the panels read through the parts'
+spot through ``knowledge.actions.answer_on_the_spot`` (linked to the call by
+``calls.actions.linking_call``, in the answer's own transaction); the panels read through the parts'
 queries (``routing.classifier.classify_text``, ``knowledge.queries.suggest_answers``,
 ``cases.queries.possible_duplicates``, ``places.queries.suggest_addresses``,
 ``calls.queries.incoming``). ``/intake/`` is the same page as ``/seat/``.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -48,8 +48,6 @@ from .views import render_page, workbench
 # What the assist panels read of a request being typed: enough for any real request.
 ASSIST_TEXT_MAX = 2000
 SEAT_SESSION_KEY = "seat_extension"
-# What the caller panel calls a call in progress.
-CALL_WORDS = {"ringing": gettext_lazy("Ringing"), "answered": gettext_lazy("In conversation")}
 CALLER_POLL_SECONDS = 2
 
 # The keys the page answers to, shown on the page (seat.js binds them).
@@ -88,7 +86,7 @@ def _caller_context(request: HttpRequest, actor: Actor) -> dict[str, Any]:
             rows.append(
                 {
                     "call": item.call,
-                    "state": CALL_WORDS.get(item.call.state, item.call.get_state_display()),
+                    "state": item.call.get_state_display(),
                     "masked": mask_phone(item.call.caller),
                     "history": item.history,
                     "history_total": item.history_total,
@@ -310,18 +308,16 @@ def seat_answer(request: HttpRequest, actor: Actor) -> HttpResponse:
     anonymous = p.get("anonymous") == "on"
     call_id = (p.get("call_id") or "").strip()
     try:
-        with transaction.atomic():
-            case = answer_on_the_spot(
-                actor,
-                text=p.get("text") or "",
-                article_code=code,
-                phone="" if anonymous else (p.get("requester_phone") or ""),
-                name="" if anonymous else (p.get("requester_name") or ""),
-                channel=p.get("channel") or "hotline",
-                send_sms=p.get("sms") == "1",
-            )
-            if call_id:
-                call_actions.link_call(actor, call_actions.get_call(call_id), case)
+        case = answer_on_the_spot(
+            actor,
+            text=p.get("text") or "",
+            article_code=code,
+            phone="" if anonymous else (p.get("requester_phone") or ""),
+            name="" if anonymous else (p.get("requester_name") or ""),
+            channel=p.get("channel") or "hotline",
+            send_sms=p.get("sms") == "1",
+            after_create=call_actions.linking_call(actor, call_id) if call_id else None,
+        )
     except CaseError as exc:
         context["error"] = exc.message
         context["error_field"] = getattr(exc, "field", "")
