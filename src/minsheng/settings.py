@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "minsheng.command",
     "minsheng.warning",
     "minsheng.transfer",
+    "minsheng.province",
 ]
 
 MIDDLEWARE = [

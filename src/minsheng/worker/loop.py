@@ -22,6 +22,7 @@ from minsheng.core import clock
 from minsheng.followup.actions import followup_pass
 from minsheng.knowledge.actions import expiry_pass
 from minsheng.notify.delivery import deliver_due
+from minsheng.province.actions import poll_pass
 from minsheng.stats.rollup import refresh_rollups, today_rollup_age
 from minsheng.transfer.actions import transfers_pass
 from minsheng.warning.actions import detect_pass
@@ -91,6 +92,7 @@ def run_pass(
     followup_pass(now, limit)  # follow-ups whose every call went unanswered end as unreachable
     detect_pass(now, limit)  # early warning: the cases since the last pass against their usual level
     transfers_pass(now, limit)  # 110 transfers: the centre warned of undecided ones and missing receipts
+    poll_pass(now)  # the provincial platform: cases sent down that no webhook brought
     if deliver:
         while (n := _deliver(now, 100)) > 0:
             result.delivered += n
