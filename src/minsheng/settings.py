@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "minsheng.field",
     "minsheng.public",
     "minsheng.open311",
+    "minsheng.enterprise",
+    "minsheng.proposals",
     "minsheng.worker",
     "minsheng.command",
     "minsheng.warning",

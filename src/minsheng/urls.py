@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("minsheng.open311.urls")),
+    path("enterprise/", include("minsheng.enterprise.urls")),
+    path("proposals/", include("minsheng.proposals.urls")),
     path("transfer/", include("minsheng.transfer.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("minsheng.accounts.urls")),
