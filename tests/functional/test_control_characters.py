@@ -119,3 +119,57 @@ def test_an_unknown_action_is_refused_by_the_documented_enum(city, now):
     response = api.post(f"/cases/{case['id']}/actions/delete", {}, "dispatcher")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "action"]
+
+
+def test_a_knowledge_article_follows_the_same_rule_on_its_page_and_in_its_actions(city, now):
+    from minsheng.knowledge.actions import ArticleIn, create_article
+    from minsheng.knowledge.models import Article
+
+    until = (now() + dt.timedelta(days=200)).date()
+    response = client_for(city, "roads").post(
+        reverse("knowledge:new"),
+        {
+            "title": f"井盖{BELL}丢失怎么报修",
+            "answer": f"请拨打12345{ESCAPE}上报，住建局{RLO}2小时内到场。",
+            "keywords": f"井盖{BELL}, 窨井",
+            "valid_until": until.isoformat(),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    version = Article.objects.get().versions.get()
+    assert (version.title, version.answer) == ("井盖丢失怎么报修", "请拨打12345上报，住建局2小时内到场。")
+    assert version.keywords == ["井盖", "窨井"]
+    # A NUL reaching the action by any other door is refused naming the field.
+    for field, given in (("answer", {"answer": "答\x00复"}), ("keywords", {"keywords": ["井\x00盖"]})):
+        data = {"title": "标题", "answer": "答复", "valid_until": until, **given}
+        with pytest.raises(Invalid) as refused:
+            create_article(city.actor("roads"), ArticleIn(**data))
+        assert refused.value.field == field and "NUL" in refused.value.message
+    assert Article.objects.count() == 1
+
+
+def test_the_joint_groups_thread_follows_the_same_rule(city, now):
+    from minsheng.groups import actions as groups
+    from minsheng.groups.models import GroupMessage
+    from tests.common.factories import intake
+
+    case = intake(city)
+    groups.form_joint_group(
+        city.actor("dispatcher"),
+        case.pk,
+        lead_unit_id=city.units["roads"].pk,
+        lead_task=f"牵头{ESCAPE}处置",
+        assists=[{"unit_id": city.units["water"].pk, "task": "协助"}],
+    )
+    assert case.joint_groups.get().members.get(role="lead").task == "牵头处置"
+    response = client_for(city, "roads").post(
+        reverse("groups:action", args=[case.pk, "message"]), {"text": f"请先关阀{BELL}{RLO}排水"}
+    )
+    assert response.status_code in (200, 302), response.content.decode()
+    assert GroupMessage.objects.get().text == "请先关阀排水"
+    assert CaseEvent.objects.get(case=case, action="group_message").note == "请先关阀排水"
+    response = client_for(city, "roads").post(
+        reverse("groups:action", args=[case.pk, "message"]), {"text": "关\x00阀"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422 and "NUL" in response.content.decode()
+    assert GroupMessage.objects.count() == 1

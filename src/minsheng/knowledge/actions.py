@@ -45,6 +45,7 @@ from minsheng.catalog.models import Matter
 from minsheng.core import clock
 from minsheng.core.conf import setting
 from minsheng.core.phones import mask_phone, normalize_phone
+from minsheng.core.text import NulCharacter, clean_text
 from minsheng.notify.actions import enqueue
 
 from .models import TRANSITIONS, Article, ArticleState, ArticleVersion
@@ -77,14 +78,21 @@ class ArticleIn:
     owner_unit_id: int | None = None
 
 
+def _no_controls(value: str, name: str) -> str:
+    """Submitted text under the one rule for control characters (:mod:`minsheng.core.text`):
+    a NUL is refused naming the field, the others are removed; then stripped."""
+    try:
+        return clean_text(value or "").strip()
+    except NulCharacter as exc:
+        raise Invalid(name, _("Remove the NUL character from the text.")) from exc
+
+
 def _clean_text(value: str, name: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
+    value = _no_controls(value, name)
     if required and not value:
         raise Invalid(name, _("This field is required."))
     if len(value) > limit:
         raise Invalid(name, _("At most %(n)d characters.") % {"n": limit})
-    if "\x00" in value:
-        raise Invalid(name, _("The text contains a NUL character."))
     return value
 
 
@@ -95,9 +103,9 @@ def clean_keywords(raw: Iterable[str] | str) -> list[str]:
         raw = re.split(r"[,，、;；\s]+", raw)
     out: list[str] = []
     for word in raw:
-        word = str(word).strip()
+        word = _no_controls(str(word), "keywords")
         if word and word not in out:
-            if len(word) > KEYWORD_MAX or "\x00" in word:
+            if len(word) > KEYWORD_MAX:
                 raise Invalid("keywords", _("A keyword has at most %(n)d characters.") % {"n": KEYWORD_MAX})
             out.append(word)
     if len(out) > KEYWORDS_MAX:

@@ -17,6 +17,7 @@ from minsheng.cases.errors import Conflict, Invalid
 from minsheng.cases.kernel import Change
 from minsheng.cases.models import Case
 from minsheng.cases.states import ClockName, State
+from minsheng.core.text import NulCharacter, clean_text
 
 from ..models import (
     GroupMember,
@@ -59,13 +60,16 @@ def _open_group(case: Case) -> JointGroup:
 
 
 def _text(value: str, field: str, message: str, *, required: bool = True) -> str:
-    value = (value or "").strip()
+    """Submitted text under the one rule for control characters (:mod:`minsheng.core.text`:
+    a NUL refused naming the field, the others removed), then required and limited."""
+    try:
+        value = clean_text(value or "").strip()
+    except NulCharacter as exc:
+        raise Invalid(field, _("Remove the NUL character from the text.")) from exc
     if required and not value:
         raise Invalid(field, message)
     if len(value) > TEXT_MAX:
         raise Invalid(field, _("At most %(n)d characters.") % {"n": TEXT_MAX})
-    if "\x00" in value:
-        raise Invalid(field, _("The text contains a NUL character."))
     return value
 
 
