@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "minsheng.worker",
     "minsheng.command",
     "minsheng.warning",
+    "minsheng.ranking",
     "minsheng.transfer",
     "minsheng.province",
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("followup/", include("minsheng.followup.urls")),
     path("command/", include("minsheng.command.urls")),
     path("warnings/", include("minsheng.warning.urls")),
+    path("ranking/", include("minsheng.ranking.urls")),
     path("notifications/", include("minsheng.notify.urls")),
     path("", include("minsheng.public.urls")),
     path("", include("minsheng.field.urls")),
