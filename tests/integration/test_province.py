@@ -155,6 +155,7 @@ def test_a_partner_failing_half_the_time_loses_nothing(client, city, now, settin
             case_actions.dispatch_case(roads, link.case.pk, people=["王师傅"])
             case_actions.feedback_case(roads, link.case.pk, note=f"已处理 {link.province_id}")
         owed = OutboxMessage.objects.filter(kind="province_status").count()
+        assert owed == 12 * 4  # intake, sign, dispatch, feedback of each
         drain(now)
         assert platform.requests["failed"] > 0  # the partner did fail, and often
         assert OutboxMessage.objects.filter(kind="province_status", status=OutboxStatus.SENT).count() == owed
