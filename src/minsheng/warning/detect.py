@@ -35,7 +35,7 @@ class Params:
 
     window_minutes: int = 60
     min_count: int = 3
-    max_chance: float = 0.001
+    max_chance: float = 1e-6
     weeks: int = 4
     band_minutes: int = 60
     floor_share: float = 0.5
