@@ -348,3 +348,35 @@ def test_figures_count_each_way_and_their_timeliness(client, city, police, now):
     assert (f.accepted, f.returned) == (1, 1)
     assert (f.outgoing, f.awaiting, f.awaiting_overdue) == (1, 1, 0)
     assert f.in_rate == pytest.approx(1 / 3)
+
+
+def test_the_statistics_count_transfers_each_way_in_time_live_and_rolled_up(client, city, police, now):
+    from minsheng.accounts.actors import Actor
+    from minsheng.stats.measures import Filters, audit_items, local_date
+    from minsheng.stats.report import build_report
+    from minsheng.stats.rollup import refresh_rollups
+
+    post_signed(client, "/api/v1/transfer/incoming", transfer_payload("A"))
+    post_signed(client, "/api/v1/transfer/incoming", transfer_payload("B"))
+    a, b = IncomingTransfer.objects.order_by("police_ref")
+    actions.accept_transfer(city.actor("operator"), a.pk)  # in time
+    case = intake(city, category=None, text="有人打架")
+    out = actions.transfer_to_police(city.actor("operator"), case.pk, item="p.order.fight")
+    now.advance(minutes=8)
+    actions.accept_transfer(city.actor("operator"), b.pk)  # late
+    receipt = {"event_id": "r", "transfer": out.reference, "status": "received", "at": now().isoformat()}
+    post_signed(client, "/api/v1/transfer/receipts", receipt)  # 8 minutes: within 10
+    leader = Actor.of(city.users["leader"])
+    day = local_date(now())
+    filters = Filters(start=day, end=day)
+    report = build_report(leader, filters, now())
+    taken, receipts = report.total.figure("transfer_in"), report.total.figure("transfer_receipt")
+    assert (taken.numerator, taken.denominator) == (1, 2)
+    assert (receipts.numerator, receipts.denominator) == (1, 1)
+    assert all(r.figure("transfer_in").denominator == 0 for r in report.rows)  # the city's figure
+    (late,) = audit_items(leader, filters, "transfer_in", "missed", now())
+    assert late.data["police_ref"] == "B"
+    refresh_rollups(now() + dt.timedelta(days=1))
+    now.advance(days=1)
+    again = build_report(leader, filters, now()).total.figure("transfer_in")
+    assert (again.numerator, again.denominator) == (1, 2)

@@ -50,6 +50,11 @@ Event measures
       base and closed at once (``answered_on_the_spot``, written by ``knowledge``) /
       requests accepted (``accept``). A city-wide figure: the total row only
       (``CITY_WIDE_KINDS``), never a unit's.
+    * **110 transfers taken in time** (110移交按时接收率) — transfers from 110 accepted into the
+      loop (``transfer_accepted``, written by ``transfer``) whose ``data.in_time`` is true / all
+      accepted; **110 receipts in time** (移交110按时签收率) — 110's receipts of the hotline's
+      transfers (``police_receipt``) in time / all receipts. City-wide, like the direct-answer
+      rate. Transfers returned to 110 make no case and are counted on ``/transfer/`` only.
 
 Every measure is also filtered by the case's town (镇/街道), matter and channel, as they
 are now, and only over cases the reader may see (:func:`minsheng.cases.scoping.visible_cases`).
@@ -108,6 +113,8 @@ EVENT_KINDS = (
     "followup_unreach",
     "intake",
     "answered",
+    "xfer_in",
+    "xfer_rcpt",
 )
 JUDGED_ACTIONS = {
     "rate": "rating",
@@ -120,12 +127,18 @@ JUDGED_ACTIONS = {
     # Direct answers (直接办结): requests accepted, and those answered on the spot.
     "accept": "intake",
     "answered_on_the_spot": "answered",
+    # 110 <-> 12345 transfers: taken from 110, and 110's receipts; "ok" = in time.
+    "transfer_accepted": "xfer_in",
+    "police_receipt": "xfer_rcpt",
 }
 # Kinds counted for the city's total only, never in a unit's row: the direct-answer rate is
 # the city's (every other intake has no unit to be judged).
-CITY_WIDE_KINDS = frozenset({"intake", "answered"})
+CITY_WIDE_KINDS = frozenset({"intake", "answered", "xfer_in", "xfer_rcpt"})
 # Kinds whose "ok" counts the good ratings among them.
 RATED_KINDS = frozenset({"rating", "followup"})
+# Kinds whose "ok" counts those in time (``data.in_time``).
+TIMED_KINDS = frozenset({"xfer_in", "xfer_rcpt"})
+TIMED_MEASURES = {"transfer_in": "transfer_accepted", "transfer_receipt": "police_receipt"}
 
 
 @dataclass(frozen=True)
@@ -251,6 +264,24 @@ MEASURES: tuple[Measure, ...] = (
         "intake",
         _("answered on the spot"),
         _("accepted"),
+    ),
+    Measure(
+        "transfer_in",
+        _("110 transfers taken in time"),
+        _("Transfers from 110 accepted within their clock / transfers from 110 accepted."),
+        "xfer_in",
+        "xfer_in",
+        _("in time"),
+        _("accepted"),
+    ),
+    Measure(
+        "transfer_receipt",
+        _("110 receipts in time"),
+        _("Transfers to 110 whose receipt came within its clock / receipts from 110."),
+        "xfer_rcpt",
+        "xfer_rcpt",
+        _("in time"),
+        _("received"),
     ),
 )
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
@@ -535,12 +566,12 @@ def event_counts(
         judged = judged.filter(uj=own)
     rows = judged.values(**_dims(group, F("uj")), action_=F("action")).annotate(
         n=Count("pk"),
-        ok=Count("pk", filter=Q(data__rating__in=list(GOOD_RATINGS))),
+        ok=Count("pk", filter=Q(data__rating__in=list(GOOD_RATINGS)) | Q(data__in_time=True)),
     )
     for r in rows:
         action = r.pop("action_")
         r["kind"] = JUDGED_ACTIONS[action]
-        if r["kind"] not in RATED_KINDS:
+        if r["kind"] not in RATED_KINDS and r["kind"] not in TIMED_KINDS:
             r["ok"] = 0
         out.append(r)
 
@@ -615,7 +646,13 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
         actor,
     )
     own = scope_for(actor).unit
-    if m.key in FOLLOWUP_AUDIT:
+    if m.key in TIMED_MEASURES:
+        qs = base.filter(action=TIMED_MEASURES[m.key])
+        if part == "num":
+            qs = qs.filter(data__in_time=True)
+        elif part == "missed":
+            qs = qs.exclude(data__in_time=True)
+    elif m.key in FOLLOWUP_AUDIT:
         num, den = FOLLOWUP_AUDIT[m.key]
         qs = base.filter(action__in=num if part == "num" else den)
         if m.key == "followup_satisfaction" and part != "den":
