@@ -34,6 +34,12 @@ from tests.common.factories import City
 from tests.integration.test_sensors import make_devices
 
 CTI_SECRET = "contract-cti-secret"
+# The partners that sign their bodies the same way: 110 (transfer) and the provincial platform.
+PARTNER_SECRETS = {
+    "/api/v1/transfer/incoming": "contract-110-secret",
+    "/api/v1/transfer/receipts": "contract-110-secret",
+    "/api/v1/province/cases": "contract-province-secret",
+}
 EXAMPLES_PER_OPERATION = 30
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
@@ -104,6 +110,8 @@ def _cases(city) -> list[int]:
 @pytest.fixture
 def callers(city, now, settings, in_test_transaction):
     settings.MINSHENG_CTI_SECRET = CTI_SECRET
+    settings.MINSHENG_TRANSFER_110_SECRET = PARTNER_SECRETS["/api/v1/transfer/incoming"]
+    settings.MINSHENG_PROVINCE_SECRET = PARTNER_SECRETS["/api/v1/province/cases"]
     out = StringIO()
     call_command("createtoken", "admin", stdout=out)
     token = out.getvalue().strip().splitlines()[-1]
@@ -130,6 +138,10 @@ def test_every_operation_keeps_its_contract(case, callers):
         # The telephone system signs the raw body it sends.
         body = case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()
         headers.update(signing.signed_headers(CTI_SECRET, body))
+        sent["data"] = body
+    elif case.path in PARTNER_SECRETS and not isinstance(case.body, schemathesis.core.NotSet):
+        body = case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()
+        headers.update(signing.signed_headers(PARTNER_SECRETS[case.path], body))
         sent["data"] = body
     case.call_and_validate(headers=headers, checks=CHECKS, **sent)
 
