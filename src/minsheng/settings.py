@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "minsheng.command",
     "minsheng.warning",
     "minsheng.ranking",
+    "minsheng.typical",
     "minsheng.transfer",
     "minsheng.province",
 ]

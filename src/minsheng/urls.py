@@ -24,6 +24,8 @@ urlpatterns = [
     path("command/", include("minsheng.command.urls")),
     path("warnings/", include("minsheng.warning.urls")),
     path("ranking/", include("minsheng.ranking.urls")),
+    path("typical/", include("minsheng.typical.urls")),
+    path("typical-cases/", include("minsheng.typical.public_urls")),
     path("notifications/", include("minsheng.notify.urls")),
     path("", include("minsheng.public.urls")),
     path("", include("minsheng.field.urls")),
