@@ -242,6 +242,7 @@ def test_the_page_lists_what_waits_and_takes_a_decision(client, city, police, no
     client.force_login(city.users["operator"])
     page = client.get("/transfer/")
     assert page.status_code == 200 and "110-20261123-0001" in page.content.decode()
+    assert "待中心接收" in page.content.decode()  # Simplified Chinese first
     refused = client.post(f"/transfer/incoming/{transfer.pk}/return/", {"reason": ""})
     assert refused.status_code == 422 and 'data-field="reason"' in refused.content.decode()
     made = client.post(f"/transfer/incoming/{transfer.pk}/accept/")
