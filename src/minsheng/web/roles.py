@@ -26,6 +26,9 @@ PAGE_LABELS = {
     "callbacks": _("Missed calls"),
     "followups": _("Follow-ups"),
     "command": _("Command centre"),
+    "warnings": _("Early warnings"),
+    "ranking": _("Ranking"),
+    "typical": _("Typical cases"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
 PAGE_URL_NAMES = {
@@ -37,6 +40,9 @@ PAGE_URL_NAMES = {
     "callbacks": "calls:callbacks",
     "followups": "followup:queue",
     "command": "command:screen",
+    "warnings": "warning:list",
+    "ranking": "ranking:ranking",
+    "typical": "typical:queue",
 }
 
 # Page → roles that have it in their navigation and may open it.
@@ -62,6 +68,11 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "followups": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
     # The command centre's screen (minsheng.command.views.SCREEN_ROLES).
     "command": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
+    # Early warning, the ranking and typical cases (their views check: warning.rules.WARNING_ROLES,
+    # ranking.views.RANKING_ROLES, typical.rules.STAFF_ROLES).
+    "warnings": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
+    "ranking": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.ADMIN}),
+    "typical": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.LEADER, Role.ADMIN}),
 }
 CALENDAR_EDITORS = frozenset({Role.CITY_DISPATCHER, Role.ADMIN})
 
