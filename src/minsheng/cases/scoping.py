@@ -7,6 +7,10 @@ cases and a sub-centre never sees another town's.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 from django.db.models import Q, QuerySet
 
 from minsheng.accounts.actors import Actor
@@ -23,14 +27,35 @@ CALL_BACK_ROLES = frozenset(
 )
 
 
+# Subtrees worked out once within :func:`remembering_subtrees` (one request of a screen
+# that scopes many queries); ``None`` outside it: the units are read every time.
+_subtrees: ContextVar[dict[int, frozenset[int]] | None] = ContextVar("unit_subtrees", default=None)
+
+
+@contextlib.contextmanager
+def remembering_subtrees() -> Iterator[None]:
+    """Within the block, each unit's subtree is read once (units do not change during one
+    page's reads)."""
+    token = _subtrees.set({})
+    try:
+        yield
+    finally:
+        _subtrees.reset(token)
+
+
 def unit_subtree_ids(unit: Unit) -> set[int]:
     """The unit and the units under it (a sub-centre and its villages/communities)."""
+    memo = _subtrees.get()
+    if memo is not None and unit.pk in memo:
+        return set(memo[unit.pk])
     ids = {unit.pk}
     frontier = [unit.pk]
     while frontier:
         children = list(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
         frontier = [c for c in children if c not in ids]
         ids.update(frontier)
+    if memo is not None:
+        memo[unit.pk] = frozenset(ids)
     return ids
 
 
