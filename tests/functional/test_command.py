@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from minsheng.cases import actions
 from minsheng.stats.measures import Filters
-from minsheng.stats.report import build_report
+from minsheng.stats.report import build_report, daily_counts
+from minsheng.stats.rollup import refresh_rollups
 from tests.common.factories import PASSWORD, intake
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +109,43 @@ def test_every_figure_drills_down_to_exactly_its_cases(city, now, client):
     assert _numbers(client.get(data["open"]["url"]).content.decode()) == {east.number, west.number}
 
 
+def test_past_days_are_read_from_the_rollups_and_still_drill_down_exactly(city, now, client):
+    east, west = _two_towns(city)
+    now.advance(days=2)
+    later = intake(city, point="east.b")  # today: counted live
+    refresh_rollups(now())  # the days before today, as the worker keeps them
+    leader = city.actor("leader")
+    today = now().astimezone().date()
+    first = today - dt.timedelta(days=29)
+    rows, live_from = daily_counts(leader, "intake", first, today - dt.timedelta(days=1), ("channel",))
+    assert live_from == today
+    assert sorted((d, c, n) for d, c, n in rows) == [
+        (today - dt.timedelta(days=2), "app", 1),
+        (today - dt.timedelta(days=2), "hotline", 1),
+    ]
+
+    data = _client(client, "dispatcher").get("/command/data.json").json()
+    by_day = {d["day"]: d for d in data["trend"]}
+    assert by_day[(today - dt.timedelta(days=2)).isoformat()]["received"] == 2
+    assert data["trend"][-1]["received"] == 1  # today once, not again from the rollups
+    by_channel = {c["channel"]: c for c in data["channels"]}
+    assert (by_channel["hotline"]["month"], by_channel["hotline"]["today"]) == (2, 1)
+    assert (by_channel["app"]["month"], by_channel["app"]["today"]) == (1, 0)
+    assert sum(row["total"] for row in data["heat"]["rows"]) == 3
+    east_cell = data["heat"]["rows"][0]["cells"][0]
+    assert _numbers(client.get(east_cell["url"]).content.decode()) == {east.number, later.number}
+    day = by_day[(today - dt.timedelta(days=2)).isoformat()]
+    assert _numbers(client.get(day["url"]).content.decode()) == {east.number, west.number}
+
+    client.logout()
+    data = _client(client, "sub_east").get("/command/data.json").json()
+    by_day = {d["day"]: d for d in data["trend"]}
+    assert by_day[(today - dt.timedelta(days=2)).isoformat()]["received"] == 1  # not 西乡's
+    by_channel = {c["channel"]: c for c in data["channels"]}
+    assert (by_channel["hotline"]["month"], by_channel["app"]["month"]) == (2, 0)
+    assert [t["name"] for t in data["heat"]["towns"]] == ["东城街道"]
+
+
 def test_roles_without_a_screen_are_refused(city, client):
     for who in ("operator", "field_roads"):
         client.logout()
@@ -144,11 +182,14 @@ def test_the_screen_costs_the_same_queries_with_three_times_the_cases(city, now,
     add(8)
     after = {url: _queries(client, url) for url in ENDPOINTS}
     assert after == before
+    # Each counts the reader's own (user, profile, unit, place) and, for a sub-centre, its
+    # units once (two levels) however many figures are scoped by them.
     assert before["/command/map.json?zoom=13"] <= 12
-    assert before["/command/feed/"] <= 10
-    # Two statistics reports (today, the month: rollups and live counts, as the stats page)
-    # and five grouped counts; a sub-centre works out its units again for each.
-    assert before["/command/data.json"] <= 60
+    assert before["/command/feed/"] <= 8
+    # Two statistics reports (today; the month's days before it) and their state rows, two
+    # rollup reads of cases received, today's received counted live, one pass over the open
+    # cases, the early-warning tile, the heat table's towns and matters.
+    assert before["/command/data.json"] <= 25
 
 
 def test_the_demo_history_is_made_through_the_actions_and_kept_on_reloading(db, now, settings):

@@ -12,7 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Avg, Count, F, FloatField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    F,
+    FloatField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as When_
 from django.db.models.functions import Floor, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +40,7 @@ from minsheng.catalog.models import Matter
 from minsheng.field.models import Arrival
 from minsheng.places.models import TOWN_KINDS, Place, PlaceKind
 from minsheng.sensors.presenters import device_dict, devices_for_map
+from minsheng.stats import report as stats_report
 
 TREND_DAYS = 30
 HEAT_MATTERS = 12
@@ -187,26 +202,107 @@ def workers(where: Territory, now: dt.datetime) -> list[dict[str, Any]]:
 
 
 # --- counts ---------------------------------------------------------------------------------
+#
+# Cases received (channels, the trend, the heat table) are read for past days from the
+# statistics' day rollups (``stats.report.daily_counts``: the ``intake`` rows, one per case's
+# ``accept`` entry, kept by the worker) and counted live only from the first day they do not
+# hold (today, normally): so their cost follows a day's intake, not the month's. What is
+# still open changes every minute and is counted live, in one pass over the open cases.
 
 
-def channels(cases: QuerySet[Case], today: dt.date, month_start: dt.date) -> list[dict[str, Any]]:
-    """Cases received today and this month, per channel. One query."""
-    rows = (
-        cases.filter(created_at__gte=local_midnight(month_start))
-        .order_by()
-        .values("channel")
-        .annotate(month=Count("pk"), today=Count("pk", filter=Q(created_at__gte=local_midnight(today))))
+@dataclass
+class Received:
+    """Cases received, for the screen's periods: per local day of the trend's window, per
+    channel today and this month, per (matter, town) this month."""
+
+    per_day: dict[dt.date, int]
+    channel_today: dict[str, int]
+    channel_month: dict[str, int]
+    matter_town: dict[tuple[int, int | None], int]
+
+
+def received(
+    actor: Actor, cases: QuerySet[Case], today: dt.date, month_start: dt.date, days: int = TREND_DAYS
+) -> Received:
+    """Four queries (two rollup reads with their state, one live count) whatever the number
+    of cases."""
+    first = min(today - dt.timedelta(days=days - 1), month_start)
+    yesterday = today - dt.timedelta(days=1)
+    out = Received({}, {}, {}, {})
+
+    def add(day: dt.date, channel: str, matter: int | None, town: int | None, n: int, *, heat: bool) -> None:
+        out.per_day[day] = out.per_day.get(day, 0) + n
+        if day >= month_start:
+            out.channel_month[channel] = out.channel_month.get(channel, 0) + n
+        if day == today:
+            out.channel_today[channel] = out.channel_today.get(channel, 0) + n
+        if heat and matter is not None:
+            out.matter_town[(matter, town)] = out.matter_town.get((matter, town), 0) + n
+
+    rows, live_from = stats_report.daily_counts(actor, "intake", first, yesterday, ("channel",))
+    for day, channel, n in rows:
+        add(day, channel, None, None, n, heat=False)
+    cells, heat_live_from = stats_report.daily_counts(
+        actor, "intake", month_start, yesterday, ("matter_id", "town_id"), per_day=False
     )
-    got = {r["channel"]: r for r in rows}
+    for matter, town, n in cells:
+        if matter:
+            key = (matter, town or None)
+            out.matter_town[key] = out.matter_town.get(key, 0) + n
+    tz = timezone.get_default_timezone()
+    live = (
+        cases.filter(created_at__gte=local_midnight(live_from))
+        .order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "channel", "matter_id", "town_id")
+        .annotate(n=Count("pk"))
+    )
+    for r in live:
+        add(r["day"], r["channel"], r["matter_id"], r["town_id"], r["n"], heat=r["day"] >= heat_live_from)
+    return out
+
+
+@dataclass
+class OpenStock:
+    """Open cases now: how many, the urgent ones, and per local day they were received in
+    the trend's window."""
+
+    n: int
+    urgent: int
+    per_day: dict[dt.date, int]
+
+
+def open_stock(cases: QuerySet[Case], today: dt.date, days: int = TREND_DAYS) -> OpenStock:
+    """One pass over the open cases (state, urgent and received moment: the
+    ``case_state_queue`` index holds all three)."""
+    first = today - dt.timedelta(days=days - 1)
+    tz = timezone.get_default_timezone()
+    day = When_(
+        When(created_at__gte=local_midnight(first), then=TruncDate("created_at", tzinfo=tz)),
+        default=Value(None),
+        output_field=DateField(),
+    )
+    rows = cases.filter(state__in=OPEN).order_by().values("urgent", d=day).annotate(n=Count("*"))
+    out = OpenStock(0, 0, {})
+    for r in rows:
+        out.n += r["n"]
+        if r["urgent"]:
+            out.urgent += r["n"]
+        if r["d"] is not None:
+            out.per_day[r["d"]] = out.per_day.get(r["d"], 0) + r["n"]
+    return out
+
+
+def channels(got: Received, today: dt.date, month_start: dt.date) -> list[dict[str, Any]]:
+    """Cases received today and this month, per channel."""
     out = []
     for value, label in Channel.choices:
-        r = got.get(value, {"month": 0, "today": 0})
         out.append(
             {
                 "channel": value,
                 "label": str(label),
-                "today": r["today"],
-                "month": r["month"],
+                "today": got.channel_today.get(value, 0),
+                "month": got.channel_month.get(value, 0),
                 "today_url": cases_url(channel=value, since=today),
                 "month_url": cases_url(channel=value, since=month_start),
             }
@@ -214,28 +310,18 @@ def channels(cases: QuerySet[Case], today: dt.date, month_start: dt.date) -> lis
     return out
 
 
-def trend(cases: QuerySet[Case], today: dt.date, days: int = TREND_DAYS) -> list[dict[str, Any]]:
+def trend(got: Received, stock: OpenStock, today: dt.date, days: int = TREND_DAYS) -> list[dict[str, Any]]:
     """Cases received per local day over the last ``days`` days (today included), and how
-    many of them are still open. One query."""
+    many of them are still open."""
     first = today - dt.timedelta(days=days - 1)
-    tz = timezone.get_default_timezone()
-    rows = (
-        cases.filter(created_at__gte=local_midnight(first))
-        .order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"), open=Count("pk", filter=Q(state__in=OPEN)))
-    )
-    got = {r["day"]: r for r in rows}
     out = []
     for i in range(days):
         d = first + dt.timedelta(days=i)
-        r = got.get(d, {"n": 0, "open": 0})
         out.append(
             {
                 "day": d.isoformat(),
-                "received": r["n"],
-                "open": r["open"],
+                "received": got.per_day.get(d, 0),
+                "open": stock.per_day.get(d, 0),
                 "url": cases_url(since=d, until=d),
                 "open_url": cases_url(since=d, until=d, open=1),
             }
@@ -243,32 +329,31 @@ def trend(cases: QuerySet[Case], today: dt.date, days: int = TREND_DAYS) -> list
     return out
 
 
-def heat(cases: QuerySet[Case], where: Territory, month_start: dt.date) -> dict[str, Any]:
+def heat(got: Received, where: Territory, month_start: dt.date) -> dict[str, Any]:
     """Cases received this month by matter × town: the ``HEAT_MATTERS`` matters with the
-    most cases, the territory's towns as columns. Two queries (and one for the names)."""
-    base = cases.filter(created_at__gte=local_midnight(month_start))
-    rows = list(
-        base.order_by().values("matter_id", "town_id").annotate(n=Count("pk")).filter(matter_id__isnull=False)
-    )
+    most cases, the territory's towns as columns. Two queries (towns, matters)."""
+    cells = got.matter_town
     per_matter: dict[int, int] = {}
-    for r in rows:
-        per_matter[r["matter_id"]] = per_matter.get(r["matter_id"], 0) + r["n"]
+    for (m, _t), n in cells.items():
+        per_matter[m] = per_matter.get(m, 0) + n
     top = sorted(per_matter, key=lambda m: (-per_matter[m], m))[:HEAT_MATTERS]
     towns_q = Place.objects.filter(kind__in=TOWN_KINDS)
     if where.level != "city":
-        seen = {r["town_id"] for r in rows if r["town_id"]}
+        seen = {t for (_m, t), n in cells.items() if t and n}
         if where.place is not None:
             town = where.place if where.place.kind in TOWN_KINDS else where.place.parent
             if town is not None:
                 seen.add(town.pk)
         towns_q = towns_q.filter(pk__in=seen)
     towns = list(towns_q.order_by("code").values_list("pk", "name"))
-    names = dict(Matter.objects.filter(pk__in=top).values_list("pk", "name"))
-    codes = dict(Matter.objects.filter(pk__in=top).values_list("pk", "code"))
-    cells = {(r["matter_id"], r["town_id"]): r["n"] for r in rows}
+    matters = {
+        pk: (name, code)
+        for pk, name, code in Matter.objects.filter(pk__in=top).values_list("pk", "name", "code")
+    }
     peak = max([cells.get((m, t), 0) for m in top for t, _ in towns] or [0])
     table = []
     for m in top:
+        name, code = matters.get(m, ("", None))
         line = []
         for t, _name in towns:
             n = cells.get((m, t), 0)
@@ -276,14 +361,14 @@ def heat(cases: QuerySet[Case], where: Territory, month_start: dt.date) -> dict[
                 {
                     "n": n,
                     "level": 0 if not n or not peak else min(5, 1 + math.floor(5 * n / (peak + 1))),
-                    "url": cases_url(category=codes.get(m), town=t, since=month_start),
+                    "url": cases_url(category=code, town=t, since=month_start),
                 }
             )
         table.append(
             {
-                "matter": names.get(m, ""),
+                "matter": name,
                 "total": per_matter[m],
-                "url": cases_url(category=codes.get(m), since=month_start),
+                "url": cases_url(category=code, since=month_start),
                 "cells": line,
             }
         )
@@ -293,12 +378,11 @@ def heat(cases: QuerySet[Case], where: Territory, month_start: dt.date) -> dict[
     }
 
 
-def open_count(cases: QuerySet[Case]) -> dict[str, Any]:
-    """Open cases and the urgent ones among them (one query)."""
-    got = cases.filter(state__in=OPEN).aggregate(n=Count("pk"), urgent=Count("pk", filter=Q(urgent=True)))
+def open_count(stock: OpenStock) -> dict[str, Any]:
+    """Open cases and the urgent ones among them."""
     return {
-        "n": got["n"],
-        "urgent": got["urgent"],
+        "n": stock.n,
+        "urgent": stock.urgent,
         "url": cases_url(open=1),
         "urgent_url": cases_url(open=1, urgent=1),
     }

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy
 from minsheng.accounts.actors import Actor
 from minsheng.cases.models import CaseEvent
 from minsheng.cases.scoping import visible_cases
-from minsheng.stats.measures import MEASURE_BY_KEY, Filters
-from minsheng.stats.report import Report, build_report
+from minsheng.stats.measures import MEASURE_BY_KEY, Filters, Tally
+from minsheng.stats.report import Row, build_report
 
 from . import registry
 from .registry import FeedItem, FeedSource, ScreenContext, Tile, TileValue
@@ -31,13 +31,24 @@ MEASURE_TILES = (
 LOW = 0.9  # a rate under 90 % is shown red, as on the statistics page
 
 
-def period_report(ctx: ScreenContext, period: str) -> Report:
-    """The statistics page's report for today or this month, computed once a request."""
-    start = ctx.today if period == "today" else ctx.month_start
-    return ctx.once(
-        f"report:{period}",
-        lambda: build_report(ctx.actor, Filters(start=start, end=ctx.today), ctx.now),
-    )
+def period_total(ctx: ScreenContext, period: str) -> Row:
+    """The statistics page's total for today or this month, computed once a request. The
+    month is the days before today (rollups) plus today's report: today is read (or counted
+    live) once for both tiles, not twice. The sums are the month's report's own: the
+    rollups are sums, and every count is by the day it belongs to."""
+
+    def today() -> Row:
+        return build_report(ctx.actor, Filters(start=ctx.today, end=ctx.today), ctx.now).total
+
+    def month() -> Row:
+        total = Row(None, "", Tally(), is_total=True)
+        total.tally.absorb(period_total(ctx, "today").tally)
+        if ctx.month_start < ctx.today:
+            before = Filters(start=ctx.month_start, end=ctx.today - dt.timedelta(days=1))
+            total.tally.absorb(build_report(ctx.actor, before, ctx.now).total.tally)
+        return total
+
+    return ctx.once(f"total:{period}", today if period == "today" else month)
 
 
 def audit_url(measure: str, start: dt.date, end: dt.date) -> str:
@@ -50,7 +61,7 @@ def measure_tile(key: str):
     def values(ctx: ScreenContext) -> dict[str, TileValue]:
         out = {}
         for period, start in (("today", ctx.today), ("month", ctx.month_start)):
-            fig = period_report(ctx, period).total.figure(key)
+            fig = period_total(ctx, period).figure(key)
             value = fig.value
             text = "—" if value is None else f"{value * 100:.1f}%"
             out[period] = TileValue(

@@ -18,7 +18,7 @@ from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Role
 from minsheng.accounts.sessions import background
-from minsheng.cases.scoping import visible_cases
+from minsheng.cases.scoping import remembering_subtrees, visible_cases
 from minsheng.core import clock
 
 from . import queries, registry, sources
@@ -63,19 +63,26 @@ def _tiles(ctx: ScreenContext) -> list[dict[str, Any]]:
 
 def _panels(actor: Actor) -> dict[str, Any]:
     """Everything on the screen but the map and the feed."""
+    with remembering_subtrees():  # a sub-centre's units read once, not per figure
+        return _read_panels(actor)
+
+
+def _read_panels(actor: Actor) -> dict[str, Any]:
     ctx = _context(actor)
     where = queries.territory(actor)
     cases = visible_cases(actor)  # THE scoping rule, worked out once for every part
+    got = queries.received(actor, cases, ctx.today, ctx.month_start)
+    stock = queries.open_stock(cases, ctx.today)
     return {
         "as_of": ctx.now.isoformat(),
         "today": ctx.today.isoformat(),
         "month_start": ctx.month_start.isoformat(),
         "territory": {"level": where.level, "name": where.name},
         "tiles": _tiles(ctx),
-        "open": queries.open_count(cases),
-        "channels": queries.channels(cases, ctx.today, ctx.month_start),
-        "trend": queries.trend(cases, ctx.today),
-        "heat": queries.heat(cases, where, ctx.month_start),
+        "open": queries.open_count(stock),
+        "channels": queries.channels(got, ctx.today, ctx.month_start),
+        "trend": queries.trend(got, stock, ctx.today),
+        "heat": queries.heat(got, where, ctx.month_start),
     }
 
 
@@ -148,11 +155,13 @@ def _zoom_and_box(request: HttpRequest) -> tuple[int, tuple[float, float, float,
 def map_data(request: HttpRequest, actor: Actor) -> JsonResponse:
     """Open cases in grid cells for the map's zoom (and box), devices, field workers."""
     zoom, box = _zoom_and_box(request)
-    where = queries.territory(actor)
+    with remembering_subtrees():
+        where = queries.territory(actor)
+        cells = queries.open_case_cells(visible_cases(actor), zoom, box)
     return JsonResponse(
         {
             "zoom": zoom,
-            "cells": queries.open_case_cells(visible_cases(actor), zoom, box),
+            "cells": cells,
             "devices": queries.devices(actor, where),
             "workers": queries.workers(where, clock.now()),
             "states": queries.STATE_LABELS,
@@ -173,7 +182,8 @@ def _since(request: HttpRequest) -> dt.datetime | None:
 def feed(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The live feed: new cases, breaches and alarms (every registered source), newest
     first; HTML for the screen (polled every few seconds), JSON with ``?format=json``."""
-    items = sources.feed(actor, clock.now(), _since(request))
+    with remembering_subtrees():
+        items = sources.feed(actor, clock.now(), _since(request))
     if request.GET.get("format") == "json":
         return JsonResponse(
             {"items": [{**i.__dict__, "at": i.at.isoformat()} for i in items]},

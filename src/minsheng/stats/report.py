@@ -502,3 +502,47 @@ def _row_order(row: Row) -> tuple[Any, ...]:
     if row.unit_id is None:
         return (9, "")
     return (KIND_ORDER.get(row.kind, 8), row.label)
+
+
+# --- counts per day for other screens (the command centre's) -----------------------------
+
+DAY_DIMS = {"channel": CHANNEL, "town_id": TOWN, "matter_id": MATTER}
+
+
+def daily_counts(
+    actor: Actor,
+    kind: str,
+    start: dt.date,
+    end: dt.date,
+    by: tuple[str, ...] = (),
+    *,
+    per_day: bool = True,
+) -> tuple[list[tuple[Any, ...]], dt.date]:
+    """Sums of ``kind``'s ``n`` (e.g. ``intake``: cases received, by the day of their
+    ``accept`` entry) from the day rollups, over the days from ``start`` through ``end`` that
+    the rollups hold, for the cases ``actor`` may see (their current owner and town, as
+    :func:`measures.scope_for` mirrors ``visible_cases``; a handler's unit is the case's
+    owner here, not the row's unit). Rows ``(day?, *by, n)`` with ``by`` among ``channel``,
+    ``town_id``, ``matter_id`` (``0``/``""`` for none), and the first day the rollups do not
+    hold, to be counted live by the caller. Two queries (the state, the rows)."""
+    scope = measures.scope_for(actor)
+    complete, _last_run = latest_state()
+    rolled_end = min(end, complete) if complete is not None else start - dt.timedelta(days=1)
+    live_from = max(start, rolled_end + dt.timedelta(days=1))
+    if scope.nothing or rolled_end < start:
+        return [], live_from
+    bits = OWNER if not scope.everything else 0
+    for dim in by:
+        bits |= DAY_DIMS[dim]
+    if scope.town is not None:
+        bits |= TOWN
+    gset = gset_for(bits, DAY_GSETS)
+    q = Q(gset=gset, grain=Grain.DAY.value, period__gte=start, period__lte=rolled_end, kind=kind)
+    if not scope.everything:
+        seen = Q(owner_id__in=sorted(scope.owners))
+        if scope.town is not None:
+            seen |= Q(town_id=scope.town)
+        q &= seen
+    keys = ("period", *by) if per_day else by
+    rows = Rollup.objects.filter(q).order_by().values(*keys).annotate(s=Sum("n")).values_list(*keys, "s")
+    return _raw(rows), live_from
