@@ -85,17 +85,24 @@ class Breaching:
             Q(warn_at__lte=self.now) | Q(due_at__lte=self.now + DUE_SOON)
         )
         if self.scoped:
-            soon = soon.filter(case__in=base(self.actor).order_by().values("pk"))
+            soon = soon.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
         n = soon.order_by().values("case_id").distinct()[: cap + 1].count()
         return CappedCount(min(n, cap), n > cap)
 
     def rows(self, n: int) -> list[Case]:
-        due_order = (
-            CaseClock.objects.running()
-            .filter(case__in=self.cases.order_by().values("pk"))
-            .order_by("due_at", "case_id")
-            .values_list("case_id", flat=True)
+        now = self.now
+        # Per clock read, whether its case has a clock due soon or past its warning: an
+        # index probe (clock_running_case), evaluated only until the page is full. Not
+        # ``case IN (the cases that qualify)``, which SQLite builds in full first.
+        soon = CaseClock.objects.running().filter(
+            Q(warn_at__lte=now) | Q(due_at__lte=now + DUE_SOON), case_id=OuterRef("case_id")
         )
+        # No join to the case's state: a closed case has no running clock (see count()),
+        # and SQLite would otherwise read every open case first and sort their clocks.
+        due_order = CaseClock.objects.running().filter(Exists(soon))
+        if self.scoped:  # per clock read, a probe of its case: not the whole scope built first
+            due_order = due_order.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
+        due_order = due_order.order_by("due_at", "case_id").values_list("case_id", flat=True)
         ids: list[int] = []
         seen: set[int] = set()
         start, chunk = 0, 4 * n
@@ -109,7 +116,7 @@ class Breaching:
                 break
             start, chunk = start + chunk, chunk * 4
         ids = ids[:n]
-        found = {c.pk: c for c in annotated(Case.objects.filter(pk__in=ids), self.now)}
+        found = {c.pk: c for c in annotated(Case.objects.filter(pk__in=ids, state__in=OPEN_STATES), self.now)}
         return [found[i] for i in ids if i in found]
 
 
