@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from PIL import Image
 
 from minsheng.cases import actions as cases
@@ -125,6 +126,8 @@ def test_an_unpublished_or_withdrawn_case_is_not_public(city, closed, client):
 def test_the_staff_pages_nominate_by_number_and_refuse_with_the_field(city, closed, client):
     case, _before, _after = closed
     assert client.login(username="dispatcher", password=PASSWORD)
+    panel = client.get(reverse("web:case", args=[case.pk])).content.decode()
+    assert 'id="typical-panel"' in panel and 'name="reason"' in panel  # nominate from the case page
     refused = client.post("/typical/nominate/", {"number": "MS0000", "reason": "好案例"})
     assert refused.status_code == 422
     html = refused.content.decode()
