@@ -6,101 +6,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_token_expiry_and_revocation'),
-        ('cases', '0009_case_number_sequences'),
-        ('catalog', '0001_initial'),
-        ('places', '0002_named_features'),
+        ("accounts", "0002_token_expiry_and_revocation"),
+        ("cases", "0009_case_number_sequences"),
+        ("catalog", "0001_initial"),
+        ("places", "0002_named_features"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DetectorCursor',
+            name="DetectorCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_case_id', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_case_id", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('window_minutes', models.PositiveIntegerField()),
-                ('count', models.PositiveIntegerField(verbose_name='reports in the window')),
-                ('expected', models.FloatField(verbose_name='usual number')),
-                ('chance', models.FloatField()),
-                ('first_report_at', models.DateTimeField()),
-                ('judged_at', models.DateTimeField(help_text="The moment the count was judged (the newest report's time).")),
-                ('raised_at', models.DateTimeField(verbose_name='raised at')),
-                ('deadline', models.DateTimeField(verbose_name='deadline')),
-                ('state', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=8, verbose_name='state')),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_by', models.CharField(blank=True, max_length=64)),
-                ('conclusion', models.TextField(blank=True, verbose_name='conclusion')),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.matter')),
-                ('owner_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('place', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place')),
-                ('town', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                ("window_minutes", models.PositiveIntegerField()),
+                ("count", models.PositiveIntegerField(verbose_name="reports in the window")),
+                ("expected", models.FloatField(verbose_name="usual number")),
+                ("chance", models.FloatField()),
+                ("first_report_at", models.DateTimeField()),
+                (
+                    "judged_at",
+                    models.DateTimeField(
+                        help_text="The moment the count was judged (the newest report's time)."
+                    ),
+                ),
+                ("raised_at", models.DateTimeField(verbose_name="raised at")),
+                ("deadline", models.DateTimeField(verbose_name="deadline")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=8,
+                        verbose_name="state",
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_by", models.CharField(blank=True, max_length=64)),
+                ("conclusion", models.TextField(blank=True, verbose_name="conclusion")),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.matter"
+                    ),
+                ),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="places.place"
+                    ),
+                ),
+                (
+                    "town",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'governance topic',
-                'verbose_name_plural': 'governance topics',
-                'ordering': ['-raised_at', '-id'],
+                "verbose_name": "governance topic",
+                "verbose_name_plural": "governance topics",
+                "ordering": ["-raised_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TopicCase',
+            name="TopicCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('linked_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.case')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='warning.topic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("linked_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cases.case"
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="warning.topic"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['linked_at', 'id'],
+                "ordering": ["linked_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='WarningRule',
+            name="WarningRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('window_minutes', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(1440)], verbose_name='window (minutes)')),
-                ('min_count', models.PositiveIntegerField(default=3, validators=[django.core.validators.MinValueValidator(2)], verbose_name='least number of reports')),
-                ('max_chance', models.FloatField(default=1e-06, help_text='A warning is raised when so many reports would come this rarely at the usual level.', validators=[django.core.validators.MinValueValidator(1e-09), django.core.validators.MaxValueValidator(0.5)], verbose_name='greatest chance under the usual level')),
-                ('weeks', models.PositiveIntegerField(default=4, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='weeks of history')),
-                ('deadline_hours', models.PositiveIntegerField(default=72, verbose_name='topic deadline (hours)')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('matter', models.OneToOneField(blank=True, help_text="Empty: the city's default for matters without a rule.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='warning_rule', to='catalog.matter')),
-                ('owner_unit', models.ForeignKey(blank=True, help_text="Empty: the matter's unit, else the town's sub-centre.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "window_minutes",
+                    models.PositiveIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(1440),
+                        ],
+                        verbose_name="window (minutes)",
+                    ),
+                ),
+                (
+                    "min_count",
+                    models.PositiveIntegerField(
+                        default=3,
+                        validators=[django.core.validators.MinValueValidator(2)],
+                        verbose_name="least number of reports",
+                    ),
+                ),
+                (
+                    "max_chance",
+                    models.FloatField(
+                        default=1e-06,
+                        help_text="A warning is raised when so many reports would come this rarely at the usual level.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1e-09),
+                            django.core.validators.MaxValueValidator(0.5),
+                        ],
+                        verbose_name="greatest chance under the usual level",
+                    ),
+                ),
+                (
+                    "weeks",
+                    models.PositiveIntegerField(
+                        default=4,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="weeks of history",
+                    ),
+                ),
+                (
+                    "deadline_hours",
+                    models.PositiveIntegerField(default=72, verbose_name="topic deadline (hours)"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "matter",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="Empty: the city's default for matters without a rule.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="warning_rule",
+                        to="catalog.matter",
+                    ),
+                ),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the matter's unit, else the town's sub-centre.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'warning rule',
-                'verbose_name_plural': 'warning rules',
+                "verbose_name": "warning rule",
+                "verbose_name_plural": "warning rules",
             },
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(fields=['state', '-raised_at'], name='topic_state_newest'),
+            model_name="topic",
+            index=models.Index(fields=["state", "-raised_at"], name="topic_state_newest"),
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(fields=['place', 'matter', 'state'], name='topic_key'),
+            model_name="topic",
+            index=models.Index(fields=["place", "matter", "state"], name="topic_key"),
         ),
         migrations.AddConstraint(
-            model_name='topic',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['open', 'closed'])), name='topic_state_valid'),
+            model_name="topic",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["open", "closed"])), name="topic_state_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='topic',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'open')), fields=('place', 'matter'), name='topic_one_open_per_key'),
+            model_name="topic",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "open")),
+                fields=("place", "matter"),
+                name="topic_one_open_per_key",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='topiccase',
-            constraint=models.UniqueConstraint(fields=('topic', 'case'), name='topic_case_once'),
+            model_name="topiccase",
+            constraint=models.UniqueConstraint(fields=("topic", "case"), name="topic_case_once"),
         ),
     ]
