@@ -106,6 +106,13 @@ class Case(models.Model):
                 name="case_open_matter_geo",
                 condition=~models.Q(state="closed"),
             ),
+            # The command centre's map: open cases in grid cells, read off this index alone
+            # (point, state, urgent, and the owner and town a sub-centre's scope filters on).
+            models.Index(
+                fields=["lat", "lng", "state", "urgent", "owner_unit", "town", "id"],
+                name="case_open_map",
+                condition=~models.Q(state="closed"),
+            ),
             # The retention rule's scan: closed cases still holding personal data.
             models.Index(
                 fields=["closed_at"],
