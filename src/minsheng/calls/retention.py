@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from minsheng.cases.retention import retention_days
 
@@ -29,39 +29,45 @@ def _cutoff(at: dt.datetime) -> dt.datetime | None:
     return at - dt.timedelta(days=days) if days > 0 else None
 
 
-def calls_due(at: dt.datetime) -> QuerySet[Call]:
-    """Calls that still hold a number and have been over for longer than the period."""
+def calls_due(at: dt.datetime) -> list[QuerySet[Call]]:
+    """Calls that still hold a number and have been over for longer than the period: those
+    that ended before it, and those whose end never came and of which nothing was heard
+    since. Two questions rather than one with OR, so each reads the partial index
+    ``call_number_kept`` (the worker asks them every pass)."""
     cutoff = _cutoff(at)
     if cutoff is None:
-        return Call.objects.none()
-    over = Q(ended_at__lt=cutoff) | Q(ended_at__isnull=True, updated_at__lt=cutoff)
-    return Call.objects.exclude(caller_hash="").filter(over)
+        return []
+    kept = Call.objects.exclude(caller_hash="")
+    return [kept.filter(ended_at__lt=cutoff), kept.filter(ended_at__isnull=True, updated_at__lt=cutoff)]
 
 
-def callbacks_due(at: dt.datetime) -> QuerySet[CallbackTask]:
+def callbacks_due(at: dt.datetime) -> list[QuerySet[CallbackTask]]:
     """Closed callbacks that still hold a number and were closed longer ago than the period."""
     cutoff = _cutoff(at)
     if cutoff is None:
-        return CallbackTask.objects.none()
-    return (
+        return []
+    return [
         CallbackTask.objects.exclude(state=CallbackState.OPEN)
         .exclude(phone_hash="")
         .filter(closed_at__lt=cutoff)
-    )
+    ]
 
 
-def _erase(rows: QuerySet[Any], number: str, at: dt.datetime, limit: int) -> int:
+def _erase(due: list[QuerySet[Any]], number: str, at: dt.datetime, limit: int) -> int:
     erased = 0
-    while True:
-        with transaction.atomic():
-            ids = list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
-            # update() computes no hash: the number and its hash are emptied by name.
-            rows.model.objects.filter(pk__in=ids).update(
-                **{number: "", f"{number}_hash": "", "number_erased_at": at}
-            )
-        erased += len(ids)
-        if len(ids) < limit:
-            return erased
+    for rows in due:
+        while True:
+            with transaction.atomic():
+                # No order: the database reads the partial index it was given for this.
+                ids = list(rows.order_by().values_list("pk", flat=True)[:limit])
+                # update() computes no hash: the number and its hash are emptied by name.
+                rows.model.objects.filter(pk__in=ids).update(
+                    **{number: "", f"{number}_hash": "", "number_erased_at": at}
+                )
+            erased += len(ids)
+            if len(ids) < limit:
+                break
+    return erased
 
 
 def erase_due(at: dt.datetime, limit: int = 500) -> tuple[int, int]:
