@@ -72,6 +72,13 @@ def _today_counted_live(settings):
     settings.MINSHENG_STATS_TODAY_ROLLUP_S = 0
 
 
+@pytest.fixture(autouse=True)
+def _screen_computed_every_time(settings):
+    """The command centre's screen computes its figures on every request unless a test
+    lets it keep them (``settings.MINSHENG_COMMAND_CACHE_S``; PostgreSQL's default is 60 s)."""
+    settings.MINSHENG_COMMAND_CACHE_S = 0
+
+
 @pytest.fixture
 def demo_city(db):
     """The demo city (平湖市): places, roads, landmarks, units, the list of matters and the

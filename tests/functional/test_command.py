@@ -206,3 +206,42 @@ def test_the_demo_history_is_made_through_the_actions_and_kept_on_reloading(db, 
     there = Case.objects.count()  # and the sensor alarms' own cases
     assert load_demo(history_days=4)["cases_created"] == 0
     assert Case.objects.count() == there
+
+
+@pytest.fixture
+def kept_a_minute(settings, monkeypatch):
+    """The screen keeps its figures for 60 s (PostgreSQL's default), in memory; the refresh
+    behind the request runs at once in the test's thread (and transaction)."""
+    from minsheng.command import kept
+
+    settings.MINSHENG_COMMAND_CACHE_S = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    monkeypatch.setattr(kept, "_start", lambda _target, *args: kept.store(*args))
+
+
+def test_kept_figures_are_per_scope_at_most_a_minute_old_and_refreshed_behind_the_request(
+    city, now, client, kept_a_minute
+):
+    intake(city, point="east.a")
+    _client(client, "dispatcher")
+    assert client.get("/command/data.json").json()["open"]["n"] == 1
+    assert sum(c["n"] for c in client.get("/command/map.json?zoom=12").json()["cells"]) == 1
+    intake(city, point="west.a")
+    now.advance(seconds=10)  # fresh: served as kept
+    assert client.get("/command/data.json").json()["open"]["n"] == 1
+    now.advance(seconds=10)  # a quarter of the minute: served as kept, recomputed behind it
+    assert client.get("/command/data.json").json()["open"]["n"] == 1
+    assert client.get("/command/data.json").json()["open"]["n"] == 2
+    now.advance(seconds=61)  # too old to serve: computed in the request
+    intake(city, point="west.b")
+    assert client.get("/command/data.json").json()["open"]["n"] == 3
+    assert sum(c["n"] for c in client.get("/command/map.json?zoom=12").json()["cells"]) == 3
+    feed = client.get("/command/feed/?format=json").json()["items"]
+    assert len([i for i in feed if i["kind"] == "case"]) == 3  # the feed is never kept
+
+    # Another scope never reads the city's entry: 东城's sub-centre sees its one case.
+    client.logout()
+    _client(client, "sub_east")
+    data = client.get("/command/data.json").json()
+    assert data["territory"]["name"] == "东城街道" and data["open"]["n"] == 1
+    assert sum(c["n"] for c in client.get("/command/map.json?zoom=12").json()["cells"]) == 1

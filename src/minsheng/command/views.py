@@ -22,6 +22,7 @@ from minsheng.cases.scoping import remembering_subtrees, visible_cases
 from minsheng.core import clock
 
 from . import queries, registry, sources
+from .kept import kept, scope_key
 from .registry import ScreenContext
 
 # Who keeps the screen open: as the statistics page (its figures are the stats' own).
@@ -29,7 +30,9 @@ SCREEN_ROLES = frozenset(
     {Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN, Role.HANDLER}
 )
 FEED_POLL_S = 3
-PANELS_POLL_S = 60
+# The figures and the map: kept per scope for MINSHENG_COMMAND_CACHE_S and refreshed behind
+# the request (``kept.py``); polled every 30 s, a change reaches the screen within a minute.
+PANELS_POLL_S = 30
 MAP_POLL_S = 30
 
 
@@ -62,12 +65,16 @@ def _tiles(ctx: ScreenContext) -> list[dict[str, Any]]:
 
 
 def _panels(actor: Actor) -> dict[str, Any]:
-    """Everything on the screen but the map and the feed."""
-    with remembering_subtrees():  # a sub-centre's units read once, not per figure
-        return _read_panels(actor)
+    """Everything on the screen but the map and the feed (kept per scope, ``kept.py``)."""
+    return kept(f"panels:{scope_key(actor)}", lambda: _read_panels(actor))
 
 
 def _read_panels(actor: Actor) -> dict[str, Any]:
+    with remembering_subtrees():  # a sub-centre's units read once, not per figure
+        return _compute_panels(actor)
+
+
+def _compute_panels(actor: Actor) -> dict[str, Any]:
     ctx = _context(actor)
     where = queries.territory(actor)
     cases = visible_cases(actor)  # THE scoping rule, worked out once for every part
@@ -155,19 +162,20 @@ def _zoom_and_box(request: HttpRequest) -> tuple[int, tuple[float, float, float,
 def map_data(request: HttpRequest, actor: Actor) -> JsonResponse:
     """Open cases in grid cells for the map's zoom (and box), devices, field workers."""
     zoom, box = _zoom_and_box(request)
+    answer = kept(f"map:{scope_key(actor)}:{zoom}:{box}", lambda: _map(actor, zoom, box))
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
+
+
+def _map(actor: Actor, zoom: int, box: tuple[float, float, float, float] | None) -> dict[str, Any]:
     with remembering_subtrees():
         where = queries.territory(actor)
-        cells = queries.open_case_cells(visible_cases(actor), zoom, box)
-    return JsonResponse(
-        {
+        return {
             "zoom": zoom,
-            "cells": cells,
+            "cells": queries.open_case_cells(visible_cases(actor), zoom, box),
             "devices": queries.devices(actor, where),
             "workers": queries.workers(where, clock.now()),
             "states": queries.STATE_LABELS,
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
+        }
 
 
 def _since(request: HttpRequest) -> dt.datetime | None:
