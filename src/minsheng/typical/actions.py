@@ -86,7 +86,7 @@ def prepare(
         raise Forbidden(_("Only the centre's editors prepare typical cases."))
     with transaction.atomic():
         typical = (
-            TypicalCase.objects.select_for_update()
+            TypicalCase.objects.select_for_update(of=("self",))
             .select_related("case__place")
             .filter(pk=typical_id)
             .first()
@@ -117,7 +117,12 @@ def approve(actor: Actor, typical_id: int) -> TypicalCase:
     if actor.role not in rules.APPROVER_ROLES or actor.user is None:
         raise Forbidden(_("Only the centre's leadership approves typical cases."))
     with transaction.atomic():
-        typical = TypicalCase.objects.select_for_update().select_related("case").filter(pk=typical_id).first()
+        typical = (
+            TypicalCase.objects.select_for_update(of=("self",))
+            .select_related("case")
+            .filter(pk=typical_id)
+            .first()
+        )
         if typical is None:
             raise NotFound(_("No such typical case."))
         if typical.state != TypicalState.PREPARED:
@@ -141,7 +146,7 @@ def withdraw(actor: Actor, typical_id: int) -> TypicalCase:
     if actor.role not in rules.EDITOR_ROLES | rules.APPROVER_ROLES:
         raise Forbidden(_("You may not withdraw typical cases."))
     with transaction.atomic():
-        typical = TypicalCase.objects.select_for_update().filter(pk=typical_id).first()
+        typical = TypicalCase.objects.select_for_update(of=("self",)).filter(pk=typical_id).first()
         if typical is None:
             raise NotFound(_("No such typical case."))
         typical.state = TypicalState.WITHDRAWN
