@@ -212,3 +212,14 @@ def test_the_screen_shows_the_warning_in_its_tile_and_feed(city, now, client):
     _login(client, "sub_west")
     items = client.get("/command/feed/?format=json").json()["items"]
     assert not any(i["key"].startswith("topic:") for i in items)
+
+
+def test_the_demo_history_holds_a_warning_raised_in_its_hourly_passes(db, now, settings):
+    from minsheng.demo.actions import load_demo
+
+    settings.MINSHENG_AUTO_DISPATCH = True
+    load_demo(history_days=4)
+    topic = Topic.objects.get()  # seven calls about no water in one village, two days ago
+    assert topic.matter.code == "water.supply" and topic.count >= 4
+    assert topic.raised_at < clock.now() - dt.timedelta(days=1)  # raised when it happened
+    assert TopicCase.objects.filter(topic=topic).count() == 7

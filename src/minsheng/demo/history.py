@@ -37,9 +37,11 @@ from minsheng.catalog.models import Matter
 from minsheng.classify.model import load_corpus
 from minsheng.core import clock
 from minsheng.places.models import GRASSROOTS_KINDS, Place
+from minsheng.warning.actions import detect_pass
 
 DAYS = 90
 PER_DAY = (5, 10)  # cases a day, drawn uniformly (more on working days)
+CLUSTER_DAYS_AGO = (62, 27, 2)  # seven calls about no water in one village within the hour
 SEED = 16
 CHANNELS = (("hotline", 55), ("app", 15), ("grid", 12), ("rider", 6), ("110", 5), ("enterprise", 3))
 # Hour of the day a call comes in: the working day's two peaks, quiet nights.
@@ -218,10 +220,11 @@ def make_history(days: int = DAYS, seed: int = SEED) -> Summary:
 
         sim.at(t_sign, sign)
 
-    def intake_at(t: dt.datetime) -> None:
-        code = rng.choices(codes, weights)[0]
+    def intake_at(t: dt.datetime, code: str | None = None, place: Place | None = None) -> None:
+        code = code or rng.choices(codes, weights)[0]
         row = rng.choice(by_code[code])
-        place = rng.choice(villages) if villages else None
+        if place is None:
+            place = rng.choice(villages) if villages else None
         lat = lng = None
         if place is not None:
             lat = float(place.center_lat or 0) + rng.uniform(-0.003, 0.003)
@@ -256,6 +259,7 @@ def make_history(days: int = DAYS, seed: int = SEED) -> Summary:
     def breaches() -> None:
         now = clock.now()
         escalation.breach_due(now, limit=5000)
+        detect_pass(now, limit=5000)  # early warning, as the worker's pass does
         # Supervision (督办) of a share of what breached in the last hour.
         from minsheng.cases.models import CaseClock
 
@@ -294,6 +298,17 @@ def make_history(days: int = DAYS, seed: int = SEED) -> Summary:
             )
             if t < end:
                 sim.at(t.astimezone(dt.UTC), functools.partial(intake_at, t.astimezone(dt.UTC)))
+    # A few clusters for early warning (预警): no water in one village, calls within the hour.
+    burst = random.Random(seed + 16)  # noqa: S311 - a demo, repeatable by design
+    for back in CLUSTER_DAYS_AGO:
+        if back >= days or "water.supply" not in by_code or not villages:
+            continue
+        day = (end - dt.timedelta(days=back)).astimezone(tz).date()
+        t0 = dt.datetime.combine(day, dt.time(10), tzinfo=tz).astimezone(dt.UTC)
+        village = burst.choice(villages)
+        for minutes in sorted(burst.uniform(0, 45) for _ in range(7)):
+            t = t0 + dt.timedelta(minutes=minutes)
+            sim.at(t, functools.partial(intake_at, t, "water.supply", village))
     first = dt.datetime.combine(start_day, dt.time(8), tzinfo=tz).astimezone(dt.UTC)
     sim.at(first + dt.timedelta(minutes=30), breaches)
     sim.at(first + dt.timedelta(hours=5), alarm)
