@@ -29,6 +29,10 @@ PAGE_LABELS = {
     "warnings": _("Early warnings"),
     "ranking": _("Ranking"),
     "typical": _("Typical cases"),
+    "enterprise": _("Enterprise requests"),
+    "enterprise_cases": _("Enterprise requests"),
+    "proposals": _("Proposals"),
+    "transfer": _("110 transfers"),
 }
 # Pages of other apps are named with their namespace; the rest are this app's.
 PAGE_URL_NAMES = {
@@ -43,7 +47,14 @@ PAGE_URL_NAMES = {
     "warnings": "warning:list",
     "ranking": "ranking:ranking",
     "typical": "typical:queue",
+    "enterprise": "enterprise:enterprises",
+    "enterprise_cases": "web:cases",
+    "proposals": "proposals:desk",
+    "transfer": "transfer:index",
 }
+# A page that is another page with a query: a unit's enterprise requests are its search
+# filtered by the enterprise channel (the search scopes them to what the unit may see).
+PAGE_QUERIES = {"enterprise_cases": "channel=enterprise"}
 
 # Page → roles that have it in their navigation and may open it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -73,7 +84,38 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "warnings": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.SUBCENTRE_DISPATCHER, Role.ADMIN}),
     "ranking": frozenset({Role.LEADER, Role.CITY_DISPATCHER, Role.ADMIN}),
     "typical": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.LEADER, Role.ADMIN}),
+    # Enterprise requests: the centre registers enterprises and takes their requests
+    # (enterprise.actions.MANAGERS); the service officers' units follow theirs in the search.
+    "enterprise": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
+    "enterprise_cases": frozenset({Role.HANDLER, Role.SUBCENTRE_DISPATCHER}),
+    # The proposal desk (proposals.actions.DESK); a lead unit acts on its proposal from the
+    # case page's panel, reached from its inbox.
+    "proposals": frozenset({Role.CITY_DISPATCHER, Role.ADMIN}),
+    # 110 <-> 12345 transfers, decided by the centre (transfer.rules.CENTRE_ROLES).
+    "transfer": frozenset({Role.OPERATOR, Role.CITY_DISPATCHER, Role.ADMIN}),
 }
+# Pages opened now and then: grouped under "More" in the bar, so that each role's daily pages
+# stay in one short row. A role with a single such page gets it in the row.
+SECONDARY_PAGES = frozenset(
+    {
+        "sensors",
+        "duty",
+        "partners",
+        "calendar",
+        "ranking",
+        "typical",
+        "enterprise",
+        "enterprise_cases",
+        "proposals",
+    }
+)
+# The public pages, linked from the foot of every page a visitor who is not signed in sees
+# (their URL names; a page of an app this deployment does not mount is left out).
+PUBLIC_PAGES = (
+    ("web:track", _("Follow your request")),
+    ("proposals:track", _("Proposals: tracking their handling")),
+    ("typical_public:list", _("Typical cases")),
+)
 CALENDAR_EDITORS = frozenset({Role.CITY_DISPATCHER, Role.ADMIN})
 
 HOME_PAGE: dict[str, str] = {
@@ -99,6 +141,11 @@ def url_name(page: str) -> str:
     return PAGE_URL_NAMES.get(page, f"web:{page}")
 
 
+def page_query(page: str) -> str:
+    """The query string a page's link carries ('' for most)."""
+    return PAGE_QUERIES.get(page, "")
+
+
 def nav_for(actor: Actor) -> list[tuple[str, str]]:
     """The pages this person's navigation shows, their own workbench first."""
     home = home_page(actor)
@@ -107,3 +154,12 @@ def nav_for(actor: Actor) -> list[tuple[str, str]]:
         pages.remove(home)
         pages.insert(0, home)
     return [(p, str(PAGE_LABELS[p])) for p in pages]
+
+
+def split_nav(pages: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The bar's row and its "More" group: secondary pages go to the group unless only one
+    would (a group of one is a detour)."""
+    more = [item for item in pages if item[0] in SECONDARY_PAGES]
+    if len(more) < 2:
+        return pages, []
+    return [item for item in pages if item[0] not in SECONDARY_PAGES], more

@@ -20,7 +20,7 @@ from minsheng.core import clock
 from minsheng.core.conf import setting
 from minsheng.notify.queries import unread_count
 
-from ..roles import nav_for, url_name
+from ..roles import PUBLIC_PAGES, nav_for, page_query, split_nav, url_name
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -103,19 +103,49 @@ def is_past(when: dt.datetime | None) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def navigation(context) -> list[dict[str, Any]]:
+def navigation(context) -> dict[str, Any]:
+    """The bar's links (``row``) and its "More" group (``more``, ``more_current``)."""
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
-        return []
-    current = request.resolver_match.view_name if request.resolver_match else ""
-    items = []
+        return {"row": [], "more": [], "more_current": False}
+    match = request.resolver_match
+    current = match.view_name if match else ""
+    asked = request.GET.urlencode()
+    items: dict[str, dict[str, Any]] = {}
     for page, label in nav_for(actor_of(request)):
         try:
             url = reverse(url_name(page))
         except NoReverseMatch:  # an optional app that this deployment does not mount
             continue
-        items.append({"url": url, "label": label, "current": url_name(page) == current})
-    return items
+        query = page_query(page)
+        items[page] = {
+            "url": f"{url}?{query}" if query else url,
+            "label": label,
+            "current": url_name(page) == current and (not query or query == asked),
+        }
+    pages = [(page, str(item["label"])) for page, item in items.items()]
+    row, more = split_nav(pages)
+    # A page reached with a query is current in its own link only.
+    if any(items[p]["current"] and page_query(p) for p, _label in pages):
+        for p, _label in pages:
+            items[p]["current"] = items[p]["current"] and bool(page_query(p))
+    return {
+        "row": [items[p] for p, _label in row],
+        "more": [items[p] for p, _label in more],
+        "more_current": any(items[p]["current"] for p, _label in more),
+    }
+
+
+@register.simple_tag
+def public_links() -> list[dict[str, str]]:
+    """The public pages' links for the foot of a visitor's page."""
+    out = []
+    for name, label in PUBLIC_PAGES:
+        try:
+            out.append({"url": reverse(name), "label": str(label)})
+        except NoReverseMatch:
+            continue
+    return out
 
 
 @register.simple_tag(takes_context=True)
