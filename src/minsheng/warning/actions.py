@@ -35,6 +35,7 @@ log = logging.getLogger("minsheng.warning")
 # case committed after one with a higher id is not skipped by the cursor.
 SETTLE = dt.timedelta(seconds=10)
 LABEL_MAX = 64
+FIRST_LOOKBACK = dt.timedelta(days=1)
 
 
 def detect_pass(now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -47,7 +48,10 @@ def detect_pass(now: dt.datetime | None = None, limit: int = 500) -> int:
     with transaction.atomic():
         cursor = DetectorCursor.objects.select_for_update().filter(pk=1).first()
         if cursor is None:
-            cursor = DetectorCursor.objects.create(pk=1, last_case_id=0)
+            # The first pass on a city with a past starts a day back: old clusters are history,
+            # not warnings to send now.
+            before = Case.objects.filter(created_at__lt=now - FIRST_LOOKBACK).order_by("-pk").first()
+            cursor = DetectorCursor.objects.create(pk=1, last_case_id=before.pk if before else 0)
         new = list(
             Case.objects.filter(pk__gt=cursor.last_case_id, created_at__lte=now - SETTLE)
             .order_by("pk")
