@@ -13,7 +13,13 @@ from minsheng.stats.measures import MEASURES
 INVERTED = frozenset({"reopen", "returns", "followup_unreachable"})
 # City-wide figures have no unit to judge.
 NOT_RANKED = frozenset({"direct_answer"})
-RANKABLE = tuple((m.key, m.label) for m in MEASURES if m.key not in NOT_RANKED)
+
+
+def rankable() -> list[tuple[str, object]]:
+    """The measures a unit may be ranked on (a callable: a new measure needs no migration)."""
+    return [(m.key, m.label) for m in MEASURES if m.key not in NOT_RANKED]
+
+
 # The weights a city starts from (a measure without a row weighs this much).
 DEFAULT_WEIGHTS = {
     "sign": 15.0,
@@ -30,7 +36,7 @@ DEFAULT_WEIGHTS = {
 class MeasureWeight(models.Model):
     """How much one measure counts in a unit's score (0: not at all)."""
 
-    measure = models.CharField(_("measure"), max_length=32, choices=RANKABLE, unique=True)
+    measure = models.CharField(_("measure"), max_length=32, choices=rankable, unique=True)
     weight = models.FloatField(_("weight"), validators=[MinValueValidator(0), MaxValueValidator(1000)])
 
     class Meta:
