@@ -99,10 +99,10 @@ class Breaching:
         )
         # No join to the case's state: a closed case has no running clock (see count()),
         # and SQLite would otherwise read every open case first and sort their clocks.
-        due_order = CaseClock.objects.running().filter(Exists(soon))
+        clocks = CaseClock.objects.running().filter(Exists(soon))
         if self.scoped:  # per clock read, a probe of its case: not the whole scope built first
-            due_order = due_order.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
-        due_order = due_order.order_by("due_at", "case_id").values_list("case_id", flat=True)
+            clocks = clocks.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
+        due_order = clocks.order_by("due_at", "case_id").values_list("case_id", flat=True)
         ids: list[int] = []
         seen: set[int] = set()
         start, chunk = 0, 4 * n
