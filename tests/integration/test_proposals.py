@@ -65,7 +65,7 @@ def test_no_written_reply_before_the_proposer_is_contacted(city, now, kinds):
     roads = city.actor("roads")
     case_actions.sign_case(roads, proposal.case_id)
     case_actions.dispatch_case(roads, proposal.case_id, people=["办公室"])
-    with pytest.raises(Conflict, match="提出人沟通|Contact the proposer"):
+    with pytest.raises(Conflict, match=r"提出人沟通|Contact the proposer"):
         actions.reply_in_writing(roads, proposal.case_id, text="已答复")
     assert Case.objects.get(pk=proposal.case_id).state == State.DISPATCHED
     with pytest.raises(NotFound):  # another unit does not even see it
