@@ -204,8 +204,42 @@ def test_the_demo_history_is_made_through_the_actions_and_kept_on_reloading(db, 
     assert {"accept", "assign", "sign", "dispatch", "feedback"} <= kinds
     assert Case.objects.filter(state="closed").exists()
     there = Case.objects.count()  # and the sensor alarms' own cases
+    # The parts' demo rows, made through their actions: enterprises with their service
+    # officers and requests, proposals in progress, 110's transfers (one taken in, one waiting).
+    from minsheng.enterprise.models import Enterprise, EnterpriseCase
+    from minsheng.proposals.models import Proposal
+    from minsheng.transfer.models import IncomingTransfer
+
+    assert Enterprise.objects.filter(service_officer__isnull=False).count() >= 3
+    assert EnterpriseCase.objects.filter(case__channel="enterprise").count() >= 2
+    assert {"proposal_handed_over", "proposer_contacted", "enterprise_linked"} <= kinds | set(
+        CaseEvent.objects.values_list("action", flat=True)
+    )
+    assert Proposal.objects.filter(contacted_at__isnull=False, case__state="dispatched").exists()
+    assert Proposal.objects.filter(contacted_at__isnull=True, case__state="signed").exists()
+    waiting = IncomingTransfer.objects.filter(case__isnull=True)
+    assert waiting.count() == 1 and IncomingTransfer.objects.filter(case__channel="110").count() == 1
+
+    def snapshot() -> dict[str, int]:
+        from minsheng.catalog.models import Matter
+        from minsheng.notify.models import OutboxMessage
+
+        tables = (
+            Case,
+            CaseEvent,
+            Enterprise,
+            EnterpriseCase,
+            Proposal,
+            IncomingTransfer,
+            Matter,
+            OutboxMessage,
+        )
+        return {t.__name__: t.objects.count() for t in tables}
+
+    before = snapshot()
     assert load_demo(history_days=4)["cases_created"] == 0
     assert Case.objects.count() == there
+    assert snapshot() == before
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The demo city (平湖市, illustrative geography): places, units, staff, and a few cases.
 
 Loading is idempotent: places and units are matched by code, staff by user name, and the
-demo cases are made only when the database has none.
+demo cases are made only when the database has none. The parts' demo rows (enterprises and
+their requests, proposals, 110's transfers: ``parts.py``) are each found by their own key.
 """
 
 from __future__ import annotations
@@ -121,6 +122,16 @@ def _load_units(places: dict[str, Place]) -> None:
                     "parent": centre,
                 },
             )
+    # The partners Minsheng writes to through the outbox, each as a unit (no webhook in the demo:
+    # what is owed to them waits in the outbox, as it would until the city sets their channel).
+    from minsheng.province import rules as province_rules
+    from minsheng.transfer import rules as transfer_rules
+
+    for code, name in (
+        (transfer_rules.police_unit_code(), "110指挥中心"),
+        (province_rules.unit_code(), "省12345平台"),
+    ):
+        Unit.objects.update_or_create(code=code, defaults={"name": name, "kind": UnitKind.DEPARTMENT})
     for place in places.values():
         if place.kind in GRASSROOTS_KINDS and place.parent_id in subs:
             Unit.objects.update_or_create(
@@ -186,4 +197,12 @@ def load_demo(
 
         cases = make_history(days=history_days).cases if history_days else 0
         cases += make_demo_cases()
+    if with_cases:
+        # The parts' own data and their demo rows, each found by its own key: on a database
+        # that has cases already, what is missing is added and nothing else changes.
+        from . import parts
+
+        cases += parts.load_enterprises(with_requests=True)
+        cases += parts.load_proposals(with_cases=True)
+        cases += parts.load_transfers()
     return {"places": len(places), "accounts_created": len(made), "cases_created": cases}
