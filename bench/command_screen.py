@@ -16,7 +16,7 @@ endpoint is requested through Django's test ``Client`` as the leader (the city) 
 当湖街道's sub-centre (a town): two warm-up requests, ``--repeat`` timed ones, p50/p95 in
 ms, and the SQL queries of one request (the session's own left out, as in the tests), twice:
 ``computed`` (``MINSHENG_COMMAND_CACHE_S=0``: every request computes; what a request costs
-when nothing is kept) and ``kept`` (the deployment's setting, PostgreSQL's 60 s: what a
+when nothing is kept) and ``kept`` (the deployment's setting, 60 s by default: what a
 screen's poll waits for; the figures and map kept per scope, ``command/kept.py``). Prints
 one JSON document; the figures go into docs/PERFORMANCE.md by hand.
 """

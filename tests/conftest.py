@@ -75,7 +75,7 @@ def _today_counted_live(settings):
 @pytest.fixture(autouse=True)
 def _screen_computed_every_time(settings):
     """The command centre's screen computes its figures on every request unless a test
-    lets it keep them (``settings.MINSHENG_COMMAND_CACHE_S``; PostgreSQL's default is 60 s)."""
+    lets it keep them (``settings.MINSHENG_COMMAND_CACHE_S``; the default is 60 s)."""
     settings.MINSHENG_COMMAND_CACHE_S = 0
 
 

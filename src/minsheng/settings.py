@@ -338,13 +338,7 @@ MINSHENG_STATS_TODAY_ROLLUP_S = int(
 MINSHENG_STATS_PARALLEL = os.environ.get("MINSHENG_STATS_PARALLEL", "1") == "1"
 # The command centre's screen (minsheng.command.kept): how long (seconds) its figures and map
 # are kept per scope, refreshed behind the request; 0 computes them on every request.
-# PostgreSQL (a big city: hundreds of thousands of open cases on the map): 60; SQLite: 0.
-MINSHENG_COMMAND_CACHE_S = int(
-    os.environ.get(
-        "MINSHENG_COMMAND_CACHE_S",
-        "60" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "0",
-    )
-)
+MINSHENG_COMMAND_CACHE_S = int(os.environ.get("MINSHENG_COMMAND_CACHE_S", "60"))
 MINSHENG_MODEL_DIR = Path(os.environ.get("MINSHENG_MODEL_DIR", VAR_DIR / "models"))
 
 # --- Photos, the field worker's phone and the public pages (minsheng.media/field/public) ---

@@ -244,7 +244,7 @@ def test_the_demo_history_is_made_through_the_actions_and_kept_on_reloading(db, 
 
 @pytest.fixture
 def kept_a_minute(settings, monkeypatch):
-    """The screen keeps its figures for 60 s (PostgreSQL's default), in memory; the refresh
+    """The screen keeps its figures for 60 s (the default), in memory; the refresh
     behind the request runs at once in the test's thread (and transaction)."""
     from minsheng.command import kept
 

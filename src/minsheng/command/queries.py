@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 from django.db.models import (
     Avg,
     Count,
-    DateField,
     F,
     FloatField,
+    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -27,7 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as When_
-from django.db.models.functions import Floor, TruncDate
+from django.db.models.functions import Floor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -210,6 +210,17 @@ def workers(where: Territory, now: dt.datetime) -> list[dict[str, Any]]:
 # still open changes every minute and is counted live, in one pass over the open cases.
 
 
+def received_day(first: dt.date, days: int) -> When_:
+    """The local day a case was received on, as its offset from ``first`` (``None`` before
+    it): comparisons against local midnights, newest first. Exact in any time zone, and
+    cheap on both databases (SQLite's date functions are Python called once per row)."""
+    whens = [
+        When(created_at__gte=local_midnight(first + dt.timedelta(days=i)), then=Value(i))
+        for i in reversed(range(days))
+    ]
+    return When_(*whens, default=Value(None), output_field=IntegerField())
+
+
 @dataclass
 class Received:
     """Cases received, for the screen's periods: per local day of the trend's window, per
@@ -249,16 +260,15 @@ def received(
         if matter:
             key = (matter, town or None)
             out.matter_town[key] = out.matter_town.get(key, 0) + n
-    tz = timezone.get_default_timezone()
     live = (
         cases.filter(created_at__gte=local_midnight(live_from))
         .order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day", "channel", "matter_id", "town_id")
+        .values("channel", "matter_id", "town_id", d=received_day(live_from, (today - live_from).days + 1))
         .annotate(n=Count("pk"))
     )
     for r in live:
-        add(r["day"], r["channel"], r["matter_id"], r["town_id"], r["n"], heat=r["day"] >= heat_live_from)
+        day = live_from + dt.timedelta(days=r["d"])
+        add(day, r["channel"], r["matter_id"], r["town_id"], r["n"], heat=day >= heat_live_from)
     return out
 
 
@@ -276,12 +286,7 @@ def open_stock(cases: QuerySet[Case], today: dt.date, days: int = TREND_DAYS) ->
     """One pass over the open cases (state, urgent and received moment: the
     ``case_state_queue`` index holds all three)."""
     first = today - dt.timedelta(days=days - 1)
-    tz = timezone.get_default_timezone()
-    day = When_(
-        When(created_at__gte=local_midnight(first), then=TruncDate("created_at", tzinfo=tz)),
-        default=Value(None),
-        output_field=DateField(),
-    )
+    day = received_day(first, days)
     rows = cases.filter(state__in=OPEN).order_by().values("urgent", d=day).annotate(n=Count("*"))
     out = OpenStock(0, 0, {})
     for r in rows:
@@ -289,7 +294,8 @@ def open_stock(cases: QuerySet[Case], today: dt.date, days: int = TREND_DAYS) ->
         if r["urgent"]:
             out.urgent += r["n"]
         if r["d"] is not None:
-            out.per_day[r["d"]] = out.per_day.get(r["d"], 0) + r["n"]
+            day = first + dt.timedelta(days=r["d"])
+            out.per_day[day] = out.per_day.get(day, 0) + r["n"]
     return out
 
 
