@@ -3,12 +3,13 @@ request (stale-while-revalidate).
 
 A figure over a city's open cases (the map's cells, the open count) reads every open case:
 at 250,000 open cases that is a few hundred milliseconds however it is indexed. The screen
-polls (figures and map every ``POLL_S``); so each answer is kept, per reader's scope, for
-``MINSHENG_COMMAND_CACHE_S`` seconds (default 60; 0 computes on every request). A request within the first quarter of that serves it as it is; a later one serves
-it too and recomputes it in a thread of its own, so the next poll finds it new; an older one
-(or none) is computed in the request. So a poll waits for a cache read, and what it shows is
-at most one poll interval old (the figures without a cache were polled every 60 s, so an
-event reaches the screen as soon as before). The live feed is never kept.
+polls its figures and map every 30 s; so each answer is kept, per reader's scope, for
+``MINSHENG_COMMAND_CACHE_S`` seconds (default 60; 0 computes on every request). A request
+within the first quarter of that serves it as it is; a later one serves it too and
+recomputes it in a thread of its own, so the next poll finds it new; an older one (or none)
+is computed in the request. So a poll waits for a cache read, and what it shows is at most
+about one poll interval old (the figures were polled every 60 s before they were kept, so a
+change reaches the screen within a minute as before). The live feed is never kept.
 
 Readers of one scope see the same cases (``visible_cases`` depends only on the role and the
 unit for the screen's roles), so they share an entry: several screens of one sub-centre cost
