@@ -153,3 +153,20 @@ def test_the_public_tracking_page_shows_public_proposals_and_their_progress(city
     assert "陈建国" in row and "住建局" in row and "水务集团" in row
     assert now().strftime("%Y-%m-%d") in row  # contacted today
     assert "13" not in row.split("陈建国")[0][-20:]  # nothing like a phone number beside the name
+
+
+def test_the_clock_rule_asks_for_the_kind_once_per_case_and_again_when_its_matter_changes(
+    city, now, kinds, django_assert_num_queries
+):
+    """Intake starts two or three clocks of a new case at once; the kind is read once."""
+    from minsheng.catalog.models import Matter
+    from minsheng.proposals import rules
+
+    kind_matter = Matter.objects.get(proposal_kind__code="npc")
+    case = Case(matter=kind_matter, created_at=now())
+    with django_assert_num_queries(1):
+        assert rules.kind_of(case).code == "npc"
+        assert rules.kind_of(case).code == "npc"
+    case.matter = Matter.objects.exclude(pk=kind_matter.pk).filter(proposal_kind__isnull=True).first()
+    with django_assert_num_queries(1):
+        assert rules.kind_of(case) is None

@@ -33,9 +33,17 @@ def add_months(at: dt.datetime, months: int) -> dt.datetime:
 
 
 def kind_of(case: Any) -> ProposalKind | None:
+    """The kind whose matter the case has. Kept on the case object for its matter: intake
+    starts two or three clocks of a new case at once and asks for each (one query, not
+    three); a case whose matter changes asks again."""
     if not case.matter_id:
         return None
-    return ProposalKind.objects.filter(matter_id=case.matter_id).first()
+    known = case.__dict__.get("_proposal_kind")
+    if known is not None and known[0] == case.matter_id:
+        return known[1]
+    kind = ProposalKind.objects.filter(matter_id=case.matter_id).first()
+    case.__dict__["_proposal_kind"] = (case.matter_id, kind)
+    return kind
 
 
 def due(case: Any, name: str, start: dt.datetime) -> dt.datetime | None:
