@@ -250,7 +250,11 @@ def kept_a_minute(settings, monkeypatch):
 
     settings.MINSHENG_COMMAND_CACHE_S = 60
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    monkeypatch.setattr(kept, "_start", lambda _target, *args: kept.store(*args))
+
+    def at_once(_target, key, compute, max_age, _lang):
+        kept.store(key, compute, max_age)
+
+    monkeypatch.setattr(kept, "_start", at_once)
 
 
 def test_kept_figures_are_per_scope_at_most_a_minute_old_and_refreshed_behind_the_request(
@@ -279,3 +283,8 @@ def test_kept_figures_are_per_scope_at_most_a_minute_old_and_refreshed_behind_th
     data = client.get("/command/data.json").json()
     assert data["territory"]["name"] == "东城街道" and data["open"]["n"] == 1
     assert sum(c["n"] for c in client.get("/command/map.json?zoom=12").json()["cells"]) == 1
+
+    # Nor a reader in another language: the kept answer holds words.
+    hotline = next(c for c in data["channels"] if c["channel"] == "hotline")["label"]
+    english = client.get("/command/data.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert next(c for c in english["channels"] if c["channel"] == "hotline")["label"] != hotline

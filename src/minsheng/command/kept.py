@@ -25,6 +25,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connections
+from django.utils import translation
 
 from minsheng.accounts.actors import Actor
 from minsheng.cases.scoping import CITY_WIDE
@@ -53,6 +54,8 @@ def kept(key: str, compute: Callable[[], Any]) -> Any:
     max_age = max_age_s()
     if max_age <= 0:
         return compute()
+    lang = translation.get_language() or ""
+    key = f"{key}:{lang}"  # the answer holds words in the reader's language
     now = clock.now().timestamp()
     entry = cache.get(PREFIX + key)
     if entry is not None:
@@ -60,7 +63,7 @@ def kept(key: str, compute: Callable[[], Any]) -> Any:
         age = now - at
         if 0 <= age < max_age:
             if age >= max_age / 4 and cache.add(PREFIX + key + ":busy", 1, timeout=max_age):
-                _start(_refresh, key, compute, max_age)
+                _start(_refresh, key, compute, max_age, lang)
             return value
     value = compute()
     cache.set(PREFIX + key, (now, value), timeout=max_age)
@@ -71,10 +74,12 @@ def _start(target: Callable[..., None], *args: Any) -> None:
     threading.Thread(target=target, args=args, name="command-kept", daemon=True).start()
 
 
-def _refresh(key: str, compute: Callable[[], Any], max_age: int) -> None:
-    """Recompute in a thread, on a connection of the thread's own (closed after)."""
+def _refresh(key: str, compute: Callable[[], Any], max_age: int, lang: str) -> None:
+    """Recompute in a thread, in the reader's language, on a connection of the thread's own
+    (closed after)."""
     try:
-        store(key, compute, max_age)
+        with translation.override(lang or None):
+            store(key, compute, max_age)
     finally:
         connections.close_all()
 
