@@ -64,15 +64,43 @@ def call(client: Client, method: str, path: str, **headers: str):
     return getattr(client, method)(path, "{}", content_type="application/json", headers=headers)
 
 
+def signed_bodies(at: str) -> dict[str, tuple[str, str]]:
+    """For each operation a partner system signs (the telephone system, 110, the provincial
+    platform): its secret and a valid body, so that the request reaches the database."""
+    return {
+        "/api/v1/calls/events": (
+            "the-telephone-system's-secret",
+            json.dumps(
+                {"event_id": "e1", "event": "ring", "call_id": "c1", "at": at, "caller": "13800000000"}
+            ),
+        ),
+        "/api/v1/transfer/incoming": (
+            "the-110-secret",
+            json.dumps({"police_ref": "J1", "item": "1.1", "text": "噪音扰民", "sent_at": at}),
+        ),
+        "/api/v1/transfer/receipts": (
+            "the-110-secret",
+            json.dumps({"event_id": "r1", "transfer": "T1", "status": "received", "at": at}),
+        ),
+        "/api/v1/transfer/outgoing/1": ("the-110-secret", ""),
+        "/api/v1/province/cases": (
+            "the-province-secret",
+            json.dumps({"province_id": "P1", "text": "路灯不亮"}),
+        ),
+    }
+
+
+SIGNED_SCHEMES = {"CtiSignature", "PoliceSignature", "PlatformSignature"}
+
+
 def test_every_operation_answers_503_json_when_the_database_is_gone(city, now, settings):
     settings.MINSHENG_CTI_SECRET = "the-telephone-system's-secret"
-    ring = json.dumps(
-        {"event_id": "e1", "event": "ring", "call_id": "c1", "at": now().isoformat(), "caller": "13800000000"}
-    )
-    cti_headers = signed_headers(settings.MINSHENG_CTI_SECRET, ring.encode())
-    cti_headers.pop("Content-Type")
+    settings.MINSHENG_TRANSFER_110_SECRET = "the-110-secret"
+    settings.MINSHENG_PROVINCE_SECRET = "the-province-secret"
+    signed = signed_bodies(now().isoformat())
     ops = operations()
     assert len(ops) >= 15
+    assert {path for _m, path, schemes in ops if schemes & SIGNED_SCHEMES} == set(signed)
     token = create_token(city.users["operator"])
     browser = Client(raise_request_exception=False)
     browser.force_login(city.users["operator"])
@@ -82,8 +110,14 @@ def test_every_operation_answers_503_json_when_the_database_is_gone(city, now, s
             for method, path, schemes in ops:
                 if "SensorKeyAuth" in schemes:  # a device's key
                     assert_503(call(client, method, path, **{"X-Api-Key": "msk_a-device-key"}))
-                elif "CtiSignature" in schemes:  # the telephone system's signed event
-                    assert_503(client.post(path, ring, content_type="application/json", headers=cti_headers))
+                elif schemes & SIGNED_SCHEMES:  # a partner system's signed request
+                    secret, body = signed[path]  # a GET signs its path with the query string
+                    headers = signed_headers(secret, (path if method == "get" else body).encode())
+                    headers.pop("Content-Type")
+                    if method == "get":
+                        assert_503(client.get(path, headers=headers))
+                    else:
+                        assert_503(client.post(path, body, content_type="application/json", headers=headers))
                 else:  # a person's token, or a browser's session (writing needs its CSRF token)
                     assert_503(call(client, method, path, Authorization=f"Bearer {token}"))
                     if method == "get":
