@@ -59,3 +59,14 @@ def test_a_token_is_noted_as_used_at_most_once_a_minute(api, city, now):
     with CaptureQueriesContext(connection) as ctx:
         api.create()
     assert len([q for q in ctx.captured_queries if q["sql"].startswith('UPDATE "accounts_apitoken"')]) == 1
+
+
+def test_a_case_left_for_a_dispatcher_is_answered_without_reading_its_clocks_back(api):
+    body = {**MANHOLE, "category": None, "text": "反映一个情况"}
+    with CaptureQueriesContext(connection) as ctx:
+        made = api.post("/cases", body)
+    assert made.status_code == 201, made.content
+    assert made.json()["state"] == "accepted" and made.json()["clocks"], made.json()
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert not [s for s in reads if 'FROM "cases_caseclock"' in s], reads
+    assert made.json() == api.get(f"/cases/{made.json()['id']}").json()

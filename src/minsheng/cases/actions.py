@@ -179,7 +179,7 @@ def accept_case(
                 started = [ClockName.FEEDBACK, ClockName.RESOLVE]
                 if data.channel == Channel.SENSOR:
                     started.append(ClockName.RESPONSE)
-                ch.start_clocks(*started)
+                made = ch.start_clocks(*started)
                 if idempotency_key and user is not None:
                     IntakeKey.objects.create(user=user, key=idempotency_key, case=case, created_at=at)
                 _tell_requester(ch, "case_accepted", token=case.public_token)
@@ -203,6 +203,8 @@ def accept_case(
                 kernel.begin(case, router, "triage", at).event(
                     note=" ".join(r for r in reasons if r), data={"reasons": reasons}
                 )
+                if all(c.pk is not None for c in made):
+                    case.made_clocks = made  # as started: nothing since changed them
                 return case
             finally:
                 case.fresh = False

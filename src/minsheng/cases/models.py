@@ -86,6 +86,9 @@ class Case(models.Model):
     # rows of it yet (a joint group, a proposal), so the parts' guards and grants are not
     # asked about it (cases.registry), and its answer is presented from memory.
     fresh: bool = False
+    # Not stored: the clocks intake started, when nothing after them changed any (a case
+    # left for a dispatcher), so the answer to its maker shows them without reading them.
+    made_clocks: list[CaseClock] | None = None
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -141,7 +144,8 @@ class Case(models.Model):
     def current_clocks(self) -> list[CaseClock]:
         """The latest clock of each name (re-assignment and reopening start new ones)."""
         latest: dict[str, CaseClock] = {}
-        for c in self.clocks.all():
+        made = self.made_clocks if self.fresh else None  # the answer to its maker (as_made)
+        for c in made if made is not None else self.clocks.all():
             if c.name in MEMBER_CLOCKS:  # each joint-group member's own; see its panel
                 continue
             held = latest.get(c.name)

@@ -35,10 +35,14 @@ def get_visible_case(actor: Actor, case_id: int) -> Case:
 def as_made(case: Case) -> Case:
     """The case ``accept_case`` has just answered, ready to present to the one who made it:
     what the decision set (matter, place, town, owner) is already on it, so only its clocks
-    are read (one query), not the whole case again; and no part has rows of it yet (a joint
-    group, a proposal: nothing the intake's hooks make), so the actions offered are not
-    checked against them (``Case.fresh``). Call it on that case only, in that request."""
-    prefetch_related_objects([case], Prefetch("clocks", queryset=CaseClock.objects.select_related("unit")))
+    are read (one query; none when intake left it for a dispatcher and kept the clocks it
+    started, ``Case.made_clocks``), not the whole case again; and no part has rows of it
+    yet (a joint group, a proposal: nothing the intake's hooks make), so the actions offered
+    are not checked against them (``Case.fresh``). Call it on that case only, in that
+    request."""
+    if case.made_clocks is None:  # else a case left for a dispatcher: its clocks as started
+        clocks = CaseClock.objects.select_related("unit")
+        prefetch_related_objects([case], Prefetch("clocks", queryset=clocks))
     case.fresh = True
     return case
 
