@@ -41,7 +41,7 @@ class PlatformSignature(APIKeyHeader):
         return "province"
 
 
-class CaseBody(Input):
+class ProvinceCaseBody(Input):
     province_id: str = Field(
         ..., min_length=1, max_length=64, description="the platform's id: sent again, nothing changes"
     )
@@ -58,7 +58,7 @@ class CaseBody(Input):
     due_at: AwareDatetime | None = Field(None, description="the platform's own deadline, kept for reference")
 
 
-class CaseOut(Schema):
+class ProvinceCaseOut(Schema):
     duplicate: bool
     province_id: str
     case: str = Field(description="our case number")
@@ -68,9 +68,9 @@ class CaseOut(Schema):
 @router.post(
     "/cases",
     auth=PlatformSignature(),
-    response={200: CaseOut, 401: ErrorOut, 409: ErrorOut, 422: dict, 503: ErrorOut},
+    response={200: ProvinceCaseOut, 401: ErrorOut, 409: ErrorOut, 422: dict, 503: ErrorOut},
 )
-def send_down(request: HttpRequest, payload: CaseBody):
+def send_down(request: HttpRequest, payload: ProvinceCaseBody):
     """A case sent down by the provincial platform: taken through the same intake as every
     request. 200 with our case number (also for a repeated ``province_id``: ``duplicate``
     true); 401 unsigned or stale; 422 naming the field; 503 with no shared secret. Every
