@@ -14,8 +14,10 @@ class EnterpriseConfig(AppConfig):
     def ready(self) -> None:
         from minsheng.cases import registry
 
+        from . import measures
         from .labels import EVENT_LABELS
         from .panel import case_panel
 
         registry.register_event_kinds(EVENT_LABELS)
         registry.register_case_panel(case_panel)
+        measures.register()

@@ -55,7 +55,7 @@ def enterprises(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             return redirect(f"{request.path}?saved={made.pk}")
     context = {
-        "rows": queries.enterprises(),
+        "rows": queries.enterprises(actor),
         "officers": _officers(),
         "error": error,
         "posted": request.POST if error else None,

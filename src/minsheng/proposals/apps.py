@@ -15,7 +15,7 @@ class ProposalsConfig(AppConfig):
     def ready(self) -> None:
         from minsheng.cases import registry
 
-        from . import rules
+        from . import measures, rules
         from .labels import EVENT_LABELS
         from .panel import case_panel
 
@@ -24,3 +24,4 @@ class ProposalsConfig(AppConfig):
         registry.register_guard({"feedback"}, rules.refusals)
         registry.register_after_action(rules.after_case_action)
         registry.register_case_panel(case_panel)
+        measures.register()

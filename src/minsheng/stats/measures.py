@@ -56,6 +56,13 @@ Event measures
       transfers (``police_receipt``) in time / all receipts. City-wide, like the direct-answer
       rate. Transfers returned to 110 make no case and are counted on ``/transfer/`` only.
 
+Case types' measures (:mod:`minsheng.stats.registry`)
+    A case type (``enterprise``, ``proposals``) registers its own measures from its
+    ``AppConfig.ready()``: a clock or an event measure above, counted only over the cases
+    the type names by a lookup on the case (e.g. ``proposal__isnull=False``), under a rollup
+    kind of its own. It is counted, rolled up, attributed to units and audited exactly as
+    the measure it narrows; stats never names a type.
+
 Every measure is also filtered by the case's town (镇/街道), matter and channel, as they
 are now, and only over cases the reader may see (:func:`minsheng.cases.scoping.visible_cases`).
 """
@@ -153,13 +160,28 @@ class Measure:
     count_first: bool = False  # show the count, the rate beside it (returns)
     num_more: tuple[str, ...] = ()  # further kinds whose counts add to the numerator
     den_more: tuple[str, ...] = ()  # further kinds whose counts add to the denominator
+    # A case type's measure (registered, :mod:`minsheng.stats.registry`): the clock it
+    # counts, or the judged action (``JUDGED_ACTIONS``) whose rating or ``in_time`` it
+    # counts, over the cases matching ``cases`` (lookups on the case, AND-ed).
+    clock: str | None = None
+    action: str | None = None
+    cases: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_clock(self) -> bool:
-        return self.key in CLOCKS
+        return self.key in CLOCKS or self.clock is not None
+
+    @property
+    def clock_name(self) -> str:
+        return self.clock or self.key
+
+    def case_q(self) -> Q:
+        """The measure's cases, as a filter on a clock or event row."""
+        return Q(**{f"case__{lookup}": value for lookup, value in self.cases})
 
 
-MEASURES: tuple[Measure, ...] = (
+# A list: the case types' measures are appended at start-up (``registry.register_measure``).
+MEASURES: list[Measure] = [
     Measure(
         "sign",
         _("Signed in time"),
@@ -283,8 +305,10 @@ MEASURES: tuple[Measure, ...] = (
         _("in time"),
         _("received"),
     ),
-)
+]
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
+# The case types' measures, in the order registered (also in MEASURES).
+TYPE_MEASURES: list[Measure] = []
 DURATIONS = CLOCKS
 DURATION_LABELS = {
     ClockName.SIGN: _("Sign"),
@@ -510,7 +534,27 @@ def clock_rows(
             row = dict(zip(dims, key, strict=True))
             row["n"], row["ok"] = n, ok
             count_rows.append(row)
+    count_rows += _type_clock_rows(qs, group, now)
     return count_rows, hists
+
+
+def _type_clock_rows(qs: QuerySet[CaseClock], group: Sequence[str], now: dt.datetime) -> list[dict[str, Any]]:
+    """The case types' clock measures: one grouped query each, over their own cases."""
+    out: list[dict[str, Any]] = []
+    for m in TYPE_MEASURES:
+        if m.clock is None:
+            continue
+        rows = (
+            qs.filter(name=m.clock)
+            .filter(m.case_q())
+            .filter(ok_q() | late_q(now))
+            .values(**_dims(group, F("unit_id")))
+            .annotate(n=Count("pk"), ok=Count("pk", filter=ok_q()))
+        )
+        for r in rows:
+            r["kind"] = m.num_kind
+            out.append(r)
+    return out
 
 
 def _clock_qs(
@@ -574,6 +618,16 @@ def event_counts(
         if r["kind"] not in RATED_KINDS and r["kind"] not in TIMED_KINDS:
             r["ok"] = 0
         out.append(r)
+    # The case types' event measures: the same judged rows, over their own cases.
+    for m in TYPE_MEASURES:
+        if m.action is None:
+            continue
+        typed = judged.filter(action=m.action).filter(m.case_q())
+        for r in typed.values(**_dims(group, F("uj"))).annotate(
+            n=Count("pk"), ok=Count("pk", filter=_ok_event_q(m.action))
+        ):
+            r["kind"] = m.num_kind
+            out.append(r)
 
     # Returns per the returning unit, assignments per the receiving unit: the unit is
     # named by code in the event's data, and mapped to its id here.
@@ -608,6 +662,14 @@ def event_counts(
     return out
 
 
+def _ok_event_q(action: str) -> Q:
+    """What counts as "ok" for a judged action: a good rating for ratings and follow-ups,
+    ``in_time`` for the rest."""
+    if JUDGED_ACTIONS[action] in RATED_KINDS:
+        return Q(data__rating__in=list(GOOD_RATINGS))
+    return Q(data__in_time=True)
+
+
 def _unit_codes() -> dict[str, int]:
     return dict(Unit.objects.values_list("code", "pk"))
 
@@ -633,7 +695,7 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
     m = MEASURE_BY_KEY[measure]
     start, end = day_start(filters.start), day_start(filters.end + dt.timedelta(days=1))
     if m.is_clock:
-        clocks = _clock_qs(start, end, filters, actor).filter(name=m.key)
+        clocks = _clock_qs(start, end, filters, actor).filter(name=m.clock_name).filter(m.case_q())
         if part == "num":
             clocks = clocks.filter(ok_q())
         elif part == "missed":
@@ -646,7 +708,17 @@ def audit_items(actor: Actor, filters: Filters, measure: str, part: str, now: dt
         actor,
     )
     own = scope_for(actor).unit
-    if m.key in TIMED_MEASURES:
+    if m.action is not None:
+        qs = base.filter(action=m.action).filter(m.case_q())
+        ok = _ok_event_q(m.action)
+        if part == "num":
+            qs = qs.filter(ok)
+        elif part == "missed":
+            qs = qs.exclude(ok)
+        qs = qs.annotate(uj=judged_unit()).filter(_unit_q("uj", filters.unit))
+        if own is not None:
+            qs = qs.filter(uj=own)
+    elif m.key in TIMED_MEASURES:
         qs = base.filter(action=TIMED_MEASURES[m.key])
         if part == "num":
             qs = qs.filter(data__in_time=True)
@@ -787,6 +859,7 @@ __all__ = [
     "MEASURES",
     "NO_UNIT",
     "PERCENTILES",
+    "TYPE_MEASURES",
     "Figure",
     "Filters",
     "Measure",
