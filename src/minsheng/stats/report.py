@@ -545,4 +545,5 @@ def daily_counts(
         q &= seen
     keys = ("period", *by) if per_day else by
     rows = Rollup.objects.filter(q).order_by().values(*keys).annotate(s=Sum("n")).values_list(*keys, "s")
-    return _raw(rows), live_from
+    # PostgreSQL sums bigints as numeric: the counts come back as ints on both databases.
+    return [(*r[:-1], int(r[-1])) for r in _raw(rows)], live_from
