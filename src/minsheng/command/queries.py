@@ -286,8 +286,8 @@ def open_stock(cases: QuerySet[Case], today: dt.date, days: int = TREND_DAYS) ->
     """One pass over the open cases (state, urgent and received moment: the
     ``case_state_queue`` index holds all three)."""
     first = today - dt.timedelta(days=days - 1)
-    day = received_day(first, days)
-    rows = cases.filter(state__in=OPEN).order_by().values("urgent", d=day).annotate(n=Count("*"))
+    offset = received_day(first, days)
+    rows = cases.filter(state__in=OPEN).order_by().values("urgent", d=offset).annotate(n=Count("*"))
     out = OpenStock(0, 0, {})
     for r in rows:
         out.n += r["n"]
