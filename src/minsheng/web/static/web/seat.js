@@ -124,6 +124,16 @@
     if (e.target.matches && e.target.matches("form.take-call") && window.htmx) {
       e.preventDefault(); taken[e.target.closest(".call").dataset.callId] = true; takeCall(e.target);
     }
+    // An answer panel swapped in a moment ago may not be wired by htmx yet: its form would
+    // then submit as a plain GET and lose the answer. Send it the way htmx would.
+    if (e.target.matches && e.target.matches("form.answer-actions") && window.htmx && !e.defaultPrevented) {
+      e.preventDefault();
+      var b = e.submitter;
+      htmx.ajax("POST", e.target.getAttribute("hx-post"), {
+        source: e.target, target: "#answer", swap: "outerHTML",
+        values: b && b.name ? {[b.name]: b.value} : {},
+      });
+    }
   });
   function showAnswer(btn) {
     htmx.ajax("GET", btn.dataset.url, {target: "#answer", swap: "outerHTML"});
