@@ -210,7 +210,7 @@ def city_actor(username: str):
 def test_loading_the_file_again_changes_nothing_and_a_changed_line_makes_a_new_version(demo_city, tmp_path):
     assert Article.objects.filter(state=S.PUBLISHED).count() == 48
     versions = ArticleVersion.objects.count()
-    again = load_articles()
+    again = load_articles(keep_current=True)  # as the demo city loads it
     assert len(again.unchanged) == 48 and not again.created and not again.updated
     assert ArticleVersion.objects.count() == versions
 
@@ -220,7 +220,7 @@ def test_loading_the_file_again_changes_nothing_and_a_changed_line_makes_a_new_v
     lines[0] = json.dumps(row, ensure_ascii=False)
     changed = tmp_path / "k.jsonl"
     changed.write_text("\n".join(lines), encoding="utf-8")
-    report = load_articles(changed)
+    report = load_articles(changed, keep_current=True)
     assert report.updated == ["K001"] and len(report.unchanged) == 47
     k001 = Article.objects.get(code="K001")
     assert k001.version == 2 and k001.live.answer.endswith("在线办理）") and k001.state == S.PUBLISHED
@@ -290,3 +290,32 @@ def test_a_large_knowledge_base_is_rebuilt_in_the_background_and_never_suggests_
     fresh = queries.suggest_answers(question)
     assert "K001" not in [a["code"] for a in fresh["articles"]] and fresh["articles"]
     assert not [t for t in threading.enumerate() if t.name == "knowledge-engine-build"]
+
+
+def test_the_demo_city_loaded_years_after_its_file_still_answers_callers(db):
+    """The demo's articles are valid until 2027-12-31; loaded on 2029-03-01 their dates move
+    forward by whole years, so the seat still suggests them. A city's own file is loaded
+    as written."""
+    from minsheng.core import clock
+    from minsheng.demo.actions import load_demo
+
+    clock.set_now(dt.datetime(2029, 3, 1, 1, 0, tzinfo=dt.UTC))
+    try:
+        load_demo(with_cases=False)
+        k001 = Article.objects.get(code="K001")
+        assert k001.live.valid_until == dt.date(2029, 12, 31)
+        got = queries.suggest_answers("孩子刚出生，看病能报销的那个怎么给他弄上")
+        assert got["articles"][0]["code"] == "K001"
+        as_written = load_articles()
+        assert "K001" in as_written.updated  # the file's own date, already passed
+        assert "K001" not in [a.code for a in queries.served_texts()]
+    finally:
+        clock.set_now(None)
+
+
+def test_a_date_moves_forward_by_whole_years():
+    still = actions._still_valid
+    assert still(dt.date(2027, 12, 31), dt.date(2026, 12, 7)) == dt.date(2027, 12, 31)
+    assert still(dt.date(2027, 12, 31), dt.date(2028, 1, 1)) == dt.date(2028, 12, 31)
+    assert still(dt.date(2027, 12, 31), dt.date(2027, 12, 31)) == dt.date(2027, 12, 31)
+    assert still(dt.date(2028, 2, 29), dt.date(2028, 3, 1)) == dt.date(2029, 2, 28)

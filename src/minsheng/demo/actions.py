@@ -182,7 +182,8 @@ def load_demo(
     places = _load_places(data, city_file)
     _load_units(places)
     load_catalog()
-    load_articles()  # the demo city's knowledge base (its owners that are no unit yet become one)
+    # the demo city's knowledge base, valid on any date (owners that are no unit yet become one)
+    load_articles(keep_current=True)
     made = _load_accounts()
     cases = 0
     from minsheng.cases.models import Case

@@ -442,16 +442,39 @@ def _unit_named(name: str, report: LoadReport) -> Unit:
 
 
 @transaction.atomic
-def load_articles(path: Path | str = DEMO_ARTICLES, *, actor: Actor | None = None) -> LoadReport:
+def _still_valid(day: dt.date, today: dt.date) -> dt.date:
+    """``day`` moved forward by whole years until it is not before ``today`` (29 February
+    becoming 28 February in a common year)."""
+    years = 0
+    moved = day
+    while moved < today:
+        years += 1
+        try:
+            moved = day.replace(year=day.year + years)
+        except ValueError:
+            moved = day.replace(year=day.year + years, day=28)
+    return moved
+
+
+def load_articles(
+    path: Path | str = DEMO_ARTICLES, *, actor: Actor | None = None, keep_current: bool = False
+) -> LoadReport:
     """Create or update every article of the file, published, keeping each line's ``id`` as
     the article's code. Loading the same file again changes nothing; a line whose text
     changed makes a new published version. Owners that are not units yet become line
-    departments of the city; a matter code the list of matters lacks is left empty."""
+    departments of the city; a matter code the list of matters lacks is left empty.
+
+    ``keep_current`` (the demo city, loaded on any date): a valid-until date already passed
+    moves forward by whole years, so that a demo loaded years after its file was written
+    still answers callers. A city's own file is loaded as written."""
     actor = actor or Actor.system(_("Knowledge file"))
     rows = read_articles(path)
     report = LoadReport()
     matters = dict(Matter.objects.values_list("code", "pk"))
     at = clock.now()
+    if keep_current:
+        for row in rows:
+            row["valid_until"] = _still_valid(row["valid_until"], today())
     for row in rows:
         owner = _unit_named(row["owner"].strip(), report)
         text = {
