@@ -136,9 +136,11 @@ def test_rider_reports_field_worker_handles_requester_rates(
     expect(p.locator("#feedback-text")).to_contain_text("井盖已更换，恢复通行")
     expect(p.locator("#handling-photos img")).to_have_count(1)
     p.locator("#handling-photos img").scroll_into_view_if_needed()
+    # A function, not an expression: Playwright polls an expression with eval, which the
+    # page's Content-Security-Policy (no 'unsafe-eval') refuses.
     p.wait_for_function(
-        "(() => { const i = document.querySelector('#handling-photos img');"
-        " return i.complete && i.naturalWidth > 0; })()"
+        "() => { const i = document.querySelector('#handling-photos img');"
+        " return i.complete && i.naturalWidth > 0; }"
     )
     assert no_sideways_scroll(p)
     p.click("label:has-text('满意') >> nth=0")
