@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from io import StringIO
 
@@ -659,3 +660,26 @@ def test_openapi_is_served_and_lists_the_contract_paths(api, city):
     assert {"state", "unit", "category", "overdue", "page"} <= listed
     schemes = schema.json()["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
+
+
+def test_an_instant_with_an_offset_postgresql_cannot_hold_is_taken_in_utc(api, city, settings, now):
+    """ISO 8601 allows offsets up to ±23:59; PostgreSQL keeps ±15:59. Every instant an API
+    takes is held in UTC, and one with no UTC form is a 422, never a server error."""
+    from minsheng.calls.signing import signed_headers
+
+    settings.MINSHENG_CTI_SECRET = "s"
+    at = now().astimezone(dt.timezone(-dt.timedelta(hours=19, minutes=37))).isoformat()
+    body = json.dumps(
+        {"event_id": "e-off", "event": "ring", "call_id": "c-off", "at": at, "caller": "13800000000"}
+    )
+    headers = signed_headers("s", body.encode())
+    headers.pop("Content-Type")
+    taken = Client().post("/api/v1/calls/events", body, content_type="application/json", headers=headers)
+    assert taken.status_code == 200, taken.content
+    edge = json.dumps(
+        {"event_id": "e-edge", "event": "ring", "call_id": "c-edge", "at": "0001-01-01T00:00:00+10:00"}
+    )
+    headers = signed_headers("s", edge.encode())
+    headers.pop("Content-Type")
+    refused = Client().post("/api/v1/calls/events", edge, content_type="application/json", headers=headers)
+    assert refused.status_code == 422 and "at" in json.dumps(refused.json())

@@ -44,6 +44,13 @@ def clean_input(value):
         return [clean_input(v) for v in value]
     if isinstance(value, str) and not isinstance(value, Enum):  # a member of a choice stays one
         return clean_text(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        # An instant, held in UTC: ISO 8601 allows offsets (-19:37) PostgreSQL refuses
+        # (it keeps ±15:59), and a moment at the edge of the calendar has no UTC form.
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("the date is out of range") from None
     return value
 
 

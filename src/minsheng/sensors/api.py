@@ -20,6 +20,7 @@ from ninja.security import APIKeyHeader
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import Forbidden, NotFound
+from minsheng.cases.schemas import Input
 from minsheng.core import clock
 
 from . import actions, credentials, storage
@@ -142,7 +143,7 @@ def get_device(request: HttpRequest, device_id: str):
     return device_dict(_device(device_id), _actor(request))
 
 
-class SeriesQuery(Schema):
+class SeriesQuery(Input):
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     hours: int = Field(168, ge=1, le=24 * 90)
