@@ -7,6 +7,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from minsheng.accounts.actions import create_token
 from minsheng.accounts.models import ApiToken, RevokedBecause, hash_token
+from minsheng.accounts.queries import user_for_token
 from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,39 @@ def test_the_lifetime_is_a_setting_and_createtoken_takes_days(city, now, setting
     assert api_status(longer) == 401
     with pytest.raises(CommandError):
         call_command("createtoken", "roads", "--days", "0", stdout=StringIO())
+
+
+def test_a_token_is_one_query_that_brings_its_users_profile_and_unit(city, now, django_assert_num_queries):
+    roads = city.users["roads"]
+    token = create_token(roads)
+    assert user_for_token(token) == roads  # the first use is noted (a write)
+    now.advance(seconds=30)
+    with django_assert_num_queries(1):
+        user = user_for_token(token)
+        assert user == roads and user.is_active and user.get_username() == "roads"
+        assert user.profile.role == roads.profile.role and user.profile.unit == roads.profile.unit
+        assert user.profile.user is user
+    assert user_for_token(token + "x") is None
+
+
+def test_a_token_of_a_user_without_a_profile_names_them_with_no_role(city, now, django_assert_num_queries):
+    bare = get_user_model().objects.create_user("bare", password=PASSWORD)
+    token = create_token(bare)
+    user_for_token(token)
+    now.advance(seconds=30)
+    with django_assert_num_queries(1):
+        user = user_for_token(token)
+        assert user == bare and not hasattr(user, "profile")
+    assert api_status(token) == 403
+
+
+def test_deactivating_the_user_stops_the_token_at_the_next_request(city, now):
+    roads = city.users["roads"]
+    token = create_token(roads)
+    assert api_status(token) == 200
+    roads.is_active = False
+    roads.save()
+    assert api_status(token) == 401
 
 
 # --- a new password revokes every token --------------------------------------------------
