@@ -33,12 +33,29 @@ def limits(case: Case) -> Matter:
     return DEFAULT_LIMITS
 
 
-def due_for(case: Case, name: str, start: dt.datetime) -> dt.datetime:
+# Due times already worked out, by (clock, limits, urgency, start): a batch of new cases
+# accepted at one moment counts each matter's working days once, not once per case.
+Dues = dict[tuple[Any, ...], dt.datetime]
+
+
+def due_for(case: Case, name: str, start: dt.datetime, dues: Dues | None = None) -> dt.datetime:
     """A part's clock rule for the case first (``registry.register_clock_rule``), else the
-    matter's limit."""
+    matter's limit (kept in ``dues`` for the next case with the same limit and start)."""
     ruled = registry.clock_due(case, name, start)
     if ruled is not None:
         return ruled
+    if dues is None:
+        return _limit_due(case, name, start)
+    m = limits(case)
+    limits_ = (m.sign_minutes, m.dispatch_minutes, m.feedback_hours, m.response_minutes)
+    key = (name, m.pk, *limits_, m.resolve_working_days, m.urgent_resolve_hours, case.urgent, start)
+    due = dues.get(key)
+    if due is None:
+        due = dues[key] = _limit_due(case, name, start)
+    return due
+
+
+def _limit_due(case: Case, name: str, start: dt.datetime) -> dt.datetime:
     m = limits(case)
     if name == ClockName.SIGN:
         return start + dt.timedelta(minutes=m.sign_minutes)
@@ -77,19 +94,24 @@ def start(
 
 def start_many(case: Case, names: Iterable[str], at: dt.datetime) -> list[CaseClock]:
     """Several new clocks held by the unit holding the case, each due at the matter's limit,
-    written in one statement (intake starts two or three)."""
-    made = [
+    written in one statement."""
+    return CaseClock.objects.bulk_create(build(case, names, at))
+
+
+def build(case: Case, names: Iterable[str], at: dt.datetime, dues: Dues | None = None) -> list[CaseClock]:
+    """New clocks held by the unit holding the case, each due at the matter's limit, not yet
+    written (a new case's clocks are written with those of the cases made with it)."""
+    return [
         CaseClock(
             case=case,
             name=name,
             unit=case.owner_unit,
             started_at=at,
-            due_at=(due := due_for(case, name, at)),
+            due_at=(due := due_for(case, name, at, dues)),
             warn_at=warn_time(case, at, due),
         )
         for name in names
     ]
-    return CaseClock.objects.bulk_create(made)
 
 
 def move_due(case: Case, clock_: CaseClock, due: dt.datetime) -> None:
@@ -120,6 +142,11 @@ def meet(case: Case, name: str, at: dt.datetime) -> CaseClock | None:
 
 def stop(case: Case, names: tuple[str, ...], at: dt.datetime) -> None:
     case.clocks.filter(name__in=names, met_at__isnull=True, stopped_at__isnull=True).update(stopped_at=at)
+
+
+def hand_over(case: Case, names: tuple[str, ...], unit: Any) -> None:
+    """The case's running clocks of these names are now ``unit``'s."""
+    case.clocks.filter(name__in=names, met_at__isnull=True, stopped_at__isnull=True).update(unit=unit)
 
 
 def meet_by_id(case: Case, ids: Iterable[int | None], at: dt.datetime) -> None:

@@ -15,7 +15,9 @@ scoping rule and the named actions call what is registered.
 * **after-action hooks** — called in the transaction of every case action (``Change.commit``),
   after its event, with ``(actor, case, action, at)``; each hook picks the actions it follows
   (the lead's signature is its group part's; ``followup``: a feedback schedules the follow-up
-  call, a rating answers it, closing or reopening cancels it).
+  call, a rating answers it, closing or reopening cancels it). On a case intake has just
+  made (``Case.fresh``) only the hooks registered with ``fresh=True`` are called: the others
+  act on the part's own rows of a case, which a new case does not have yet.
 * **on-assign hooks** — called when a case reaches a unit (an urgent case at night also goes
   to the people on duty).
 * **the classifier** — the text classifier intake asks for a category (``routing``).
@@ -84,6 +86,7 @@ Classifier = Callable[[str], tuple[Any, float]]
 ClassifierMany = Callable[[list[str]], list[tuple[Any, float]]]
 PersonalData = Callable[[str], Any]
 ClockRule = Callable[["Case", str, dt.datetime], "dt.datetime | None"]
+PrepareCases = Callable[[list["Case"]], None]
 CasePanel = Callable[["Actor", "Case"], "tuple[str, dict[str, Any]] | None"]
 
 
@@ -101,11 +104,13 @@ _guards: list[Guard] = []
 _grants: dict[str, list[Grant]] = {}
 _visibility: list[Visibility] = []
 _after_action: list[AfterAction] = []
+_after_action_fresh: list[AfterAction] = []
 _on_assign: list[OnAssign] = []
 _classifier: list[Classifier] = []
 _classifier_many: list[ClassifierMany] = []
 _personal_data: dict[str, PersonalData] = {}
 _clock_rules: list[ClockRule] = []
+_clock_rule_prepares: list[PrepareCases] = []
 _case_panels: list[CasePanel] = []
 
 
@@ -198,12 +203,18 @@ def extra_visible(unit_ids: Iterable[int]) -> list[QuerySet[Any, Any]]:
 # --- hooks ---------------------------------------------------------------------------
 
 
-def register_after_action(hook: AfterAction) -> None:
+def register_after_action(hook: AfterAction, *, fresh: bool = False) -> None:
+    """``fresh``: the hook also follows the actions intake takes on a case it has just made
+    (its zero-touch assignment, its merge into a certain duplicate). A hook that acts only
+    on the part's own rows of a case leaves it out: a new case has none yet, and a batch of
+    new cases then asks it nothing (no query per case)."""
     _add(_after_action, hook)
+    if fresh:
+        _add(_after_action_fresh, hook)
 
 
 def after_action(actor: Actor, case: Case, action: str, at: dt.datetime) -> None:
-    for hook in _after_action:
+    for hook in _after_action_fresh if case.fresh else _after_action:
         hook(actor, case, action, at)
 
 
@@ -256,10 +267,20 @@ def personal_data_sections() -> dict[str, PersonalData]:
 # --- clock rules ---------------------------------------------------------------------
 
 
-def register_clock_rule(rule: ClockRule) -> None:
+def register_clock_rule(rule: ClockRule, *, prepare: PrepareCases | None = None) -> None:
     """``rule(case, clock_name, start)`` answers the clock's due time for a case the part
-    knows, or ``None`` to leave it to the matter's limits."""
+    knows, or ``None`` to leave it to the matter's limits. ``prepare(cases)``, when given, is
+    called once for a batch of new cases before their clocks start, so that the rule reads
+    what it needs for all of them at once (one query, not one per case)."""
     _add(_clock_rules, rule)
+    if prepare is not None:
+        _add(_clock_rule_prepares, prepare)
+
+
+def prepare_clock_rules(cases: list[Case]) -> None:
+    """The clock rules' ``prepare`` for new cases about to start their clocks."""
+    for prepare in _clock_rule_prepares:
+        prepare(cases)
 
 
 def clock_due(case: Case, name: str, start: dt.datetime) -> dt.datetime | None:

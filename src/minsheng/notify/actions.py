@@ -10,7 +10,7 @@ from minsheng.core import clock
 from .models import Audience, OutboxMessage
 
 
-def enqueue(
+def message(
     kind: str,
     *,
     case: Any = None,
@@ -19,6 +19,7 @@ def enqueue(
     phone: str = "",
     context: dict[str, Any] | None = None,
 ) -> OutboxMessage:
+    """The message :func:`enqueue` writes, not yet written (:func:`enqueue_many`)."""
     if unit is not None:
         audience = Audience.UNIT
     elif user is not None:
@@ -26,7 +27,7 @@ def enqueue(
     else:
         audience = Audience.REQUESTER
     at = clock.now()
-    return OutboxMessage.objects.create(
+    return OutboxMessage(
         kind=kind,
         audience=audience,
         unit=unit,
@@ -37,6 +38,26 @@ def enqueue(
         created_at=at,
         next_attempt_at=at,
     )
+
+
+def enqueue(
+    kind: str,
+    *,
+    case: Any = None,
+    unit: Any = None,
+    user: Any = None,
+    phone: str = "",
+    context: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    made = message(kind, case=case, unit=unit, user=user, phone=phone, context=context)
+    made.save(force_insert=True)
+    return made
+
+
+def enqueue_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Messages made by :func:`message`, written in one statement (a batch of new cases),
+    under the same rule as :func:`enqueue`: inside the transaction of the change told."""
+    return OutboxMessage.objects.bulk_create(messages)
 
 
 def erase_phones(case: Any) -> int:

@@ -20,7 +20,7 @@ class ProposalsConfig(AppConfig):
         from .panel import case_panel
 
         registry.register_event_kinds(EVENT_LABELS)
-        registry.register_clock_rule(rules.due)
+        registry.register_clock_rule(rules.due, prepare=rules.know_kinds)
         registry.register_guard({"feedback"}, rules.refusals)
         registry.register_after_action(rules.after_case_action)
         registry.register_case_panel(case_panel)

@@ -46,6 +46,16 @@ def kind_of(case: Any) -> ProposalKind | None:
     return kind
 
 
+def know_kinds(cases: list[Any]) -> None:
+    """:func:`kind_of` for a batch of new cases, read in one query (the clock rule's
+    ``prepare``): each case keeps its kind, as its first question would have."""
+    wanted = {c.matter_id for c in cases if c.matter_id}
+    kinds = {k.matter_id: k for k in ProposalKind.objects.filter(matter_id__in=wanted)}  # one a matter
+    for case in cases:
+        if case.matter_id:
+            case.__dict__["_proposal_kind"] = (case.matter_id, kinds.get(case.matter_id))
+
+
 def due(case: Any, name: str, start: dt.datetime) -> dt.datetime | None:
     kind = kind_of(case)
     if kind is None:
