@@ -123,9 +123,21 @@ def create_cases(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
         theirs = Case.objects.filter(pk__in=[k.case_id for k in prior.values()])
         seen = {c.pk: c for c in visible_cases(actor, theirs)}
     todo: list[tuple[int, BatchCaseIn]] = []
+    first_print: dict[str, str] = {}  # a new key's body's fingerprint, by the first item using it
     for index, item in parsed:
         key = prior.get(item.idempotency_key or "")
         if key is None:
+            new_key = item.idempotency_key
+            if new_key and actor.user is not None:
+                # The same new key twice in one batch: the same body is the same case (the
+                # intake answers the first item's), another body is refused.
+                print_ = _print(item)
+                held = first_print.setdefault(new_key, print_)
+                if not hmac.compare_digest(held, print_):
+                    results[index] = _refused(
+                        index, _field_error(index, Invalid("idempotency_key", OTHER_BODY))
+                    )
+                    continue
             todo.append((index, item))
             continue
         earlier = prints.get(key.pk)
@@ -136,17 +148,19 @@ def create_cases(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
         else:
             results[index] = _refused(index, [], status=409)
 
-    def remember(position: int, case: Case) -> None:
-        """The new key's fingerprint, in the item's own savepoint; the same key twice in one
-        batch with different bodies refuses the second."""
-        item = todo[position][1]
-        if not item.idempotency_key or actor.user is None:
+    def remember(made: list[tuple[int, Case]]) -> None:
+        """The new keys' fingerprints, in the transaction that wrote their cases (one
+        query for the keys, one INSERT)."""
+        if actor.user is None:
             return
-        row = IntakeKey.objects.get(user=actor.user, key=item.idempotency_key)
-        print_ = _print(item)
-        record, made = IntakeRequest.objects.get_or_create(intake_key=row, defaults={"fingerprint": print_})
-        if not made and not hmac.compare_digest(record.fingerprint, print_):
-            raise Invalid("idempotency_key", OTHER_BODY)
+        bodies = {todo[pos][1].idempotency_key: todo[pos][1] for pos, _case in made}
+        bodies.pop(None, None)
+        if not bodies:
+            return
+        rows = IntakeKey.objects.filter(user=actor.user, key__in=list(bodies))
+        IntakeRequest.objects.bulk_create(
+            [IntakeRequest(intake_key=row, fingerprint=first_print[row.key]) for row in rows]
+        )
 
     answers = actions.accept_cases(
         actor,

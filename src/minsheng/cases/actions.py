@@ -7,6 +7,7 @@ Views, the API, the CLI and the worker only translate input and call these.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,10 @@ from minsheng.places.coords import normalize_crs, to_wgs84, validate_point
 
 from . import clocks, kernel, registry
 from .errors import CaseError, Conflict, Forbidden, Invalid
-from .intake import decide_owner, route
+from .intake import Decision, Lookups, decide_owner, route_many
 from .kernel import Change
 from .models import Case, IntakeKey
-from .numbering import next_number
+from .numbering import next_numbers
 from .scoping import assignable_units, can_see, may_act
 from .states import TRANSITIONS, Channel, ClockName, Rating, State
 
@@ -72,7 +73,7 @@ def _require(value: str, field_name: str, message: str) -> str:
     return value
 
 
-def _tell_requester(ch: Change, kind: str, **context: Any) -> None:
+def _tell_requester(ch: Change | kernel.Fresh, kind: str, **context: Any) -> None:
     case = ch.case
     if case.requester_phone:
         ch.notify(kind, phone=case.requester_phone, context={"number": case.number, **context})
@@ -104,7 +105,7 @@ def _check_point(data: Intake) -> tuple[float | None, float | None]:
     return to_wgs84(lat, lng, crs)
 
 
-def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
+def _check_intake(data: Intake, lookups: Lookups) -> tuple[str, Matter | None, str]:
     if data.channel not in Channel.values:
         raise Invalid("channel", _("Unknown channel."))
     text = _clean(data.text, "text").strip()
@@ -114,7 +115,7 @@ def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
         raise Invalid("text", _("The text is longer than %(max)d characters.") % {"max": TEXT_MAX})
     matter = None
     if data.category:
-        matter = Matter.objects.filter(code=data.category, active=True).first()
+        matter = lookups.matter(data.category)
         if matter is None:
             raise Invalid("category", _("Unknown category code."))
     try:
@@ -124,91 +125,228 @@ def _check_intake(data: Intake) -> tuple[str, Matter | None, str]:
     return text, matter, phone
 
 
+@dataclass
+class _Item:
+    """An intake checked and routed, not yet written: the new case (no number yet) and the
+    decision about it."""
+
+    data: Intake
+    case: Case
+    given: Matter | None
+    key: str | None
+    point_given: dict[str, Any] | None
+    decision: Decision | None = None
+
+
+def _may_register(actor: Actor) -> None:
+    if not (actor.is_system or actor.is_requester) and actor.role in (Role.LEADER, None):
+        raise Forbidden(_("You may not register requests."))
+
+
+def _prepare(
+    actor: Actor,
+    items: list[Intake],
+    keys: list[str | None],
+    predicted: list[tuple[Any, float] | None],
+    at: dt.datetime,
+) -> list[_Item | Case | CaseError | int]:
+    """Check and route new intakes, before any transaction opens: each answered by the
+    :class:`_Item` to write, the case an earlier request made under its key, its
+    :class:`~.errors.CaseError`, or the position of an earlier item of the same call under
+    the same key (answered by that item's case). What routing reads from the database is
+    read once for all (:func:`~.intake.route_many`)."""
+    lookups = Lookups()
+    lookups.matters([d.category for d in items])
+    user = actor.user
+    prior: dict[str, Case] = {}
+    wanted = [k for k in keys if k]
+    if wanted and user is not None:
+        prior = {
+            k.key: k.case for k in IntakeKey.objects.filter(user=user, key__in=wanted).select_related("case")
+        }
+    out: list[_Item | Case | CaseError | int] = []
+    first_of_key: dict[str, int] = {}
+    for i, (data, key) in enumerate(zip(items, keys, strict=True)):
+        try:
+            text, matter, phone = _check_intake(data, lookups)
+            address = _clean(data.address, "address").strip()[:200]
+            requester_name = _clean(data.requester_name, "requester.name").strip()[:64]
+            lat, lng = _check_point(data)
+        except CaseError as exc:
+            out.append(exc)
+            continue
+        if key and user is not None:
+            if key in prior:
+                out.append(prior[key])
+                continue
+            if key in first_of_key:
+                out.append(first_of_key[key])
+                continue
+            first_of_key[key] = i
+        case = Case(
+            channel=data.channel,
+            text=text,
+            title=_make_title(text),
+            matter=matter,
+            lat=lat,
+            lng=lng,
+            address=address,
+            urgent=data.urgent,
+            requester_name=requester_name,
+            requester_phone=phone,
+            state=State.ACCEPTED,
+            created_by=user,
+            created_at=at,
+            updated_at=at,
+        )
+        point_given = None
+        if data.crs and data.crs != "wgs84" and lat is not None:
+            point_given = {"lat": data.lat, "lng": data.lng, "crs": data.crs}
+        out.append(_Item(data, case, matter, key if user is not None else None, point_given))
+    todo = [(x, predicted[i]) for i, x in enumerate(out) if isinstance(x, _Item)]
+    decisions = route_many(
+        [x.case for x, _p in todo], [x.given for x, _p in todo], [p for _x, p in todo], lookups
+    )
+    for (item, _p), decision in zip(todo, decisions, strict=True):
+        item.decision = decision  # place, category, duplicates, owner
+    if len(todo) > 1:  # the parts' clock rules read what they need for all at once
+        registry.prepare_clock_rules([x.case for x, _p in todo])
+    return out
+
+
+def _intake_rules(batch: kernel.NewCases, actor: Actor, router: Actor, item: _Item) -> None:
+    """What accepting a new case does, onto the kernel's handle (written with the others):
+    the accept entry with the decision's record, the feedback and resolve clocks (and the
+    response clock for a sensor), the key, the requester's SMS, then the zero-touch
+    assignment or the triage entry. A certain duplicate is merged once written
+    (:func:`_merge_written`)."""
+    case, decision, data = item.case, item.decision, item.data
+    assert decision is not None
+    case.routing = decision.record()
+    if item.point_given is not None:
+        case.routing["point_given"] = item.point_given
+    ch = batch.begin(case, actor, "accept")
+    ch.event(from_state="", data={"channel": data.channel, "routing": case.routing})
+    started = [ClockName.FEEDBACK, ClockName.RESOLVE]
+    if data.channel == Channel.SENSOR:
+        started.append(ClockName.RESPONSE)
+    ch.start_clocks(*started)
+    if item.key:
+        batch.key(case, actor.user, item.key)
+    _tell_requester(ch, "case_accepted", token=case.public_token)
+    if decision.certain_duplicate is not None:
+        return
+    if decision.owner is not None:
+        _assign(
+            batch.begin(case, router, "assign"),
+            decision.owner,
+            note=decision.owner_reason,
+            data={"rule": "zero_touch", "confidence": decision.confidence},
+        )
+    else:
+        reasons = decision.triage_reasons
+        batch.begin(case, router, "triage").event(
+            note=" ".join(r for r in reasons if r), data={"reasons": reasons}
+        )
+    case.made_clocks = batch.clocks_of(case)  # as written: the answer shows them without reading them
+
+
+def _merge_written(router: Actor, item: _Item, at: dt.datetime) -> None:
+    """A new case, written, whose earlier report is certain (same address and matter within
+    the hour): merged into it through the per-case path, in the same transaction (the rare
+    path: the original is locked and changed). Should the original have closed since the
+    decision, the case waits for a dispatcher."""
+    case, decision = item.case, item.decision
+    assert decision is not None and decision.certain_duplicate is not None
+    original = kernel.lock_case(decision.certain_duplicate.case_id)
+    if original is not None and original.state != State.CLOSED and not original.merged_into_id:
+        _merge(
+            kernel.begin(case, router, "merge", at),
+            original,
+            note=_("Same address and matter within the hour."),
+        )
+        return
+    reasons = decision.triage_reasons
+    kernel.begin(case, router, "triage", at).event(
+        note=" ".join(r for r in reasons if r), data={"reasons": reasons}
+    )
+
+
+def _write(actor: Actor, items: list[_Item], at: dt.datetime) -> None:
+    """Write new cases checked and routed (:func:`_prepare`), in the caller's transaction:
+    their numbers as one block, then through the kernel each kind of row in one INSERT;
+    certain duplicates merged after. Only writes: the CPU work was done before."""
+    if not items:
+        return
+    batch = kernel.NewCases(at)
+    for item, number in zip(items, next_numbers(at, len(items)), strict=True):
+        item.case.number = number
+        batch.add(item.case)
+    router = Actor.system(_("Automatic dispatch"))
+    for item in items:
+        _intake_rules(batch, actor, router, item)
+    named = [x for x in items if x.decision is not None and x.decision.in_batch]
+
+    def name_earlier() -> None:
+        """The earlier cases of the batch a case may repeat have their ids now."""
+        for x in named:
+            assert x.decision is not None
+            x.case.routing["duplicates"][:] = [d.as_dict() for d in x.decision.duplicates]
+        if named:
+            Case.objects.bulk_update([x.case for x in named], ["routing"])
+
+    try:
+        batch.write(name_earlier)
+        for item in items:
+            if item.decision is not None and item.decision.certain_duplicate is not None:
+                _merge_written(router, item, at)
+    finally:
+        for item in items:
+            item.case.fresh = False
+
+
+def _unwritten(item: _Item) -> None:
+    """The item's case as before a write that was rolled back, to be written again."""
+    case = item.case
+    case.pk = None
+    case._state.adding = True
+    case.version, case.state, case.owner_unit, case.made_clocks = 1, State.ACCEPTED, None, None
+    case.merged_into, case.closed_at = None, None
+
+
 def accept_case(
     actor: Actor,
     data: Intake,
     *,
     idempotency_key: str | None = None,
     predicted: tuple[Any, float] | None = None,
+    then: Callable[[Case], None] | None = None,
 ) -> Case:
     """受理: record a request from any channel, start its clocks, and route it when the
     list of matters says where it goes. A retried call with the same idempotency key
     returns the case it made the first time. ``predicted``: the classifier's answer for the
-    text, when the caller asked it for many texts at once (:func:`accept_cases`)."""
-    if not (actor.is_system or actor.is_requester) and actor.role in (Role.LEADER, None):
-        raise Forbidden(_("You may not register requests."))
-    text, matter, phone = _check_intake(data)
-    address = _clean(data.address, "address").strip()[:200]
-    requester_name = _clean(data.requester_name, "requester.name").strip()[:64]
-    lat, lng = _check_point(data)
-    user = actor.user
-    if idempotency_key and user is not None:
-        prior = IntakeKey.objects.filter(user=user, key=idempotency_key).select_related("case")
-        if prior.exists():
-            return prior.get().case
+    text, when the caller asked it already. ``then(case)`` runs in the intake's transaction
+    once the case is written (the API records who was shown the phone number there).
+
+    The batch of one of :func:`accept_cases`: checked and routed (place, category,
+    duplicates, owner) before the transaction opens, so the transaction holds only the
+    writes (on SQLite, the one write lock)."""
+    _may_register(actor)
+    at = clock.now()
+    (got,) = _prepare(actor, [data], [idempotency_key], [predicted], at)
+    if isinstance(got, CaseError):
+        raise got
+    if isinstance(got, Case):
+        return got
+    assert isinstance(got, _Item)
     try:
         with transaction.atomic():
-            at = clock.now()
-            case = Case(
-                number=next_number(at),
-                channel=data.channel,
-                text=text,
-                title=_make_title(text),
-                matter=matter,
-                lat=lat,
-                lng=lng,
-                address=address,
-                urgent=data.urgent,
-                requester_name=requester_name,
-                requester_phone=phone,
-                state=State.ACCEPTED,
-                created_by=user,
-                created_at=at,
-                updated_at=at,
-            )
-            decision = route(case, matter, predicted)  # place, category, duplicates, owner
-            case.routing = decision.record()
-            if data.crs and data.crs != "wgs84" and lat is not None:
-                case.routing["point_given"] = {"lat": data.lat, "lng": data.lng, "crs": data.crs}
-            case.save()
-            # While intake decides, no part has rows of the case yet (cases.registry).
-            case.fresh = True
-            try:
-                ch = kernel.begin(case, actor, "accept", at)
-                ch.event(from_state="", data={"channel": data.channel, "routing": case.routing})
-                started = [ClockName.FEEDBACK, ClockName.RESOLVE]
-                if data.channel == Channel.SENSOR:
-                    started.append(ClockName.RESPONSE)
-                made = ch.start_clocks(*started)
-                if idempotency_key and user is not None:
-                    IntakeKey.objects.create(user=user, key=idempotency_key, case=case, created_at=at)
-                _tell_requester(ch, "case_accepted", token=case.public_token)
-                router = Actor.system(_("Automatic dispatch"))
-                certain = decision.certain_duplicate
-                original = kernel.lock_case(certain.case_id) if certain is not None else None
-                if original is not None:
-                    return _merge(
-                        kernel.begin(case, router, "merge", at),
-                        original,
-                        note=_("Same address and matter within the hour."),
-                    )
-                if decision.owner is not None:
-                    return _assign(
-                        kernel.begin(case, router, "assign", at),
-                        decision.owner,
-                        note=decision.owner_reason,
-                        data={"rule": "zero_touch", "confidence": decision.confidence},
-                    )
-                reasons = decision.triage_reasons
-                kernel.begin(case, router, "triage", at).event(
-                    note=" ".join(r for r in reasons if r), data={"reasons": reasons}
-                )
-                if all(c.pk is not None for c in made):
-                    case.made_clocks = made  # as started: nothing since changed them
-                return case
-            finally:
-                case.fresh = False
+            _write(actor, [got], at)
+            if then is not None:
+                then(got.case)
+            return got.case
     except IntegrityError:
+        user = actor.user
         if idempotency_key and user is not None:
             earlier = IntakeKey.objects.filter(user=user, key=idempotency_key).first()
             if earlier is not None:
@@ -217,9 +355,9 @@ def accept_case(
 
 
 BATCH_MAX = 500
-# Items committed together: on PostgreSQL one commit (one flush to disk) for many cases; on
-# SQLite the write lock is held no longer than this many intakes take (well under a second).
-BATCH_COMMIT = 25
+# Items written together: one transaction, one INSERT per kind of row. On SQLite the write
+# lock is held while they are written (tens of milliseconds), no longer.
+BATCH_COMMIT = 100
 
 
 def accept_cases(
@@ -227,50 +365,99 @@ def accept_cases(
     items: list[Intake],
     *,
     keys: list[str | None] | None = None,
-    then: Callable[[int, Case], None] | None = None,
+    then: Callable[[list[tuple[int, Case]]], None] | None = None,
 ) -> list[Case | CaseError]:
     """受理 in bulk (partner platforms, 110 transfers, migrations): each item as
-    :func:`accept_case` would (checked, placed, routed, its clocks, log and outbox), the
-    texts without a category classified in one pass of the model. Each item has its own
-    savepoint, so a refused one (its :class:`~.errors.CaseError` in its place in the
-    answer) leaves the others; items are committed :data:`BATCH_COMMIT` at a time, so all
-    are durable once this returns. ``then(index, case)`` runs in the item's savepoint after
-    it is made (the API records the request's fingerprint there); it may refuse the item."""
+    :func:`accept_case` would (checked, placed, routed, its clocks, log and outbox; an item
+    repeating an earlier one of the batch found as it would be had they come one after the
+    other), with set-based work: the texts without a category classified in one pass of
+    the model, what routing reads loaded once, places and duplicates found in memory, and
+    through the kernel's :class:`~.kernel.NewCases` each kind of row written with one
+    INSERT for :data:`BATCH_COMMIT` items at a time, their numbers taken as a block. A
+    refused item (its :class:`~.errors.CaseError` in its place in the answer) leaves the
+    others; all are durable once this returns. ``then(made)`` runs in each transaction
+    with the ``(index, case)`` it wrote (the API records the requests' fingerprints).
+
+    The rare paths take the per-case path in the same transaction: a certain duplicate is
+    merged into its original case by case; should a write fail on a key another request
+    took meanwhile, the items of that transaction are written again one by one, the one
+    whose key was taken answered by the case made under it."""
     if len(items) > BATCH_MAX:
         raise Invalid("cases", _("At most %(n)d cases at once.") % {"n": BATCH_MAX})
+    try:
+        _may_register(actor)
+    except CaseError as exc:
+        return [exc for _item in items]
     keys = keys if keys is not None else [None] * len(items)
-    predicted: dict[int, tuple[Any, float]] = {}
+    at = clock.now()
+    predicted: list[tuple[Any, float] | None] = [None] * len(items)
     classify_many = registry.classifier_many()
     unsure = [i for i, d in enumerate(items) if not d.category]
     if classify_many is not None and unsure:
-        texts = []
-        for i in unsure:
+        texts = [
+            _clean(items[i].text, "text").strip() if "\x00" not in (items[i].text or "") else ""
+            for i in unsure
+        ]
+        for i, guess in zip(unsure, classify_many(texts), strict=True):
+            predicted[i] = guess
+    prepared = _prepare(actor, items, keys, predicted, at)
+    out: list[Case | CaseError | None] = [x if isinstance(x, (Case, CaseError)) else None for x in prepared]
+    todo = [(i, x) for i, x in enumerate(prepared) if isinstance(x, _Item)]
+    for start in range(0, len(todo), BATCH_COMMIT):
+        chunk = todo[start : start + BATCH_COMMIT]
+        try:
+            with transaction.atomic():
+                _write(actor, [x for _i, x in chunk], at)
+                if then is not None:
+                    then([(i, x.case) for i, x in chunk])
+        except IntegrityError:
+            for _i, x in chunk:
+                _unwritten(x)
+            _write_one_by_one(actor, chunk, at, then, out)
+        else:
+            for i, x in chunk:
+                out[i] = x.case
+    for i, p in enumerate(prepared):
+        if isinstance(p, int):  # the same key as an earlier item: its case
+            out[i] = out[p]
+    return [x if x is not None else Invalid("cases", _("Not written.")) for x in out]
+
+
+def _write_one_by_one(
+    actor: Actor,
+    chunk: list[tuple[int, _Item]],
+    at: dt.datetime,
+    then: Callable[[list[tuple[int, Case]]], None] | None,
+    out: list[Case | CaseError | None],
+) -> None:
+    """The rare path of :func:`accept_cases`: each item of a transaction that failed on a
+    key written again alone, in its own savepoint."""
+    with transaction.atomic():
+        for i, item in chunk:
             try:
-                texts.append(_check_intake(items[i])[0])
-            except CaseError:
-                texts.append("")  # refused below, on its own
-        predicted = dict(zip(unsure, classify_many(texts), strict=True))
-    out: list[Case | CaseError] = []
-    for start in range(0, len(items), BATCH_COMMIT):
-        with transaction.atomic():
-            for i in range(start, min(len(items), start + BATCH_COMMIT)):
-                try:
-                    with transaction.atomic():
-                        guess = predicted.get(i)
-                        case = accept_case(actor, items[i], idempotency_key=keys[i], predicted=guess)
-                        if then is not None:
-                            then(i, case)
-                except CaseError as exc:
-                    out.append(exc)
-                else:
-                    out.append(case)
-    return out
+                with transaction.atomic():
+                    _write(actor, [item], at)
+                    if then is not None:
+                        then([(i, item.case)])
+            except IntegrityError:
+                _unwritten(item)
+                earlier = (
+                    IntakeKey.objects.filter(user=actor.user, key=item.key).first() if item.key else None
+                )
+                if earlier is None:
+                    raise
+                out[i] = earlier.case
+            except CaseError as exc:
+                _unwritten(item)
+                out[i] = exc
+            else:
+                out[i] = item.case
 
 
 # --- assign (派单) and re-assign ------------------------------------------------------------
 
 
-def _assign(ch: Change, unit: Unit, *, note: str, data: dict[str, Any] | None = None) -> Case:
+def _assign(ch: Change | kernel.Fresh, unit: Unit, *, note: str, data: dict[str, Any] | None = None) -> Case:
     case = ch.case
     ch.stop_clocks(ClockName.SIGN, ClockName.DISPATCH)
     previous = case.owner_unit
@@ -279,18 +466,14 @@ def _assign(ch: Change, unit: Unit, *, note: str, data: dict[str, Any] | None = 
         case.assignees.clear()
     case.dispatched_people = []
     # The unit now holding the case is the one held to its feedback and resolve limits.
-    case.clocks.filter(
-        name__in=(ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE),
-        met_at__isnull=True,
-        stopped_at__isnull=True,
-    ).update(unit=unit)
+    ch.hand_clocks((ClockName.FEEDBACK, ClockName.RESOLVE, ClockName.RESPONSE), unit)
     ch.start_clock(ClockName.SIGN)
     ch.notify(
         "case_assigned",
         unit=unit,
         context={"number": case.number, "title": case.title, "urgent": case.urgent},
     )
-    registry.on_assign(case, unit, ch.at)  # e.g. an urgent case at night goes to who is on duty
+    ch.on_assign(unit)  # e.g. an urgent case at night goes to who is on duty
     payload = {
         "unit": unit.code,
         "unit_name": unit.name,

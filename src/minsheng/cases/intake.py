@@ -9,7 +9,17 @@ in (``routing`` registers it: the model store, hot reload and training from the 
 cases). With none registered a case without a given category waits for a dispatcher.
 
 :func:`route` makes the decision for a new case and sets what it learns on the case;
-``accept_case`` stores the case with the decision's record and acts on it.
+:func:`route_many` makes it for many new cases at once (batch intake, and the batch of one a
+single intake is), reading what the decision needs from the database a constant number of
+times for the whole batch (:class:`Lookups`: the matters, the places, the sub-centres and the
+open cases a new one may repeat, each in one query), with places found in memory (the
+locator and gazetteer of ``places.queries``). ``accept_case`` and ``accept_cases`` store the
+cases with the decision's record and act on it.
+
+Two new cases of one batch are compared with each other as two cases made one after the
+other would be: an earlier item of the batch is an open case for the later ones (a
+candidate, or certain and merged into), named in the record by its id and number once it
+is written.
 """
 
 from __future__ import annotations
@@ -17,54 +27,188 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from minsheng.accounts.models import Unit, UnitKind
 from minsheng.catalog.models import Matter
 from minsheng.places.coords import distance_m
-from minsheng.places.queries import locate_address, locate_point
+from minsheng.places.models import Place
+from minsheng.places.queries import address_match, place_code_at, places_by_code
 
 from . import registry
 from .models import Case
 from .states import State
 
+# --- what the decision reads -------------------------------------------------------------
+
+
+class Lookups:
+    """What the decision reads from the database for a set of new cases, each kind read in
+    one query for them all and kept for the set (one intake, or a batch): the active
+    matters by code with their owner units, the places by code, the sub-centres by town,
+    and the open cases each new one may repeat (:meth:`load_open_cases`)."""
+
+    def __init__(self) -> None:
+        self._matters: dict[str, Matter | None] = {}
+        self._places: dict[str, Place | None] = {}
+        self._subcentres: dict[int, Unit | None] = {}
+        self._open: dict[int, list[Case]] | None = None
+
+    def matters(self, codes: Sequence[str | None]) -> dict[str, Matter | None]:
+        """The active matters with these codes (``None`` for an unknown code)."""
+        missing = {c for c in codes if c and c not in self._matters}
+        if missing:
+            found = {
+                m.code: m
+                for m in Matter.objects.select_related("owner_unit").filter(code__in=missing, active=True)
+            }
+            for code in missing:
+                self._matters[code] = found.get(code)
+        return self._matters
+
+    def matter(self, code: str | None) -> Matter | None:
+        return self.matters([code]).get(code) if code else None
+
+    def places(self, codes: Sequence[str | None]) -> dict[str, Place | None]:
+        missing = {c for c in codes if c and c not in self._places}
+        if missing:
+            found = places_by_code(missing)
+            for code in missing:
+                self._places[code] = found.get(code)
+        return self._places
+
+    def subcentre(self, town_id: int) -> Unit | None:
+        if town_id not in self._subcentres:
+            self.load_subcentres([town_id])
+        return self._subcentres[town_id]
+
+    def load_subcentres(self, town_ids: Sequence[int]) -> None:
+        """The first active sub-centre of each town (in the units' own order)."""
+        missing = {t for t in town_ids if t not in self._subcentres}
+        if not missing:
+            return
+        for unit in Unit.objects.filter(kind=UnitKind.SUBCENTRE, place_id__in=missing, active=True).order_by(
+            "kind", "code"
+        ):
+            self._subcentres.setdefault(unit.place_id, unit)  # type: ignore[arg-type]
+        for town in missing:
+            self._subcentres.setdefault(town, None)
+
+    def load_open_cases(self, cases: Sequence[Case]) -> None:
+        """The open cases any of ``cases`` may repeat, in one query: per matter, those made
+        within its window of the earliest new case and inside the box around all the new
+        points (or at one of the new addresses), newest first. Each new case then takes
+        its own from these in memory (:func:`find_duplicates`), as its own query would."""
+        models_q: Q | None = None
+        by_matter: dict[int, list[Case]] = {}
+        for case in cases:
+            m = case.matter
+            if m is not None and m.duplicate_window_hours:
+                by_matter.setdefault(m.pk, []).append(case)
+        for group in by_matter.values():
+            matter = group[0].matter
+            assert matter is not None
+            since = min(c.created_at for c in group) - dt.timedelta(hours=matter.duplicate_window_hours)
+            radius = float(matter.duplicate_radius_m or 0)
+            boxes = [_box(c, radius) for c in group if c.lat is not None and c.lng is not None and radius]
+            addresses = {
+                c.address
+                for c in group
+                if not (c.lat is not None and c.lng is not None and radius) and _norm(c.address)
+            }
+            near = Q()
+            if boxes:
+                near |= Q(
+                    lat__range=(min(b[0] for b in boxes), max(b[1] for b in boxes)),
+                    lng__range=(min(b[2] for b in boxes), max(b[3] for b in boxes)),
+                )
+            if addresses:
+                near |= Q(address__in=addresses)
+            if not boxes and not addresses:
+                continue
+            q = Q(matter=matter, created_at__gte=since) & near
+            models_q = q if models_q is None else models_q | q
+        self._open = {}
+        if models_q is None:
+            return
+        wanted = (
+            Case.objects.filter(models_q, merged_into__isnull=True)
+            .exclude(state=State.CLOSED)
+            .only("pk", "number", "text", "lat", "lng", "address", "created_at", "channel", "matter")
+            .order_by("-created_at", "-id")
+        )
+        for other in wanted:
+            self._open.setdefault(other.matter_id, []).append(other)  # type: ignore[arg-type]
+
+    def open_cases(self, matter_id: int) -> list[Case] | None:
+        """The open cases of the matter loaded for the set, newest first; ``None`` when not
+        loaded (a case asked alone queries its own)."""
+        return None if self._open is None else self._open.setdefault(matter_id, [])
+
+
 # --- place -------------------------------------------------------------------------------
 
 
-def place_case(case: Case) -> dict:
+def place_case(case: Case, lookups: Lookups | None = None) -> dict:
     """Set the case's place and town from its point, else from its address; returns how
     it was found (or why not), for the case's routing record."""
-    if case.lat is not None and case.lng is not None:
-        place = locate_point(case.lat, case.lng)
-        if place is None:
-            return {
-                "method": "point",
-                "found": False,
-                "reason": _("The point is outside every boundary of the city."),
-            }
-        case.place, case.town = place, place.town
-        return {"method": "point", "found": True, "code": place.code}
-    if case.address:
-        match = locate_address(case.address)
-        if match is None:
-            return {"method": "address", "found": False, "reason": _("The address matches no known place.")}
-        place, lat, lng, info = match
-        case.place, case.town = place, place.town
-        if lat is not None:
-            case.lat, case.lng = lat, lng
-        return {"method": "address", "found": True, "code": place.code, **info}
-    return {"method": None, "found": False, "reason": _("No place: no point and no address.")}
+    return place_cases([case], lookups or Lookups())[0]
+
+
+def place_cases(cases: Sequence[Case], lookups: Lookups) -> list[dict]:
+    """:func:`place_case` for many cases: each found in memory, their rows read at once."""
+    found: list[tuple[str, str | None, tuple[float | None, float | None, dict] | None]] = []
+    for case in cases:
+        if case.lat is not None and case.lng is not None:
+            found.append(("point", place_code_at(case.lat, case.lng), None))
+        elif case.address:
+            match = address_match(case.address)
+            found.append(("address", match[0] if match else None, match[1:] if match else None))
+        else:
+            found.append(("", None, None))
+    places = lookups.places([code for _m, code, _x in found])
+    out: list[dict] = []
+    for case, (method, code, extra) in zip(cases, found, strict=True):
+        place = places.get(code) if code else None
+        if method == "point":
+            if place is None:
+                out.append(
+                    {
+                        "method": "point",
+                        "found": False,
+                        "reason": _("The point is outside every boundary of the city."),
+                    }
+                )
+                continue
+            case.place, case.town = place, place.town
+            out.append({"method": "point", "found": True, "code": place.code})
+        elif method == "address":
+            if place is None or extra is None:
+                out.append(
+                    {"method": "address", "found": False, "reason": _("The address matches no known place.")}
+                )
+                continue
+            lat, lng, info = extra
+            case.place, case.town = place, place.town
+            if lat is not None:
+                case.lat, case.lng = lat, lng
+            out.append({"method": "address", "found": True, "code": place.code, **info})
+        else:
+            out.append({"method": None, "found": False, "reason": _("No place: no point and no address.")})
+    return out
 
 
 # --- owner -------------------------------------------------------------------------------
 
 
-def decide_owner(case: Case) -> tuple[Unit | None, str]:
+def decide_owner(case: Case, lookups: Lookups | None = None) -> tuple[Unit | None, str]:
     """The unit the list of matters names, with the reason in words; ``None`` and the
     reason when a dispatcher must decide."""
     matter = case.matter
@@ -75,7 +219,10 @@ def decide_owner(case: Case) -> tuple[Unit | None, str]:
         return owner, _("List of matters: %(code)s → %(unit)s") % {"code": matter.code, "unit": owner.name}
     if case.town_id is None:
         return None, _("Territorial matter but the place is unknown: a dispatcher decides.")
-    sub = Unit.objects.filter(kind=UnitKind.SUBCENTRE, place_id=case.town_id, active=True).first()
+    if lookups is not None:
+        sub = lookups.subcentre(case.town_id)
+    else:
+        sub = Unit.objects.filter(kind=UnitKind.SUBCENTRE, place_id=case.town_id, active=True).first()
     if sub is None:
         town = case.town
         assert town is not None  # town_id is set
@@ -95,17 +242,30 @@ def decide_owner(case: Case) -> tuple[Unit | None, str]:
 
 CERTAIN_WINDOW = dt.timedelta(hours=1)
 TEXT_MIN = 30.0  # rapidfuzz score (0–100) below which two texts are about different things
+NEIGHBOURS_MAX = 200  # the newest open cases near a new one whose texts are compared
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _M_PER_DEG_LAT = 111_320.0
 
 
 @dataclass(frozen=True)
 class Candidate:
-    case_id: int
-    number: str
+    """An open case a new one may repeat. ``of`` is the open case: its id, or an earlier
+    case of the same batch, whose id and number are known once it is written."""
+
+    of: int | Case
+    known_number: str
     distance_m: float | None
     text_score: float
     certain: bool
+
+    @property
+    def case_id(self) -> int:
+        of = self.of
+        return of if isinstance(of, int) else of.pk
+
+    @property
+    def number(self) -> str:
+        return self.known_number if isinstance(self.of, int) else self.of.number
 
     def as_dict(self) -> dict:
         return {
@@ -121,9 +281,8 @@ def _norm(text: str) -> str:
     return _NOISE.sub("", text or "")[:500]
 
 
-def text_similarity(a: str, b: str) -> float:
-    """0–100: how alike two reports read (character based: Chinese has no spaces)."""
-    x, y = _norm(a), _norm(b)
+def _similarity(x: str, y: str) -> float:
+    """:func:`text_similarity` of two texts already normalised."""
     if not x or not y:
         return 0.0
     return max(
@@ -131,48 +290,112 @@ def text_similarity(a: str, b: str) -> float:
     )
 
 
-def find_duplicates(case: Case, *, limit: int = 5) -> list[Candidate]:
+def text_similarity(a: str, b: str) -> float:
+    """0–100: how alike two reports read (character based: Chinese has no spaces)."""
+    return _similarity(_norm(a), _norm(b))
+
+
+def _box(case: Case, radius: float) -> tuple[float, float, float, float]:
+    """The latitude and longitude ranges within ``radius`` metres of the case's point."""
+    assert case.lat is not None and case.lng is not None
+    dlat = radius / _M_PER_DEG_LAT
+    dlng = radius / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(case.lat))))
+    return case.lat - dlat, case.lat + dlat, case.lng - dlng, case.lng + dlng
+
+
+def _neighbours(
+    case: Case, matter: Matter, since: dt.datetime, radius: float, lookups: Lookups | None
+) -> list[Case] | None:
+    """The newest open cases of the matter near the case (by its point, else at its exact
+    address), as the database's filter would answer them; ``None`` when it can have none."""
+    by_point = case.lat is not None and case.lng is not None and radius
+    if not by_point and not _norm(case.address):
+        return None
+    pool = lookups.open_cases(matter.pk) if lookups is not None else None
+    if pool is None:
+        qs = Case.objects.filter(matter=matter, created_at__gte=since, merged_into__isnull=True).exclude(
+            state=State.CLOSED
+        )
+        if case.pk:
+            qs = qs.exclude(pk=case.pk)
+        if by_point:
+            lat0, lat1, lng0, lng1 = _box(case, radius)
+            near = qs.filter(lat__range=(lat0, lat1), lng__range=(lng0, lng1))
+        else:
+            near = qs.filter(address=case.address)
+        fields = ("pk", "number", "text", "lat", "lng", "address", "created_at", "channel")
+        return list(near.only(*fields)[:NEIGHBOURS_MAX])
+    out: list[Case] = []
+    if by_point:
+        lat0, lat1, lng0, lng1 = _box(case, radius)
+        for other in pool:
+            lat, lng = other.lat, other.lng
+            if (
+                lat is not None
+                and lng is not None
+                and lat0 <= lat <= lat1
+                and lng0 <= lng <= lng1
+                and other.created_at >= since
+                and other is not case
+            ):
+                out.append(other)
+                if len(out) == NEIGHBOURS_MAX:
+                    break
+    else:
+        for other in pool:
+            if other.address == case.address and other.created_at >= since and other is not case:
+                out.append(other)
+                if len(out) == NEIGHBOURS_MAX:
+                    break
+    return out
+
+
+def find_duplicates(case: Case, *, limit: int = 5, lookups: Lookups | None = None) -> list[Candidate]:
     """Open cases this one may repeat, best first. Needs the case's matter; uses its point
-    when it has one, else only a same-address match can be found."""
+    when it has one, else only a same-address match can be found. With ``lookups`` the
+    open cases loaded for a batch are searched in memory (:meth:`Lookups.load_open_cases`)."""
     matter = case.matter
     if matter is None or not matter.duplicate_window_hours:
         return []
     since = case.created_at - dt.timedelta(hours=matter.duplicate_window_hours)
-    qs = Case.objects.filter(matter=matter, created_at__gte=since, merged_into__isnull=True).exclude(
-        state=State.CLOSED
-    )
-    if case.pk:
-        qs = qs.exclude(pk=case.pk)
     radius = float(matter.duplicate_radius_m or 0)
-    address = _norm(case.address)
-    if case.lat is not None and case.lng is not None and radius:
-        dlat = radius / _M_PER_DEG_LAT
-        dlng = radius / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(case.lat))))
-        near = qs.filter(
-            lat__range=(case.lat - dlat, case.lat + dlat), lng__range=(case.lng - dlng, case.lng + dlng)
-        )
-    elif address:
-        near = qs.filter(address=case.address)
-    else:
+    near = _neighbours(case, matter, since, radius, lookups)
+    if not near:
         return []
+    address = _norm(case.address)
+    text = _norm(case.text)
     out: list[Candidate] = []
-    for other in near.only("pk", "number", "text", "lat", "lng", "address", "created_at", "channel")[:200]:
+    for other in near:
         dist = None
         if case.lat is not None and case.lng is not None and other.lat is not None and other.lng is not None:
             dist = distance_m(case.lat, case.lng, other.lat, other.lng)
             if radius and dist > radius:
                 continue
-        score = text_similarity(case.text, other.text)
+        score = _similarity(text, _norm(other.text))
         same_address = bool(address) and _norm(other.address) == address
         certain = same_address and case.created_at - other.created_at <= CERTAIN_WINDOW
         if score < TEXT_MIN and not certain:
             continue
-        out.append(Candidate(other.pk, other.number, dist, score, certain))
+        of: int | Case = other.pk if other.pk is not None else other
+        out.append(Candidate(of, other.number, dist, score, certain))
     out.sort(key=lambda c: (not c.certain, -c.text_score, c.distance_m or 0.0))
     return out[:limit]
 
 
 # --- the decision ------------------------------------------------------------------------
+
+
+class _PossibleDuplicates:
+    """The reason "possible duplicate of …", in words once the candidates' numbers are known
+    (an earlier case of the same batch has its number only when the batch is written)."""
+
+    def __init__(self, duplicates: list[Candidate]):
+        self.duplicates = duplicates
+
+    def __str__(self) -> str:
+        return _("Possible duplicate of %(numbers)s.") % {
+            "numbers": ", ".join(d.number for d in self.duplicates)
+        }
 
 
 @dataclass
@@ -184,7 +407,7 @@ class Decision:
     model_version: str = ""
     model_threshold: float = 0.0
     duplicates: list[Candidate] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Any] = field(default_factory=list)  # words (``str`` of each once numbers are known)
     auto: bool = False
     place: dict[str, Any] = field(default_factory=dict)  # how the place was found, or why not
     owner: Unit | None = None  # where it goes with no human step, when it may
@@ -195,9 +418,14 @@ class Decision:
         return next((d for d in self.duplicates if d.certain), None)
 
     @property
+    def in_batch(self) -> bool:
+        """Whether a candidate is an earlier case of the same batch (named once written)."""
+        return any(not isinstance(d.of, int) for d in self.duplicates)
+
+    @property
     def triage_reasons(self) -> list[str]:
         """Why a dispatcher must look (the owner's reason when only the owner is missing)."""
-        return self.reasons or [self.owner_reason]
+        return [str(r) for r in self.reasons] or [self.owner_reason]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -208,7 +436,7 @@ class Decision:
             "model_version": self.model_version,
             "model_threshold": self.model_threshold,
             "duplicates": [d.as_dict() for d in self.duplicates],
-            "reasons": self.reasons,
+            "reasons": [str(r) for r in self.reasons],
             "auto": self.auto,
         }
 
@@ -237,7 +465,9 @@ def categorise(case: Case, given: Matter | None, predicted: tuple[Any, float] | 
     )
 
 
-def decide(case: Case, decision: Decision, place_reason: str | None) -> Decision:
+def decide(
+    case: Case, decision: Decision, place_reason: str | None, lookups: Lookups | None = None
+) -> Decision:
     """Fill in duplicates, the reasons a human must look, and ``auto``."""
     matter = case.matter
     if matter is None:
@@ -254,12 +484,9 @@ def decide(case: Case, decision: Decision, place_reason: str | None) -> Decision
     if case.place_id is None:
         decision.reasons.append(place_reason or _("No place: no point and no known address."))
     if matter is not None:
-        decision.duplicates = find_duplicates(case)
+        decision.duplicates = find_duplicates(case, lookups=lookups)
         if decision.duplicates and not decision.certain_duplicate:
-            decision.reasons.append(
-                _("Possible duplicate of %(numbers)s.")
-                % {"numbers": ", ".join(d.number for d in decision.duplicates)}
-            )
+            decision.reasons.append(_PossibleDuplicates(decision.duplicates))
     if decision.method != "given" and not settings.MINSHENG_AUTO_DISPATCH and not decision.reasons:
         decision.reasons.append(_("Zero-touch dispatch is off: a dispatcher confirms."))
     decision.auto = not decision.reasons
@@ -270,12 +497,39 @@ def route(case: Case, given: Matter | None, predicted: tuple[Any, float] | None 
     """The whole decision for a new case (``created_at``, text, point or address set):
     sets its place, town and matter, and answers the decision with the candidates, the
     reasons a dispatcher must look, and the owner when it may go there with no human step."""
-    place = place_case(case)
-    decision = categorise(case, given, predicted)
-    if case.matter is None and decision.code:
-        case.matter = Matter.objects.filter(code=decision.code, active=True).first()
-    decide(case, decision, place.get("reason"))
-    decision.place = place
-    if decision.auto and decision.certain_duplicate is None:
-        decision.owner, decision.owner_reason = decide_owner(case)
-    return decision
+    return route_many([case], [given], [predicted])[0]
+
+
+def route_many(
+    cases: Sequence[Case],
+    given: Sequence[Matter | None],
+    predicted: Sequence[tuple[Any, float] | None],
+    lookups: Lookups | None = None,
+) -> list[Decision]:
+    """:func:`route` for new cases made together, in their order: what the decision reads
+    from the database is read once for all of them (:class:`Lookups`), and each case sees
+    the earlier ones as open cases it may repeat, as if each had been made after the one
+    before. A case whose earlier duplicate is certain is merged into it, so it is no
+    candidate for the later ones."""
+    lookups = lookups or Lookups()
+    places = place_cases(cases, lookups)
+    decisions = [categorise(c, g, p) for c, g, p in zip(cases, given, predicted, strict=True)]
+    matters = lookups.matters([d.code for c, d in zip(cases, decisions, strict=True) if c.matter is None])
+    for case, decision in zip(cases, decisions, strict=True):
+        if case.matter is None and decision.code:
+            case.matter = matters.get(decision.code)
+    many = len(cases) > 1
+    if many:
+        lookups.load_open_cases(cases)
+        lookups.load_subcentres([c.town_id for c in cases if c.town_id is not None])
+    for case, decision, place in zip(cases, decisions, places, strict=True):
+        decide(case, decision, place.get("reason"), lookups if many else None)
+        decision.place = place
+        if decision.auto and decision.certain_duplicate is None:
+            decision.owner, decision.owner_reason = decide_owner(case, lookups)
+        if many and case.matter is not None and decision.certain_duplicate is None:
+            # An open case for the items after it: newest first, as the query would order it.
+            pool = lookups.open_cases(case.matter.pk)
+            if pool is not None:
+                pool.insert(0, case)
+    return decisions

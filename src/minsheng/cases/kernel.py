@@ -25,6 +25,12 @@ clock watch's warnings and breaches, a sensor's alarm): it takes no lock, so the
 claimed clocks and a person's action never wait on each other, and a warning never turns a
 person's open form stale.
 
+New cases (intake, one or a batch) are made through :class:`NewCases`: a handle that keeps
+each new case's row, events, clocks, outbox messages and idempotency key in memory, with
+:class:`Fresh` changes offering what :class:`Change` offers, and writes each kind of row with
+one INSERT for the whole set (:meth:`NewCases.write`), inside the caller's transaction. The
+parts' on-assign and after-action hooks run once the rows are written.
+
 Only this module creates ``CaseEvent`` rows, and only of kinds in the registry's one list.
 """
 
@@ -41,11 +47,11 @@ from django.utils.translation import gettext as _
 from minsheng.accounts.actors import Actor
 from minsheng.core import clock
 from minsheng.core.text import NUL, clean_text
-from minsheng.notify.actions import enqueue
+from minsheng.notify.actions import enqueue, enqueue_many, message
 
 from . import clocks, registry
 from .errors import Conflict, Forbidden, NotFound
-from .models import Case, CaseClock, CaseEvent
+from .models import Case, CaseClock, CaseEvent, IntakeKey
 from .scoping import can_see, may_act
 from .states import EXTENSION_STATES, TRANSITIONS
 
@@ -69,7 +75,7 @@ def sees(actor: Actor, case: Case, action: str) -> bool:
     return actor.is_system or (actor.is_requester and action in TRANSITIONS) or can_see(actor, case)
 
 
-def _append(
+def _event(
     case: Case,
     kind: str,
     at: dt.datetime,
@@ -81,9 +87,10 @@ def _append(
     note: str,
     data: dict[str, Any] | None,
 ) -> CaseEvent:
+    """An entry of the case's log, not yet written; only of a registered kind."""
     if not registry.is_event_kind(kind):
         raise LookupError(f"{kind!r} is not a registered event kind (cases.registry.register_event_kinds)")
-    return CaseEvent.objects.create(
+    return CaseEvent(
         case=case,
         at=at,
         action=kind,
@@ -97,6 +104,25 @@ def _append(
         note=clean_text(note.replace(NUL, "")),
         data=data or {},
     )
+
+
+def _append(
+    case: Case,
+    kind: str,
+    at: dt.datetime,
+    *,
+    user: Any,
+    label: str,
+    unit: Any,
+    from_state: str,
+    note: str,
+    data: dict[str, Any] | None,
+) -> CaseEvent:
+    made = _event(
+        case, kind, at, user=user, label=label, unit=unit, from_state=from_state, note=note, data=data
+    )
+    made.save(force_insert=True)
+    return made
 
 
 class Change:
@@ -185,6 +211,14 @@ class Change:
     def stop_clocks(self, *names: str) -> None:
         clocks.stop(self.case, tuple(names), self.at)
 
+    def hand_clocks(self, names: Iterable[str], unit: Any) -> None:
+        """The running clocks of these names are now ``unit``'s to meet."""
+        clocks.hand_over(self.case, tuple(names), unit)
+
+    def on_assign(self, unit: Any) -> None:
+        """The parts' on-assign hooks (the case reached ``unit``)."""
+        registry.on_assign(self.case, unit, self.at)
+
     def meet_clocks_by_id(self, ids: Iterable[int | None]) -> None:
         clocks.meet_by_id(self.case, ids, self.at)
 
@@ -272,3 +306,145 @@ def record(
         note=note,
         data=data,
     )
+
+
+# --- new cases ---------------------------------------------------------------------------
+
+
+class NewCases:
+    """New cases made together (intake: one, or a batch), kept in memory until
+    :meth:`write` writes each kind of row (cases, events, clocks, outbox messages,
+    idempotency keys) with one INSERT for all of them. :meth:`begin` opens a :class:`Fresh`
+    change to one of them. ``dues`` keeps the due times worked out for the set (one count of
+    working days per matter and start, not one per case)."""
+
+    def __init__(self, at: dt.datetime):
+        self.at = at
+        self.cases: list[Case] = []
+        self.events: list[CaseEvent] = []
+        self.clocks: dict[int, list[CaseClock]] = {}  # by id() of the case object
+        self.messages: list[Any] = []
+        self.keys: list[IntakeKey] = []
+        self.later: list[Callable[[], None]] = []  # the parts' hooks, once the rows exist
+        self.dues: clocks.Dues = {}
+
+    def add(self, case: Case) -> None:
+        """A new case (with its number, state and decision), written by :meth:`write`."""
+        case.fresh = True
+        self.cases.append(case)
+        self.clocks[id(case)] = []
+
+    def begin(self, case: Case, actor: Actor, action: str) -> Fresh:
+        return Fresh(self, case, actor, action, self.at)
+
+    def key(self, case: Case, user: Any, key: str) -> None:
+        """The client's ``Idempotency-Key`` for the case."""
+        self.keys.append(IntakeKey(user=user, key=key, case=case, created_at=self.at))
+
+    def clocks_of(self, case: Case) -> list[CaseClock]:
+        return self.clocks[id(case)]
+
+    def write(self, cases_written: Callable[[], None] | None = None) -> None:
+        """Write every row, one INSERT per kind, in the caller's transaction;
+        ``cases_written`` runs between the cases' INSERT (their ids now known) and the
+        others'. Then the parts' hooks run, in the order the changes asked for them."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("NewCases.write() must run inside the intake's transaction")
+        Case.objects.bulk_create(self.cases)
+        if cases_written is not None:
+            cases_written()
+        CaseEvent.objects.bulk_create(self.events)
+        CaseClock.objects.bulk_create([c for case in self.cases for c in self.clocks[id(case)]])
+        if self.messages:
+            enqueue_many(self.messages)
+        if self.keys:
+            IntakeKey.objects.bulk_create(self.keys)
+        for hook in self.later:
+            hook()
+
+
+class Fresh:
+    """A change to a case :class:`NewCases` is making, before it is written: what a
+    :class:`Change` does to a case (event, clocks, outbox, commit), kept in memory and
+    written with the other new cases' rows. The parts' hooks run once it is written; a new
+    case has no part's rows, so only hooks registered for fresh cases are asked
+    (``registry.after_action``)."""
+
+    def __init__(self, batch: NewCases, case: Case, actor: Actor, action: str, at: dt.datetime):
+        self.batch = batch
+        self.case = case
+        self.actor = actor
+        self.action = action
+        self.at = at
+        self.from_state = case.state
+
+    def event(
+        self,
+        kind: str | None = None,
+        *,
+        note: str = "",
+        data: dict[str, Any] | None = None,
+        from_state: str | None = None,
+    ) -> CaseEvent:
+        actor = self.actor
+        made = _event(
+            self.case,
+            kind or self.action,
+            self.at,
+            user=actor.user,
+            label=actor.label,
+            unit=actor.unit,
+            from_state=self.case.state if from_state is None else from_state,
+            note=note,
+            data=data,
+        )
+        self.batch.events.append(made)
+        return made
+
+    def commit(self, *, note: str = "", data: dict[str, Any] | None = None) -> Case:
+        """As :meth:`Change.commit`: the state ``TRANSITIONS`` names, a new version, the
+        event; the after-action hooks once written."""
+        case = self.case
+        _allowed, to_state = TRANSITIONS[self.action]
+        if to_state is not None:
+            case.state = to_state
+        case.version += 1
+        case.updated_at = self.at
+        self.event(note=note, data=data, from_state=self.from_state)
+        actor, action, at = self.actor, self.action, self.at
+        self.batch.later.append(lambda: registry.after_action(actor, case, action, at))
+        return case
+
+    def start_clock(self, name: str, *, unit: Any = None, due: dt.datetime | None = None) -> CaseClock:
+        (made,) = clocks.build(self.case, [name], self.at, self.batch.dues)
+        if unit is not None:
+            made.unit = unit
+        if due is not None:
+            made.due_at, made.warn_at = due, clocks.warn_time(self.case, self.at, due)
+        self.batch.clocks_of(self.case).append(made)
+        return made
+
+    def start_clocks(self, *names: str) -> list[CaseClock]:
+        made = clocks.build(self.case, names, self.at, self.batch.dues)
+        self.batch.clocks_of(self.case).extend(made)
+        return made
+
+    def stop_clocks(self, *names: str) -> None:
+        for c in self.batch.clocks_of(self.case):
+            if c.name in names and c.running:
+                c.stopped_at = self.at
+
+    def hand_clocks(self, names: Iterable[str], unit: Any) -> None:
+        wanted = set(names)
+        for c in self.batch.clocks_of(self.case):
+            if c.name in wanted and c.running:
+                c.unit = unit
+
+    def on_assign(self, unit: Any) -> None:
+        case, at = self.case, self.at
+        self.batch.later.append(lambda: registry.on_assign(case, unit, at))
+
+    def notify(self, kind: str, **audience: Any) -> Any:
+        made = message(kind, case=self.case, **audience)
+        self.batch.messages.append(made)
+        return made
