@@ -13,8 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from minsheng.cases import lists
-from minsheng.cases.models import Case
-from minsheng.web.queries import about_to_breach
+from minsheng.cases.models import Case, CaseClock
+from minsheng.cases.scoping import visible_cases
+from minsheng.cases.states import State
+from minsheng.groups import actions as groups
+from minsheng.web.queries import about_to_breach, overdue_count, overview
 from tests.common.factories import PASSWORD, intake
 
 PAGES = [
@@ -32,6 +35,12 @@ PAGES = [
     ("dispatcher", "/api/v1/cases?overdue=true"),
     ("dispatcher", "/api/v1/cases?q=井盖"),
     ("roads", "/api/v1/cases"),
+    ("roads", "/api/v1/cases?overdue=true"),
+    ("roads", "/cases/"),
+    ("roads", "/cases/?overdue=1"),
+    ("sub_east", "/queue/?tab=breaching"),
+    ("sub_east", "/cases/"),
+    ("sub_east", "/api/v1/cases?state=assigned"),
 ]
 
 
@@ -169,3 +178,64 @@ def test_each_queue_row_offers_every_unit_and_matter_with_its_own_preselected(ci
         assert re.findall(r'<option value="(\d+)" selected>', units) == [str(city.units[unit].pk)]
         assert re.findall(r'<option value="([\w.]+)" selected>', matters) == [code]
         assert units.count("<option") == row_select(roads, "unit").count("<option") > 3
+
+
+def test_a_units_list_is_its_own_cases_and_its_joint_groups_merged_newest_first(city, now):
+    """Read as two index scans and merged (``visible_parts``): the same cases, in the same
+    order, as the one scoping rule gives, page after page."""
+    for i in range(7):
+        case = intake(city, category="water.sewage" if i % 2 else None, text=f"污水冒出 {i}")
+        if i in (1, 5):  # water's cases roads helps with
+            groups.form_joint_group(
+                city.actor("dispatcher"),
+                case.pk,
+                lead_unit_id=city.units["water"].pk,
+                lead_task="牵头",
+                assists=[{"unit_id": city.units["roads"].pk, "task": "协助"}],
+            )
+        intake(city, text=f"井盖坏了 {i}")  # roads' own
+        now.advance(minutes=1)
+    expected = list(
+        visible_cases(city.actor("roads")).order_by("-created_at", "-id").values_list("pk", flat=True)
+    )
+    assert len(expected) == 9
+    c = client_for(city, "roads")
+    seen: list[int] = []
+    after = ""
+    while True:
+        page = c.get("/api/v1/cases", {"page_size": 2, **({"after": after} if after else {})}).json()
+        assert page["count"] == 9
+        seen += [item["id"] for item in page["items"]]
+        after = page["next"]
+        if not after:
+            break
+    assert seen == expected
+    body = c.get(reverse("web:cases")).content.decode()
+    assert re.findall(r'id="row-(\d+)"', body) == [str(pk) for pk in expected] and "共 9 件" in body
+    # A filter applies to both parts.
+    page = c.get("/api/v1/cases", {"state": "assigned"}).json()
+    assigned = visible_cases(city.actor("roads")).filter(state=State.ASSIGNED).order_by("-created_at", "-id")
+    assert [i["id"] for i in page["items"]] == list(assigned.values_list("pk", flat=True))
+    assert {i["owner_unit"] for i in page["items"]} == {"住建局", "水务集团"}
+
+
+def test_the_overview_counts_open_work_exactly_and_history_up_to_the_cap(city, now, monkeypatch):
+    roads = [intake(city, text=f"井盖坏了 {i}") for i in range(3)]  # to roads, assigned
+    intake(city, category=None, text="反映一个情况")  # waits for a dispatcher
+    # One closed as closing does it: its clocks stopped.
+    Case.objects.filter(pk=roads[0].pk).update(state=State.CLOSED)
+    CaseClock.objects.filter(case=roads[0]).update(stopped_at=now())
+    now.advance(days=30)  # every limit of the open ones passed
+    figures = overview(city.actor("leader"))
+    assert figures.open == 3 and str(figures.total) == "4" and str(figures.overdue) == "3"
+    assert {s: str(n) for s, n in figures.by_state.items() if n} == {
+        "assigned": "2",
+        "accepted": "1",
+        "closed": "1",
+    }
+    assert figures.by_unit == [{"owner_unit__name": "住建局", "n": 2}, {"owner_unit__name": None, "n": 1}]
+    monkeypatch.setattr(lists.bounded_count, "__defaults__", (0,))
+    assert str(overview(city.actor("leader")).total) == "3+"
+    assert str(overdue_count(city.actor("leader"), cap=2)) == "2+"
+    body = client_for(city, "leader").get(reverse("web:overview")).content.decode()
+    assert "3+" in body and "住建局" in body

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Schema
 from ninja.errors import ValidationError
@@ -19,11 +20,11 @@ from ninja.errors import ValidationError
 from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import Invalid
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.lists import NEWEST_FIRST, bounded_count, encode_cursor, keyset_page, page_count
-from minsheng.cases.models import case_overdue
+from minsheng.cases.lists import NEWEST_FIRST, encode_cursor, keyset_page, page_count
+from minsheng.cases.models import Case, case_overdue
 from minsheng.cases.presenters import case_list_item
 from minsheng.cases.schemas import CaseListItem, Input
-from minsheng.cases.scoping import visible_cases
+from minsheng.cases.scoping import visible_cases, visible_parts
 from minsheng.cases.states import Channel, State
 
 PAGE_SIZE = 50
@@ -74,7 +75,8 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     """Cases the caller may see, newest first, 50 a page (``page_size`` up to 100).
     Registered on the cases router in ``api.py`` (one router per path)."""
     asked = query.model_dump(include=set(FILTER_FIELDS), exclude_none=True)
-    filters = CaseFilter(asked, queryset=visible_cases(actor_of(request)))
+    actor = actor_of(request)
+    filters = CaseFilter(asked, queryset=visible_cases(actor))
     if not filters.is_valid():
         raise ValidationError(
             [
@@ -87,8 +89,12 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     found = filters.qs
     # A search by words reads newest-first in windows and stops at a full page, and counts
     # what it found (``count_capped``: more than the page).
-    scan = visible_cases(actor_of(request)) if (query.q or "").strip() else None
-    rows = found.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
+    scan = visible_cases(actor) if (query.q or "").strip() else None
+
+    def listed(qs: QuerySet[Case]) -> QuerySet[Case]:
+        return qs.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
+
+    rows = listed(found)
     size = query.page_size
     if query.page > 1:
         start = (query.page - 1) * size
@@ -96,12 +102,14 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
         items, last = got[:size], got[size - 1] if len(got) > size else None
         next_ = encode_cursor(last.created_at, last.pk) if last is not None else None
     else:
+        # A unit's cases and its joint groups' each read off an index of their own, merged.
+        parts = [listed(filters.filter_queryset(p)) for p in visible_parts(actor)] if scan is None else []
         try:
-            page = keyset_page(rows, after=query.after, size=size, scan=scan)
+            page = keyset_page(rows, after=query.after, size=size, scan=scan, parts=parts)
         except Invalid as exc:
             raise _refuse(exc.field, exc.message) from exc
         items, next_ = page.rows, page.next
-    count = page_count(page) if scan is not None and query.page == 1 else bounded_count(found)
+    count = page_count(page) if scan is not None and query.page == 1 else filters.count()
     return {
         "items": [case_list_item(c) for c in items],
         "count": count.n,

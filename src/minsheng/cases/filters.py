@@ -12,13 +12,15 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.phones import normalize_phone
 
-from .models import Case, case_overdue
+from . import lists
+from .lists import CappedCount, bounded_count
+from .models import Case, CaseClock, case_overdue
 from .states import OPEN_STATES, Channel, State
 
 
@@ -80,6 +82,22 @@ class CaseFilter(django_filters.FilterSet):
             return queryset
         late = case_overdue()
         return queryset.filter(late if value else ~late)
+
+    def count(self, cap: int | None = None) -> CappedCount:
+        """How many cases match (``.qs``), exactly up to the cap.
+
+        Overdue ones only are counted from the running clocks past their limit, one per
+        case (``clock_running_case``), each probing its case for the other conditions: from
+        the cases' side every case is probed, the newest (not late yet) first, and a count
+        stops only at the cap."""
+        if self.is_valid() and self.form.cleaned_data.get("overdue") is True:
+            cap = lists.COUNT_CAP if cap is None else cap
+            clocks = CaseClock.objects.overdue().filter(
+                Exists(self.qs.order_by().filter(pk=OuterRef("case_id")))
+            )
+            n = clocks.order_by().values("case_id").distinct()[: cap + 1].count()
+            return CappedCount(min(n, cap), n > cap)
+        return bounded_count(self.qs) if cap is None else bounded_count(self.qs, cap)
 
     def filter_open(self, queryset: QuerySet[Case], name: str, value: bool | None) -> QuerySet[Case]:
         if value is None:

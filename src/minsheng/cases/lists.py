@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -45,6 +46,25 @@ def bounded_count(qs: QuerySet, cap: int = COUNT_CAP) -> CappedCount:
     """Count at most ``cap + 1`` rows: the database stops reading there."""
     n = qs.order_by().values("pk")[: cap + 1].count()
     return CappedCount(min(n, cap), n > cap)
+
+
+def first_distinct(values: QuerySet, n: int) -> list:
+    """The first ``n`` distinct values of an ordered one-column list (``values_list(...,
+    flat=True)``), read in growing chunks and told apart here: ``DISTINCT`` in the query
+    would have the database read them all, or in another order, first."""
+    out: list = []
+    seen: set = set()
+    start, chunk = 0, 4 * n
+    while len(out) < n:
+        got = list(values[start : start + chunk])
+        for v in got:
+            if v not in seen:
+                seen.add(v)
+                out.append(v)
+        if len(got) < chunk:
+            break
+        start, chunk = start + chunk, chunk * 4
+    return out[:n]
 
 
 def page_count(page: Page) -> CappedCount:
@@ -90,7 +110,14 @@ def _from(qs: QuerySet[M], at: dt.datetime, pk: int) -> QuerySet[M]:
 FIRST_WINDOW = 2000
 
 
-def keyset_page(qs: QuerySet[M], *, after: str | None, size: int, scan: QuerySet[M] | None = None) -> Page[M]:
+def keyset_page(
+    qs: QuerySet[M],
+    *,
+    after: str | None,
+    size: int,
+    scan: QuerySet[M] | None = None,
+    parts: Sequence[QuerySet[M]] = (),
+) -> Page[M]:
     """The ``size`` newest rows of ``qs`` after the cursor ``after`` (from the start when
     ``None``); one query.
 
@@ -99,8 +126,16 @@ def keyset_page(qs: QuerySet[M], *, after: str | None, size: int, scan: QuerySet
     ``scan``, then the 8,000 before them, and so on, each window a range of the
     ``(created_at, id)`` index, so the database reads newest-first and stops once the page
     is full instead of choosing to read every row and sort them. Two queries a window; a
-    word in one case of a hundred is found in the first."""
+    word in one case of a hundred is found in the first.
+
+    ``parts`` (without ``scan``) are lists whose union is ``qs``, each with its filters and
+    each read newest-first off an index of its own (a handler's unit's cases, and those of
+    the joint groups it is in: :func:`~minsheng.cases.scoping.visible_parts`): the page is
+    the newest ``size`` of the parts' own pages, a ``UNION`` of index scans where the
+    ``OR`` of them reads every matching row and sorts them. A query a part."""
     start = decode_cursor(after) if after else None
+    if scan is None and len(parts) > 1:
+        return _merged_page(parts, start, size)
     ordered = qs.order_by(*NEWEST_FIRST)
     if start is not None:
         ordered = _after(ordered, *start)
@@ -122,6 +157,22 @@ def keyset_page(qs: QuerySet[M], *, after: str | None, size: int, scan: QuerySet
             if last is None:
                 break
             edge, window = last, window * 4
+    return _page(rows, size)
+
+
+def _merged_page(parts: Sequence[QuerySet[M]], start: tuple[dt.datetime, int] | None, size: int) -> Page[M]:
+    found: dict[int, M] = {}
+    for part in parts:
+        ordered = part.order_by(*NEWEST_FIRST)
+        if start is not None:
+            ordered = _after(ordered, *start)
+        for row in ordered[: size + 1]:
+            found.setdefault(row.pk, row)
+    rows = sorted(found.values(), key=lambda r: (r.created_at, r.pk), reverse=True)  # type: ignore[attr-defined]
+    return _page(rows[: size + 1], size)
+
+
+def _page(rows: list[M], size: int) -> Page[M]:
     more = len(rows) > size
     rows = rows[:size]
     tail = rows[-1] if rows else None

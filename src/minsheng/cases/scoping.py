@@ -8,6 +8,8 @@ cases and a sub-centre never sees another town's.
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -59,30 +61,39 @@ def unit_subtree_ids(unit: Unit) -> set[int]:
     return ids
 
 
-def _and_extra(q: Q, unit_ids: set[int] | list[int]) -> Q:
-    """``q`` or the cases these units see beyond it, as parts registered them (the joint
+def _extra(unit_ids: set[int] | list[int]) -> list[Q]:
+    """The cases these units see beyond what they hold, as parts registered them (the joint
     groups, 一键组群, they are members of)."""
-    for case_ids in registry.extra_visible(unit_ids):
-        q |= Q(pk__in=case_ids)
-    return q
+    return [Q(pk__in=case_ids) for case_ids in registry.extra_visible(unit_ids)]
 
 
-def _scope_q(actor: Actor) -> Q | None:
-    """``None`` means every case; an empty ``Q(pk__in=[])`` means none."""
+def _scope_parts(actor: Actor, *, per_unit: bool = False) -> list[Q] | None:
+    """The scope as the conditions whose union it is, each one an index serves on its own;
+    ``None`` means every case, ``[Q(pk__in=[])]`` none. ``per_unit``: a sub-centre's units one
+    part each (a newest-first list then reads each off ``(owner_unit, created_at)``)."""
     if actor.is_system or actor.role in CITY_WIDE:
         return None
     unit = actor.unit
     if actor.role == Role.SUBCENTRE_DISPATCHER and unit is not None:
         subtree = unit_subtree_ids(unit)
-        q = Q(owner_unit_id__in=subtree)
+        units = [[u] for u in sorted(subtree)] if per_unit else [sorted(subtree)]
+        parts = [Q(owner_unit_id__in=u) if len(u) > 1 else Q(owner_unit_id=u[0]) for u in units]
         if unit.place_id:
-            q |= Q(town_id=unit.place_id)
-        return _and_extra(q, subtree)
+            parts.append(Q(town_id=unit.place_id))
+        return parts + _extra(subtree)
     if actor.role == Role.HANDLER and unit is not None:
-        return _and_extra(Q(owner_unit_id=unit.pk), [unit.pk])
+        return [Q(owner_unit_id=unit.pk), *_extra([unit.pk])]
     if actor.role == Role.FIELD_WORKER and actor.user is not None:
-        return Q(assignees=actor.user)
-    return Q(pk__in=[])
+        return [Q(assignees=actor.user)]
+    return [Q(pk__in=[])]
+
+
+def _scope_q(actor: Actor) -> Q | None:
+    """``None`` means every case; an empty ``Q(pk__in=[])`` means none."""
+    parts = _scope_parts(actor)
+    if parts is None:
+        return None
+    return functools.reduce(operator.or_, parts)
 
 
 def visible_cases(actor: Actor, base: QuerySet[Case] | None = None) -> QuerySet[Case]:
@@ -94,6 +105,20 @@ def visible_cases(actor: Actor, base: QuerySet[Case] | None = None) -> QuerySet[
     if actor.role == Role.FIELD_WORKER:
         qs = qs.distinct()
     return qs
+
+
+def visible_parts(actor: Actor, base: QuerySet[Case] | None = None) -> list[QuerySet[Case]]:
+    """:func:`visible_cases` as querysets whose union it is, each served by one index: a
+    handler's own cases and those of the joint groups its unit is in; a sub-centre's, unit
+    by unit, its town's, its groups'. A newest-first page reads each part's page and merges
+    them (:func:`minsheng.cases.lists.keyset_page`): the ``OR`` of the parts in one query
+    has the database read every matching row and sort them. One part when the scope is
+    one already."""
+    qs = base if base is not None else Case.objects.all()
+    parts = _scope_parts(actor, per_unit=True)
+    if parts is None or len(parts) == 1 or actor.role == Role.FIELD_WORKER:
+        return [visible_cases(actor, qs)]
+    return [qs.filter(p) for p in parts]
 
 
 def can_see(actor: Actor, case: Case) -> bool:

@@ -4,13 +4,14 @@ never show a case its reader may not see; these helpers only filter and annotate
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, TypedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from minsheng.accounts.actors import Actor
-from minsheng.accounts.models import Role
-from minsheng.cases.lists import COUNT_CAP, CappedCount, bounded_count
+from minsheng.accounts.models import Role, Unit
+from minsheng.cases.lists import COUNT_CAP, CappedCount, bounded_count, first_distinct
 from minsheng.cases.models import Case, CaseClock, case_overdue
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import OPEN_STATES, State
@@ -77,17 +78,22 @@ class Breaching:
         self.actor = actor
 
     def count(self, cap: int = COUNT_CAP) -> CappedCount:
-        """Counted from the running clocks that qualify (a small index), one per case, and
-        never past the cap: from the cases' side the closed history is read first. A closed
-        case has no running clock (closing and merging stop them all), so the state is not
-        read here."""
+        """Counted up to the cap. City-wide from the running clocks that qualify (a small
+        index), one per case: from the cases' side the closed history is read first (a
+        closed case has no running clock: closing and merging stop them all). Within a
+        scope, from the scope's open cases (its units' index), each probing its clocks:
+        from the clocks' side every clock in the city would probe the scope until the cap."""
+        if self.scoped:
+            return bounded_count(self.cases, cap)
         soon = CaseClock.objects.running().filter(
             Q(warn_at__lte=self.now) | Q(due_at__lte=self.now + DUE_SOON)
         )
-        if self.scoped:
-            soon = soon.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
-        n = soon.order_by().values("case_id").distinct()[: cap + 1].count()
-        return CappedCount(min(n, cap), n > cap)
+        return distinct_cases(self._scoped(soon), cap)
+
+    def _scoped(self, clocks: QuerySet[CaseClock]) -> QuerySet[CaseClock]:
+        if self.scoped:  # per clock read, a probe of its case: not the whole scope built first
+            clocks = clocks.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
+        return clocks
 
     def rows(self, n: int) -> list[Case]:
         now = self.now
@@ -99,23 +105,8 @@ class Breaching:
         )
         # No join to the case's state: a closed case has no running clock (see count()),
         # and SQLite would otherwise read every open case first and sort their clocks.
-        clocks = CaseClock.objects.running().filter(Exists(soon))
-        if self.scoped:  # per clock read, a probe of its case: not the whole scope built first
-            clocks = clocks.filter(Exists(base(self.actor).filter(pk=OuterRef("case_id"))))
-        due_order = clocks.order_by("due_at", "case_id").values_list("case_id", flat=True)
-        ids: list[int] = []
-        seen: set[int] = set()
-        start, chunk = 0, 4 * n
-        while len(ids) < n:
-            got = list(due_order[start : start + chunk])
-            for case_id in got:
-                if case_id not in seen:
-                    seen.add(case_id)
-                    ids.append(case_id)
-            if len(got) < chunk:
-                break
-            start, chunk = start + chunk, chunk * 4
-        ids = ids[:n]
+        clocks = self._scoped(CaseClock.objects.running().filter(Exists(soon)))
+        ids = first_distinct(clocks.order_by("due_at", "case_id").values_list("case_id", flat=True), n)
         found = {c.pk: c for c in annotated(Case.objects.filter(pk__in=ids, state__in=OPEN_STATES), self.now)}
         return [found[i] for i in ids if i in found]
 
@@ -184,23 +175,63 @@ def closing_queue(actor: Actor) -> QuerySet[Case]:
     return annotated(base(actor).filter(state__in=(State.FEEDBACK, State.RATED))).order_by("updated_at", "id")
 
 
-def counts_by_state(actor: Actor) -> dict[str, int]:
-    rows = base(actor).order_by().values("state").annotate(n=Count("id"))
-    got = {r["state"]: r["n"] for r in rows}
-    return {s.value: got.get(s.value, 0) for s in State}
+@dataclass(frozen=True)
+class Overview:
+    """The leader's figures: the open cases by state and by unit, exactly; the closed ones
+    and the overdue ones counted up to the cap ("1000+"), since counting them reads the
+    city's history (closed) or every late clock (overdue) on every visit; the totals over
+    the history are the statistics page's, from its rollups."""
+
+    by_state: dict[str, CappedCount]
+    open: int
+    total: CappedCount
+    overdue: CappedCount
+    by_unit: list[dict[str, Any]]
 
 
-def overdue_count(actor: Actor, now: dt.datetime | None = None) -> int:
-    return base(actor).filter(state__in=OPEN_STATES).filter(case_overdue(now)).count()
-
-
-def open_by_unit(actor: Actor, limit: int = 12) -> list[dict]:
+def overview(actor: Actor, now: dt.datetime | None = None, units: int = 12) -> Overview:
+    """Four queries: the open cases by state and unit (one pass over the open cases' own
+    index, ``case_open_state_unit``), the names of the units holding the most, the closed
+    cases and the overdue ones, both stopping at the cap."""
+    mine = base(actor)
     rows = (
-        base(actor)
-        .filter(state__in=OPEN_STATES)
+        mine.filter(~Q(state=State.CLOSED))
         .order_by()
-        .values("owner_unit__name")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:limit]
+        .values_list("state", "owner_unit_id")
+        .annotate(n=Count("*"))
     )
-    return list(rows)
+    by_state: dict[str, int] = {}
+    by_owner: dict[int | None, int] = {}
+    for state, owner, n in rows:
+        by_state[state] = by_state.get(state, 0) + n
+        by_owner[owner] = by_owner.get(owner, 0) + n
+    top = sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0] or 0))[:units]
+    names = dict(Unit.objects.filter(pk__in=[u for u, _ in top if u is not None]).values_list("pk", "name"))
+    closed = bounded_count(mine.filter(state=State.CLOSED))
+    open_ = sum(by_state.values())
+    return Overview(
+        by_state={
+            s.value: closed if s == State.CLOSED else CappedCount(by_state.get(s.value, 0), False)
+            for s in State
+        },
+        open=open_,
+        total=CappedCount(open_ + closed.n, closed.capped),
+        overdue=overdue_count(actor, now),
+        by_unit=[{"owner_unit__name": names.get(u) if u is not None else None, "n": n} for u, n in top],
+    )
+
+
+def overdue_count(actor: Actor, now: dt.datetime | None = None, cap: int = COUNT_CAP) -> CappedCount:
+    """Open cases with a clock past its limit, counted from the running clocks up to the
+    cap (a closed case has no running clock)."""
+    clocks = CaseClock.objects.overdue(now)
+    if base(actor).query.has_filters():
+        clocks = clocks.filter(Exists(base(actor).filter(pk=OuterRef("case_id"))))
+    return distinct_cases(clocks, cap)
+
+
+def distinct_cases(clocks: QuerySet[CaseClock], cap: int = COUNT_CAP) -> CappedCount:
+    """How many cases these clocks are of, up to the cap: read off ``clock_running_case``
+    in case order, so the database stops at the cap."""
+    n = clocks.order_by().values("case_id").distinct()[: cap + 1].count()
+    return CappedCount(min(n, cap), n > cap)

@@ -3,6 +3,7 @@ The operator's seat (the intake form) is in ``seat_views``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +18,9 @@ from minsheng.accounts.guards import signed_in
 from minsheng.accounts.models import Unit
 from minsheng.cases.errors import Invalid
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.lists import CappedCount, Page, bounded_count, keyset_page, page_count
+from minsheng.cases.lists import CappedCount, Page, keyset_page, page_count
 from minsheng.cases.presenters import matter_groups, unit_choices
+from minsheng.cases.scoping import remembering_subtrees, visible_parts
 from minsheng.cases.states import State
 from minsheng.catalog.models import Matter
 from minsheng.core.htmx import partial
@@ -44,6 +46,17 @@ PAGE_SIZE = 50
 
 def _own_workbench(request: HttpRequest, actor: Actor) -> HttpResponse:
     return redirect("web:home")
+
+
+def subtrees_once(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A sub-centre's units read once for the request, not once per list it scopes."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, actor: Actor) -> HttpResponse:
+        with remembering_subtrees():
+            return view(request, actor)
+
+    return wrapped
 
 
 def workbench(page: str) -> Callable:
@@ -104,6 +117,7 @@ def _tab(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]
 
 
 @workbench("queue")
+@subtrees_once
 def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     sections = _sections(queries.queue_sections(actor), request.GET.get("tab"))
     units, matters = unit_choices(actor), matter_groups()
@@ -131,6 +145,7 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 @workbench("inbox")
+@subtrees_once
 def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
     sections = _sections(queries.inbox_sections(actor), request.GET.get("tab"))
     context = {"sections": sections, "tab": _tab(request, sections)}
@@ -151,14 +166,14 @@ def field(request: HttpRequest, actor: Actor) -> HttpResponse:
 @workbench("overview")
 def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Read-only: counts by state, late cases and the units holding the most."""
-    counts = queries.counts_by_state(actor)
-    states = [{"state": s.value, "label": s.label, "count": counts[s.value]} for s in State]
+    figures = queries.overview(actor)
+    states = [{"state": s.value, "label": s.label, "count": figures.by_state[s.value]} for s in State]
     context = {
         "states": states,
-        "total": sum(counts.values()),
-        "open": sum(n for s, n in counts.items() if s != State.CLOSED),
-        "overdue": queries.overdue_count(actor),
-        "by_unit": queries.open_by_unit(actor),
+        "total": figures.total,
+        "open": figures.open,
+        "overdue": figures.overdue,
+        "by_unit": figures.by_unit,
         "breaching": queries.about_to_breach(actor).rows(SECTION_ROWS),
     }
     return render_page(request, actor, "web/overview.html", context)
@@ -168,6 +183,7 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 @workbench("cases")
+@subtrees_once
 def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Search and filter within what the person may see, 50 a page."""
     g = request.GET
@@ -180,8 +196,12 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     words = bool(g.get("q", "").strip())
     # A search by words reads newest-first in windows and stops at a full page.
     scan = queries.base(actor) if words else None
+    # A unit's own cases and its joint groups' each read off an index of their own, merged.
+    parts = [queries.annotated(filters.filter_queryset(p)) for p in visible_parts(actor)] if valid else []
     try:
-        page = keyset_page(queries.annotated(found), after=g.get("after") or None, size=PAGE_SIZE, scan=scan)
+        page = keyset_page(
+            queries.annotated(found), after=g.get("after") or None, size=PAGE_SIZE, scan=scan, parts=parts
+        )
     except Invalid as exc:
         valid = False
         page = Page([], None)
@@ -194,7 +214,7 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
     context = {
         "page": page,
-        "count": (page_count(page) if words else bounded_count(found)) if valid else CappedCount(0, False),
+        "count": (page_count(page) if words else filters.count()) if valid else CappedCount(0, False),
         "after": g.get("after", ""),
         "states": State.choices,
         "units": units,
