@@ -24,6 +24,7 @@ from minsheng.core import clock
 from minsheng.demo.actions import DEMO_PASSWORD
 from minsheng.knowledge import queries as knowledge_queries
 from minsheng.notify.models import OutboxMessage
+from minsheng.routing import classifier
 from tests.common.factories import make_user
 from tests.functional.browser import BROWSER_MARKS, DESKTOP, playwright
 
@@ -39,6 +40,10 @@ def seat_city(now, transactional_db, demo_city, settings):
     settings.MINSHENG_CTI_SECRET = SECRET
     settings.MINSHENG_FOLLOWUP_COMPLAINT_MATTERS = COMPLAINT
     knowledge_queries.forget()
+    # The model is trained on first use when none is published (a clean checkout): do it
+    # here, so the page's typing assist is checked for what it shows, not for how long the
+    # first training takes on a loaded machine.
+    classifier.store().current()
     yield
     knowledge_queries.forget()
 
