@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
@@ -49,6 +48,36 @@ from .states import State
 # --- what the decision reads -------------------------------------------------------------
 
 
+CELL_DEG = 0.25  # new points' duplicate boxes within one such cell are searched as one box
+
+
+class _Open:
+    """An open case as the duplicate search reads it (a row, not a model: a batch reads
+    thousands), its text normalised once."""
+
+    __slots__ = ("_norm", "address", "created_at", "lat", "lng", "number", "pk", "text")
+
+    def __init__(
+        self,
+        pk: int,
+        number: str,
+        text: str,
+        lat: float | None,
+        lng: float | None,
+        address: str,
+        created_at: dt.datetime,
+    ):
+        self.pk, self.number, self.text, self.lat, self.lng = pk, number, text, lat, lng
+        self.address, self.created_at = address, created_at
+        self._norm: str | None = None
+
+    @property
+    def norm(self) -> str:
+        if self._norm is None:
+            self._norm = _norm(self.text)
+        return self._norm
+
+
 class Lookups:
     """What the decision reads from the database for a set of new cases, each kind read in
     one query for them all and kept for the set (one intake, or a batch): the active
@@ -59,7 +88,7 @@ class Lookups:
         self._matters: dict[str, Matter | None] = {}
         self._places: dict[str, Place | None] = {}
         self._subcentres: dict[int, Unit | None] = {}
-        self._open: dict[int, list[Case]] | None = None
+        self._open: dict[int, list[Case | _Open]] | None = None
 
     def matters(self, codes: Sequence[str | None]) -> dict[str, Matter | None]:
         """The active matters with these codes (``None`` for an unknown code)."""
@@ -103,51 +132,64 @@ class Lookups:
 
     def load_open_cases(self, cases: Sequence[Case]) -> None:
         """The open cases any of ``cases`` may repeat, in one query: per matter, those made
-        within its window of the earliest new case and inside the box around all the new
-        points (or at one of the new addresses), newest first. Each new case then takes
-        its own from these in memory (:func:`find_duplicates`), as its own query would."""
-        models_q: Q | None = None
+        within its window of the earliest new case and inside the boxes around the new
+        points (boxes in one cell of :data:`CELL_DEG` joined into one), or at one of the new
+        addresses; newest first. Each new case then takes its own from these in memory
+        (:func:`find_duplicates`), as its own query would."""
+        branches: list[Any] = []
         by_matter: dict[int, list[Case]] = {}
         for case in cases:
             m = case.matter
             if m is not None and m.duplicate_window_hours:
                 by_matter.setdefault(m.pk, []).append(case)
+        columns = ("pk", "number", "text", "lat", "lng", "address", "created_at", "matter_id", "merged_into")
         for group in by_matter.values():
             matter = group[0].matter
             assert matter is not None
             since = min(c.created_at for c in group) - dt.timedelta(hours=matter.duplicate_window_hours)
             radius = float(matter.duplicate_radius_m or 0)
-            boxes = [_box(c, radius) for c in group if c.lat is not None and c.lng is not None and radius]
-            addresses = {
-                c.address
-                for c in group
-                if not (c.lat is not None and c.lng is not None and radius) and _norm(c.address)
-            }
-            near = Q()
-            if boxes:
-                near |= Q(
-                    lat__range=(min(b[0] for b in boxes), max(b[1] for b in boxes)),
-                    lng__range=(min(b[2] for b in boxes), max(b[3] for b in boxes)),
-                )
+            cells: dict[tuple[int, int], list[float]] = {}
+            addresses: set[str] = set()
+            for c in group:
+                if c.lat is not None and c.lng is not None and radius:
+                    lat0, lat1, lng0, lng1 = _box(c, radius)
+                    cell = cells.setdefault((math.floor(c.lat / CELL_DEG), math.floor(c.lng / CELL_DEG)), [])
+                    if not cell:
+                        cell.extend((lat0, lat1, lng0, lng1))
+                    else:
+                        cell[:] = [
+                            min(cell[0], lat0),
+                            max(cell[1], lat1),
+                            min(cell[2], lng0),
+                            max(cell[3], lng1),
+                        ]
+                elif _norm(c.address):
+                    addresses.add(c.address)
+            # One SELECT per box, read off the open cases' (matter, lat, lng) index, joined
+            # by UNION ALL into one statement. Merged cases are left out here (a condition
+            # on merged_into made SQLite read that column's index, nearly every row), and
+            # the order is made here (an ORDER BY made it walk the whole table).
+            open_ = (
+                Case.objects.filter(matter=matter, created_at__gte=since)
+                .exclude(state=State.CLOSED)
+                .order_by()
+            )
+            for lat0, lat1, lng0, lng1 in cells.values():
+                near = open_.filter(lat__range=(lat0, lat1), lng__range=(lng0, lng1))
+                branches.append(near.values_list(*columns))
             if addresses:
-                near |= Q(address__in=addresses)
-            if not boxes and not addresses:
-                continue
-            q = Q(matter=matter, created_at__gte=since) & near
-            models_q = q if models_q is None else models_q | q
+                branches.append(open_.filter(address__in=addresses).values_list(*columns))
         self._open = {}
-        if models_q is None:
+        if not branches:
             return
-        wanted = (
-            Case.objects.filter(models_q, merged_into__isnull=True)
-            .exclude(state=State.CLOSED)
-            .only("pk", "number", "text", "lat", "lng", "address", "created_at", "channel", "matter")
-            .order_by("-created_at", "-id")
-        )
-        for other in wanted:
-            self._open.setdefault(other.matter_id, []).append(other)  # type: ignore[arg-type]
+        found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+        seen: set[int] = set()
+        for row in sorted(found, key=lambda r: (r[6], r[0]), reverse=True):
+            if row[8] is None and row[0] not in seen:  # boxes may overlap
+                seen.add(row[0])
+                self._open.setdefault(row[7], []).append(_Open(*row[:7]))
 
-    def open_cases(self, matter_id: int) -> list[Case] | None:
+    def open_cases(self, matter_id: int) -> list[Case | _Open] | None:
         """The open cases of the matter loaded for the set, newest first; ``None`` when not
         loaded (a case asked alone queries its own)."""
         return None if self._open is None else self._open.setdefault(matter_id, [])
@@ -305,7 +347,7 @@ def _box(case: Case, radius: float) -> tuple[float, float, float, float]:
 
 def _neighbours(
     case: Case, matter: Matter, since: dt.datetime, radius: float, lookups: Lookups | None
-) -> list[Case] | None:
+) -> list[Case | _Open] | None:
     """The newest open cases of the matter near the case (by its point, else at its exact
     address), as the database's filter would answer them; ``None`` when it can have none."""
     by_point = case.lat is not None and case.lng is not None and radius
@@ -324,8 +366,8 @@ def _neighbours(
         else:
             near = qs.filter(address=case.address)
         fields = ("pk", "number", "text", "lat", "lng", "address", "created_at", "channel")
-        return list(near.only(*fields)[:NEIGHBOURS_MAX])
-    out: list[Case] = []
+        return list[Case | _Open](near.only(*fields)[:NEIGHBOURS_MAX])
+    out: list[Case | _Open] = []
     if by_point:
         lat0, lat1, lng0, lng1 = _box(case, radius)
         for other in pool:
@@ -371,7 +413,7 @@ def find_duplicates(case: Case, *, limit: int = 5, lookups: Lookups | None = Non
             dist = distance_m(case.lat, case.lng, other.lat, other.lng)
             if radius and dist > radius:
                 continue
-        score = _similarity(text, _norm(other.text))
+        score = _similarity(text, other.norm if isinstance(other, _Open) else _norm(other.text))
         same_address = bool(address) and _norm(other.address) == address
         certain = same_address and case.created_at - other.created_at <= CERTAIN_WINDOW
         if score < TEXT_MIN and not certain:
