@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 HIDDEN = "[hidden]"
 # The paths whose next segment is a follow token (also percent-encoded slashes).
@@ -24,10 +23,6 @@ _TOKEN_PATH = re.compile(r"((?:/|%2F)(?:track|report(?:/|%2F)sent)(?:/|%2F))([^/
 def redact(text: str) -> str:
     """``text`` with every follow token in a path replaced by ``[hidden]``."""
     return _TOKEN_PATH.sub(rf"\1{HIDDEN}", text) if text else text
-
-
-def _redact_value(value: Any) -> Any:
-    return redact(value) if isinstance(value, str) else value
 
 
 class RedactTokens(logging.Filter):
@@ -43,9 +38,3 @@ class RedactTokens(logging.Filter):
         if hidden != message:
             record.msg, record.args = hidden, None
         return True
-
-
-def redact_atoms(atoms: dict[str, Any]) -> dict[str, Any]:
-    """The access log's fields (gunicorn's atoms: request line, path, referrer, headers)
-    with the tokens hidden."""
-    return {key: _redact_value(value) for key, value in atoms.items()}
