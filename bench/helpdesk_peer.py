@@ -712,7 +712,7 @@ def inside(args: argparse.Namespace) -> None:
     if not args.skip_intake:
         result["intake"] = bench_intake(args.clients, args.requests)
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    result["reproduce"] = "python3 bench/helpdesk_peer.py" + (
+    result["reproduce"] = f"python3 bench/helpdesk_peer.py --tickets {args.tickets} --open {args.open}" + (
         f" --database-url {args.database_url}" if args.database_url else ""
     )
     print(json.dumps(result, ensure_ascii=False, indent=1))

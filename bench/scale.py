@@ -7,6 +7,7 @@ in bursts; both must stay fast when the city has a year of cases behind it (issu
     DATABASE_URL=postgresql://postgres@127.0.0.1/minsheng_bench .venv/bin/python bench/scale.py
     .venv/bin/python bench/scale.py --cases 1000000 --open 250000   # the 1 M city
     .venv/bin/python bench/scale.py --reuse --skip-intake           # lists again, no reload
+    .venv/bin/python bench/scale.py --peer      # django-helpdesk after it (bench/helpdesk_peer.py)
 
 Method:
 
@@ -76,6 +77,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-lists", action="store_true")
     p.add_argument("--skip-intake", action="store_true")
     p.add_argument("--ceiling-seconds", type=int, default=10)
+    p.add_argument(
+        "--peer",
+        action="store_true",
+        help="then django-helpdesk on the same city and database server (bench/helpdesk_peer.py)",
+    )
     return p.parse_args()
 
 
@@ -484,6 +490,28 @@ def ceiling_sqlite(seconds: int) -> dict[str, Any]:
     return {"tool": tool, "tps": round(done[0] / seconds)}
 
 
+# --- the peer --------------------------------------------------------------------------------
+
+
+def run_peer(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    """bench/helpdesk_peer.py with this run's sizes and options, on the same kind of database
+    (PostgreSQL: a database of its own, helpdesk_bench, on the same server); its JSON."""
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "helpdesk_peer.py"),
+        *("--tickets", str(args.cases), "--open", str(args.open), "--repeat", str(args.repeat)),
+        *("--clients", str(args.clients), "--requests", str(args.requests)),
+    ]
+    if not url.startswith("sqlite"):
+        cmd += ["--database-url", url.rsplit("/", 1)[0] + "/helpdesk_bench"]
+    for flag in ("reuse", "skip_lists", "skip_intake"):
+        if getattr(args, flag):
+            cmd.append("--" + flag.replace("_", "-"))
+    log("the peer: " + " ".join(cmd[1:]))
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True).stdout
+    return json.loads(out)
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -529,6 +557,8 @@ def main() -> None:
         per_s = result["intake"]["per_request"]["per_second"]
         result["intake_share_of_ceiling"] = round(per_s / result["ceiling"]["tps"], 4)
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if args.peer:
+        result["peer"] = run_peer(args, url)
     print(json.dumps(result, ensure_ascii=False, indent=1))
 
 
