@@ -20,8 +20,8 @@ from ninja.errors import ValidationError
 from minsheng.accounts.guards import actor_of
 from minsheng.cases.errors import Invalid
 from minsheng.cases.filters import CaseFilter
-from minsheng.cases.lists import NEWEST_FIRST, encode_cursor, keyset_page, page_count
-from minsheng.cases.models import Case, case_overdue
+from minsheng.cases.lists import NEWEST_FIRST, encode_cursor, keyset_page, page_count, with_next_due
+from minsheng.cases.models import Case
 from minsheng.cases.presenters import case_list_item
 from minsheng.cases.schemas import CaseListItem, Input
 from minsheng.cases.scoping import visible_cases, visible_parts
@@ -92,7 +92,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
     scan = visible_cases(actor) if (query.q or "").strip() else None
 
     def listed(qs: QuerySet[Case]) -> QuerySet[Case]:
-        return qs.select_related("matter", "owner_unit", "town").annotate(overdue=case_overdue())
+        return with_next_due(qs.select_related("matter", "owner_unit", "town"))
 
     rows = listed(found)
     size = query.page_size

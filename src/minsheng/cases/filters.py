@@ -92,9 +92,13 @@ class CaseFilter(django_filters.FilterSet):
         stops only at the cap."""
         if self.is_valid() and self.form.cleaned_data.get("overdue") is True:
             cap = lists.COUNT_CAP if cap is None else cap
-            clocks = CaseClock.objects.overdue().filter(
-                Exists(self.qs.order_by().filter(pk=OuterRef("case_id")))
-            )
+            clocks = CaseClock.objects.overdue()
+            others = self.queryset.all()
+            for name, value in self.form.cleaned_data.items():
+                if name != "overdue":
+                    others = self.filters[name].filter(others, value)
+            if others.query.has_filters():  # the other conditions, a probe of each clock's case
+                clocks = clocks.filter(Exists(others.order_by().filter(pk=OuterRef("case_id"))))
             n = clocks.order_by().values("case_id").distinct()[: cap + 1].count()
             return CappedCount(min(n, cap), n > cap)
         return bounded_count(self.qs) if cap is None else bounded_count(self.qs, cap)

@@ -17,10 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db import models
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from minsheng.core import clock
+
 from .errors import Invalid
+from .models import CaseClock
 
 COUNT_CAP = 1000
 NEWEST_FIRST = ("-created_at", "-id")
@@ -48,6 +52,21 @@ def bounded_count(qs: QuerySet, cap: int = COUNT_CAP) -> CappedCount:
     return CappedCount(min(n, cap), n > cap)
 
 
+def bounded_count_of(parts: Sequence[QuerySet], cap: int = COUNT_CAP) -> CappedCount:
+    """How many rows the union of these lists holds, exactly up to ``cap``: each part's ids
+    up to the cap, each part read off an index of its own, and told apart here. The ``OR``
+    of the parts in one query has PostgreSQL walk the whole table by its key (a merge
+    join) to find a few thousand."""
+    if len(parts) == 1:
+        return bounded_count(parts[0], cap)
+    ids: set = set()
+    for part in parts:
+        ids.update(part.order_by().values_list("pk", flat=True)[: cap + 1])
+        if len(ids) > cap:
+            break
+    return CappedCount(min(len(ids), cap), len(ids) > cap)
+
+
 def first_distinct(values: QuerySet, n: int) -> list:
     """The first ``n`` distinct values of an ordered one-column list (``values_list(...,
     flat=True)``), read in growing chunks and told apart here: ``DISTINCT`` in the query
@@ -71,6 +90,27 @@ def page_count(page: Page) -> CappedCount:
     """For a search by words, where counting every match reads every row: what the page
     holds, and "more" when a next page exists."""
     return CappedCount(len(page.rows), page.next is not None)
+
+
+def with_next_due(qs: QuerySet[M], now: dt.datetime | None = None) -> QuerySet[M]:
+    """Adds to each case ``next_due`` and ``next_clock`` (its running clock due first) and
+    ``overdue``: that clock is past its limit, which is
+    :func:`~minsheng.cases.models.case_overdue`'s rule (a running clock past its limit) read
+    off the same probe of ``clock_running_case``. Not ``EXISTS`` in the select list:
+    PostgreSQL plans that as a hash of every overdue clock in the city when it expects many
+    rows, before the page's ``LIMIT``."""
+    now = now or clock.now()
+    first = CaseClock.objects.running().filter(case=OuterRef("pk")).order_by("due_at")
+    return qs.annotate(
+        next_due=Subquery(first.values("due_at")[:1]),
+        next_clock=Subquery(first.values("name")[:1]),
+    ).annotate(
+        overdue=models.Case(
+            models.When(next_due__lt=now, then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        )
+    )
 
 
 def encode_cursor(created_at: dt.datetime, pk: int) -> str:

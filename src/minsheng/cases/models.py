@@ -116,6 +116,13 @@ class Case(models.Model):
                 name="case_open_map",
                 condition=~models.Q(state="closed"),
             ),
+            # The leader's overview: the open cases by state and holding unit, counted off
+            # this index alone, so the count follows the open work, not the history.
+            models.Index(
+                fields=["state", "owner_unit"],
+                name="case_open_state_unit",
+                condition=~models.Q(state="closed"),
+            ),
             # The retention rule's scan: closed cases still holding personal data.
             models.Index(
                 fields=["closed_at"],

@@ -7,13 +7,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit
-from minsheng.cases.lists import COUNT_CAP, CappedCount, bounded_count, first_distinct
-from minsheng.cases.models import Case, CaseClock, case_overdue
-from minsheng.cases.scoping import visible_cases
+from minsheng.cases.lists import (
+    COUNT_CAP,
+    CappedCount,
+    bounded_count,
+    bounded_count_of,
+    first_distinct,
+    with_next_due,
+)
+from minsheng.cases.models import Case, CaseClock
+from minsheng.cases.scoping import visible_cases, visible_parts
 from minsheng.cases.states import OPEN_STATES, State
 from minsheng.core import clock
 from minsheng.groups.models import GroupMember
@@ -42,15 +49,9 @@ class RowAnnotations(TypedDict):
 def annotated(
     qs: QuerySet[Case], now: dt.datetime | None = None
 ) -> QuerySet[WithAnnotations[Case, RowAnnotations]]:
-    """Adds ``overdue`` (:func:`~minsheng.cases.models.case_overdue`), ``next_due`` and
-    ``next_clock`` (the running clock due first), and loads what list rows show."""
-    now = now or clock.now()
-    first = _running().order_by("due_at")
-    return qs.select_related("matter", "owner_unit", "town", "place").annotate(
-        overdue=case_overdue(now),
-        next_due=Subquery(first.values("due_at")[:1]),
-        next_clock=Subquery(first.values("name")[:1]),
-    )
+    """Adds ``next_due`` and ``next_clock`` (the running clock due first) and ``overdue``
+    (:func:`~minsheng.cases.lists.with_next_due`), and loads what list rows show."""
+    return with_next_due(qs.select_related("matter", "owner_unit", "town", "place"), now)
 
 
 def base(actor: Actor) -> QuerySet[Case]:
@@ -73,7 +74,7 @@ class Breaching:
 
     def __init__(self, actor: Actor, now: dt.datetime | None = None):
         self.now = now or clock.now()
-        self.cases = base(actor).filter(state__in=OPEN_STATES).filter(Exists(_soon(self.now)))
+        self.cases = self._breaching(base(actor))
         self.scoped = base(actor).query.has_filters()
         self.actor = actor
 
@@ -81,14 +82,19 @@ class Breaching:
         """Counted up to the cap. City-wide from the running clocks that qualify (a small
         index), one per case: from the cases' side the closed history is read first (a
         closed case has no running clock: closing and merging stop them all). Within a
-        scope, from the scope's open cases (its units' index), each probing its clocks:
-        from the clocks' side every clock in the city would probe the scope until the cap."""
+        scope, from the scope's open cases part by part (each unit's, the town's, the joint
+        groups': :func:`~minsheng.cases.scoping.visible_parts`), each case probing its
+        clocks: from the clocks' side every clock in the city probes the scope until the
+        cap, and the scope's ``OR`` in one query walks every case by its key on PostgreSQL."""
         if self.scoped:
-            return bounded_count(self.cases, cap)
+            return bounded_count_of([self._breaching(part) for part in visible_parts(self.actor)], cap)
         soon = CaseClock.objects.running().filter(
             Q(warn_at__lte=self.now) | Q(due_at__lte=self.now + DUE_SOON)
         )
         return distinct_cases(self._scoped(soon), cap)
+
+    def _breaching(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+        return cases.filter(state__in=OPEN_STATES).filter(Exists(_soon(self.now)))
 
     def _scoped(self, clocks: QuerySet[CaseClock]) -> QuerySet[CaseClock]:
         if self.scoped:  # per clock read, a probe of its case: not the whole scope built first
