@@ -227,7 +227,9 @@ def build_city(total: int, open_: int) -> None:
         CaseClock.objects.bulk_create(clocks, batch_size=2000)
         log(f"  {start + len(cases):,}")
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        # A city's database is vacuumed as it goes (autovacuum): the visibility map lets
+        # PostgreSQL count off an index alone, as it would in service.
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -249,6 +251,9 @@ def list_targets() -> list[tuple[str, str, str]]:
         ("GET /api/v1/cases?overdue=true", "dispatcher", "/api/v1/cases?overdue=true"),
         ("GET /api/v1/cases?q=窨井", "dispatcher", "/api/v1/cases?q=%E7%AA%A8%E4%BA%95"),
         ("GET /api/v1/cases (住建局)", "zjj", "/api/v1/cases"),
+        ("GET /api/v1/cases?overdue=true (住建局)", "zjj", "/api/v1/cases?overdue=true"),
+        ("case search /cases/ (住建局)", "zjj", "/cases/"),
+        ("sub-centre breaching tab (当湖)", "danghu", "/queue/?tab=breaching"),
         ("GET /api/v1/sensors/devices", "dispatcher", "/api/v1/sensors/devices"),
     ]
 
