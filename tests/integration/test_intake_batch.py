@@ -234,3 +234,17 @@ def test_an_after_action_hook_follows_a_fresh_case_only_when_it_asks_to(city, no
     assert seen == [("fresh", "assign")]
     accept_cases(city.actor("operator"), [Intake("hotline", "井盖坏了", *EAST_A, category="road.manhole")])
     assert seen == [("fresh", "assign")] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's BEGIN/COMMIT in the query log")
+def test_a_single_intake_routes_before_its_transaction_which_holds_only_writes(city, now):
+    intake(city)  # what a process reads once (the places' index, the classifier)
+    with CaptureQueriesContext(connection) as ctx:
+        case = intake(city, text="人行道上的井盖又坏了")
+    assert case.state == "assigned"
+    sql = [q["sql"].lstrip().split(None, 1)[0].upper() for q in ctx.captured_queries]
+    begin, commit = sql.index("BEGIN"), sql.index("COMMIT")
+    assert "SELECT" in sql[:begin], "the routing reads before the transaction opens"
+    inside = sql[begin + 1 : commit]
+    assert inside and set(inside) == {"INSERT"}, [q["sql"][:120] for q in ctx.captured_queries]

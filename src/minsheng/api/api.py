@@ -3,7 +3,7 @@
 from functools import wraps
 from typing import Any, cast
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router, Status
 from ninja.errors import HttpError, ValidationError
@@ -201,11 +201,14 @@ def create_case(
     )
     key = idempotency_key or None
     if key is None:
-        # One commit: the case, and the record of its full phone number shown to its maker;
-        # the answer is built from the case in memory, not read again.
-        with transaction.atomic():
-            case = actions.accept_case(actor, data)
-            return Status(201, _detail(actor, as_made(case)))
+        # One commit: the case, and the record of its full phone number shown to its maker,
+        # written in the intake's own transaction (which opens once the case is routed, so
+        # it holds only writes); the answer is built from the case in memory, not read again.
+        shown: list[bool] = []
+        case = actions.accept_case(
+            actor, data, then=lambda c: shown.append(reveal_phone(actor, c, via="api"))
+        )
+        return Status(201, case_detail(actor, as_made(case), full_phone=shown[0]))
     if "\x00" in key:
         raise ValidationError(
             [{"loc": ["header", idempotency.HEADER], "type": "value_error", "msg": "must not contain NUL"}]

@@ -209,7 +209,7 @@ def _prepare(
     )
     for (item, _p), decision in zip(todo, decisions, strict=True):
         item.decision = decision  # place, category, duplicates, owner
-    if len(todo) > 1:  # the parts' clock rules read what they need for all at once
+    if todo:  # the parts' clock rules read what they need, for all at once, before any write
         registry.prepare_clock_rules([x.case for x, _p in todo])
     return out
 

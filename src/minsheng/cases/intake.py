@@ -96,7 +96,9 @@ class Lookups:
         if missing:
             found = {
                 m.code: m
-                for m in Matter.objects.select_related("owner_unit").filter(code__in=missing, active=True)
+                for m in Matter.objects.select_related("owner_unit")
+                .filter(code__in=missing, active=True)
+                .order_by()
             }
             for code in missing:
                 self._matters[code] = found.get(code)

@@ -167,7 +167,7 @@ def places_by_code(codes: set[str]) -> dict[str, Place]:
     """The places with these codes, each with its parent, in one query."""
     if not codes:
         return {}
-    return {p.code: p for p in Place.objects.select_related("parent").filter(code__in=codes)}
+    return {p.code: p for p in Place.objects.select_related("parent").filter(code__in=codes).order_by()}
 
 
 @dataclass(frozen=True)
