@@ -111,7 +111,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--tickets", type=int, default=100_000)
     p.add_argument("--open", type=int, default=25_000)
     p.add_argument("--database-url", default="", help="postgresql://…/helpdesk_bench (default: SQLite)")
-    p.add_argument("--reuse", action="store_true", help="keep the database as it is (built if missing)")
+    p.add_argument("--reuse", action="store_true", help="keep the city if it has --tickets (else build)")
     p.add_argument("--repeat", type=int, default=30)
     p.add_argument("--slow-repeat", type=int, default=5, help="timed requests of the dashboard and API")
     p.add_argument("--clients", type=int, default=8)
@@ -659,16 +659,18 @@ def machine() -> dict[str, Any]:
     }
 
 
-def built(url: str) -> bool:
-    """Whether the database already holds helpdesk's tables (``--reuse`` builds if not)."""
+def built(url: str, tickets: int) -> bool:
+    """Whether the database already holds at least ``tickets`` tickets (``--reuse`` builds if
+    not: a city of another size is not reused)."""
     if not url:
         path = VAR / "helpdesk.sqlite3"
         if not path.exists():
             return False
         lite = sqlite3.connect(path)
         try:
-            found = lite.execute("SELECT 1 FROM sqlite_master WHERE name = 'helpdesk_ticket'").fetchone()
-            return found is not None
+            if not lite.execute("SELECT 1 FROM sqlite_master WHERE name = 'helpdesk_ticket'").fetchone():
+                return False
+            return lite.execute("SELECT count(*) FROM helpdesk_ticket").fetchone()[0] >= tickets
         finally:
             lite.close()
     import psycopg
@@ -676,13 +678,16 @@ def built(url: str) -> bool:
     try:
         with psycopg.connect(url) as conn:
             row = conn.execute("SELECT to_regclass('helpdesk_ticket') IS NOT NULL").fetchone()
-            return bool(row and row[0])
+            if not (row and row[0]):
+                return False
+            count = conn.execute("SELECT count(*) FROM helpdesk_ticket").fetchone()
+            return bool(count and count[0] >= tickets)
     except psycopg.OperationalError:
         return False
 
 
 def inside(args: argparse.Namespace) -> None:
-    build = not args.reuse or not built(args.database_url)
+    build = not args.reuse or not built(args.database_url, args.tickets)
     if build:
         recreate(args.database_url)
     import warnings
