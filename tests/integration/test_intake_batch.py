@@ -248,3 +248,19 @@ def test_a_single_intake_routes_before_its_transaction_which_holds_only_writes(c
     assert "SELECT" in sql[:begin], "the routing reads before the transaction opens"
     inside = sql[begin + 1 : commit]
     assert inside and set(inside) == {"INSERT"}, [q["sql"][:120] for q in ctx.captured_queries]
+
+
+def test_an_item_refused_while_written_leaves_the_others(city, now):
+    from minsheng.cases.errors import Invalid
+
+    def then(made):
+        if any(i == 1 for i, _case in made):
+            raise Invalid("idempotency_key", "refused")
+
+    bodies = [Intake("hotline", f"井盖坏了{i}", *EAST_A, category="road.manhole") for i in range(3)]
+    got = accept_cases(city.actor("operator"), bodies, then=then)
+    assert [type(g).__name__ for g in got] == ["Case", "Invalid", "Case"]
+    assert Case.objects.count() == 2
+    assert set(CaseEvent.objects.values_list("case_id", flat=True)) == {
+        g.pk for g in got if isinstance(g, Case)
+    }

@@ -376,7 +376,9 @@ def accept_cases(
     INSERT for :data:`BATCH_COMMIT` items at a time, their numbers taken as a block. A
     refused item (its :class:`~.errors.CaseError` in its place in the answer) leaves the
     others; all are durable once this returns. ``then(made)`` runs in each transaction
-    with the ``(index, case)`` it wrote (the API records the requests' fingerprints).
+    with the ``(index, case)`` it wrote (the API records the requests' fingerprints); should
+    it refuse (a :class:`~.errors.CaseError`), the items are written again one by one and
+    the one it refuses alone is answered with the refusal.
 
     The rare paths take the per-case path in the same transaction: a certain duplicate is
     merged into its original case by case; should a write fail on a key another request
@@ -410,7 +412,7 @@ def accept_cases(
                 _write(actor, [x for _i, x in chunk], at)
                 if then is not None:
                     then([(i, x.case) for i, x in chunk])
-        except IntegrityError:
+        except (IntegrityError, CaseError):  # a key taken meanwhile, or ``then`` refused one
             for _i, x in chunk:
                 _unwritten(x)
             _write_one_by_one(actor, chunk, at, then, out)
