@@ -20,7 +20,6 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.crypto import salted_hmac
 from ninja import Schema
 from ninja.errors import ValidationError
@@ -76,10 +75,19 @@ def accept_once(actor: Actor, data: actions.Intake, payload: Schema, key: str) -
     prior = IntakeKey.objects.filter(user=actor.user, key=key).first()
     if prior is not None:
         return _replay(actor, prior, print_)
-    with transaction.atomic():
-        case = actions.accept_case(actor, data, idempotency_key=key)
+    written: list[tuple[IntakeKey, bool]] = []
+
+    def remember(case: Case) -> None:
+        """The body's fingerprint, in the intake's own transaction (which opens once the
+        case is routed)."""
         row = IntakeKey.objects.get(user=actor.user, key=key)
         _, made = IntakeRequest.objects.get_or_create(intake_key=row, defaults={"fingerprint": print_})
+        written.append((row, made))
+
+    case = actions.accept_case(actor, data, idempotency_key=key, then=remember)
+    if not written:  # another request with this key made its case first
+        return _replay(actor, IntakeKey.objects.get(user=actor.user, key=key), print_)
+    row, made = written[0]
     if made:
         return Answer(case=case, replayed=False)
     return _replay(actor, row, print_)  # another request with this key got there first
