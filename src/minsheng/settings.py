@@ -137,7 +137,8 @@ def _database() -> dj_database_url.DBConfig:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     name = dj_database_url.parse(url)["NAME"] if url else str(VAR_DIR / "minsheng.sqlite3")
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's, with writers queued instead of polling (core/sqlite/base.py).
+        "ENGINE": "minsheng.core.sqlite",
         "NAME": name,
         "OPTIONS": {
             # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock

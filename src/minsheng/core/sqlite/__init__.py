@@ -1,0 +1,1 @@
+"""Django's SQLite backend with writers queued (``settings.DATABASES``' engine on SQLite)."""
