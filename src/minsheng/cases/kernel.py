@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.actors import Actor
@@ -350,17 +350,47 @@ class NewCases:
         others'. Then the parts' hooks run, in the order the changes asked for them."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("NewCases.write() must run inside the intake's transaction")
-        Case.objects.bulk_create(self.cases)
+        insert_rows(self.cases)
         if cases_written is not None:
             cases_written()
-        CaseEvent.objects.bulk_create(self.events)
-        CaseClock.objects.bulk_create([c for case in self.cases for c in self.clocks[id(case)]])
+        insert_rows(self.events)
+        insert_rows([c for case in self.cases for c in self.clocks[id(case)]])
         if self.messages:
             enqueue_many(self.messages)
-        if self.keys:
-            IntakeKey.objects.bulk_create(self.keys)
+        insert_rows(self.keys)
         for hook in self.later:
             hook()
+
+
+def insert_rows(objs: list[Any]) -> None:
+    """New rows of one model written with ``INSERT … RETURNING``, their ids set on them:
+    each value prepared as ``bulk_create`` prepares it (``pre_save``, ``get_db_prep_save``:
+    the encrypted fields, their blind indexes, JSON, times), without the ORM's compile of
+    each value, which was half the CPU of writing a batch. No signals, as with
+    ``bulk_create``. As many rows a statement as the database takes values."""
+    if not objs:
+        return
+    db = connections[router.db_for_write(type(objs[0]))]
+    opts = type(objs[0])._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    rows = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in fields])
+    qn = db.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    head = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES "  # noqa: S608 (the models' own names)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {qn(opts.pk.column)}"
+    per = max(1, (db.features.max_query_params or 65_535) // len(fields))
+    with db.cursor() as cur:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            cur.execute(head + ", ".join([one] * len(chunk)) + tail, [v for row in chunk for v in row])
+            for obj, (pk,) in zip(objs[start : start + per], cur.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = db.alias
 
 
 class Fresh:
