@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from minsheng.cases import lists
-from minsheng.cases.models import Case, CaseClock
+from minsheng.cases.models import Case, CaseClock, case_overdue
 from minsheng.cases.scoping import visible_cases
 from minsheng.cases.states import State
 from minsheng.groups import actions as groups
@@ -217,6 +217,13 @@ def test_a_units_list_is_its_own_cases_and_its_joint_groups_merged_newest_first(
     assigned = visible_cases(city.actor("roads")).filter(state=State.ASSIGNED).order_by("-created_at", "-id")
     assert [i["id"] for i in page["items"]] == list(assigned.values_list("pk", flat=True))
     assert {i["owner_unit"] for i in page["items"]} == {"住建局", "水务集团"}
+    # Overdue: counted part by part, the same cases.
+    now.advance(hours=30)
+    late = visible_cases(city.actor("roads")).filter(case_overdue()).order_by("-created_at", "-id")
+    page = c.get("/api/v1/cases", {"overdue": "true"}).json()
+    assert page["count"] == late.count() > 2 and [i["id"] for i in page["items"]] == list(
+        late.values_list("pk", flat=True)
+    )
 
 
 def test_the_overview_counts_open_work_exactly_and_history_up_to_the_cap(city, now, monkeypatch):

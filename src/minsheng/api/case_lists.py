@@ -95,6 +95,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
         return with_next_due(qs.select_related("matter", "owner_unit", "town"))
 
     rows = listed(found)
+    scope = visible_parts(actor)  # a unit's cases and its joint groups', each off its own index
     size = query.page_size
     if query.page > 1:
         start = (query.page - 1) * size
@@ -103,13 +104,13 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
         next_ = encode_cursor(last.created_at, last.pk) if last is not None else None
     else:
         # A unit's cases and its joint groups' each read off an index of their own, merged.
-        parts = [listed(filters.filter_queryset(p)) for p in visible_parts(actor)] if scan is None else []
+        parts = [listed(filters.filter_queryset(p)) for p in scope] if scan is None else []
         try:
             page = keyset_page(rows, after=query.after, size=size, scan=scan, parts=parts)
         except Invalid as exc:
             raise _refuse(exc.field, exc.message) from exc
         items, next_ = page.rows, page.next
-    count = page_count(page) if scan is not None and query.page == 1 else filters.count()
+    count = page_count(page) if scan is not None and query.page == 1 else filters.count(parts=scope)
     return {
         "items": [case_list_item(c) for c in items],
         "count": count.n,

@@ -8,6 +8,7 @@ their own scoping: they hand :class:`CaseFilter` the cases the person may see
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.core.phones import normalize_phone
 
 from . import lists
-from .lists import CappedCount, bounded_count
+from .lists import CappedCount, bounded_count, bounded_count_of
 from .models import Case, CaseClock, case_overdue
 from .states import OPEN_STATES, Channel, State
 
@@ -83,15 +84,22 @@ class CaseFilter(django_filters.FilterSet):
         late = case_overdue()
         return queryset.filter(late if value else ~late)
 
-    def count(self, cap: int | None = None) -> CappedCount:
+    def count(self, cap: int | None = None, parts: Sequence[QuerySet[Case]] = ()) -> CappedCount:
         """How many cases match (``.qs``), exactly up to the cap.
 
         Overdue ones only are counted from the running clocks past their limit, one per
         case (``clock_running_case``), each probing its case for the other conditions: from
         the cases' side every case is probed, the newest (not late yet) first, and a count
-        stops only at the cap."""
+        stops only at the cap. Within a scope given as ``parts`` (``visible_parts``: a
+        unit's own cases, its joint groups'), from each part's open cases instead, off its
+        unit's index: PostgreSQL probes the scope's ``OR`` by walking every case by its key."""
         if self.is_valid() and self.form.cleaned_data.get("overdue") is True:
             cap = lists.COUNT_CAP if cap is None else cap
+            if len(parts) > 1:
+                opened = [
+                    self.filter_queryset(p).filter(state__in=[s.value for s in OPEN_STATES]) for p in parts
+                ]
+                return bounded_count_of(opened, cap)
             clocks = CaseClock.objects.overdue()
             others = self.queryset.all()
             for name, value in self.form.cleaned_data.items():

@@ -197,7 +197,8 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     # A search by words reads newest-first in windows and stops at a full page.
     scan = queries.base(actor) if words else None
     # A unit's own cases and its joint groups' each read off an index of their own, merged.
-    parts = [queries.annotated(filters.filter_queryset(p)) for p in visible_parts(actor)] if valid else []
+    scope = visible_parts(actor)
+    parts = [queries.annotated(filters.filter_queryset(p)) for p in scope] if valid else []
     try:
         page = keyset_page(
             queries.annotated(found), after=g.get("after") or None, size=PAGE_SIZE, scan=scan, parts=parts
@@ -214,7 +215,9 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
     context = {
         "page": page,
-        "count": (page_count(page) if words else filters.count()) if valid else CappedCount(0, False),
+        "count": (page_count(page) if words else filters.count(parts=scope))
+        if valid
+        else CappedCount(0, False),
         "after": g.get("after", ""),
         "states": State.choices,
         "units": units,
