@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -51,7 +51,8 @@ def annotated(
 ) -> QuerySet[WithAnnotations[Case, RowAnnotations]]:
     """Adds ``next_due`` and ``next_clock`` (the running clock due first) and ``overdue``
     (:func:`~minsheng.cases.lists.with_next_due`), and loads what list rows show."""
-    return with_next_due(qs.select_related("matter", "owner_unit", "town", "place"), now)
+    rows = with_next_due(qs.select_related("matter", "owner_unit", "town", "place"), now)
+    return cast("QuerySet[WithAnnotations[Case, RowAnnotations]]", rows)
 
 
 def base(actor: Actor) -> QuerySet[Case]:
