@@ -20,7 +20,8 @@ Method:
 2. every list page and list API is requested through Django's test ``Client`` as a
    signed-in person (the city dispatcher; 住建局's handler for its inbox): two warm-up
    requests, then ``--repeat`` timed ones; p50/p95 in ms and the number of SQL queries;
-3. intake per request: a real server (``minsheng serve``, 2 workers × 2 threads) and
+3. intake per request: a real server (``minsheng serve``, 2 workers × 2 threads unless
+   ``--workers`` and ``--threads`` say otherwise) and
    ``--clients`` concurrent clients POSTing ``/api/v1/cases`` with routing on, and the
    batch endpoint (``/api/v1/cases/batch``, 100 a request) when the server has it;
 4. the machine's own one-row-transaction ceiling in the same run: 8 clients each
@@ -77,6 +78,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-lists", action="store_true")
     p.add_argument("--skip-intake", action="store_true")
     p.add_argument("--ceiling-seconds", type=int, default=10)
+    p.add_argument("--workers", type=int, default=2, help="the intake server's processes")
+    p.add_argument("--threads", type=int, default=2, help="threads in each of them")
     p.add_argument(
         "--peer",
         action="store_true",
@@ -369,15 +372,18 @@ def _load(fn, jobs: list[Any], clients: int) -> tuple[float, list[float], int]:
     return time.perf_counter() - t0, latencies, errors[0]
 
 
-def bench_intake(clients: int, requests: int, batches: int) -> dict[str, Any]:
+def bench_intake(
+    clients: int, requests: int, batches: int, workers: int = 2, threads: int = 2
+) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
 
     from minsheng.accounts.actions import create_token
 
     token = create_token(get_user_model().objects.get(username="operator"))
     port = _free_port()
+    shape = ("--workers", str(workers), "--threads", str(threads))
     server = subprocess.Popen(
-        [sys.executable, "-m", "minsheng", "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        [sys.executable, "-m", "minsheng", "serve", "--port", str(port), *shape],
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -554,7 +560,7 @@ def main() -> None:
     if not args.skip_lists:
         result["lists"] = bench_lists(args.repeat)
     if not args.skip_intake:
-        result["intake"] = bench_intake(args.clients, args.requests, args.batches)
+        result["intake"] = bench_intake(args.clients, args.requests, args.batches, args.workers, args.threads)
         if connection.vendor == "postgresql":
             result["ceiling"] = ceiling_postgres(url, args.ceiling_seconds)
         else:
