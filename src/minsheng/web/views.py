@@ -4,6 +4,7 @@ The operator's seat (the intake form) is in ``seat_views``."""
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -209,10 +210,11 @@ def case_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         filters_errors = [{"field": exc.field, "label": "", "messages": [exc.message]}]
     else:
         filters_errors = filters.error_list()
-    # Units holding a visible case: one index probe per unit, not a pass over every case.
-    units = Unit.objects.filter(Exists(queries.base(actor).filter(owner_unit=OuterRef("pk")))).order_by(
-        "kind", "name"
-    )
+    # Units holding a visible case: one index probe per unit and part of the scope, not a
+    # pass over every case (with the scope's OR in one probe, a unit's every case is read
+    # to find one in the reader's joint groups).
+    holding = [Exists(part.filter(owner_unit=OuterRef("pk"))) for part in scope]
+    units = Unit.objects.filter(functools.reduce(operator.or_, holding)).order_by("kind", "name")
     context = {
         "page": page,
         "count": (page_count(page) if words else filters.count(parts=scope))
