@@ -143,7 +143,7 @@ def build_city(total: int, open_: int) -> None:
     from minsheng.places.models import Place
 
     call_command("migrate", verbosity=0)
-    call_command("loaddemo", "--quiet-accounts", verbosity=0)
+    call_command("loaddemo", "--quiet-accounts", verbosity=0, stdout=sys.stderr)  # stdout is the JSON
     rng = random.Random(15)
     matters = {m.code: m for m in Matter.objects.filter(active=True).select_related("owner_unit")}
     corpus = [r for r in load_corpus("train") if r["code"] in matters]
