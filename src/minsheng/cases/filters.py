@@ -22,6 +22,7 @@ from minsheng.core.phones import normalize_phone
 from . import lists
 from .lists import CappedCount, bounded_count, bounded_count_of
 from .models import Case, CaseClock, case_overdue
+from .search import indexed
 from .states import OPEN_STATES, Channel, State
 
 
@@ -65,10 +66,15 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # The request's own words (its title is their first line), the number, the address:
-        # on PostgreSQL each has a trigram index for three characters or more (migration
-        # 0008); shorter words are found by the newest-first scan the page stops early.
+        # The request's own words (its title is their first line), the number, the address.
+        # The cases holding every bigram of the words are read off the search index
+        # (cases.search: 窨井 too, on both databases), and the words matched exactly among
+        # them; words with no bigram (one character) are found by the newest-first scan the
+        # page stops early (and on PostgreSQL by the trigram indexes of migration 0008).
         match = Q(number__icontains=value) | Q(text__icontains=value) | Q(address__icontains=value)
+        terms = indexed(value)
+        if terms is not None:
+            match &= terms
         try:
             phone = normalize_phone(value)
         except ValueError:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.core import clock
 from minsheng.core.fields import BlindIndexField, EncryptedTextField
 
+from .search import SearchGramsField
 from .states import MEMBER_CLOCKS, Channel, ClockName, Rating, State
 
 
@@ -81,6 +82,9 @@ class Case(models.Model):
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The search's index terms (character bigrams, 分词) of the number, text and address,
+    # set on every save: the case search reads them off an index (cases.search).
+    search_grams = SearchGramsField(of=("number", "text", "address"))
 
     # Not stored: set on the case intake has just made, in its own request. No part has
     # rows of it yet (a joint group, a proposal), so the parts' guards and grants are not
