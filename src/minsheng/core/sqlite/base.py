@@ -18,18 +18,29 @@ outside a transaction (autocommit) takes no place in the queue; SQLite still loc
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
 from typing import Any
 
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, creation
 
 FIRST_WAIT_S = 0.0001  # how long a waiter sleeps first; it doubles up to LONGEST_WAIT_S
 LONGEST_WAIT_S = 0.001
 
 
+class DatabaseCreation(creation.DatabaseCreation):
+    def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
+        """A test database goes with its queue file."""
+        super()._destroy_test_db(test_database_name, verbosity)  # type: ignore[misc]
+        if test_database_name and not self.is_in_memory_db(test_database_name):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{test_database_name}.writers")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
     # The transaction hooks overridden below are not in django-stubs: hence the ignores.
     _writers: int | None = None  # the queue file's descriptor while the connection is open
     _holding = False

@@ -4,6 +4,7 @@ Its access log never holds a requester's follow token (``core/redact.py``)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -67,4 +68,9 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"Minsheng serving on http://{host}:{port}/")
+        # Everything loaded so far (Django, the apps, the URL map) lives as long as the
+        # workers: out of the collector's sight, so that a request's collections walk only
+        # what requests made (and the forked workers share those pages).
+        gc.collect()
+        gc.freeze()
         _App().run()
