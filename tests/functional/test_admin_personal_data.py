@@ -173,6 +173,33 @@ def test_what_an_administrator_changes_is_audited_and_the_audit_cannot_be_rewrit
     assert "水务集团（供水）" in body
 
 
+def test_a_change_made_with_an_api_token_is_audited_as_the_tokens_owner(city):
+    """The API reads its token after the audit's middleware ran: the change is still theirs."""
+    from auditlog.models import LogEntry
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from minsheng.accounts.actions import create_token
+    from minsheng.api.api import TokenAuth
+    from minsheng.core.audit import AuditMiddleware
+
+    owner = city.users["admin"]
+    unit = city.units["water"]
+
+    def view(request):
+        assert TokenAuth()(request) == owner
+        unit.name = "水务集团（接口）"
+        unit.save()
+        return HttpResponse()
+
+    request = RequestFactory().post("/api/v1/", HTTP_AUTHORIZATION=f"Bearer {create_token(owner)}")
+    request.user = AnonymousUser()
+    assert AuditMiddleware(view)(request).status_code == 200
+    [entry] = [e for e in LogEntry.objects.get_for_object(unit) if e.action == LogEntry.Action.UPDATE]
+    assert entry.actor == owner and entry.changes_dict["name"][1] == "水务集团（接口）"
+
+
 # --- a person's access request, from the admin --------------------------------------------------------
 
 

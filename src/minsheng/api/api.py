@@ -29,6 +29,7 @@ from minsheng.cases.schemas import (
     EventOut,
     InvalidOut,
 )
+from minsheng.core import audit
 
 from . import batch, case_lists, idempotency
 from .errors import database_unavailable
@@ -39,6 +40,7 @@ class TokenAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
+            audit.attribute_to(user)  # what the request changes is audited as theirs
         return user
 
 

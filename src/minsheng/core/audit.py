@@ -13,9 +13,11 @@ password hash, a URL carrying a token) is recorded as changed without any of its
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from typing import Any
 
+from auditlog.context import auditlog_value
 from auditlog.middleware import AuditlogMiddleware
 from django.http import HttpRequest
 
@@ -44,3 +46,11 @@ class AuditMiddleware(AuditlogMiddleware):
     @staticmethod
     def _get_remote_port(request: HttpRequest) -> Any:
         return None
+
+
+def attribute_to(user: Any) -> None:
+    """The person behind the rest of this request's changes, when they are known only after
+    the middleware ran (an API token is read by the API's authentication, after
+    :class:`AuditMiddleware` recorded no one)."""
+    with contextlib.suppress(LookupError):  # outside a request: nothing is being attributed
+        auditlog_value.get()["actor"] = user
