@@ -116,6 +116,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--slow-repeat", type=int, default=5, help="timed requests of the dashboard and API")
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--requests", type=int, default=600)
+    p.add_argument("--workers", type=int, default=2, help="gunicorn's processes (as scale.py's)")
+    p.add_argument("--threads", type=int, default=2, help="threads in each of them")
     p.add_argument("--skip-lists", action="store_true")
     p.add_argument("--skip-intake", action="store_true")
     p.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
@@ -590,7 +592,7 @@ def _cpu_seconds(master: int) -> float | None:
         return None
 
 
-def bench_intake(clients: int, requests: int) -> dict[str, Any]:
+def bench_intake(clients: int, requests: int, workers: int = 2, threads: int = 2) -> dict[str, Any]:
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.get(user__username="dispatcher").key
@@ -600,8 +602,8 @@ def bench_intake(clients: int, requests: int) -> dict[str, Any]:
             str(Path(sys.executable).with_name("gunicorn")),
             "--chdir", str(PROJECT),
             "--bind", f"127.0.0.1:{port}",
-            "--workers", "2",
-            "--threads", "2",
+            "--workers", str(workers),
+            "--threads", str(threads),
             "--timeout", "60",
             "--access-logfile", "-",
             "hdbench.wsgi:application",
@@ -631,7 +633,7 @@ def bench_intake(clients: int, requests: int) -> dict[str, Any]:
             app_cpu = round((cpu1 - cpu0) * 1000 / len(lat), 1)
         result = {
             "endpoint": "POST /api/tickets/ (DRF, token auth)",
-            "server": "gunicorn 2 workers x 2 threads",
+            "server": f"gunicorn {workers} workers x {threads} threads",
             "requests": requests,
             "clients": clients,
             "errors": errors,
@@ -715,7 +717,7 @@ def inside(args: argparse.Namespace) -> None:
     if not args.skip_lists:
         result["lists"] = bench_lists(args.repeat, args.slow_repeat)
     if not args.skip_intake:
-        result["intake"] = bench_intake(args.clients, args.requests)
+        result["intake"] = bench_intake(args.clients, args.requests, args.workers, args.threads)
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["reproduce"] = f"python3 bench/helpdesk_peer.py --tickets {args.tickets} --open {args.open}" + (
         f" --database-url {args.database_url}" if args.database_url else ""

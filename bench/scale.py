@@ -512,6 +512,7 @@ def run_peer(args: argparse.Namespace, url: str) -> dict[str, Any]:
         str(ROOT / "bench" / "helpdesk_peer.py"),
         *("--tickets", str(args.cases), "--open", str(args.open), "--repeat", str(args.repeat)),
         *("--clients", str(args.clients), "--requests", str(args.requests)),
+        *("--workers", str(args.workers), "--threads", str(args.threads)),  # the same server shape
     ]
     if not url.startswith("sqlite"):
         cmd += ["--database-url", url.rsplit("/", 1)[0] + "/helpdesk_bench"]
