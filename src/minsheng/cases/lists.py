@@ -25,6 +25,7 @@ from minsheng.core import clock
 
 from .errors import Invalid
 from .models import CaseClock
+from .search import served
 
 COUNT_CAP = 1000
 NEWEST_FIRST = ("-created_at", "-id")
@@ -174,6 +175,8 @@ def keyset_page(
     the newest ``size`` of the parts' own pages, a ``UNION`` of index scans where the
     ``OR`` of them reads every matching row and sorts them. A query a part."""
     start = decode_cursor(after) if after else None
+    if scan is not None and served(qs):
+        scan = None  # the words are read off the search index (cases.search): no scan
     if scan is None and len(parts) > 1:
         return _merged_page(parts, start, size)
     ordered = qs.order_by(*NEWEST_FIRST)

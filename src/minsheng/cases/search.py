@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
+from django.db.models.sql.where import WhereNode
 
 ASCII_CUT = 24
 """ASCII terms are cut at this many characters (a query's too): a longer run still matches,
@@ -141,15 +141,18 @@ def _fts5_query(terms: list[tuple[str, bool]]) -> str:
     return " AND ".join(f'"{t}"*' if prefix else f'"{t}"' for t, prefix in terms)
 
 
-class _GramsMatch(models.Expression):
-    """``search_grams`` holds every term (PostgreSQL: off the GIN index of migration 0012)."""
+class IndexedMatch(models.Expression):
+    """The case holds every term (a ``tsquery`` on PostgreSQL, an FTS5 query on SQLite),
+    read off the index of migration 0012."""
 
     output_field = models.BooleanField()
 
-    def __init__(self, tsquery: str) -> None:
+    def __init__(self, query: str) -> None:
         super().__init__()
-        self.tsquery = tsquery
-        self.column = models.F("search_grams")
+        self.query = query
+        # PostgreSQL reads the terms' column through its GIN index; SQLite the case's id
+        # among those the FTS5 table holds the terms for.
+        self.column = models.F("search_grams" if connection.vendor == "postgresql" else "pk")
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
@@ -159,7 +162,22 @@ class _GramsMatch(models.Expression):
 
     def as_sql(self, compiler: Any, conn: Any) -> tuple[str, list[Any]]:
         column, params = compiler.compile(self.column)
-        return f"{PG_VECTOR.format(column=column)} @@ CAST(%s AS tsquery)", [*params, self.tsquery]
+        if conn.vendor == "postgresql":
+            return f"{PG_VECTOR.format(column=column)} @@ CAST(%s AS tsquery)", [*params, self.query]
+        found = f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s"  # noqa: S608 (our own name)
+        return f"{column} IN ({found})", [*params, self.query]
+
+
+def served(qs: QuerySet[Any]) -> bool:
+    """Whether ``qs`` is narrowed by the search index (its page then needs no newest-first
+    scan: the database reads the matching cases off the index)."""
+
+    def found(node: Any) -> bool:
+        if isinstance(node, WhereNode):
+            return any(found(child) for child in node.children)
+        return any(isinstance(e, IndexedMatch) for e in node.flatten())
+
+    return found(qs.query.where)
 
 
 def indexed(value: str) -> Q | None:
@@ -169,11 +187,7 @@ def indexed(value: str) -> Q | None:
     if not terms:
         return None
     if connection.vendor == "postgresql":
-        return Q(_GramsMatch(_pg_tsquery(terms)))
+        return Q(IndexedMatch(_pg_tsquery(terms)))
     if connection.vendor == "sqlite":
-        found = RawSQL(  # noqa: S611 (our own table; the terms are a parameter)
-            f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s",  # noqa: S608 (our own name)
-            [_fts5_query(terms)],
-        )
-        return Q(pk__in=found)
+        return Q(IndexedMatch(_fts5_query(terms)))
     return None
