@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 from django.db import models
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.sql.where import WhereNode
 from django.utils.translation import gettext as _
 
 from minsheng.core import clock
@@ -187,7 +188,12 @@ def keyset_page(
         # that qualify: a filter that skips many, overdue newest-first, visits no row it
         # skips), then those rows with what the list shows.
         ids = list(ordered.values_list("pk", flat=True)[: size + 1])
-        found = {row.pk: row for row in qs.order_by().filter(pk__in=ids)}
+        of_ids = qs.order_by()
+        if served(qs):
+            # The ids qualify already; with the search's condition again SQLite would read
+            # every match off the index a second time instead of these ids.
+            of_ids.query.where = WhereNode()
+        found = {row.pk: row for row in of_ids.filter(pk__in=ids)}
         rows = [found[pk] for pk in ids if pk in found]
     else:
         rows = []
