@@ -175,7 +175,8 @@ def served(qs: QuerySet[Any]) -> bool:
     def found(node: Any) -> bool:
         if isinstance(node, WhereNode):
             return any(found(child) for child in node.children)
-        return any(isinstance(e, IndexedMatch) for e in node.flatten())
+        flatten = getattr(node, "flatten", None)  # not on NothingNode (``.none()``)
+        return flatten is not None and any(isinstance(e, IndexedMatch) for e in flatten())
 
     return found(qs.query.where)
 
