@@ -372,6 +372,56 @@ def _load(fn, jobs: list[Any], clients: int) -> tuple[float, list[float], int]:
     return time.perf_counter() - t0, latencies, errors[0]
 
 
+def _tree_cpu(root: int) -> float:
+    """User + system CPU seconds of a process and its children (Linux /proc; 0 elsewhere)."""
+    try:
+        pids = [root, *(int(p) for p in Path(f"/proc/{root}/task/{root}/children").read_text().split())]
+        return sum(_cpu(pid) for pid in pids)
+    except (OSError, ValueError):
+        return 0.0
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (0 when none)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _cpu(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+class CpuMeter:
+    """Where a run's CPU went, per item: the server (app), PostgreSQL's processes (db) and
+    this process (the clients); and the rate those figures allow on this machine's cores
+    if nothing else ran: the bound the measured rate is to be read against."""
+
+    def __init__(self, server: int):
+        self.server = server
+        self.start = (_tree_cpu(server), _postgres_cpu(), time.process_time())
+
+    def per_item(self, items: int) -> dict[str, Any]:
+        now = (_tree_cpu(self.server), _postgres_cpu(), time.process_time())
+        app, db, client = ((b - a) * 1000 / max(items, 1) for a, b in zip(self.start, now, strict=True))
+        total = app + db + client
+        cpus = os.cpu_count() or 1
+        return {
+            "cpu_ms_each": {"app": round(app, 2), "db": round(db, 2), "clients": round(client, 2)},
+            "cpu_bound_per_second": round(cpus * 1000 / total, 1) if total else None,
+        }
+
+
 def bench_intake(
     clients: int, requests: int, batches: int, workers: int = 2, threads: int = 2
 ) -> dict[str, Any]:
@@ -399,6 +449,7 @@ def bench_intake(
         for body in _bodies(8, 1):  # load the model in both workers
             _post(base, token, body)
         bodies = _bodies(requests, 2)
+        meter = CpuMeter(server.pid)
         elapsed, lat, errors = _load(lambda b: _post(base, token, b)[0] == 201, bodies, clients)
         single = {
             "requests": requests,
@@ -407,6 +458,7 @@ def bench_intake(
             "per_second": round(len(lat) / elapsed, 1),
             "p50_ms": round(pct(lat, 0.5), 1),
             "p95_ms": round(pct(lat, 0.95), 1),
+            **meter.per_item(len(lat)),
         }
         log(f"intake per request: {single}")
         result: dict[str, Any] = {"per_request": single}
@@ -419,8 +471,10 @@ def bench_intake(
                 return code == 200 and all(r["status"] == 201 for r in json.loads(raw)["results"])
 
             # As many batches at once as the server has threads (2 workers x 2 threads).
+            meter = CpuMeter(server.pid)
             elapsed, lat, errors = _load(one, chunks, 4)
             result["batch"] = {
+                **meter.per_item(len(lat) * 100),
                 "requests": batches,
                 "cases_each": 100,
                 "clients": 4,
