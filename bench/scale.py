@@ -390,15 +390,26 @@ def _cpu(pid: int) -> float:
 
 
 def _postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL server process on this machine (0 when none)."""
+    """CPU seconds of this run's PostgreSQL: the backends serving the benchmark's database
+    and the server's own processes (WAL writer, checkpointer…), not other databases'
+    backends (0 on SQLite)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("sqlite"):
+        return 0.0
+    database = url.rsplit("/", 1)[1]
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += _cpu(int(entry.name))
+                if (entry / "comm").read_text().strip() != "postgres":
+                    continue
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
+            # "postgres: 15/main: user db host(port) …", "… autovacuum worker db"
+            client = "(" in title or "[local]" in title or "autovacuum worker" in title
+            if not client or f" {database} " in title:
+                total += _cpu(int(entry.name))
     return total
 
 
