@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from minsheng.accounts.actors import Actor
 from minsheng.accounts.models import Role, Unit, UnitKind
@@ -116,7 +116,9 @@ def member_inbox(actor: Actor) -> QuerySet[GroupMember]:
         GroupMember.objects.filter(
             unit_id=actor.unit.pk, removed_at__isnull=True, group__state=GroupState.OPEN
         )
-        .filter(group__case__in=visible_cases(actor).values("pk"))
+        # Probed case by case for the member's few groups, not the whole list of cases the
+        # unit may see (SQLite built that list first: 44 ms at 1,000,000 cases).
+        .filter(Exists(visible_cases(actor).filter(pk=OuterRef("group__case_id"))))
         .select_related("group__case", "group__lead_unit", "group__case__matter", "unit", "sign_clock")
         .order_by(F("done_at").asc(nulls_first=True), F("signed_at").asc(nulls_first=True), "due_at", "id")
     )
