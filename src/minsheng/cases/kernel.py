@@ -80,23 +80,23 @@ def _event(
     kind: str,
     at: dt.datetime,
     *,
-    user: Any,
-    label: str,
-    unit: Any,
+    actor: Actor | None,
+    label: str = "",
     from_state: str,
     note: str,
     data: dict[str, Any] | None,
 ) -> CaseEvent:
-    """An entry of the case's log, not yet written; only of a registered kind."""
+    """An entry of the case's log, not yet written; only of a registered kind. By an actor,
+    or under a label (a device, the clock watch)."""
     if not registry.is_event_kind(kind):
         raise LookupError(f"{kind!r} is not a registered event kind (cases.registry.register_event_kinds)")
     return CaseEvent(
         case=case,
         at=at,
         action=kind,
-        actor=user,
-        actor_label=label,
-        actor_unit=unit,
+        actor=actor.user if actor else None,
+        actor_label=(actor.label if actor else label)[:64],
+        actor_unit=actor.unit if actor else None,
         from_state=from_state,
         to_state=case.state,
         # The one rule for control characters, for every part's notes (the actions refuse a
@@ -106,26 +106,30 @@ def _event(
     )
 
 
-def _append(
-    case: Case,
-    kind: str,
-    at: dt.datetime,
-    *,
-    user: Any,
-    label: str,
-    unit: Any,
-    from_state: str,
-    note: str,
-    data: dict[str, Any] | None,
-) -> CaseEvent:
-    made = _event(
-        case, kind, at, user=user, label=label, unit=unit, from_state=from_state, note=note, data=data
-    )
-    made.save(force_insert=True)
-    return made
+class _Opened:
+    """What a change to one case knows (its case, actor, action and time), and its log
+    entries as :class:`Change` writes them and :class:`Fresh` keeps them."""
+
+    case: Case
+    actor: Actor
+    action: str
+    at: dt.datetime
+
+    def _entry(
+        self, kind: str | None, note: str, data: dict[str, Any] | None, from_state: str | None
+    ) -> CaseEvent:
+        return _event(
+            self.case,
+            kind or self.action,
+            self.at,
+            actor=self.actor,
+            from_state=self.case.state if from_state is None else from_state,
+            note=note,
+            data=data,
+        )
 
 
-class Change:
+class Change(_Opened):
     """An open change to one case whose row the transaction holds. ``action`` names the
     change (a case action of ``TRANSITIONS``, or a part's own) and is the kind of the event
     :meth:`event` appends unless told another; ``at`` is the change's time, ``from_state``
@@ -150,18 +154,9 @@ class Change:
         from_state: str | None = None,
     ) -> CaseEvent:
         """Append an entry to the case's log (``from_state`` defaults to the state now)."""
-        actor = self.actor
-        return _append(
-            self.case,
-            kind or self.action,
-            self.at,
-            user=actor.user,
-            label=actor.label,
-            unit=actor.unit,
-            from_state=self.case.state if from_state is None else from_state,
-            note=note,
-            data=data,
-        )
+        made = self._entry(kind, note, data, from_state)
+        made.save(force_insert=True)
+        return made
 
     def bump(self) -> None:
         """A new version: open forms that saw the old one are refused (409)."""
@@ -295,17 +290,9 @@ def record(
 ) -> CaseEvent:
     """Append an entry that changes neither the case's state nor its version, by an actor
     or under a label (a device, the clock watch); no lock is taken."""
-    return _append(
-        case,
-        kind,
-        at,
-        user=actor.user if actor else None,
-        label=(actor.label if actor else label)[:64],
-        unit=actor.unit if actor else None,
-        from_state=case.state,
-        note=note,
-        data=data,
-    )
+    made = _event(case, kind, at, actor=actor, label=label, from_state=case.state, note=note, data=data)
+    made.save(force_insert=True)
+    return made
 
 
 # --- new cases ---------------------------------------------------------------------------
@@ -393,7 +380,7 @@ def insert_rows(objs: list[Any]) -> None:
                 obj._state.db = db.alias
 
 
-class Fresh:
+class Fresh(_Opened):
     """A change to a case :class:`NewCases` is making, before it is written: what a
     :class:`Change` does to a case (event, clocks, outbox, commit), kept in memory and
     written with the other new cases' rows. The parts' hooks run once it is written; a new
@@ -416,18 +403,7 @@ class Fresh:
         data: dict[str, Any] | None = None,
         from_state: str | None = None,
     ) -> CaseEvent:
-        actor = self.actor
-        made = _event(
-            self.case,
-            kind or self.action,
-            self.at,
-            user=actor.user,
-            label=actor.label,
-            unit=actor.unit,
-            from_state=self.case.state if from_state is None else from_state,
-            note=note,
-            data=data,
-        )
+        made = self._entry(kind, note, data, from_state)
         self.batch.events.append(made)
         return made
 
