@@ -65,14 +65,11 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -96,14 +93,14 @@ PINS = [
 SEARCH = "窨井"
 STARTED = time.monotonic()
 
+# The load, the request and the CPU reading as scale.py's (its top level is the standard
+# library only, so it imports in the throwaway venv as well).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import _free_port, _load, _post, _tree_cpu, machine, pct  # noqa: E402
+
 
 def log(msg: str) -> None:
     print(f"[peer {time.monotonic() - STARTED:7.1f} s] {msg}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def parse_args() -> argparse.Namespace:
@@ -512,26 +509,6 @@ def bench_lists(repeat: int, slow_repeat: int) -> list[dict[str, Any]]:
 # --- inside: intake --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _post(url: str, token: str, body: Any, timeout: float = 60) -> tuple[int, bytes]:
-    req = urllib.request.Request(
-        url,
-        json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
 def _bodies(n: int, seed: int) -> list[dict[str, Any]]:
     from helpdesk.models import Queue
 
@@ -551,45 +528,6 @@ def _bodies(n: int, seed: int) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _load(fn: Any, jobs: list[Any], clients: int) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    it = iter(jobs)
-
-    def worker() -> None:
-        for job in it:
-            t0 = time.perf_counter()
-            ok = fn(job)
-            ms = (time.perf_counter() - t0) * 1000
-            with lock:
-                if ok:
-                    latencies.append(ms)
-                else:
-                    errors[0] += 1
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0, latencies, errors[0]
-
-
-def _cpu_seconds(master: int) -> float | None:
-    """User + system CPU of the gunicorn master and its workers (Linux /proc; None elsewhere)."""
-    try:
-        pids = [master] + [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-        ticks = 0
-        for pid in pids:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def bench_intake(clients: int, requests: int, workers: int = 2, threads: int = 2) -> dict[str, Any]:
@@ -621,15 +559,17 @@ def bench_intake(clients: int, requests: int, workers: int = 2, threads: int = 2
             except OSError:
                 time.sleep(0.2)
         for body in _bodies(8, 1):  # both workers warm
-            status, raw = _post(url, token, body)
+            status, raw = _post(url, token, body, scheme="Token")
             if status != 201:
                 raise SystemExit(f"ticket create answered {status}: {raw[:500]!r}")
         bodies = _bodies(requests, 2)
-        cpu0 = _cpu_seconds(server.pid)
-        elapsed, lat, errors = _load(lambda b: _post(url, token, b)[0] == 201, bodies, clients)
-        cpu1 = _cpu_seconds(server.pid)
+        cpu0 = _tree_cpu(server.pid)
+        elapsed, lat, errors = _load(
+            lambda b: _post(url, token, b, scheme="Token")[0] == 201, bodies, clients
+        )
+        cpu1 = _tree_cpu(server.pid)
         app_cpu = None
-        if cpu0 is not None and cpu1 is not None and lat:
+        if cpu1 > cpu0 and lat:  # 0 where /proc is not
             app_cpu = round((cpu1 - cpu0) * 1000 / len(lat), 1)
         result = {
             "endpoint": "POST /api/tickets/ (DRF, token auth)",
@@ -650,15 +590,6 @@ def bench_intake(clients: int, requests: int, workers: int = 2, threads: int = 2
 
 
 # --- inside: main ----------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def built(url: str, tickets: int) -> bool:

@@ -317,12 +317,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _post(url: str, token: str, body: Any, timeout: float = 60) -> tuple[int, bytes]:
+def _post(url: str, token: str, body: Any, timeout: float = 60, scheme: str = "Bearer") -> tuple[int, bytes]:
     req = urllib.request.Request(
         url,
         json.dumps(body).encode(),
         method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={"Authorization": f"{scheme} {token}", "Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -599,12 +599,11 @@ def run_peer(args: argparse.Namespace, url: str) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    load = os.getloadavg()
     return {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
-        "load_average": [round(x, 2) for x in load],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
