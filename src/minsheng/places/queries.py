@@ -110,31 +110,18 @@ def locator() -> PlaceLocator:
 def locate_point(lat: float, lng: float) -> Place | None:
     """The village/community containing the WGS-84 point (or its town where the data has
     no villages); ``None`` outside the city: a dispatcher decides, nothing is guessed."""
-    index = _current()
-    found = index.locator.locate(lat, lng)
-    if found is None:
-        return None
-    return Place.objects.select_related("parent").get(pk=index.ids[found.code])
+    code = place_code_at(lat, lng)
+    return None if code is None else Place.objects.select_related("parent").get(pk=_current().ids[code])
 
 
 def locate_address(address: str) -> tuple[Place, float | None, float | None, dict] | None:
     """The place an address names (fuzzy: prefixes, missing suffixes, typos), with an
     approximate point and what matched; ``None`` when nothing matches well enough."""
-    index = _current()
-    if not index.ids:
+    found = address_match(address)
+    if found is None:
         return None
-    match = index.gazetteer.match(address)
-    if match is None or match.code not in index.ids:
-        return None
-    place = Place.objects.select_related("parent").get(pk=index.ids[match.code])
-    lat, lng = match.point if match.point else (None, None)
-    info = {
-        "matched": match.name,
-        "matched_kind": match.kind,
-        "score": round(match.score, 1),
-        "approximate": True,
-    }
-    return place, lat, lng, info
+    code, lat, lng, info = found
+    return Place.objects.select_related("parent").get(pk=_current().ids[code]), lat, lng, info
 
 
 def place_code_at(lat: float, lng: float) -> str | None:
