@@ -8,13 +8,12 @@ matters, units), except the category, which comes from the classifier a part abo
 in (``routing`` registers it: the model store, hot reload and training from the city's
 cases). With none registered a case without a given category waits for a dispatcher.
 
-:func:`route` makes the decision for a new case and sets what it learns on the case;
-:func:`route_many` makes it for many new cases at once (batch intake, and the batch of one a
-single intake is), reading what the decision needs from the database a constant number of
-times for the whole batch (:class:`Lookups`: the matters, the places, the sub-centres and the
-open cases a new one may repeat, each in one query), with places found in memory (the
-locator and gazetteer of ``places.queries``). ``accept_case`` and ``accept_cases`` store the
-cases with the decision's record and act on it.
+:func:`route_many` makes the decision for new cases (a batch, or the batch of one a single
+intake is) and sets what it learns on them, reading what the decision needs from the
+database a constant number of times for the whole batch (:class:`Lookups`: the matters, the
+places, the sub-centres and the open cases a new one may repeat, each in one query), with
+places found in memory (the locator and gazetteer of ``places.queries``). ``accept_case``
+and ``accept_cases`` store the cases with the decision's record and act on it.
 
 Two new cases of one batch are compared with each other as two cases made one after the
 other would be: an earlier item of the batch is an open case for the later ones (a
@@ -326,17 +325,13 @@ def _norm(text: str) -> str:
 
 
 def _similarity(x: str, y: str) -> float:
-    """:func:`text_similarity` of two texts already normalised."""
+    """0–100: how alike two reports read, normalised (character based: Chinese has no
+    spaces)."""
     if not x or not y:
         return 0.0
     return max(
         fuzz.ratio(x, y), fuzz.partial_ratio(x, y) * 0.9, fuzz.token_set_ratio(" ".join(x), " ".join(y)) * 0.8
     )
-
-
-def text_similarity(a: str, b: str) -> float:
-    """0–100: how alike two reports read (character based: Chinese has no spaces)."""
-    return _similarity(_norm(a), _norm(b))
 
 
 def _box(case: Case, radius: float) -> tuple[float, float, float, float]:
@@ -537,24 +532,20 @@ def decide(
     return decision
 
 
-def route(case: Case, given: Matter | None, predicted: tuple[Any, float] | None = None) -> Decision:
-    """The whole decision for a new case (``created_at``, text, point or address set):
-    sets its place, town and matter, and answers the decision with the candidates, the
-    reasons a dispatcher must look, and the owner when it may go there with no human step."""
-    return route_many([case], [given], [predicted])[0]
-
-
 def route_many(
     cases: Sequence[Case],
     given: Sequence[Matter | None],
     predicted: Sequence[tuple[Any, float] | None],
     lookups: Lookups | None = None,
 ) -> list[Decision]:
-    """:func:`route` for new cases made together, in their order: what the decision reads
-    from the database is read once for all of them (:class:`Lookups`), and each case sees
-    the earlier ones as open cases it may repeat, as if each had been made after the one
-    before. A case whose earlier duplicate is certain is merged into it, so it is no
-    candidate for the later ones."""
+    """The whole decision for new cases made together (``created_at``, text, point or
+    address set), in their order: sets each one's place, town and matter, and answers its
+    decision with the candidates, the reasons a dispatcher must look, and the owner when it
+    may go there with no human step. What the decision reads from the database is read
+    once for all of them (:class:`Lookups`), and each case sees the earlier ones as open
+    cases it may repeat, as if each had been made after the one before. A case whose
+    earlier duplicate is certain is merged into it, so it is no candidate for the later
+    ones."""
     lookups = lookups or Lookups()
     places = place_cases(cases, lookups)
     decisions = [categorise(c, g, p) for c, g, p in zip(cases, given, predicted, strict=True)]
